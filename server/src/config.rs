@@ -1,0 +1,634 @@
+//! `concord.toml`: every key optional; with no file the defaults describe the users' layout
+//! (docs/configuration.md documents each key). An unknown key or a wrong type is an error
+//! at its line and column, never a silently ignored setting.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::findings::{Code, Severity};
+use crate::ids::{IdFamily, IdKind, IdMatcher};
+use crate::text::{LineIndex, Span};
+
+pub const CONFIG_FILE: &str = "concord.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConfigFile {
+    ids: IdsSection,
+    paths: PathsSection,
+    files: FilesSection,
+    trace: TraceSection,
+    severity: SeveritySection,
+    coverage: CoverageSection,
+    locks: LocksSection,
+    lsp: LspSection,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        ConfigFile {
+            ids: IdsSection::default(),
+            paths: PathsSection::default(),
+            files: FilesSection::default(),
+            trace: TraceSection::default(),
+            severity: SeveritySection::default(),
+            coverage: CoverageSection::default(),
+            locks: LocksSection::default(),
+            lsp: LspSection::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FamilySpec {
+    name: String,
+    pattern: String,
+    #[serde(default = "default_family_kind")]
+    kind: IdKind,
+}
+
+fn default_family_kind() -> IdKind {
+    IdKind::Chunk
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct IdsSection {
+    families: Vec<FamilySpec>,
+}
+
+impl Default for IdsSection {
+    fn default() -> Self {
+        let family = |name: &str, pattern: &str, kind| FamilySpec {
+            name: name.into(),
+            pattern: pattern.into(),
+            kind,
+        };
+        IdsSection {
+            families: vec![
+                family("NT", r"NT-\d{4}", IdKind::Chunk),
+                family("TD", r"TD-\d{4}", IdKind::Chunk),
+                family("WBS", r"WBS-\d{3}[A-Z]?", IdKind::Work),
+            ],
+        }
+    }
+}
+
+/// Where each ops file lives, relative to the workspace root.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathsSection {
+    pub blueprint_index: String,
+    pub blueprints_dir: String,
+    pub crosswalk: String,
+    pub wbs: String,
+    pub queue: String,
+    pub locks_dir: String,
+    pub access_status: String,
+    pub model_decisions: String,
+    pub runs_dir: String,
+    pub reviews_dir: String,
+    pub progress: String,
+}
+
+impl Default for PathsSection {
+    fn default() -> Self {
+        PathsSection {
+            blueprint_index: "docs/blueprints/blueprint_index.json".into(),
+            blueprints_dir: "docs/blueprints".into(),
+            crosswalk: "docs/blueprints/crosswalk.json".into(),
+            wbs: "ops/wbs.json".into(),
+            queue: "ops/queue.jsonl".into(),
+            locks_dir: "ops/locks".into(),
+            access_status: "ops/access/status.json".into(),
+            model_decisions: "ops/model-decisions.jsonl".into(),
+            runs_dir: "docs/runs".into(),
+            reviews_dir: "docs/reviews".into(),
+            progress: "docs/PROGRESS.md".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FilesSection {
+    /// Never scanned (on top of .gitignore and hidden files).
+    exclude: Vec<String>,
+    /// Files that count as tests for coverage.
+    tests: Vec<String>,
+    /// Files larger than this are not scanned (bytes).
+    max_file_size: u64,
+}
+
+impl Default for FilesSection {
+    fn default() -> Self {
+        FilesSection {
+            exclude: strings(&[
+                "**/node_modules/**",
+                "**/target/**",
+                "**/.git/**",
+                "**/dist/**",
+                "**/build/**",
+                "**/__pycache__/**",
+                "**/*.min.js",
+                "**/*.lock",
+                "**/package-lock.json",
+            ]),
+            tests: strings(&[
+                "**/tests/**",
+                "**/test/**",
+                "**/__tests__/**",
+                "**/test_*.py",
+                "**/*_test.py",
+                "**/*_test.go",
+                "**/*_test.rs",
+                "**/*.test.*",
+                "**/*.spec.*",
+                "**/*Test.java",
+                "**/*Tests.java",
+            ]),
+            max_file_size: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TraceSection {
+    /// Files that must carry a trace (an ID, a crosswalk mapping or a WBS scope).
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+impl Default for TraceSection {
+    fn default() -> Self {
+        TraceSection {
+            include: vec![format!("**/*.{{{}}}", SOURCE_EXTENSIONS.join(","))],
+            exclude: strings(&[
+                "**/fixtures/**",
+                "**/testdata/**",
+                "**/vendor/**",
+                "**/third_party/**",
+                "**/generated/**",
+                "**/*.generated.*",
+                "**/*_pb2.py",
+                "**/*.pb.go",
+                "**/*.d.ts",
+                "**/__init__.py",
+                "**/migrations/**",
+            ]),
+        }
+    }
+}
+
+pub const SOURCE_EXTENSIONS: &[&str] = &[
+    "rs", "py", "ts", "tsx", "js", "jsx", "mjs", "cjs", "go", "java", "kt", "c", "h", "cc", "cpp",
+    "cxx", "hpp", "cs", "rb", "php", "swift", "scala",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Off,
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct SeveritySection {
+    unknown_id: Option<Level>,
+    untraced_file: Option<Level>,
+    untraced_item: Option<Level>,
+    unknown_reference: Option<Level>,
+    uncovered_chunk: Option<Level>,
+    malformed_file: Option<Level>,
+    duplicate_id: Option<Level>,
+    secret: Option<Level>,
+    outside_scope: Option<Level>,
+    locked_by_other: Option<Level>,
+    stale_lock: Option<Level>,
+}
+
+impl SeveritySection {
+    fn get(&self, code: Code) -> Option<Level> {
+        match code {
+            Code::UnknownId => self.unknown_id,
+            Code::UntracedFile => self.untraced_file,
+            Code::UntracedItem => self.untraced_item,
+            Code::UnknownReference => self.unknown_reference,
+            Code::UncoveredChunk => self.uncovered_chunk,
+            Code::MalformedFile => self.malformed_file,
+            Code::DuplicateId => self.duplicate_id,
+            Code::Secret => self.secret,
+            Code::OutsideScope => self.outside_scope,
+            Code::LockedByOther => self.locked_by_other,
+            Code::StaleLock => self.stale_lock,
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Must,
+    Should,
+    Could,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Must => "must",
+            Priority::Should => "should",
+            Priority::Could => "could",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CoverageSection {
+    /// Chunks of these priorities must be `covered`, or `concord check` fails.
+    gate: Vec<Priority>,
+    /// A file tagged with a work item counts as code/tests for that item's chunks.
+    through_work_items: bool,
+}
+
+impl Default for CoverageSection {
+    fn default() -> Self {
+        CoverageSection {
+            gate: vec![Priority::Must],
+            through_work_items: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LocksSection {
+    /// A lock older than this is stale ("90m", "24h", "7d").
+    stale_after: String,
+}
+
+impl Default for LocksSection {
+    fn default() -> Self {
+        LocksSection {
+            stale_after: "24h".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LspSection {
+    debounce_ms: u64,
+}
+
+impl Default for LspSection {
+    fn default() -> Self {
+        LspSection { debounce_ms: 150 }
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// A configuration problem, positioned in `concord.toml` when it comes from there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.span {
+            Some(span) => write!(
+                f,
+                "{CONFIG_FILE}:{}:{}: {}",
+                span.start.line + 1,
+                span.start.utf16 + 1,
+                self.message
+            ),
+            None => write!(f, "{CONFIG_FILE}: {}", self.message),
+        }
+    }
+}
+
+/// A set of include globs minus a set of exclude globs (globset has no negation).
+#[derive(Debug, Clone)]
+pub struct PathFilter {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl PathFilter {
+    pub fn matches(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
+}
+
+/// The resolved configuration: compiled globs and patterns, ready to use.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub ids: IdMatcher,
+    pub paths: PathsSection,
+    pub scan_exclude: GlobSet,
+    /// Directories excluded whole (the `dir/**` patterns of `files.exclude`), pruned from walks.
+    pub scan_exclude_dirs: GlobSet,
+    pub tests: GlobSet,
+    pub must_trace: PathFilter,
+    pub max_file_size: u64,
+    severities: BTreeMap<Code, Level>,
+    pub gate: Vec<Priority>,
+    pub coverage_through_work_items: bool,
+    pub stale_lock_after_secs: u64,
+    pub debounce_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::resolve(ConfigFile::default(), None).expect("the defaults are valid")
+    }
+}
+
+impl Config {
+    /// Parse `concord.toml` text. `None` text means "no file": the defaults.
+    pub fn parse(text: Option<&str>) -> Result<Config, ConfigError> {
+        let Some(text) = text else {
+            return Ok(Config::default());
+        };
+        let index = LineIndex::new(text);
+        let file: ConfigFile = toml::from_str(text).map_err(|err| ConfigError {
+            message: err.message().trim().to_string(),
+            span: err.span().map(|r| index.span(text, r.start, r.end)),
+        })?;
+        Config::resolve(file, Some((text, &index)))
+    }
+
+    fn resolve(
+        file: ConfigFile,
+        source: Option<(&str, &LineIndex)>,
+    ) -> Result<Config, ConfigError> {
+        // Semantic errors carry the position of the offending key when it can be found.
+        let locate = |needle: &str| -> Option<Span> {
+            let (text, index) = source?;
+            let at = text.find(needle)?;
+            Some(index.span(text, at, at + needle.len()))
+        };
+        let families = file
+            .ids
+            .families
+            .iter()
+            .map(|f| IdFamily::new(&f.name, &f.pattern, f.kind))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|message| ConfigError {
+                span: locate("families"),
+                message,
+            })?;
+        if families.is_empty() {
+            return Err(ConfigError {
+                message: "ids.families must name at least one ID family".into(),
+                span: locate("families"),
+            });
+        }
+        let ids = IdMatcher::new(families).map_err(|message| ConfigError {
+            message,
+            span: locate("families"),
+        })?;
+
+        let paths = file.paths;
+        for (key, value) in paths_entries(&paths) {
+            check_relative(value).map_err(|why| ConfigError {
+                message: format!("paths.{key} = {value:?} {why}"),
+                span: locate(value),
+            })?;
+        }
+        let globs = |key: &str, patterns: &[String]| -> Result<GlobSet, ConfigError> {
+            build_globset(patterns).map_err(|message| ConfigError {
+                message: format!("{key}: {message}"),
+                span: locate(key),
+            })
+        };
+        let mut severities = BTreeMap::new();
+        for code in Code::ALL {
+            if let Some(level) = file.severity.get(code) {
+                severities.insert(code, level);
+            }
+        }
+        let stale_lock_after_secs =
+            parse_duration(&file.locks.stale_after).map_err(|message| ConfigError {
+                message: format!("locks.stale_after: {message}"),
+                span: locate("stale_after"),
+            })?;
+        Ok(Config {
+            ids,
+            scan_exclude: globs("files.exclude", &file.files.exclude)?,
+            scan_exclude_dirs: globs(
+                "files.exclude",
+                &file
+                    .files
+                    .exclude
+                    .iter()
+                    .filter_map(|p| p.strip_suffix("/**").map(str::to_string))
+                    .collect::<Vec<_>>(),
+            )?,
+            tests: globs("files.tests", &file.files.tests)?,
+            must_trace: PathFilter {
+                include: globs("trace.include", &file.trace.include)?,
+                exclude: globs("trace.exclude", &file.trace.exclude)?,
+            },
+            max_file_size: file.files.max_file_size,
+            paths,
+            severities,
+            gate: file.coverage.gate,
+            coverage_through_work_items: file.coverage.through_work_items,
+            stale_lock_after_secs,
+            debounce_ms: file.lsp.debounce_ms,
+        })
+    }
+
+    /// The configured severity of a code, or `None` when the code is turned off.
+    pub fn severity(&self, code: Code) -> Option<Severity> {
+        match self.severities.get(&code) {
+            None => Some(code.default_severity()),
+            Some(Level::Off) => None,
+            Some(Level::Hint) => Some(Severity::Hint),
+            Some(Level::Info) => Some(Severity::Info),
+            Some(Level::Warning) => Some(Severity::Warning),
+            Some(Level::Error) => Some(Severity::Error),
+        }
+    }
+
+    pub fn is_test(&self, path: &str) -> bool {
+        self.tests.is_match(path)
+    }
+
+    /// The ops files whose IDs are definitions or relations, checked by their loaders rather
+    /// than as free-text references.
+    pub fn is_ops_file(&self, path: &str) -> bool {
+        let p = &self.paths;
+        path == p.blueprint_index
+            || path == p.crosswalk
+            || path == p.wbs
+            || path == p.queue
+            || path == p.access_status
+            || path == p.model_decisions
+            || is_under(path, &p.locks_dir)
+    }
+}
+
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 11] {
+    [
+        ("blueprint_index", &p.blueprint_index),
+        ("blueprints_dir", &p.blueprints_dir),
+        ("crosswalk", &p.crosswalk),
+        ("wbs", &p.wbs),
+        ("queue", &p.queue),
+        ("locks_dir", &p.locks_dir),
+        ("access_status", &p.access_status),
+        ("model_decisions", &p.model_decisions),
+        ("runs_dir", &p.runs_dir),
+        ("reviews_dir", &p.reviews_dir),
+        ("progress", &p.progress),
+    ]
+}
+
+/// `path` is `dir` or inside it (both workspace-relative, `/`-separated).
+pub fn is_under(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    dir.is_empty()
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+}
+
+/// A workspace-relative path or glob must stay inside the workspace.
+pub fn check_relative(path: &str) -> Result<(), &'static str> {
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return Err("is absolute: paths are relative to the workspace root");
+    }
+    if path.split(['/', '\\']).any(|part| part == "..") {
+        return Err("leaves the workspace (`..`): paths must stay inside the workspace root");
+    }
+    Ok(())
+}
+
+/// One glob, matched against whole workspace-relative paths: `*` stays within a directory,
+/// `**` crosses directories, `{a,b}` and `[abc]` work as in shells.
+pub fn compile_glob(pattern: &str) -> Result<Glob, String> {
+    check_relative(pattern).map_err(|why| format!("glob {pattern:?} {why}"))?;
+    let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| format!("invalid glob {pattern:?}: {}", e.kind()))
+}
+
+pub fn build_globset(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(compile_glob(pattern)?);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// "90s", "15m", "24h", "7d" (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90m, 24h or 7d"))?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?} has an unknown unit (use s, m, h, d or w)"
+            ))
+        }
+    };
+    Ok(value * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_the_documented_defaults() {
+        let config = Config::parse(None).unwrap();
+        assert_eq!(config.paths.wbs, "ops/wbs.json");
+        assert!(config.must_trace.matches("services/payments/stripe.py"));
+        assert!(!config.must_trace.matches("tests/fixtures/x.py"));
+        assert!(!config.must_trace.matches("docs/readme.md"));
+        assert!(config.is_test("tests/python/test_payments.py"));
+        assert!(config.is_test("web/src/cart.test.ts"));
+        assert!(!config.is_test("web/src/cart.ts"));
+        assert_eq!(config.severity(Code::UnknownId), Some(Severity::Error));
+        assert_eq!(config.stale_lock_after_secs, 86_400);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_positioned() {
+        let err = Config::parse(Some("[paths]\nwbs = \"ops/w.json\"\nqueu = \"x\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 2);
+        assert!(
+            err.message.contains("unknown field `queu`"),
+            "{}",
+            err.message
+        );
+
+        let err = Config::parse(Some("[lsp]\ndebounce_ms = \"fast\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1);
+
+        let err = Config::parse(Some("[severity]\nunknown-id = \"loud\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1);
+        assert!(err.message.contains("loud"));
+    }
+
+    #[test]
+    fn severities_and_families_can_be_changed() {
+        let config = Config::parse(Some(
+            "[severity]\nuntraced-file = \"off\"\nuncovered-chunk = \"warning\"\n\n[[ids.families]]\nname = \"REQ\"\npattern = 'REQ-\\d+'\n",
+        ))
+        .unwrap();
+        assert_eq!(config.severity(Code::UntracedFile), None);
+        assert_eq!(
+            config.severity(Code::UncoveredChunk),
+            Some(Severity::Warning)
+        );
+        assert_eq!(config.ids.families().len(), 1);
+    }
+
+    #[test]
+    fn paths_that_escape_the_workspace_are_refused() {
+        let err = Config::parse(Some("[paths]\nwbs = \"../other/wbs.json\"\n")).unwrap_err();
+        assert!(err.message.contains("leaves the workspace"));
+        assert_eq!(err.span.unwrap().start.line, 1);
+        assert!(Config::parse(Some("[trace]\ninclude = [\"/etc/**\"]\n")).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("2d"), Ok(172_800));
+        assert!(parse_duration("soon").is_err());
+    }
+}

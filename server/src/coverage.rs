@@ -1,0 +1,193 @@
+//! Chunk coverage: which work items, code files and test files trace to each spec chunk,
+//! and the crosswalk file that records it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::{Config, Priority};
+use crate::ids::IdKind;
+use crate::model::Model;
+use crate::scan::{FileFacts, FileKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    Covered,
+    MissingWbs,
+    MissingCode,
+    MissingTests,
+}
+
+impl CoverageStatus {
+    pub const ALL: [CoverageStatus; 4] = [
+        CoverageStatus::Covered,
+        CoverageStatus::MissingWbs,
+        CoverageStatus::MissingCode,
+        CoverageStatus::MissingTests,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Covered => "covered",
+            CoverageStatus::MissingWbs => "missing_wbs",
+            CoverageStatus::MissingCode => "missing_code",
+            CoverageStatus::MissingTests => "missing_tests",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChunkCoverage {
+    pub blueprint_id: String,
+    pub title: String,
+    pub priority: Priority,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    pub wbs_ids: Vec<String>,
+    pub code_paths: BTreeSet<String>,
+    pub test_paths: BTreeSet<String>,
+    pub status: CoverageStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CoverageSummary {
+    pub chunks: usize,
+    pub by_status: BTreeMap<CoverageStatus, usize>,
+    pub by_priority: BTreeMap<Priority, BTreeMap<CoverageStatus, usize>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    /// Sorted by chunk ID.
+    pub chunks: Vec<ChunkCoverage>,
+}
+
+pub fn compute<'f>(
+    config: &Config,
+    model: &Model,
+    files: impl Iterator<Item = &'f FileFacts>,
+) -> Coverage {
+    let mut code: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut tests: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for facts in files {
+        let target = match facts.kind {
+            FileKind::Code => &mut code,
+            FileKind::Test => &mut tests,
+            FileKind::Doc | FileKind::Other => continue,
+        };
+        for reference in &facts.refs {
+            let mut add = |chunk_id: &str| {
+                if let Some((key, _)) = model.chunks.get_key_value(chunk_id) {
+                    target
+                        .entry(key.as_str())
+                        .or_default()
+                        .insert(facts.path.clone());
+                }
+            };
+            match config.ids.kind_of(&reference.id) {
+                Some(IdKind::Chunk) => add(&reference.id),
+                Some(IdKind::Work) if config.coverage_through_work_items => {
+                    if let Some(item) = model.work.get(&reference.id) {
+                        for (chunk_id, _) in &item.blueprint_ids {
+                            add(chunk_id);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut wbs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for item in model.work.values() {
+        for (chunk_id, _) in &item.blueprint_ids {
+            let ids = wbs.entry(chunk_id.as_str()).or_default();
+            if !ids.contains(&item.id) {
+                ids.push(item.id.clone());
+            }
+        }
+    }
+    let chunks = model
+        .chunks
+        .values()
+        .map(|chunk| {
+            let wbs_ids = wbs.remove(chunk.id.as_str()).unwrap_or_default();
+            let code_paths = code.remove(chunk.id.as_str()).unwrap_or_default();
+            let test_paths = tests.remove(chunk.id.as_str()).unwrap_or_default();
+            let status = if wbs_ids.is_empty() {
+                CoverageStatus::MissingWbs
+            } else if code_paths.is_empty() {
+                CoverageStatus::MissingCode
+            } else if test_paths.is_empty() {
+                CoverageStatus::MissingTests
+            } else {
+                CoverageStatus::Covered
+            };
+            ChunkCoverage {
+                blueprint_id: chunk.id.clone(),
+                title: chunk.title.clone(),
+                priority: chunk.priority,
+                topic: chunk.topic.clone(),
+                wbs_ids,
+                code_paths,
+                test_paths,
+                status,
+            }
+        })
+        .collect();
+    Coverage { chunks }
+}
+
+impl Coverage {
+    pub fn get(&self, id: &str) -> Option<&ChunkCoverage> {
+        self.chunks
+            .binary_search_by(|c| c.blueprint_id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.chunks[i])
+    }
+
+    pub fn summary(&self) -> CoverageSummary {
+        let mut summary = CoverageSummary {
+            chunks: self.chunks.len(),
+            ..Default::default()
+        };
+        for chunk in &self.chunks {
+            *summary.by_status.entry(chunk.status).or_default() += 1;
+            *summary
+                .by_priority
+                .entry(chunk.priority)
+                .or_default()
+                .entry(chunk.status)
+                .or_default() += 1;
+        }
+        summary
+    }
+
+    /// Chunks whose priority is gated and that are not covered.
+    pub fn gate_failures(&self, gate: &[Priority]) -> Vec<&ChunkCoverage> {
+        self.chunks
+            .iter()
+            .filter(|c| gate.contains(&c.priority) && c.status != CoverageStatus::Covered)
+            .collect()
+    }
+
+    /// The crosswalk file: deterministic (sorted, no timestamps), pretty, newline-terminated.
+    pub fn to_crosswalk_json(&self) -> String {
+        #[derive(Serialize)]
+        struct File<'a> {
+            version: u32,
+            generated_by: &'static str,
+            chunks: &'a [ChunkCoverage],
+            summary: CoverageSummary,
+        }
+        let file = File {
+            version: 1,
+            generated_by: "concord crosswalk",
+            chunks: &self.chunks,
+            summary: self.summary(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("coverage serializes");
+        text.push('\n');
+        text
+    }
+}

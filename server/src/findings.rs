@@ -1,0 +1,218 @@
+//! What analysis reports: a finding with a stable code, a severity, a place and a message
+//! that says what to do next. Both the CLI and the language server render these.
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::Span;
+
+/// Stable finding codes: users configure severities by them, CI filters on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    UnknownId,
+    UntracedFile,
+    UntracedItem,
+    UnknownReference,
+    UncoveredChunk,
+    MalformedFile,
+    DuplicateId,
+    Secret,
+    OutsideScope,
+    LockedByOther,
+    StaleLock,
+}
+
+impl Code {
+    pub const ALL: [Code; 11] = [
+        Code::UnknownId,
+        Code::UntracedFile,
+        Code::UntracedItem,
+        Code::UnknownReference,
+        Code::UncoveredChunk,
+        Code::MalformedFile,
+        Code::DuplicateId,
+        Code::Secret,
+        Code::OutsideScope,
+        Code::LockedByOther,
+        Code::StaleLock,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::UnknownId => "unknown-id",
+            Code::UntracedFile => "untraced-file",
+            Code::UntracedItem => "untraced-item",
+            Code::UnknownReference => "unknown-reference",
+            Code::UncoveredChunk => "uncovered-chunk",
+            Code::MalformedFile => "malformed-file",
+            Code::DuplicateId => "duplicate-id",
+            Code::Secret => "secret",
+            Code::OutsideScope => "outside-scope",
+            Code::LockedByOther => "locked-by-other",
+            Code::StaleLock => "stale-lock",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Code::UnknownId
+            | Code::UnknownReference
+            | Code::MalformedFile
+            | Code::DuplicateId
+            | Code::Secret
+            | Code::LockedByOther => Severity::Error,
+            Code::UntracedFile | Code::UntracedItem | Code::OutsideScope | Code::StaleLock => {
+                Severity::Warning
+            }
+            Code::UncoveredChunk => Severity::Info,
+        }
+    }
+
+    /// One sentence for SARIF rule help and `concord explain`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Code::UnknownId => "An ID-shaped reference names no chunk or work item that exists.",
+            Code::UntracedFile => "A file that must be traced carries no known ID and is mapped by no crosswalk path or work-item scope.",
+            Code::UntracedItem => "A function, method, class or test that must be traced carries no ID, directly or by inheritance.",
+            Code::UnknownReference => "An ops file (work items, queue, locks) names a chunk or work item that does not exist.",
+            Code::UncoveredChunk => "A spec chunk has no work item, no code or no test referencing it.",
+            Code::MalformedFile => "An ops or configuration file cannot be read as its format says.",
+            Code::DuplicateId => "The same ID is defined in two places.",
+            Code::Secret => "A credential (API key, token, private key) appears in the file.",
+            Code::OutsideScope => "A file outside the active agent's locked scope was changed.",
+            Code::LockedByOther => "A file inside another agent's lock was changed.",
+            Code::StaleLock => "A lock is older than the configured limit.",
+        }
+    }
+
+    /// What to do about it, in general terms (each message adds specifics).
+    pub fn help(self) -> &'static str {
+        match self {
+            Code::UnknownId => "Fix the typo (see the suggestions), or define the ID: add the chunk to the blueprint index or a `## ID Title` heading, or the work item to ops/wbs.json.",
+            Code::UntracedFile => "Add a comment naming the chunk or work item this file implements (e.g. `// implements TD-0103`), or add the path to a work item's scope_paths.",
+            Code::UntracedItem => "Add a comment naming the chunk or work item above the item or in its doc comment, or tag the enclosing item or the file header.",
+            Code::UnknownReference => "Correct the ID in the ops file, or create the missing chunk or work item.",
+            Code::UncoveredChunk => "Plan a work item that lists the chunk in blueprint_ids, then tag the code and tests that implement it.",
+            Code::MalformedFile => "Correct the file at the position shown; see docs/formats.md for the format.",
+            Code::DuplicateId => "Give one of the two definitions a new ID, or delete the duplicate.",
+            Code::Secret => "Remove the secret, rotate it (treat it as leaked), and read it from an environment variable instead.",
+            Code::OutsideScope => "Revert this edit or hand the task back; change files only inside the lock's scope_paths.",
+            Code::LockedByOther => "Do not edit this file: another agent holds it. Revert the edit and wait for the lock to be released.",
+            Code::StaleLock => "Ask the holder to release it, or run `concord lock sweep` to remove locks older than the limit.",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Hint => "hint",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Severity> {
+        match name {
+            "hint" => Some(Severity::Hint),
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// A text edit in one file, positioned like findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub new_text: String,
+}
+
+/// A ranked ID suggestion: what the fix would insert, and why it was proposed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    /// Workspace-relative, `/`-separated.
+    pub path: String,
+    pub span: Span,
+    pub message: String,
+    pub fix: Option<Fix>,
+    /// The ID the finding is about, when there is one (for hover, filters and SARIF).
+    pub id: Option<String>,
+}
+
+impl Finding {
+    pub fn new(
+        code: Code,
+        path: impl Into<String>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            code,
+            severity: code.default_severity(),
+            path: path.into(),
+            span,
+            message: message.into(),
+            fix: None,
+            id: None,
+        }
+    }
+
+    pub fn with_id(mut self, id: impl Into<String>) -> Finding {
+        self.id = Some(id.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Finding {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// Stable order: by path, position, code, message.
+    pub fn sort_key(&self) -> (&str, crate::text::LineCol, Code, &str) {
+        (&self.path, self.span.start, self.code, &self.message)
+    }
+}
+
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}

@@ -1,0 +1,17 @@
+//! Concord's core: the workspace model, the ID index, the traceability findings, and the
+//! adapters (CLI, language server) that present them.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod coverage;
+pub mod findings;
+pub mod fsutil;
+pub mod ids;
+pub mod json;
+pub mod lsp;
+pub mod model;
+pub mod render;
+pub mod scan;
+pub mod text;
+pub mod workspace;

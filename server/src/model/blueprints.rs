@@ -1,0 +1,127 @@
+//! The blueprint index: a top-level array of chunks or an object with `chunks`.
+
+use super::reader::FileReader;
+use super::{Chunk, Place};
+use crate::config::{Config, Priority};
+use crate::findings::Finding;
+use crate::ids::IdKind;
+use crate::json::Json;
+
+const PRIORITIES: &[(&str, Priority)] = &[
+    ("must", Priority::Must),
+    ("should", Priority::Should),
+    ("could", Priority::Could),
+];
+
+pub fn parse_index(config: &Config, path: &str, text: &str) -> (Vec<Chunk>, Vec<Finding>) {
+    let mut reader = FileReader::new(path, text);
+    let mut chunks = Vec::new();
+    let Some(root) = reader.parse(&["embedding"]) else {
+        return (chunks, reader.findings);
+    };
+    let entries = match (root.as_array(), root.get("chunks")) {
+        (Some(items), _) => items,
+        (None, Some(list)) => match list.as_array() {
+            Some(items) => items,
+            None => {
+                reader.malformed_at(
+                    list,
+                    format!(
+                        "`chunks` must be an array of chunk objects, found {}",
+                        list.type_name()
+                    ),
+                );
+                return (chunks, reader.findings);
+            }
+        },
+        (None, None) => {
+            reader.malformed_at(
+                &root,
+                "the blueprint index must be an array of chunks or an object with a `chunks` array",
+            );
+            return (chunks, reader.findings);
+        }
+    };
+    for entry in entries {
+        if let Some(chunk) = read_chunk(config, &mut reader, entry) {
+            chunks.push(chunk);
+        }
+    }
+    (chunks, reader.findings)
+}
+
+fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<Chunk> {
+    if entry.as_members().is_none() {
+        reader.malformed_at(
+            entry,
+            format!("a chunk must be an object, found {}", entry.type_name()),
+        );
+        return None;
+    }
+    let (id, id_span) = reader.required_string(entry, "id", "a chunk")?;
+    if config.ids.kind_of(&id) != Some(IdKind::Chunk) {
+        let families: Vec<&str> = config
+            .ids
+            .families()
+            .iter()
+            .filter(|f| f.kind == IdKind::Chunk)
+            .map(|f| f.pattern.as_str())
+            .collect();
+        reader.malformed_at(
+            entry.get("id")?,
+            format!(
+                "chunk id {id:?} does not match a chunk ID family ({})",
+                families.join(", ")
+            ),
+        );
+        return None;
+    }
+    let what = format!("chunk {id}");
+    let title = reader
+        .required_string(entry, "title", &what)
+        .map(|(t, _)| t)
+        .unwrap_or_default();
+    let summary = reader.string(entry, "summary", &what).unwrap_or_default();
+    let mut source = reader.string(entry, "source", &what);
+    // `source` may carry the line as `path:LINE`; only the path is kept.
+    if let Some(s) = &source {
+        if let Some((file, line)) = s.rsplit_once(':') {
+            if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) {
+                source = Some(file.to_string());
+            }
+        }
+    }
+    if let Some(line) = reader.integer(entry, "line", &what) {
+        if line < 1 {
+            let value = entry.get("line")?;
+            reader.malformed_at(
+                value,
+                format!("{what}: `line` is 1-based and must be at least 1"),
+            );
+        }
+    }
+    let topic = reader.string(entry, "topic", &what);
+    let priority = reader.choice(entry, "priority", &what, PRIORITIES, Priority::Should);
+    if let Some(embedding) = entry.get("embedding") {
+        // Skipped while parsing; only its shape is worth checking, cheaply.
+        if !reader.text[embedding.start..].starts_with('[') && !embedding.is_null() {
+            reader.malformed_at(
+                embedding,
+                format!("{what}: `embedding` must be an array of numbers"),
+            );
+        }
+    }
+    Some(Chunk {
+        id,
+        title,
+        summary,
+        source,
+        topic,
+        priority,
+        index_entry: Some(Place {
+            path: reader.path.to_string(),
+            span: id_span,
+        }),
+        heading: None,
+    })
+}

@@ -1,0 +1,171 @@
+//! `ops/queue.jsonl`: an append-only event log; the last event for an item is its status.
+
+use super::reader::FileReader;
+use crate::findings::Finding;
+use crate::json;
+use crate::text::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Todo,
+    InProgress,
+    Review,
+    AwaitingApproval,
+    Done,
+    Blocked,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Todo,
+        Status::InProgress,
+        Status::Review,
+        Status::AwaitingApproval,
+        Status::Done,
+        Status::Blocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Todo => "todo",
+            Status::InProgress => "in_progress",
+            Status::Review => "review",
+            Status::AwaitingApproval => "awaiting_approval",
+            Status::Done => "done",
+            Status::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueEvent {
+    pub id: String,
+    pub status: Status,
+    pub at: Option<String>,
+    pub by: Option<String>,
+    pub reason: Option<String>,
+    pub attempt: Option<i64>,
+    /// 0-based line in the queue file.
+    pub line: u32,
+    pub id_span: Span,
+}
+
+const STATUSES: &[(&str, Status)] = &[
+    ("todo", Status::Todo),
+    ("in_progress", Status::InProgress),
+    ("review", Status::Review),
+    ("awaiting_approval", Status::AwaitingApproval),
+    ("done", Status::Done),
+    ("blocked", Status::Blocked),
+];
+
+pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
+    let mut reader = FileReader::new(path, text);
+    let mut events = Vec::new();
+    let mut line_start = 0;
+    for (n, raw) in text.split_inclusive('\n').enumerate() {
+        let start = line_start;
+        line_start += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let torn = !raw.ends_with('\n') && line_start == text.len();
+        let value = match json::parse(line, &[]) {
+            Ok(value) => value,
+            Err(err) => {
+                let why = if torn {
+                    " (the last line is incomplete: a write was probably interrupted)"
+                } else {
+                    ""
+                };
+                reader.malformed(
+                    start + err.offset,
+                    start + err.offset,
+                    format!("line {} of the queue is not valid JSON: {}{why}. The line is skipped; fix or remove it, the events before and after it still count.", n + 1, err.message),
+                );
+                continue;
+            }
+        };
+        if value.as_members().is_none() {
+            reader.malformed(
+                start,
+                start + line.len(),
+                format!(
+                    "line {} of the queue must be a JSON object, found {}",
+                    n + 1,
+                    value.type_name()
+                ),
+            );
+            continue;
+        }
+        // Offsets inside the line are shifted to the file.
+        let shift = |s: usize| start + s;
+        let id_value = ["id", "wbs_id", "task_id"]
+            .iter()
+            .find_map(|k| value.get(k));
+        let Some(id_value) = id_value else {
+            reader.malformed(
+                start,
+                start + line.len(),
+                format!(
+                    "line {} of the queue has no `id`; every event names its work item",
+                    n + 1
+                ),
+            );
+            continue;
+        };
+        let Some(id) = id_value.as_str() else {
+            reader.malformed(
+                shift(id_value.start),
+                shift(id_value.end),
+                format!("line {}: `id` must be a string", n + 1),
+            );
+            continue;
+        };
+        let Some(status_value) = value.get("status") else {
+            reader.malformed(
+                start,
+                start + line.len(),
+                format!("line {} of the queue has no `status`", n + 1),
+            );
+            continue;
+        };
+        let Some(status) = status_value.as_str().and_then(|s| {
+            STATUSES
+                .iter()
+                .find(|(name, _)| *name == s)
+                .map(|(_, st)| *st)
+        }) else {
+            let names: Vec<&str> = STATUSES.iter().map(|(n, _)| *n).collect();
+            reader.malformed(
+                shift(status_value.start),
+                shift(status_value.end),
+                format!(
+                    "line {}: `status` must be one of {}",
+                    n + 1,
+                    names.join(", ")
+                ),
+            );
+            continue;
+        };
+        let text_of = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        events.push(QueueEvent {
+            id: id.to_string(),
+            status,
+            at: text_of("at")
+                .or_else(|| text_of("ts"))
+                .or_else(|| text_of("timestamp")),
+            by: text_of("by").or_else(|| text_of("agent")),
+            reason: text_of("reason"),
+            attempt: value.get("attempt").and_then(|v| v.as_i64()),
+            line: n as u32,
+            id_span: reader.span(shift(id_value.start), shift(id_value.end)),
+        });
+    }
+    (events, reader.findings)
+}

@@ -1,0 +1,106 @@
+use std::fmt::Write;
+
+use crate::analysis::Report;
+use crate::coverage::{CoverageStatus, CoverageSummary};
+use crate::findings::Severity;
+
+/// `path:line:col: severity[code]: message`, 1-based like compilers, then a summary.
+pub fn render_text(report: &Report, min: Severity) -> String {
+    let mut out = String::new();
+    let shown = super::visible(report, min);
+    for f in &shown {
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}[{}]: {}",
+            f.path,
+            f.span.start.line + 1,
+            f.span.start.utf16 + 1,
+            f.severity.as_str(),
+            f.code,
+            f.message
+        );
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(out, "  fix: {}", fix.title);
+        }
+    }
+    let hidden = report.findings.len() - shown.len();
+    let (by_severity, _) = super::counts(&report.findings.iter().collect::<Vec<_>>());
+    let _ = writeln!(
+        out,
+        "\n{} errors, {} warnings, {} info, {} hints in {} files ({} skipped)",
+        by_severity["error"],
+        by_severity["warning"],
+        by_severity["info"],
+        by_severity["hint"],
+        report.files_scanned,
+        report.files_skipped
+    );
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{hidden} findings below {} not shown (use --min-severity hint to see them)",
+            min.as_str()
+        );
+    }
+    out.push_str(&render_coverage_summary(&report.coverage.summary()));
+    if report.gate_failures.is_empty() {
+        let _ = writeln!(out, "coverage gate: passed");
+    } else {
+        let mut listed = report
+            .gate_failures
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if report.gate_failures.len() > 10 {
+            let _ = write!(listed, ", … ({} in all)", report.gate_failures.len());
+        }
+        let _ = writeln!(
+            out,
+            "coverage gate: FAILED: gated chunks not covered: {listed}"
+        );
+    }
+    out
+}
+
+/// Coverage by status and by priority, for people.
+pub fn render_coverage_summary(summary: &CoverageSummary) -> String {
+    let mut out = String::new();
+    let count = |map: &std::collections::BTreeMap<CoverageStatus, usize>, s| {
+        map.get(&s).copied().unwrap_or(0)
+    };
+    let percent = |covered: usize, total: usize| {
+        if total == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / total as f64
+        }
+    };
+    let covered = count(&summary.by_status, CoverageStatus::Covered);
+    let _ = writeln!(
+        out,
+        "coverage: {covered}/{} chunks covered ({:.1}%)",
+        summary.chunks,
+        percent(covered, summary.chunks)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<8} {:>8} {:>12} {:>12} {:>14} {:>7}",
+        "priority", "covered", "missing_wbs", "missing_code", "missing_tests", "total"
+    );
+    for (priority, statuses) in &summary.by_priority {
+        let total: usize = statuses.values().sum();
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>8} {:>12} {:>12} {:>14} {:>7}",
+            priority.as_str(),
+            count(statuses, CoverageStatus::Covered),
+            count(statuses, CoverageStatus::MissingWbs),
+            count(statuses, CoverageStatus::MissingCode),
+            count(statuses, CoverageStatus::MissingTests),
+            total
+        );
+    }
+    out
+}

@@ -1,0 +1,183 @@
+//! Facts about one file, from its text alone: the IDs it names (with exact ranges), the
+//! chunk headings it defines, and what kind of file it is. Pure: no I/O, so the language
+//! server can run it on an unsaved buffer and the CLI on a file read from disk.
+
+use crate::config::{is_under, Config, SOURCE_EXTENSIONS};
+use crate::ids::IdKind;
+use crate::model::{Heading, Place};
+use crate::text::{LineIndex, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    Code,
+    Test,
+    Doc,
+    Other,
+}
+
+impl FileKind {
+    pub fn of(config: &Config, path: &str) -> FileKind {
+        let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        if SOURCE_EXTENSIONS.contains(&ext) {
+            if config.is_test(path) {
+                FileKind::Test
+            } else {
+                FileKind::Code
+            }
+        } else if matches!(ext, "md" | "markdown" | "rst" | "txt" | "adoc") {
+            FileKind::Doc
+        } else {
+            FileKind::Other
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub id: String,
+    pub span: Span,
+    /// Byte offsets in the file.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFacts {
+    pub path: String,
+    pub kind: FileKind,
+    /// The file must carry a trace (config `trace.include` minus `trace.exclude`).
+    pub must_trace: bool,
+    pub refs: Vec<Reference>,
+    pub headings: Vec<Heading>,
+    /// The text's lines, when known (for fixes that insert at the top).
+    pub first_line: String,
+}
+
+pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
+    let kind = FileKind::of(config, path);
+    let mut refs = Vec::new();
+    let mut index: Option<LineIndex> = None;
+    for m in config.ids.find_iter(text.as_bytes()) {
+        let index = index.get_or_insert_with(|| LineIndex::new(text));
+        refs.push(Reference {
+            id: text[m.start..m.end].to_string(),
+            span: index.span(text, m.start, m.end),
+            start: m.start,
+            end: m.end,
+        });
+    }
+    let headings = if kind == FileKind::Doc
+        && is_under(path, &config.paths.blueprints_dir)
+        && !refs.is_empty()
+    {
+        chunk_headings(
+            config,
+            path,
+            text,
+            index.as_ref().expect("refs imply an index"),
+        )
+    } else {
+        Vec::new()
+    };
+    FileFacts {
+        path: path.to_string(),
+        kind,
+        must_trace: config.must_trace.matches(path),
+        refs,
+        headings,
+        first_line: text.lines().next().unwrap_or("").to_string(),
+    }
+}
+
+/// `## TD-0103 Payments / Stripe` defines TD-0103 with the title "Payments / Stripe".
+fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) -> Vec<Heading> {
+    let mut headings = Vec::new();
+    let mut in_fence = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence || !line.starts_with('#') {
+            continue;
+        }
+        let hashes = line.bytes().take_while(|&b| b == b'#').count();
+        if hashes > 6 || !line[hashes..].starts_with([' ', '\t']) {
+            continue;
+        }
+        let body = line[hashes..].trim_start();
+        let body_start =
+            line_start + (line.len() - line[hashes..].len()) + (line[hashes..].len() - body.len());
+        let Some(id) = config.ids.leading_id(body) else {
+            continue;
+        };
+        if config.ids.kind_of(id) != Some(IdKind::Chunk) {
+            continue;
+        }
+        let title = body[id.len()..]
+            .trim_end()
+            .trim_end_matches('#')
+            .trim()
+            .trim_start_matches([':', '-', '–', '—', '.'])
+            .trim()
+            .to_string();
+        headings.push(Heading {
+            id: id.to_string(),
+            title,
+            place: Place {
+                path: path.to_string(),
+                span: index.span(text, body_start, body_start + id.len()),
+            },
+        });
+    }
+    headings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_define_chunks_outside_code_fences() {
+        let config = Config::default();
+        let text = "# Payments\n\n## TD-0103 Payments / Stripe\nSee NT-0007.\n```\n## TD-0999 not a heading\n```\n### NT-0007: Guest checkout ##\n## WBS-001 not a chunk\n#TD-0001 no space\n";
+        let facts = scan_text(&config, "docs/blueprints/technical/payments.md", text);
+        let got: Vec<(&str, &str, u32)> = facts
+            .headings
+            .iter()
+            .map(|h| (h.id.as_str(), h.title.as_str(), h.place.span.start.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("TD-0103", "Payments / Stripe", 2),
+                ("NT-0007", "Guest checkout", 7)
+            ]
+        );
+        assert_eq!(facts.headings[0].place.span.start.utf16, 3);
+        assert_eq!(facts.refs.len(), 6);
+    }
+
+    #[test]
+    fn kinds_follow_extensions_and_test_globs() {
+        let config = Config::default();
+        assert_eq!(
+            FileKind::of(&config, "services/payments/stripe.py"),
+            FileKind::Code
+        );
+        assert_eq!(
+            FileKind::of(&config, "tests/python/test_stripe.py"),
+            FileKind::Test
+        );
+        assert_eq!(
+            FileKind::of(&config, "web/src/cart.test.ts"),
+            FileKind::Test
+        );
+        assert_eq!(FileKind::of(&config, "docs/PROGRESS.md"), FileKind::Doc);
+        assert_eq!(FileKind::of(&config, "ops/wbs.json"), FileKind::Other);
+    }
+}

@@ -1,0 +1,260 @@
+//! The I/O layer: finds the workspace's files (honouring .gitignore, in parallel), reads
+//! them, and hands texts to the pure core (`scan`, `model`). Nothing below this module
+//! touches the file system.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::config::{Config, ConfigError, CONFIG_FILE};
+use crate::findings::{Code, Finding};
+use crate::model::{Model, Source, Sources};
+use crate::scan::{scan_text, FileFacts};
+use crate::text::Span;
+
+/// A file the scan passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: Config,
+    pub model: Model,
+    pub files: BTreeMap<String, FileFacts>,
+    pub skipped: Vec<Skipped>,
+    /// Problems reading ops files (not UTF-8, unreadable).
+    pub io_findings: Vec<Finding>,
+}
+
+/// Why a workspace could not be loaded at all (as opposed to findings inside it).
+#[derive(Debug)]
+pub enum LoadError {
+    NotADirectory(PathBuf),
+    Config(ConfigError),
+    ConfigUnreadable(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotADirectory(p) => write!(
+                f,
+                "{} is not a directory: give the workspace root",
+                p.display()
+            ),
+            LoadError::Config(e) => write!(f, "{e}"),
+            LoadError::ConfigUnreadable(e) => write!(f, "{CONFIG_FILE}: {e}"),
+        }
+    }
+}
+
+pub fn load_config(root: &Path) -> Result<Config, LoadError> {
+    match std::fs::read(root.join(CONFIG_FILE)) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| LoadError::ConfigUnreadable("not UTF-8 text".into()))?;
+            Config::parse(Some(&text)).map_err(LoadError::Config)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(LoadError::ConfigUnreadable(e.to_string())),
+    }
+}
+
+impl Workspace {
+    pub fn load(root: &Path) -> Result<Workspace, LoadError> {
+        if !root.is_dir() {
+            return Err(LoadError::NotADirectory(root.to_path_buf()));
+        }
+        let config = load_config(root)?;
+        let (files, skipped) = scan_files(root, &config);
+        let mut io_findings = Vec::new();
+        let sources = read_sources(root, &config, &files, &mut io_findings);
+        let model = Model::build(&config, &sources);
+        Ok(Workspace {
+            root: root.to_path_buf(),
+            config,
+            model,
+            files,
+            skipped,
+            io_findings,
+        })
+    }
+
+    /// Rebuild the model after ops files changed (the file facts are kept).
+    pub fn reload_model(&mut self) {
+        let mut io_findings = Vec::new();
+        let sources = read_sources(&self.root, &self.config, &self.files, &mut io_findings);
+        self.model = Model::build(&self.config, &sources);
+        self.io_findings = io_findings;
+    }
+}
+
+/// A workspace-relative `/`-separated path.
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut out = String::new();
+    for part in rel.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part.as_os_str().to_str()?);
+    }
+    Some(out)
+}
+
+/// Why a file's bytes are not scanned, if they are not.
+pub fn unscannable(bytes: &[u8]) -> Option<&'static str> {
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        Some("binary")
+    } else if std::str::from_utf8(bytes).is_err() {
+        Some("not UTF-8")
+    } else {
+        None
+    }
+}
+
+/// Walk and scan every file, in parallel. The blueprint index and the crosswalk are not
+/// scanned as text: they are definitions and generated output, and can be very large.
+pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
+    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+    let prune = config.scan_exclude_dirs.clone();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .threads(threads)
+        .filter_entry({
+            let root = root.to_path_buf();
+            move |entry| {
+                if entry.file_type().is_some_and(|t| t.is_dir()) {
+                    relative(&root, entry.path())
+                        .is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
+                } else {
+                    true
+                }
+            }
+        })
+        .build_parallel();
+    walker.run(|| {
+        let results = &results;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            let Some(rel) = relative(root, entry.path()) else {
+                return ignore::WalkState::Continue;
+            };
+            if rel == config.paths.blueprint_index
+                || rel == config.paths.crosswalk
+                || config.scan_exclude.is_match(&rel)
+            {
+                return ignore::WalkState::Continue;
+            }
+            let outcome = read_and_scan(config, entry.path(), &rel);
+            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+            match outcome {
+                Ok(facts) => guard.0.push(facts),
+                Err(reason) => guard.1.push(Skipped { path: rel, reason }),
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (
+        facts.into_iter().map(|f| (f.path.clone(), f)).collect(),
+        skipped,
+    )
+}
+
+fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {
+    let meta = std::fs::metadata(path).map_err(|_| "unreadable")?;
+    if meta.len() > config.max_file_size {
+        return Err("larger than files.max_file_size");
+    }
+    let bytes = std::fs::read(path).map_err(|_| "unreadable")?;
+    if let Some(reason) = unscannable(&bytes) {
+        return Err(reason);
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?;
+    Ok(scan_text(config, rel, text))
+}
+
+/// Read one ops file. Missing is fine (`None`); unreadable or not UTF-8 is a finding.
+pub fn read_source(root: &Path, rel: &str, findings: &mut Vec<Finding>) -> Option<Source> {
+    let bytes = match std::fs::read(root.join(rel)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            findings.push(Finding::new(
+                Code::MalformedFile,
+                rel,
+                Span::default(),
+                format!("{rel} cannot be read: {e}"),
+            ));
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(Source {
+            path: rel.to_string(),
+            text,
+        }),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(&e.into_bytes()[..at]).into_owned();
+            let index = crate::text::LineIndex::new(&text);
+            let span = Span::point(index.line_col(&text, at));
+            findings.push(Finding::new(
+                Code::MalformedFile,
+                rel,
+                span,
+                format!("{rel} is not UTF-8 text (invalid byte at offset {at}); save it as UTF-8"),
+            ));
+            None
+        }
+    }
+}
+
+fn read_sources(
+    root: &Path,
+    config: &Config,
+    files: &BTreeMap<String, FileFacts>,
+    findings: &mut Vec<Finding>,
+) -> Sources {
+    let paths = &config.paths;
+    let mut locks = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root.join(&paths.locks_dir)) {
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".lock"))
+            .collect();
+        names.sort();
+        for name in names {
+            let rel = format!("{}/{name}", paths.locks_dir.trim_end_matches('/'));
+            locks.extend(read_source(root, &rel, findings));
+        }
+    }
+    Sources {
+        index: read_source(root, &paths.blueprint_index, findings),
+        wbs: read_source(root, &paths.wbs, findings),
+        queue: read_source(root, &paths.queue, findings),
+        crosswalk: read_source(root, &paths.crosswalk, findings),
+        access: read_source(root, &paths.access_status, findings),
+        locks,
+        headings: files
+            .values()
+            .flat_map(|f| f.headings.iter().cloned())
+            .collect(),
+    }
+}
