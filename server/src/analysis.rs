@@ -24,11 +24,7 @@ impl Neighbours {
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();
             for r in facts.refs.iter().filter(|r| model.is_known(&r.id)) {
-                *by_dir
-                    .entry(dir.clone())
-                    .or_default()
-                    .entry(r.id.clone())
-                    .or_default() += 1;
+                *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
             }
         }
         Neighbours { by_dir }
@@ -44,11 +40,8 @@ impl Neighbours {
                 ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
                 for (id, count) in ranked {
                     if !out.iter().any(|(known, _, _)| known == id) {
-                        let place = if dir.is_empty() {
-                            "the workspace root".to_string()
-                        } else {
-                            format!("{dir}/")
-                        };
+                        let place =
+                            if dir.is_empty() { "the workspace root".to_string() } else { format!("{dir}/") };
                         out.push((id.clone(), *count, place));
                     }
                 }
@@ -86,11 +79,8 @@ pub fn analyze(ws: &Workspace) -> Report {
     }
     let mut all = apply_severities(&ws.config, all);
     findings::sort(&mut all);
-    let gate_failures = coverage
-        .gate_failures(&ws.config.gate)
-        .into_iter()
-        .map(|c| c.blueprint_id.clone())
-        .collect();
+    let gate_failures =
+        coverage.gate_failures(&ws.config.gate).into_iter().map(|c| c.blueprint_id.clone()).collect();
     Report {
         findings: all,
         coverage,
@@ -159,16 +149,19 @@ pub fn file_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if !config.is_ops_file(&facts.path) {
-        for reference in facts.refs.iter().filter(|r| !model.is_known(&r.id)) {
+        // With no definitions of a kind at all (no index, no WBS), every ID of that kind would be
+        // "unknown": that says nothing, so the check waits until the kind has definitions.
+        let has_definitions = |id: &str| match config.ids.kind_of(id) {
+            Some(crate::ids::IdKind::Work) => !model.work.is_empty(),
+            _ => !model.chunks.is_empty(),
+        };
+        for reference in facts.refs.iter().filter(|r| !model.is_known(&r.id) && has_definitions(&r.id)) {
             out.push(unknown_id(config, model, facts, reference));
         }
     }
     if facts.must_trace {
         let carries_known_id = facts.refs.iter().any(|r| model.is_known(&r.id));
-        if !carries_known_id
-            && !model.crosswalk.maps(&facts.path)
-            && !model.scopes.maps(&facts.path)
-        {
+        if !carries_known_id && !model.crosswalk.maps(&facts.path) && !model.scopes.maps(&facts.path) {
             out.push(untraced_file(model, neighbours, facts));
         }
     }
@@ -186,24 +179,18 @@ fn unknown_id(
     let message = if suggestions.is_empty() {
         format!("{id} is not a known ID: no chunk or work item has it. Correct the ID, or define it (blueprint index, a `## {id} Title` heading, or the WBS).")
     } else {
-        let options: Vec<String> = suggestions
-            .iter()
-            .map(|s| format!("{s} ({})", model.title_of(s).unwrap_or("")))
-            .collect();
+        let options: Vec<String> =
+            suggestions.iter().map(|s| format!("{s} ({})", model.title_of(s).unwrap_or(""))).collect();
         format!(
             "{id} is not a known ID. Did you mean {}? Replace it with the intended ID.",
             options.join(" or ")
         )
     };
-    let mut finding =
-        Finding::new(Code::UnknownId, &facts.path, reference.span, message).with_id(id);
+    let mut finding = Finding::new(Code::UnknownId, &facts.path, reference.span, message).with_id(id);
     if !suggestions.is_empty() {
         finding = finding.with_fix(Fix {
             title: format!("Replace {id} with {}", suggestions[0]),
-            edits: vec![Edit {
-                span: reference.span,
-                new_text: suggestions[0].clone(),
-            }],
+            edits: vec![Edit { span: reference.span, new_text: suggestions[0].clone() }],
             candidates: suggestions
                 .iter()
                 .enumerate()
@@ -240,26 +227,14 @@ fn untraced_file(model: &Model, neighbours: &Neighbours, facts: &FileFacts) -> F
         "{} carries no spec or work-item ID and no work item's scope_paths covers it, so nothing traces it to the spec. Add a comment naming what it implements (e.g. `implements TD-0103`), or add it to a work item's scope_paths.{hint}",
         facts.path
     );
-    let mut finding = Finding::new(
-        Code::UntracedFile,
-        &facts.path,
-        Span::line_start(0),
-        message,
-    );
+    let mut finding = Finding::new(Code::UntracedFile, &facts.path, Span::line_start(0), message);
     if let Some(best) = candidates.first() {
         let tag = tag_comment(&facts.path, &format!("implements {}", best.id));
         // After a shebang line, the tag goes on the second line.
         let line = u32::from(facts.first_line.starts_with("#!"));
         finding = finding.with_fix(Fix {
             title: format!("Add `{}` at the top of the file", tag.trim_end()),
-            edits: vec![Edit {
-                span: Span::point(LineCol {
-                    line,
-                    utf8: 0,
-                    utf16: 0,
-                }),
-                new_text: tag,
-            }],
+            edits: vec![Edit { span: Span::point(LineCol { line, utf8: 0, utf16: 0 }), new_text: tag }],
             candidates,
         });
     }

@@ -114,20 +114,9 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     let report = analyze(&ws);
-    let default_min = if args.format == Format::Text {
-        Level::Warning
-    } else {
-        Level::Hint
-    };
-    let min = args
-        .min_severity
-        .unwrap_or(default_min)
-        .severity()
-        .unwrap_or(Severity::Error);
-    let root = args
-        .path
-        .as_deref()
-        .map_or(".".to_string(), |p| p.display().to_string());
+    let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
+    let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
+    let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
     let out = match args.format {
         Format::Text => render::render_text(&report, min),
         Format::Json => render::render_json(&report, &root, min),
@@ -146,9 +135,7 @@ fn check(args: CheckArgs) -> ExitCode {
 
 fn exit_for(report: &Report, fail_on: Level) -> ExitCode {
     match fail_on.severity() {
-        Some(threshold) if report.findings.iter().any(|f| f.severity >= threshold) => {
-            ExitCode::from(1)
-        }
+        Some(threshold) if report.findings.iter().any(|f| f.severity >= threshold) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
 }
@@ -187,12 +174,7 @@ fn explain(code: Option<&str>) -> ExitCode {
     match code {
         None => {
             for code in Code::ALL {
-                println!(
-                    "{:<18} {:<8} {}",
-                    code.as_str(),
-                    code.default_severity().as_str(),
-                    code.summary()
-                );
+                println!("{:<18} {:<8} {}", code.as_str(), code.default_severity().as_str(), code.summary());
             }
             ExitCode::SUCCESS
         }
@@ -207,9 +189,7 @@ fn explain(code: Option<&str>) -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            None => usage_error(format!(
-                "unknown finding code {name:?}; `concord explain` lists them"
-            )),
+            None => usage_error(format!("unknown finding code {name:?}; `concord explain` lists them")),
         },
     }
 }

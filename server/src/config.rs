@@ -62,11 +62,8 @@ struct IdsSection {
 
 impl Default for IdsSection {
     fn default() -> Self {
-        let family = |name: &str, pattern: &str, kind| FamilySpec {
-            name: name.into(),
-            pattern: pattern.into(),
-            kind,
-        };
+        let family =
+            |name: &str, pattern: &str, kind| FamilySpec { name: name.into(), pattern: pattern.into(), kind };
         IdsSection {
             families: vec![
                 family("NT", r"NT-\d{4}", IdKind::Chunk),
@@ -185,8 +182,8 @@ impl Default for TraceSection {
 }
 
 pub const SOURCE_EXTENSIONS: &[&str] = &[
-    "rs", "py", "ts", "tsx", "js", "jsx", "mjs", "cjs", "go", "java", "kt", "c", "h", "cc", "cpp",
-    "cxx", "hpp", "cs", "rb", "php", "swift", "scala",
+    "rs", "py", "ts", "tsx", "js", "jsx", "mjs", "cjs", "go", "java", "kt", "c", "h", "cc", "cpp", "cxx",
+    "hpp", "cs", "rb", "php", "swift", "scala",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -233,9 +230,7 @@ impl SeveritySection {
     }
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Must,
@@ -264,10 +259,7 @@ struct CoverageSection {
 
 impl Default for CoverageSection {
     fn default() -> Self {
-        CoverageSection {
-            gate: vec![Priority::Must],
-            through_work_items: true,
-        }
+        CoverageSection { gate: vec![Priority::Must], through_work_items: true }
     }
 }
 
@@ -280,9 +272,7 @@ struct LocksSection {
 
 impl Default for LocksSection {
     fn default() -> Self {
-        LocksSection {
-            stale_after: "24h".into(),
-        }
+        LocksSection { stale_after: "24h".into() }
     }
 }
 
@@ -312,13 +302,9 @@ pub struct ConfigError {
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.span {
-            Some(span) => write!(
-                f,
-                "{CONFIG_FILE}:{}:{}: {}",
-                span.start.line + 1,
-                span.start.utf16 + 1,
-                self.message
-            ),
+            Some(span) => {
+                write!(f, "{CONFIG_FILE}:{}:{}: {}", span.start.line + 1, span.start.utf16 + 1, self.message)
+            }
             None => write!(f, "{CONFIG_FILE}: {}", self.message),
         }
     }
@@ -375,10 +361,7 @@ impl Config {
         Config::resolve(file, Some((text, &index)))
     }
 
-    fn resolve(
-        file: ConfigFile,
-        source: Option<(&str, &LineIndex)>,
-    ) -> Result<Config, ConfigError> {
+    fn resolve(file: ConfigFile, source: Option<(&str, &LineIndex)>) -> Result<Config, ConfigError> {
         // Semantic errors carry the position of the offending key when it can be found.
         let locate = |needle: &str| -> Option<Span> {
             let (text, index) = source?;
@@ -391,20 +374,15 @@ impl Config {
             .iter()
             .map(|f| IdFamily::new(&f.name, &f.pattern, f.kind))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| ConfigError {
-                span: locate("families"),
-                message,
-            })?;
+            .map_err(|message| ConfigError { span: locate("families"), message })?;
         if families.is_empty() {
             return Err(ConfigError {
                 message: "ids.families must name at least one ID family".into(),
                 span: locate("families"),
             });
         }
-        let ids = IdMatcher::new(families).map_err(|message| ConfigError {
-            message,
-            span: locate("families"),
-        })?;
+        let ids =
+            IdMatcher::new(families).map_err(|message| ConfigError { message, span: locate("families") })?;
 
         let paths = file.paths;
         for (key, value) in paths_entries(&paths) {
@@ -414,10 +392,8 @@ impl Config {
             })?;
         }
         let globs = |key: &str, patterns: &[String]| -> Result<GlobSet, ConfigError> {
-            build_globset(patterns).map_err(|message| ConfigError {
-                message: format!("{key}: {message}"),
-                span: locate(key),
-            })
+            build_globset(patterns)
+                .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: locate(key) })
         };
         let mut severities = BTreeMap::new();
         for code in Code::ALL {
@@ -425,11 +401,9 @@ impl Config {
                 severities.insert(code, level);
             }
         }
-        let stale_lock_after_secs =
-            parse_duration(&file.locks.stale_after).map_err(|message| ConfigError {
-                message: format!("locks.stale_after: {message}"),
-                span: locate("stale_after"),
-            })?;
+        let stale_lock_after_secs = parse_duration(&file.locks.stale_after).map_err(|message| {
+            ConfigError { message: format!("locks.stale_after: {message}"), span: locate("stale_after") }
+        })?;
         Ok(Config {
             ids,
             scan_exclude: globs("files.exclude", &file.files.exclude)?,
@@ -506,9 +480,7 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 11] {
 /// `path` is `dir` or inside it (both workspace-relative, `/`-separated).
 pub fn is_under(path: &str, dir: &str) -> bool {
     let dir = dir.trim_end_matches('/');
-    dir.is_empty()
-        || path == dir
-        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+    dir.is_empty() || path == dir || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
 /// A workspace-relative path or glob must stay inside the workspace.
@@ -545,24 +517,16 @@ pub fn build_globset(patterns: &[String]) -> Result<GlobSet, String> {
 /// "90s", "15m", "24h", "7d" (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90m, 24h or 7d"))?;
+    let value: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 90m, 24h or 7d"))?;
     let scale = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => {
-            return Err(format!(
-                "{text:?} has an unknown unit (use s, m, h, d or w)"
-            ))
-        }
+        _ => return Err(format!("{text:?} has an unknown unit (use s, m, h, d or w)")),
     };
     Ok(value * scale)
 }
@@ -589,11 +553,7 @@ mod tests {
     fn unknown_keys_and_wrong_types_are_positioned() {
         let err = Config::parse(Some("[paths]\nwbs = \"ops/w.json\"\nqueu = \"x\"\n")).unwrap_err();
         assert_eq!(err.span.unwrap().start.line, 2);
-        assert!(
-            err.message.contains("unknown field `queu`"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("unknown field `queu`"), "{}", err.message);
 
         let err = Config::parse(Some("[lsp]\ndebounce_ms = \"fast\"\n")).unwrap_err();
         assert_eq!(err.span.unwrap().start.line, 1);
@@ -610,10 +570,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(config.severity(Code::UntracedFile), None);
-        assert_eq!(
-            config.severity(Code::UncoveredChunk),
-            Some(Severity::Warning)
-        );
+        assert_eq!(config.severity(Code::UncoveredChunk), Some(Severity::Warning));
         assert_eq!(config.ids.families().len(), 1);
     }
 

@@ -63,11 +63,7 @@ pub struct Coverage {
     pub chunks: Vec<ChunkCoverage>,
 }
 
-pub fn compute<'f>(
-    config: &Config,
-    model: &Model,
-    files: impl Iterator<Item = &'f FileFacts>,
-) -> Coverage {
+pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Coverage {
     let mut code: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut tests: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for facts in files {
@@ -79,10 +75,7 @@ pub fn compute<'f>(
         for reference in &facts.refs {
             let mut add = |chunk_id: &str| {
                 if let Some((key, _)) = model.chunks.get_key_value(chunk_id) {
-                    target
-                        .entry(key.as_str())
-                        .or_default()
-                        .insert(facts.path.clone());
+                    target.entry(key.as_str()).or_default().insert(facts.path.clone());
                 }
             };
             match config.ids.kind_of(&reference.id) {
@@ -140,25 +133,14 @@ pub fn compute<'f>(
 
 impl Coverage {
     pub fn get(&self, id: &str) -> Option<&ChunkCoverage> {
-        self.chunks
-            .binary_search_by(|c| c.blueprint_id.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.chunks[i])
+        self.chunks.binary_search_by(|c| c.blueprint_id.as_str().cmp(id)).ok().map(|i| &self.chunks[i])
     }
 
     pub fn summary(&self) -> CoverageSummary {
-        let mut summary = CoverageSummary {
-            chunks: self.chunks.len(),
-            ..Default::default()
-        };
+        let mut summary = CoverageSummary { chunks: self.chunks.len(), ..Default::default() };
         for chunk in &self.chunks {
             *summary.by_status.entry(chunk.status).or_default() += 1;
-            *summary
-                .by_priority
-                .entry(chunk.priority)
-                .or_default()
-                .entry(chunk.status)
-                .or_default() += 1;
+            *summary.by_priority.entry(chunk.priority).or_default().entry(chunk.status).or_default() += 1;
         }
         summary
     }

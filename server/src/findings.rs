@@ -180,12 +180,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        code: Code,
-        path: impl Into<String>,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Finding {
+    pub fn new(code: Code, path: impl Into<String>, span: Span, message: impl Into<String>) -> Finding {
         Finding {
             code,
             severity: code.default_severity(),

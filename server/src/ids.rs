@@ -27,16 +27,9 @@ impl IdFamily {
         let whole = Regex::new(&format!("^(?-u:{pattern})$"))
             .map_err(|e| format!("ID family {name}: invalid pattern {pattern:?}: {e}"))?;
         if whole.is_match(b"") {
-            return Err(format!(
-                "ID family {name}: pattern {pattern:?} matches the empty string"
-            ));
+            return Err(format!("ID family {name}: pattern {pattern:?} matches the empty string"));
         }
-        Ok(IdFamily {
-            name: name.to_string(),
-            pattern: pattern.to_string(),
-            kind,
-            whole,
-        })
+        Ok(IdFamily { name: name.to_string(), pattern: pattern.to_string(), kind, whole })
     }
 }
 
@@ -56,13 +49,9 @@ pub struct IdMatcher {
 
 impl IdMatcher {
     pub fn new(families: Vec<IdFamily>) -> Result<IdMatcher, String> {
-        let alternatives: Vec<String> = families
-            .iter()
-            .map(|f| format!("(?:{})", f.pattern))
-            .collect();
+        let alternatives: Vec<String> = families.iter().map(|f| format!("(?:{})", f.pattern)).collect();
         let pattern = format!(r"(?-u)\b(?:{})\b", alternatives.join("|"));
-        let any =
-            Regex::new(&pattern).map_err(|e| format!("the combined ID pattern is invalid: {e}"))?;
+        let any = Regex::new(&pattern).map_err(|e| format!("the combined ID pattern is invalid: {e}"))?;
         Ok(IdMatcher { families, any })
     }
 
@@ -79,11 +68,7 @@ impl IdMatcher {
     pub fn find_iter<'h>(&'h self, haystack: &'h [u8]) -> impl Iterator<Item = IdMatch> + 'h {
         self.any.find_iter(haystack).filter_map(move |m| {
             let family = self.family_of(&haystack[m.start()..m.end()])?;
-            Some(IdMatch {
-                start: m.start(),
-                end: m.end(),
-                family,
-            })
+            Some(IdMatch { start: m.start(), end: m.end(), family })
         })
     }
 
@@ -110,11 +95,7 @@ impl IdMatcher {
 
 /// Known IDs closest to `unknown`, for "did you mean": the same family prefix, at most two
 /// edits (a transposition counts as one), best first, at most `limit`.
-pub fn nearest<'k>(
-    unknown: &str,
-    known: impl Iterator<Item = &'k str>,
-    limit: usize,
-) -> Vec<&'k str> {
+pub fn nearest<'k>(unknown: &str, known: impl Iterator<Item = &'k str>, limit: usize) -> Vec<&'k str> {
     let prefix = unknown.split('-').next().unwrap_or("");
     let mut scored: Vec<(usize, &str)> = known
         .filter(|k| k.split('-').next() == Some(prefix) && *k != unknown)
@@ -140,9 +121,7 @@ pub fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
+            let mut best = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(rows[i - 2][j - 2] + 1);
             }
@@ -159,26 +138,16 @@ mod tests {
 
     fn ids(text: &str) -> Vec<String> {
         let config = Config::default();
-        config
-            .ids
-            .find_iter(text.as_bytes())
-            .map(|m| text[m.start..m.end].to_string())
-            .collect()
+        config.ids.find_iter(text.as_bytes()).map(|m| text[m.start..m.end].to_string()).collect()
     }
 
     #[test]
     fn finds_ids_on_word_boundaries_only() {
         let cases: &[(&str, &[&str])] = &[
-            (
-                "// implements TD-0103 and NT-0007.",
-                &["TD-0103", "NT-0007"],
-            ),
+            ("// implements TD-0103 and NT-0007.", &["TD-0103", "NT-0007"]),
             ("WBS-005, WBS-006A; WBS-007AB", &["WBS-005", "WBS-006A"]),
             ("XTD-0103 TD-01034 TD-010 td-0103 TD_0103", &[]),
-            (
-                "(TD-0103)[NT-0001]`WBS-001`",
-                &["TD-0103", "NT-0001", "WBS-001"],
-            ),
+            ("(TD-0103)[NT-0001]`WBS-001`", &["TD-0103", "NT-0001", "WBS-001"]),
             ("é TD-0103 😀NT-0002", &["TD-0103", "NT-0002"]),
         ];
         for (text, expected) in cases {
@@ -189,14 +158,8 @@ mod tests {
     #[test]
     fn did_you_mean_prefers_close_ids_of_the_same_family() {
         let known = ["TD-0103", "TD-0130", "TD-0301", "NT-0130", "TD-0999"];
-        assert_eq!(
-            nearest("TD-0310", known.iter().copied(), 3),
-            vec!["TD-0130", "TD-0301", "TD-0103"]
-        );
-        assert_eq!(
-            nearest("TD-0013", known.iter().copied(), 2),
-            vec!["TD-0103", "TD-0130"]
-        );
+        assert_eq!(nearest("TD-0310", known.iter().copied(), 3), vec!["TD-0130", "TD-0301", "TD-0103"]);
+        assert_eq!(nearest("TD-0013", known.iter().copied(), 2), vec!["TD-0103", "TD-0130"]);
         assert!(nearest("TD-5555", known.iter().copied(), 3).is_empty());
     }
 

@@ -44,13 +44,7 @@ pub struct SyntaxError {
 const MAX_DEPTH: usize = 256;
 
 pub fn parse<'a>(text: &'a str, skip_keys: &[&str]) -> Result<Json<'a>, SyntaxError> {
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        at: 0,
-        skip_keys,
-        depth: 0,
-    };
+    let mut parser = Parser { text, bytes: text.as_bytes(), at: 0, skip_keys, depth: 0 };
     parser.skip_bom();
     parser.skip_whitespace();
     let value = parser.value()?;
@@ -132,10 +126,7 @@ struct Parser<'a, 's> {
 
 impl<'a> Parser<'a, '_> {
     fn error(&self, message: &str) -> SyntaxError {
-        SyntaxError {
-            offset: self.at.min(self.bytes.len()),
-            message: message.to_string(),
-        }
+        SyntaxError { offset: self.at.min(self.bytes.len()), message: message.to_string() }
     }
 
     fn eof_error(&self, what: &str) -> SyntaxError {
@@ -159,25 +150,22 @@ impl<'a> Parser<'a, '_> {
 
     fn value(&mut self) -> Result<Json<'a>, SyntaxError> {
         let start = self.at;
-        let value =
-            match self.bytes.get(self.at) {
-                None => return Err(self.eof_error("a value")),
-                Some(b'{') => self.nested(Self::object)?,
-                Some(b'[') => self.nested(Self::array)?,
-                Some(b'"') => Value::String(self.string()?),
-                Some(b't') => self.literal("true", Value::Bool(true))?,
-                Some(b'f') => self.literal("false", Value::Bool(false))?,
-                Some(b'n') => self.literal("null", Value::Null)?,
-                Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
-                Some(_) => return Err(self.error(
-                    "expected a JSON value (object, array, string, number, true, false or null)",
-                )),
-            };
-        Ok(Json {
-            value,
-            start,
-            end: self.at,
-        })
+        let value = match self.bytes.get(self.at) {
+            None => return Err(self.eof_error("a value")),
+            Some(b'{') => self.nested(Self::object)?,
+            Some(b'[') => self.nested(Self::array)?,
+            Some(b'"') => Value::String(self.string()?),
+            Some(b't') => self.literal("true", Value::Bool(true))?,
+            Some(b'f') => self.literal("false", Value::Bool(false))?,
+            Some(b'n') => self.literal("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
+            Some(_) => {
+                return Err(
+                    self.error("expected a JSON value (object, array, string, number, true, false or null)")
+                )
+            }
+        };
+        Ok(Json { value, start, end: self.at })
     }
 
     fn nested(
@@ -253,9 +241,9 @@ impl<'a> Parser<'a, '_> {
                 }
                 Some(b'\\') => break,
                 Some(0..=0x1f) => {
-                    return Err(self.error(
-                        "control character inside a string (a line break must be written as \\n)",
-                    ))
+                    return Err(
+                        self.error("control character inside a string (a line break must be written as \\n)")
+                    )
                 }
                 Some(_) => self.at += 1,
             }
@@ -273,9 +261,9 @@ impl<'a> Parser<'a, '_> {
                     self.escape(&mut out)?;
                 }
                 Some(0..=0x1f) => {
-                    return Err(self.error(
-                        "control character inside a string (a line break must be written as \\n)",
-                    ))
+                    return Err(
+                        self.error("control character inside a string (a line break must be written as \\n)")
+                    )
                 }
                 Some(_) => {
                     let run_start = self.at;
@@ -311,8 +299,7 @@ impl<'a> Parser<'a, '_> {
                     if self.bytes[self.at..].starts_with(b"\\u") {
                         self.at += 2;
                         let low = self.hex4()?;
-                        let code =
-                            0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3ff);
+                        let code = 0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3ff);
                         char::from_u32(code).unwrap_or('\u{fffd}')
                     } else {
                         '\u{fffd}'
@@ -323,9 +310,8 @@ impl<'a> Parser<'a, '_> {
             }
             _ => {
                 self.at -= 1;
-                return Err(self.error(
-                    "invalid escape in a string (valid: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
-                ));
+                return Err(self
+                    .error("invalid escape in a string (valid: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"));
             }
         };
         out.push(ch);
@@ -333,14 +319,11 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
-        let digits = self
-            .bytes
-            .get(self.at..self.at + 4)
-            .ok_or_else(|| self.eof_error("a string"))?;
-        let text = std::str::from_utf8(digits)
-            .map_err(|_| self.error("expected four hex digits after \\u"))?;
-        let value = u32::from_str_radix(text, 16)
-            .map_err(|_| self.error("expected four hex digits after \\u"))?;
+        let digits = self.bytes.get(self.at..self.at + 4).ok_or_else(|| self.eof_error("a string"))?;
+        let text =
+            std::str::from_utf8(digits).map_err(|_| self.error("expected four hex digits after \\u"))?;
+        let value =
+            u32::from_str_radix(text, 16).map_err(|_| self.error("expected four hex digits after \\u"))?;
         self.at += 4;
         Ok(value)
     }
@@ -359,9 +342,11 @@ impl<'a> Parser<'a, '_> {
             self.skip_whitespace();
             match self.bytes.get(self.at) {
                 Some(b',') => {
+                    let comma = self.at;
                     self.at += 1;
                     self.skip_whitespace();
                     if self.bytes.get(self.at) == Some(&b']') {
+                        self.at = comma;
                         return Err(self.error("trailing comma before `]`"));
                     }
                 }
@@ -401,25 +386,19 @@ impl<'a> Parser<'a, '_> {
             let value = if self.skip_keys.contains(&key.as_ref()) {
                 let start = self.at;
                 self.value()?;
-                Json {
-                    value: Value::Skipped,
-                    start,
-                    end: self.at,
-                }
+                Json { value: Value::Skipped, start, end: self.at }
             } else {
                 self.value()?
             };
-            members.push(Member {
-                key,
-                key_start,
-                value,
-            });
+            members.push(Member { key, key_start, value });
             self.skip_whitespace();
             match self.bytes.get(self.at) {
                 Some(b',') => {
+                    let comma = self.at;
                     self.at += 1;
                     self.skip_whitespace();
                     if self.bytes.get(self.at) == Some(&b'}') {
+                        self.at = comma;
                         return Err(self.error("trailing comma before `}`"));
                     }
                 }
@@ -461,7 +440,7 @@ mod tests {
     #[test]
     fn errors_point_at_the_problem() {
         let cases: &[(&str, usize, &str)] = &[
-            (r#"{"a": 1,}"#, 8, "trailing comma"),
+            (r#"{"a": 1,}"#, 7, "trailing comma"),
             (r#"{"a" 1}"#, 5, "expected `:`"),
             (r#"[1, 2"#, 5, "truncated"),
             (r#"{"a": "abc"#, 10, "truncated"),

@@ -66,19 +66,12 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
             end: m.end,
         });
     }
-    let headings = if kind == FileKind::Doc
-        && is_under(path, &config.paths.blueprints_dir)
-        && !refs.is_empty()
-    {
-        chunk_headings(
-            config,
-            path,
-            text,
-            index.as_ref().expect("refs imply an index"),
-        )
-    } else {
-        Vec::new()
-    };
+    let headings =
+        if kind == FileKind::Doc && is_under(path, &config.paths.blueprints_dir) && !refs.is_empty() {
+            chunk_headings(config, path, text, index.as_ref().expect("refs imply an index"))
+        } else {
+            Vec::new()
+        };
     FileFacts {
         path: path.to_string(),
         kind,
@@ -151,13 +144,7 @@ mod tests {
             .iter()
             .map(|h| (h.id.as_str(), h.title.as_str(), h.place.span.start.line))
             .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("TD-0103", "Payments / Stripe", 2),
-                ("NT-0007", "Guest checkout", 7)
-            ]
-        );
+        assert_eq!(got, vec![("TD-0103", "Payments / Stripe", 2), ("NT-0007", "Guest checkout", 7)]);
         assert_eq!(facts.headings[0].place.span.start.utf16, 3);
         assert_eq!(facts.refs.len(), 6);
     }
@@ -165,18 +152,9 @@ mod tests {
     #[test]
     fn kinds_follow_extensions_and_test_globs() {
         let config = Config::default();
-        assert_eq!(
-            FileKind::of(&config, "services/payments/stripe.py"),
-            FileKind::Code
-        );
-        assert_eq!(
-            FileKind::of(&config, "tests/python/test_stripe.py"),
-            FileKind::Test
-        );
-        assert_eq!(
-            FileKind::of(&config, "web/src/cart.test.ts"),
-            FileKind::Test
-        );
+        assert_eq!(FileKind::of(&config, "services/payments/stripe.py"), FileKind::Code);
+        assert_eq!(FileKind::of(&config, "tests/python/test_stripe.py"), FileKind::Test);
+        assert_eq!(FileKind::of(&config, "web/src/cart.test.ts"), FileKind::Test);
         assert_eq!(FileKind::of(&config, "docs/PROGRESS.md"), FileKind::Doc);
         assert_eq!(FileKind::of(&config, "ops/wbs.json"), FileKind::Other);
     }

@@ -38,24 +38,14 @@ impl Span {
 
     pub fn utf16_range(&self) -> Range {
         Range {
-            start: Position {
-                line: self.start.line,
-                character: self.start.utf16,
-            },
-            end: Position {
-                line: self.end.line,
-                character: self.end.utf16,
-            },
+            start: Position { line: self.start.line, character: self.start.utf16 },
+            end: Position { line: self.end.line, character: self.end.utf16 },
         }
     }
 
     /// A span covering a whole line's first `len` bytes of ASCII (used for synthetic places).
     pub fn line_start(line: u32) -> Span {
-        Span::point(LineCol {
-            line,
-            utf8: 0,
-            utf16: 0,
-        })
+        Span::point(LineCol { line, utf8: 0, utf16: 0 })
     }
 }
 
@@ -100,18 +90,11 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
         let prefix = &text[start..offset];
-        LineCol {
-            line: line as u32,
-            utf8: prefix.len() as u32,
-            utf16: utf16_len(prefix) as u32,
-        }
+        LineCol { line: line as u32, utf8: prefix.len() as u32, utf16: utf16_len(prefix) as u32 }
     }
 
     pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
-        Span {
-            start: self.line_col(text, start),
-            end: self.line_col(text, end),
-        }
+        Span { start: self.line_col(text, start), end: self.line_col(text, end) }
     }
 
     /// The text of a line without its line break.
@@ -119,11 +102,7 @@ impl LineIndex {
         let Some(&start) = self.line_starts.get(line) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(text.len());
+        let end = self.line_starts.get(line + 1).copied().unwrap_or(text.len());
         text[start..end].trim_end_matches(['\n', '\r'])
     }
 }

@@ -41,11 +41,9 @@ pub enum LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadError::NotADirectory(p) => write!(
-                f,
-                "{} is not a directory: give the workspace root",
-                p.display()
-            ),
+            LoadError::NotADirectory(p) => {
+                write!(f, "{} is not a directory: give the workspace root", p.display())
+            }
             LoadError::Config(e) => write!(f, "{e}"),
             LoadError::ConfigUnreadable(e) => write!(f, "{CONFIG_FILE}: {e}"),
         }
@@ -55,8 +53,8 @@ impl std::fmt::Display for LoadError {
 pub fn load_config(root: &Path) -> Result<Config, LoadError> {
     match std::fs::read(root.join(CONFIG_FILE)) {
         Ok(bytes) => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| LoadError::ConfigUnreadable("not UTF-8 text".into()))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| LoadError::ConfigUnreadable("not UTF-8 text".into()))?;
             Config::parse(Some(&text)).map_err(LoadError::Config)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
@@ -74,14 +72,7 @@ impl Workspace {
         let mut io_findings = Vec::new();
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
-        Ok(Workspace {
-            root: root.to_path_buf(),
-            config,
-            model,
-            files,
-            skipped,
-            io_findings,
-        })
+        Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 
     /// Rebuild the model after ops files changed (the file facts are kept).
@@ -134,8 +125,7 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
             let root = root.to_path_buf();
             move |entry| {
                 if entry.file_type().is_some_and(|t| t.is_dir()) {
-                    relative(&root, entry.path())
-                        .is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
+                    relative(&root, entry.path()).is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
                 } else {
                     true
                 }
@@ -171,10 +161,7 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
     });
     let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    (
-        facts.into_iter().map(|f| (f.path.clone(), f)).collect(),
-        skipped,
-    )
+    (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
 }
 
 fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {
@@ -206,10 +193,7 @@ pub fn read_source(root: &Path, rel: &str, findings: &mut Vec<Finding>) -> Optio
         }
     };
     match String::from_utf8(bytes) {
-        Ok(text) => Some(Source {
-            path: rel.to_string(),
-            text,
-        }),
+        Ok(text) => Some(Source { path: rel.to_string(), text }),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(&e.into_bytes()[..at]).into_owned();
@@ -252,9 +236,6 @@ fn read_sources(
         crosswalk: read_source(root, &paths.crosswalk, findings),
         access: read_source(root, &paths.access_status, findings),
         locks,
-        headings: files
-            .values()
-            .flat_map(|f| f.headings.iter().cloned())
-            .collect(),
+        headings: files.values().flat_map(|f| f.headings.iter().cloned()).collect(),
     }
 }

@@ -64,10 +64,5 @@ fn read_check(reader: &mut FileReader, name: String, value: &Json) -> Option<Acc
             false
         }
     };
-    Some(AccessCheck {
-        name,
-        passed,
-        status,
-        detail,
-    })
+    Some(AccessCheck { name, passed, status, detail })
 }

@@ -7,11 +7,8 @@ use crate::findings::Finding;
 use crate::ids::IdKind;
 use crate::json::Json;
 
-const PRIORITIES: &[(&str, Priority)] = &[
-    ("must", Priority::Must),
-    ("should", Priority::Should),
-    ("could", Priority::Could),
-];
+const PRIORITIES: &[(&str, Priority)] =
+    &[("must", Priority::Must), ("should", Priority::Should), ("could", Priority::Could)];
 
 pub fn parse_index(config: &Config, path: &str, text: &str) -> (Vec<Chunk>, Vec<Finding>) {
     let mut reader = FileReader::new(path, text);
@@ -26,10 +23,7 @@ pub fn parse_index(config: &Config, path: &str, text: &str) -> (Vec<Chunk>, Vec<
             None => {
                 reader.malformed_at(
                     list,
-                    format!(
-                        "`chunks` must be an array of chunk objects, found {}",
-                        list.type_name()
-                    ),
+                    format!("`chunks` must be an array of chunk objects, found {}", list.type_name()),
                 );
                 return (chunks, reader.findings);
             }
@@ -52,10 +46,7 @@ pub fn parse_index(config: &Config, path: &str, text: &str) -> (Vec<Chunk>, Vec<
 
 fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<Chunk> {
     if entry.as_members().is_none() {
-        reader.malformed_at(
-            entry,
-            format!("a chunk must be an object, found {}", entry.type_name()),
-        );
+        reader.malformed_at(entry, format!("a chunk must be an object, found {}", entry.type_name()));
         return None;
     }
     let (id, id_span) = reader.required_string(entry, "id", "a chunk")?;
@@ -69,18 +60,12 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
             .collect();
         reader.malformed_at(
             entry.get("id")?,
-            format!(
-                "chunk id {id:?} does not match a chunk ID family ({})",
-                families.join(", ")
-            ),
+            format!("chunk id {id:?} does not match a chunk ID family ({})", families.join(", ")),
         );
         return None;
     }
     let what = format!("chunk {id}");
-    let title = reader
-        .required_string(entry, "title", &what)
-        .map(|(t, _)| t)
-        .unwrap_or_default();
+    let title = reader.required_string(entry, "title", &what).map(|(t, _)| t).unwrap_or_default();
     let summary = reader.string(entry, "summary", &what).unwrap_or_default();
     let mut source = reader.string(entry, "source", &what);
     // `source` may carry the line as `path:LINE`; only the path is kept.
@@ -94,10 +79,7 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
     if let Some(line) = reader.integer(entry, "line", &what) {
         if line < 1 {
             let value = entry.get("line")?;
-            reader.malformed_at(
-                value,
-                format!("{what}: `line` is 1-based and must be at least 1"),
-            );
+            reader.malformed_at(value, format!("{what}: `line` is 1-based and must be at least 1"));
         }
     }
     let topic = reader.string(entry, "topic", &what);
@@ -105,10 +87,7 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
     if let Some(embedding) = entry.get("embedding") {
         // Skipped while parsing; only its shape is worth checking, cheaply.
         if !reader.text[embedding.start..].starts_with('[') && !embedding.is_null() {
-            reader.malformed_at(
-                embedding,
-                format!("{what}: `embedding` must be an array of numbers"),
-            );
+            reader.malformed_at(embedding, format!("{what}: `embedding` must be an array of numbers"));
         }
     }
     Some(Chunk {
@@ -118,10 +97,7 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
         source,
         topic,
         priority,
-        index_entry: Some(Place {
-            path: reader.path.to_string(),
-            span: id_span,
-        }),
+        index_entry: Some(Place { path: reader.path.to_string(), span: id_span }),
         heading: None,
     })
 }

@@ -24,10 +24,7 @@ pub fn parse_crosswalk(path: &str, text: &str) -> (CrosswalkMapping, Vec<Finding
     let Some(root) = reader.parse(&[]) else {
         return (mapping, reader.findings);
     };
-    let Some(entries) = root
-        .as_array()
-        .or_else(|| root.get("chunks").and_then(|c| c.as_array()))
-    else {
+    let Some(entries) = root.as_array().or_else(|| root.get("chunks").and_then(|c| c.as_array())) else {
         reader.malformed_at(&root, "the crosswalk must be an array of entries or an object with a `chunks` array; regenerate it with `concord crosswalk`");
         return (mapping, reader.findings);
     };

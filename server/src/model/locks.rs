@@ -24,26 +24,17 @@ pub fn parse_lock(path: &str, text: &str) -> Result<Lock, Vec<Finding>> {
         return Err(reader.findings);
     };
     if root.as_members().is_none() {
-        reader.malformed_at(
-            &root,
-            "a lock must be a JSON object {agent, task_id, scope_paths, acquired_at}",
-        );
+        reader.malformed_at(&root, "a lock must be a JSON object {agent, task_id, scope_paths, acquired_at}");
         return Err(reader.findings);
     }
     let agent = reader.required_string(&root, "agent", "the lock");
     let task = reader.required_string(&root, "task_id", "the lock");
     let acquired_at = reader.required_string(&root, "acquired_at", "the lock");
     if root.get("scope_paths").is_none() {
-        reader.malformed_at(
-            &root,
-            "the lock has no `scope_paths`: a lock must say which files it holds",
-        );
+        reader.malformed_at(&root, "the lock has no `scope_paths`: a lock must say which files it holds");
     }
-    let scope_paths: Vec<String> = reader
-        .strings(&root, "scope_paths", "the lock")
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
+    let scope_paths: Vec<String> =
+        reader.strings(&root, "scope_paths", "the lock").into_iter().map(|(s, _)| s).collect();
     let host = reader.string(&root, "host", "the lock");
     let pid = reader.integer(&root, "pid", "the lock");
     if let (Some((agent, span)), Some(stem)) = (&agent, file_stem(path)) {

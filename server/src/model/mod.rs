@@ -103,10 +103,7 @@ impl Model {
             let (entries, findings) = parse_index(config, &src.path, &src.text);
             model.findings.extend(findings);
             for chunk in entries {
-                let place = chunk
-                    .index_entry
-                    .clone()
-                    .expect("index chunks carry their entry");
+                let place = chunk.index_entry.clone().expect("index chunks carry their entry");
                 match model.chunks.get(&chunk.id) {
                     Some(first) => duplicates
                         .entry(chunk.id.clone())
@@ -129,19 +126,16 @@ impl Model {
                 continue;
             }
             heading_of.insert(&heading.id, &heading.place);
-            let chunk = model
-                .chunks
-                .entry(heading.id.clone())
-                .or_insert_with(|| Chunk {
-                    id: heading.id.clone(),
-                    title: heading.title.clone(),
-                    summary: String::new(),
-                    source: Some(heading.place.path.clone()),
-                    topic: None,
-                    priority: Priority::Should,
-                    index_entry: None,
-                    heading: None,
-                });
+            let chunk = model.chunks.entry(heading.id.clone()).or_insert_with(|| Chunk {
+                id: heading.id.clone(),
+                title: heading.title.clone(),
+                summary: String::new(),
+                source: Some(heading.place.path.clone()),
+                topic: None,
+                priority: Priority::Should,
+                index_entry: None,
+                heading: None,
+            });
             chunk.heading = Some(heading.place.clone());
             if chunk.title.is_empty() {
                 chunk.title = heading.title.clone();
@@ -205,9 +199,9 @@ impl Model {
                     "{id} is defined more than once: also at {}. Give one definition a new ID or delete the duplicate; until then references to {id} are ambiguous.",
                     others.join(", ")
                 );
-                model.findings.push(
-                    Finding::new(Code::DuplicateId, &place.path, place.span, message).with_id(&id),
-                );
+                model
+                    .findings
+                    .push(Finding::new(Code::DuplicateId, &place.path, place.span, message).with_id(&id));
             }
         }
 
@@ -270,14 +264,7 @@ impl Model {
         self.findings.extend(findings);
     }
 
-    fn unknown_reference(
-        &self,
-        config: &Config,
-        path: &str,
-        span: Span,
-        id: &str,
-        context: &str,
-    ) -> Finding {
+    fn unknown_reference(&self, config: &Config, path: &str, span: Span, id: &str, context: &str) -> Finding {
         let suggestions = self.did_you_mean(config, id);
         let hint = if suggestions.is_empty() {
             String::new()
@@ -311,10 +298,7 @@ impl Model {
     }
 
     pub fn title_of(&self, id: &str) -> Option<&str> {
-        self.chunks
-            .get(id)
-            .map(|c| c.title.as_str())
-            .or_else(|| self.work.get(id).map(|w| w.title.as_str()))
+        self.chunks.get(id).map(|c| c.title.as_str()).or_else(|| self.work.get(id).map(|w| w.title.as_str()))
     }
 
     pub fn status_of(&self, id: &str) -> Status {
@@ -326,13 +310,8 @@ impl Model {
     }
 
     /// Work items that list `chunk_id`.
-    pub fn work_for_chunk<'m>(
-        &'m self,
-        chunk_id: &'m str,
-    ) -> impl Iterator<Item = &'m WorkItem> + 'm {
-        self.work
-            .values()
-            .filter(move |w| w.blueprint_ids.iter().any(|(c, _)| c == chunk_id))
+    pub fn work_for_chunk<'m>(&'m self, chunk_id: &'m str) -> impl Iterator<Item = &'m WorkItem> + 'm {
+        self.work.values().filter(move |w| w.blueprint_ids.iter().any(|(c, _)| c == chunk_id))
     }
 }
 
@@ -356,22 +335,13 @@ impl ScopeIndex {
                 }
             }
         }
-        ScopeIndex {
-            set: builder
-                .build()
-                .unwrap_or_else(|_| globset::GlobSet::empty()),
-            owners,
-        }
+        ScopeIndex { set: builder.build().unwrap_or_else(|_| globset::GlobSet::empty()), owners }
     }
 
     /// The work items whose scope includes `path`, without repeats.
     pub fn owners_of(&self, path: &str) -> Vec<&str> {
-        let mut out: Vec<&str> = self
-            .set
-            .matches(path)
-            .into_iter()
-            .map(|i| self.owners[i].as_str())
-            .collect();
+        let mut out: Vec<&str> =
+            self.set.matches(path).into_iter().map(|i| self.owners[i].as_str()).collect();
         out.dedup();
         out
     }

@@ -95,36 +95,27 @@ pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
             reader.malformed(
                 start,
                 start + line.len(),
-                format!(
-                    "line {} of the queue must be a JSON object, found {}",
-                    n + 1,
-                    value.type_name()
-                ),
+                format!("line {} of the queue must be a JSON object, found {}", n + 1, value.type_name()),
             );
             continue;
         }
-        // Offsets inside the line are shifted to the file.
-        let shift = |s: usize| start + s;
-        let id_value = ["id", "wbs_id", "task_id"]
-            .iter()
-            .find_map(|k| value.get(k));
+        // Offsets inside the line are shifted to the file; strings are marked without quotes.
+        let place = |v: &json::Json| match v.value {
+            json::Value::String(_) => (start + v.start + 1, start + v.end - 1),
+            _ => (start + v.start, start + v.end),
+        };
+        let id_value = ["id", "wbs_id", "task_id"].iter().find_map(|k| value.get(k));
         let Some(id_value) = id_value else {
             reader.malformed(
                 start,
                 start + line.len(),
-                format!(
-                    "line {} of the queue has no `id`; every event names its work item",
-                    n + 1
-                ),
+                format!("line {} of the queue has no `id`; every event names its work item", n + 1),
             );
             continue;
         };
         let Some(id) = id_value.as_str() else {
-            reader.malformed(
-                shift(id_value.start),
-                shift(id_value.end),
-                format!("line {}: `id` must be a string", n + 1),
-            );
+            let (from, to) = place(id_value);
+            reader.malformed(from, to, format!("line {}: `id` must be a string", n + 1));
             continue;
         };
         let Some(status_value) = value.get("status") else {
@@ -135,21 +126,16 @@ pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
             );
             continue;
         };
-        let Some(status) = status_value.as_str().and_then(|s| {
-            STATUSES
-                .iter()
-                .find(|(name, _)| *name == s)
-                .map(|(_, st)| *st)
-        }) else {
+        let Some(status) = status_value
+            .as_str()
+            .and_then(|s| STATUSES.iter().find(|(name, _)| *name == s).map(|(_, st)| *st))
+        else {
             let names: Vec<&str> = STATUSES.iter().map(|(n, _)| *n).collect();
+            let (from, to) = place(status_value);
             reader.malformed(
-                shift(status_value.start),
-                shift(status_value.end),
-                format!(
-                    "line {}: `status` must be one of {}",
-                    n + 1,
-                    names.join(", ")
-                ),
+                from,
+                to,
+                format!("line {}: `status` must be one of {}", n + 1, names.join(", ")),
             );
             continue;
         };
@@ -157,14 +143,15 @@ pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
         events.push(QueueEvent {
             id: id.to_string(),
             status,
-            at: text_of("at")
-                .or_else(|| text_of("ts"))
-                .or_else(|| text_of("timestamp")),
+            at: text_of("at").or_else(|| text_of("ts")).or_else(|| text_of("timestamp")),
             by: text_of("by").or_else(|| text_of("agent")),
             reason: text_of("reason"),
             attempt: value.get("attempt").and_then(|v| v.as_i64()),
             line: n as u32,
-            id_span: reader.span(shift(id_value.start), shift(id_value.end)),
+            id_span: {
+                let (from, to) = place(id_value);
+                reader.span(from, to)
+            },
         });
     }
     (events, reader.findings)

@@ -14,12 +14,7 @@ pub struct FileReader<'t> {
 
 impl<'t> FileReader<'t> {
     pub fn new(path: &'t str, text: &'t str) -> FileReader<'t> {
-        FileReader {
-            path,
-            text,
-            index: LineIndex::new(text),
-            findings: Vec::new(),
-        }
+        FileReader { path, text, index: LineIndex::new(text), findings: Vec::new() }
     }
 
     pub fn span(&self, start: usize, end: usize) -> Span {
@@ -27,23 +22,24 @@ impl<'t> FileReader<'t> {
     }
 
     pub fn span_of(&self, value: &Json) -> Span {
-        // A multi-line value is marked on its first line only: editors show that best.
-        let end = self.text[value.start..value.end]
-            .find('\n')
-            .map_or(value.end, |n| value.start + n);
-        self.span(value.start, end)
+        // A string is marked without its quotes (an ID in `"TD-0103"` is the ID itself);
+        // a multi-line value on its first line only: editors show that best.
+        let (start, end) = match value.value {
+            crate::json::Value::String(_) => (value.start + 1, (value.end - 1).max(value.start + 1)),
+            _ => (value.start, value.end),
+        };
+        let end = self.text[start..end].find('\n').map_or(end, |n| start + n);
+        self.span(start, end)
     }
 
     pub fn malformed(&mut self, start: usize, end: usize, message: impl Into<String>) {
         let span = self.span(start, end);
-        self.findings
-            .push(Finding::new(Code::MalformedFile, self.path, span, message));
+        self.findings.push(Finding::new(Code::MalformedFile, self.path, span, message));
     }
 
     pub fn malformed_at(&mut self, value: &Json, message: impl Into<String>) {
         let span = self.span_of(value);
-        self.findings
-            .push(Finding::new(Code::MalformedFile, self.path, span, message));
+        self.findings.push(Finding::new(Code::MalformedFile, self.path, span, message));
     }
 
     /// Parse the whole file; a syntax error becomes a finding and `None`.
@@ -69,22 +65,14 @@ impl<'t> FileReader<'t> {
         match value.as_str() {
             Some(s) => Some(s.to_string()),
             None => {
-                let message = format!(
-                    "{what}: `{key}` must be a string, found {}",
-                    value.type_name()
-                );
+                let message = format!("{what}: `{key}` must be a string, found {}", value.type_name());
                 self.malformed_at(value, message);
                 None
             }
         }
     }
 
-    pub fn required_string(
-        &mut self,
-        object: &Json,
-        key: &str,
-        what: &str,
-    ) -> Option<(String, Span)> {
+    pub fn required_string(&mut self, object: &Json, key: &str, what: &str) -> Option<(String, Span)> {
         match object.get(key) {
             Some(value) => {
                 let span = self.span_of(value);
@@ -112,10 +100,7 @@ impl<'t> FileReader<'t> {
             return Vec::new();
         }
         let Some(items) = value.as_array() else {
-            let message = format!(
-                "{what}: `{key}` must be an array of strings, found {}",
-                value.type_name()
-            );
+            let message = format!("{what}: `{key}` must be an array of strings, found {}", value.type_name());
             self.malformed_at(value, message);
             return Vec::new();
         };
@@ -151,19 +136,13 @@ impl<'t> FileReader<'t> {
             return default;
         }
         if let Some(word) = value.as_str() {
-            if let Some((_, v)) = options
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(word))
-            {
+            if let Some((_, v)) = options.iter().find(|(name, _)| name.eq_ignore_ascii_case(word)) {
                 return *v;
             }
         }
         let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        let message = format!(
-            "{what}: `{key}` must be one of {}, found {}",
-            names.join(", "),
-            describe(value)
-        );
+        let message =
+            format!("{what}: `{key}` must be one of {}, found {}", names.join(", "), describe(value));
         self.malformed_at(value, message);
         default
     }
@@ -175,10 +154,7 @@ impl<'t> FileReader<'t> {
         }
         let n = value.as_i64();
         if n.is_none() {
-            let message = format!(
-                "{what}: `{key}` must be a whole number, found {}",
-                describe(value)
-            );
+            let message = format!("{what}: `{key}` must be a whole number, found {}", describe(value));
             self.malformed_at(value, message);
         }
         n

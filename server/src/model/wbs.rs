@@ -70,17 +70,10 @@ pub struct WorkItem {
     pub place: Place,
 }
 
-const RISKS: &[(&str, Risk)] = &[
-    ("low", Risk::Low),
-    ("medium", Risk::Medium),
-    ("high", Risk::High),
-    ("critical", Risk::Critical),
-];
-const MODES: &[(&str, Autopilot)] = &[
-    ("full", Autopilot::Full),
-    ("review_only", Autopilot::ReviewOnly),
-    ("disabled", Autopilot::Disabled),
-];
+const RISKS: &[(&str, Risk)] =
+    &[("low", Risk::Low), ("medium", Risk::Medium), ("high", Risk::High), ("critical", Risk::Critical)];
+const MODES: &[(&str, Autopilot)] =
+    &[("full", Autopilot::Full), ("review_only", Autopilot::ReviewOnly), ("disabled", Autopilot::Disabled)];
 
 pub fn parse_wbs(config: &Config, path: &str, text: &str) -> (Vec<WorkItem>, Vec<Finding>) {
     let mut reader = FileReader::new(path, text);
@@ -90,28 +83,22 @@ pub fn parse_wbs(config: &Config, path: &str, text: &str) -> (Vec<WorkItem>, Vec
     };
     let list = match root.as_array() {
         Some(list) => Some(list),
-        None => ["items", "wbs", "tasks"]
-            .iter()
-            .find_map(|key| root.get(key))
-            .and_then(|value| {
-                let list = value.as_array();
-                if list.is_none() {
-                    reader.malformed_at(
-                        value,
-                        format!(
-                            "the work items must be an array, found {}",
-                            value.type_name()
-                        ),
-                    );
-                }
-                list
-            }),
+        None => ["items", "wbs", "tasks"].iter().find_map(|key| root.get(key)).and_then(|value| {
+            let list = value.as_array();
+            if list.is_none() {
+                reader.malformed_at(
+                    value,
+                    format!("the work items must be an array, found {}", value.type_name()),
+                );
+            }
+            list
+        }),
     };
     let Some(list) = list else {
-        if root.as_members().is_some_and(|m| {
-            !m.iter()
-                .any(|m| ["items", "wbs", "tasks"].contains(&m.key.as_ref()))
-        }) {
+        if root
+            .as_members()
+            .is_some_and(|m| !m.iter().any(|m| ["items", "wbs", "tasks"].contains(&m.key.as_ref())))
+        {
             reader.malformed_at(
                 &root,
                 "the WBS must be an array of work items or an object with an `items` array",
@@ -129,10 +116,7 @@ pub fn parse_wbs(config: &Config, path: &str, text: &str) -> (Vec<WorkItem>, Vec
 
 fn read_item(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<WorkItem> {
     if entry.as_members().is_none() {
-        reader.malformed_at(
-            entry,
-            format!("a work item must be an object, found {}", entry.type_name()),
-        );
+        reader.malformed_at(entry, format!("a work item must be an object, found {}", entry.type_name()));
         return None;
     }
     let (id, id_span) = reader.required_string(entry, "id", "a work item")?;
@@ -146,24 +130,14 @@ fn read_item(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<W
             .collect();
         reader.malformed_at(
             entry.get("id")?,
-            format!(
-                "work item id {id:?} does not match a work-item ID family ({})",
-                families.join(", ")
-            ),
+            format!("work item id {id:?} does not match a work-item ID family ({})", families.join(", ")),
         );
         return None;
     }
     let what = format!("work item {id}");
-    let title = reader
-        .required_string(entry, "title", &what)
-        .map(|(t, _)| t)
-        .unwrap_or_default();
+    let title = reader.required_string(entry, "title", &what).map(|(t, _)| t).unwrap_or_default();
     let texts = |reader: &mut FileReader, key: &str| -> Vec<String> {
-        reader
-            .strings(entry, key, &what)
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect()
+        reader.strings(entry, key, &what).into_iter().map(|(s, _)| s).collect()
     };
     let scope_paths = reader.strings(entry, "scope_paths", &what);
     for (glob, span) in &scope_paths {
@@ -203,10 +177,7 @@ fn read_item(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<W
         depends_on: reader.strings(entry, "depends_on", &what),
         access: texts(reader, "access"),
         change_budget,
-        place: Place {
-            path: reader.path.to_string(),
-            span: id_span,
-        },
+        place: Place { path: reader.path.to_string(), span: id_span },
         id,
         title,
     })

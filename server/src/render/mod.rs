@@ -14,18 +14,12 @@ use crate::analysis::Report;
 use crate::findings::{Finding, Severity};
 
 /// Counts by severity (every severity present, zero or not) and by code.
-pub fn counts(
-    findings: &[&Finding],
-) -> (BTreeMap<&'static str, usize>, BTreeMap<&'static str, usize>) {
-    let mut by_severity: BTreeMap<&'static str, usize> = [
-        Severity::Error,
-        Severity::Warning,
-        Severity::Info,
-        Severity::Hint,
-    ]
-    .iter()
-    .map(|s| (s.as_str(), 0))
-    .collect();
+pub fn counts(findings: &[&Finding]) -> (BTreeMap<&'static str, usize>, BTreeMap<&'static str, usize>) {
+    let mut by_severity: BTreeMap<&'static str, usize> =
+        [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint]
+            .iter()
+            .map(|s| (s.as_str(), 0))
+            .collect();
     let mut by_code = BTreeMap::new();
     for f in findings {
         *by_severity.entry(f.severity.as_str()).or_default() += 1;
@@ -36,9 +30,5 @@ pub fn counts(
 
 /// The findings at or above `min`.
 pub fn visible(report: &Report, min: Severity) -> Vec<&Finding> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.severity >= min)
-        .collect()
+    report.findings.iter().filter(|f| f.severity >= min).collect()
 }

@@ -46,20 +46,11 @@ pub fn render_text(report: &Report, min: Severity) -> String {
     if report.gate_failures.is_empty() {
         let _ = writeln!(out, "coverage gate: passed");
     } else {
-        let mut listed = report
-            .gate_failures
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut listed = report.gate_failures.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
         if report.gate_failures.len() > 10 {
             let _ = write!(listed, ", … ({} in all)", report.gate_failures.len());
         }
-        let _ = writeln!(
-            out,
-            "coverage gate: FAILED: gated chunks not covered: {listed}"
-        );
+        let _ = writeln!(out, "coverage gate: FAILED: gated chunks not covered: {listed}");
     }
     out
 }
@@ -67,9 +58,8 @@ pub fn render_text(report: &Report, min: Severity) -> String {
 /// Coverage by status and by priority, for people.
 pub fn render_coverage_summary(summary: &CoverageSummary) -> String {
     let mut out = String::new();
-    let count = |map: &std::collections::BTreeMap<CoverageStatus, usize>, s| {
-        map.get(&s).copied().unwrap_or(0)
-    };
+    let count =
+        |map: &std::collections::BTreeMap<CoverageStatus, usize>, s| map.get(&s).copied().unwrap_or(0);
     let percent = |covered: usize, total: usize| {
         if total == 0 {
             100.0

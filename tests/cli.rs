@@ -1,0 +1,176 @@
+//! The CLI end to end: the real binary on fixtures and on the demo workspace.
+
+mod common;
+
+use serde_json::Value;
+
+fn json_report(dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["check", ".", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = common::concord(&args, Some(dir));
+    let value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", common::stdout(&out)));
+    (out.status.code(), value)
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = common::fixture("basic");
+    assert_eq!(common::concord(&["check", "."], Some(&dir)).status.code(), Some(1));
+    assert_eq!(common::concord(&["check", ".", "--fail-on", "never"], Some(&dir)).status.code(), Some(0));
+    let clean = common::workspace(&[("README.md", b"nothing to trace\n")]);
+    assert_eq!(common::concord(&["check", "."], Some(clean.path())).status.code(), Some(0));
+    // Warnings only: fail on warning, pass on error.
+    let warn = common::workspace(&[("src/a.py", b"x = 1\n")]);
+    assert_eq!(common::concord(&["check", "."], Some(warn.path())).status.code(), Some(0));
+    assert_eq!(
+        common::concord(&["check", ".", "--fail-on", "warning"], Some(warn.path())).status.code(),
+        Some(1)
+    );
+    // Usage errors.
+    assert_eq!(common::concord(&["check", "/definitely/not/here"], None).status.code(), Some(2));
+    assert_eq!(common::concord(&["check", "--format", "xml"], None).status.code(), Some(2));
+}
+
+#[test]
+fn json_output_matches_its_schema() {
+    let (code, report) = json_report(&common::fixture("basic"), &[]);
+    assert_eq!(code, Some(1));
+    let errors = common::validate(&common::repo_root().join("docs/schemas/findings.schema.json"), &report);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let codes: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    for code in [
+        "unknown-id",
+        "untraced-file",
+        "unknown-reference",
+        "uncovered-chunk",
+        "malformed-file",
+        "duplicate-id",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert_eq!(report["summary"]["gate"]["passed"], Value::Bool(false));
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let dir = common::fixture("basic");
+    let out = common::concord(&["check", ".", "--format", "sarif"], Some(&dir));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = common::validate(&common::sarif_schema(), &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().all(|r| r["help"]["text"].as_str().is_some_and(|t| !t.is_empty())));
+    for result in run["results"].as_array().unwrap() {
+        let location = &result["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(!uri.starts_with('/') && !uri.contains("://"), "relative URIs only: {uri}");
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+        let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], result["ruleId"]);
+    }
+}
+
+#[test]
+fn text_output_is_compiler_style_with_a_summary() {
+    let dir = common::fixture("basic");
+    let out = common::concord(&["check", "."], Some(&dir));
+    let text = common::stdout(&out);
+    assert!(text.contains("services/payments/refunds.py:2:7: error[unknown-id]: TD-0130 is not a known ID. Did you mean TD-0103"), "{text}");
+    assert!(text.contains("coverage gate: FAILED"), "{text}");
+    assert!(text.contains("coverage: 2/5 chunks covered"), "{text}");
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let dir = common::fixture("basic");
+    let target = tempfile::tempdir().unwrap();
+    let file = target.path().join("report.sarif");
+    let out =
+        common::concord(&["check", ".", "--format", "sarif", "--output", file.to_str().unwrap()], Some(&dir));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).is_empty());
+    let _: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+}
+
+#[test]
+fn crosswalk_is_deterministic_atomic_and_checkable() {
+    let src = common::fixture("basic");
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&src, dir.path());
+    let target = dir.path().join("docs/blueprints/crosswalk.json");
+
+    let check = common::concord(&["crosswalk", ".", "--check"], Some(dir.path()));
+    assert_eq!(check.status.code(), Some(1), "missing crosswalk is out of date");
+    assert!(!target.exists(), "--check writes nothing");
+
+    let first = common::concord(&["crosswalk", "."], Some(dir.path()));
+    assert_eq!(first.status.code(), Some(0), "{}", common::stderr(&first));
+    assert!(common::stdout(&first).contains("coverage: 2/5 chunks covered"));
+    let written = std::fs::read_to_string(&target).unwrap();
+    let crosswalk: Value = serde_json::from_str(&written).unwrap();
+    let errors =
+        common::validate(&common::repo_root().join("docs/schemas/crosswalk.schema.json"), &crosswalk);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let td0103 =
+        crosswalk["chunks"].as_array().unwrap().iter().find(|c| c["blueprint_id"] == "TD-0103").unwrap();
+    assert_eq!(td0103["status"], "covered");
+    assert_eq!(td0103["code_paths"], serde_json::json!(["services/payments/stripe.py"]));
+    assert_eq!(td0103["test_paths"], serde_json::json!(["tests/test_stripe.py"]));
+
+    let second = common::concord(&["crosswalk", "."], Some(dir.path()));
+    assert!(common::stdout(&second).contains("up to date"));
+    assert_eq!(written, std::fs::read_to_string(&target).unwrap(), "byte-identical on rerun");
+    assert_eq!(common::concord(&["crosswalk", ".", "--check"], Some(dir.path())).status.code(), Some(0));
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left behind");
+}
+
+#[test]
+fn the_demo_shows_every_core_finding_code() {
+    let (code, report) = json_report(&common::demo(), &[]);
+    assert_eq!(code, Some(1));
+    let codes: std::collections::BTreeSet<&str> =
+        report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    for code in [
+        "unknown-id",
+        "untraced-file",
+        "unknown-reference",
+        "uncovered-chunk",
+        "malformed-file",
+        "duplicate-id",
+    ] {
+        assert!(codes.contains(code), "the demo should show {code}; it shows {codes:?}");
+    }
+    assert!(report["summary"]["coverage"]["chunks"].as_u64().unwrap() >= 300);
+    assert_eq!(report["summary"]["gate"]["passed"], Value::Bool(false));
+}
+
+#[test]
+fn explain_lists_every_code() {
+    let out = common::concord(&["explain"], None);
+    assert_eq!(out.status.code(), Some(0));
+    for code in concord::findings::Code::ALL {
+        assert!(common::stdout(&out).contains(code.as_str()));
+    }
+    assert_eq!(common::concord(&["explain", "no-such-code"], None).status.code(), Some(2));
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
