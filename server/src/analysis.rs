@@ -67,26 +67,66 @@ pub struct Report {
     pub files_scanned: usize,
     pub files_skipped: usize,
     pub gate_failures: Vec<String>,
+    /// The priorities the coverage gate checks.
+    pub gate_priorities: Vec<crate::config::Priority>,
+}
+
+/// What is derived from a whole workspace once and then asked per file: coverage, the IDs
+/// used per directory, and the workspace-level findings grouped by the file they are shown in.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub coverage: Coverage,
+    pub neighbours: Neighbours,
+    /// Severities applied.
+    pub workspace_findings: BTreeMap<String, Vec<Finding>>,
+}
+
+impl Analysis {
+    pub fn new(ws: &Workspace) -> Analysis {
+        let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
+        let neighbours = Neighbours::new(&ws.model, ws.files.values());
+        let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
+        found.extend(ws.io_findings.iter().cloned());
+        let mut workspace_findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+        for finding in apply_severities(&ws.config, found) {
+            workspace_findings.entry(finding.path.clone()).or_default().push(finding);
+        }
+        Analysis { coverage, neighbours, workspace_findings }
+    }
+
+    /// Every finding shown in one file: its own (from `facts`, which may come from an unsaved
+    /// buffer) and the workspace-level ones placed in it. Severities applied, sorted.
+    pub fn findings_for(&self, config: &Config, model: &Model, facts: &FileFacts) -> Vec<Finding> {
+        let mut out = apply_severities(config, file_findings(config, model, &self.neighbours, facts));
+        out.extend(self.workspace_findings.get(&facts.path).into_iter().flatten().cloned());
+        findings::sort(&mut out);
+        out
+    }
 }
 
 pub fn analyze(ws: &Workspace) -> Report {
-    let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
-    let neighbours = Neighbours::new(&ws.model, ws.files.values());
-    let mut all = workspace_findings(&ws.config, &ws.model, &coverage);
-    all.extend(ws.io_findings.iter().cloned());
+    let analysis = Analysis::new(ws);
+    let mut all: Vec<Finding> = analysis.workspace_findings.values().flatten().cloned().collect();
     for facts in ws.files.values() {
-        all.extend(file_findings(&ws.config, &ws.model, &neighbours, facts));
+        all.extend(apply_severities(
+            &ws.config,
+            file_findings(&ws.config, &ws.model, &analysis.neighbours, facts),
+        ));
     }
-    let mut all = apply_severities(&ws.config, all);
     findings::sort(&mut all);
-    let gate_failures =
-        coverage.gate_failures(&ws.config.gate).into_iter().map(|c| c.blueprint_id.clone()).collect();
+    let gate_failures = analysis
+        .coverage
+        .gate_failures(&ws.config.gate)
+        .into_iter()
+        .map(|c| c.blueprint_id.clone())
+        .collect();
     Report {
         findings: all,
-        coverage,
+        coverage: analysis.coverage,
         files_scanned: ws.files.len(),
         files_skipped: ws.skipped.len(),
         gate_failures,
+        gate_priorities: ws.config.gate.clone(),
     }
 }
 

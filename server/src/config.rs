@@ -13,7 +13,7 @@ use crate::text::{LineIndex, Span};
 
 pub const CONFIG_FILE: &str = "concord.toml";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct ConfigFile {
     ids: IdsSection,
@@ -24,21 +24,6 @@ struct ConfigFile {
     coverage: CoverageSection,
     locks: LocksSection,
     lsp: LspSection,
-}
-
-impl Default for ConfigFile {
-    fn default() -> Self {
-        ConfigFile {
-            ids: IdsSection::default(),
-            paths: PathsSection::default(),
-            files: FilesSection::default(),
-            trace: TraceSection::default(),
-            severity: SeveritySection::default(),
-            coverage: CoverageSection::default(),
-            locks: LocksSection::default(),
-            lsp: LspSection::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

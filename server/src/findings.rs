@@ -211,3 +211,27 @@ impl Finding {
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
+
+impl Fix {
+    /// One alternative per candidate: the fix's edits with the best candidate's ID swapped
+    /// for that candidate's (the first variant is the fix itself).
+    pub fn variants(&self) -> Vec<(String, Vec<Edit>)> {
+        let Some(best) = self.candidates.first() else {
+            return vec![(self.title.clone(), self.edits.clone())];
+        };
+        self.candidates
+            .iter()
+            .map(|candidate| {
+                let edits = self
+                    .edits
+                    .iter()
+                    .map(|e| Edit { span: e.span, new_text: e.new_text.replace(&best.id, &candidate.id) })
+                    .collect();
+                let title = self.title.replace(&best.id, &candidate.id);
+                let title =
+                    if candidate.title.is_empty() { title } else { format!("{title} ({})", candidate.title) };
+                (title, edits)
+            })
+            .collect()
+    }
+}

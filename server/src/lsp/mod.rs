@@ -1,6 +1,55 @@
-//! The language server: a thin adapter from LSP to the core.
+//! `concord lsp`: a language server over stdio, a thin adapter over the core.
 
-pub fn run_stdio() -> std::process::ExitCode {
-    eprintln!("concord lsp: not available in this build");
-    std::process::ExitCode::from(2)
+mod convert;
+mod documents;
+mod features;
+mod server;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{LspService, Server};
+
+pub use documents::Encoding;
+pub use server::{Backend, COMMANDS};
+
+/// How many requests run at once: enough that slow commands never starve hovers.
+const CONCURRENCY: usize = 32;
+
+/// Serve one client on `input`/`output` until it sends `exit`. Returns whether `shutdown`
+/// came first (the exit code the protocol asks for depends on it).
+pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite,
+{
+    let shutdown_requested = Arc::new(AtomicBool::new(false));
+    let flag = shutdown_requested.clone();
+    let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
+    Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    shutdown_requested.load(Ordering::SeqCst)
+}
+
+pub fn run_stdio() -> ExitCode {
+    // Logs go to stderr; stdout carries the protocol. Level from CONCORD_LOG (default warn).
+    let _ = env_logger::Builder::from_env(env_logger::Env::new().filter_or("CONCORD_LOG", "warn"))
+        .target(env_logger::Target::Stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("concord lsp: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let clean = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    // Background tasks (a scan in progress) must not keep the process alive after `exit`.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

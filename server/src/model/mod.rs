@@ -350,3 +350,25 @@ impl ScopeIndex {
         self.set.is_match(path)
     }
 }
+
+/// Loader findings for an ops file's text alone (e.g. an unsaved editor buffer), or `None`
+/// when `path` is not an ops file. Cross-file checks need the whole model and are left out.
+pub fn ops_file_findings(config: &Config, path: &str, text: &str) -> Option<Vec<Finding>> {
+    let p = &config.paths;
+    let findings = if path == p.blueprint_index {
+        parse_index(config, path, text).1
+    } else if path == p.wbs {
+        parse_wbs(config, path, text).1
+    } else if path == p.queue {
+        parse_queue(path, text).1
+    } else if path == p.crosswalk {
+        parse_crosswalk(path, text).1
+    } else if path == p.access_status {
+        parse_access(path, text).1
+    } else if crate::config::is_under(path, &p.locks_dir) && path.ends_with(".lock") {
+        parse_lock(path, text).err().unwrap_or_default()
+    } else {
+        return None;
+    };
+    Some(findings)
+}

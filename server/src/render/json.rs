@@ -41,7 +41,7 @@ pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
             "coverage": coverage,
             "gate": {
                 "passed": report.gate_failures.is_empty(),
-                "priorities": report.coverage.chunks.iter().filter(|c| report.gate_failures.contains(&c.blueprint_id)).map(|c| c.priority).collect::<std::collections::BTreeSet<_>>(),
+                "priorities": report.gate_priorities,
                 "failing": report.gate_failures,
             },
         },

@@ -1,0 +1,357 @@
+//! The editor features, as functions of the loaded workspace and a document's text. No
+//! protocol plumbing here: `server` calls these and sends what they return.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tower_lsp_server::ls_types::{
+    CodeLens, Command, CompletionItem, CompletionItemKind, CompletionTextEdit, DocumentLink, Documentation,
+    Location, MarkupContent, MarkupKind, Position, Range, SymbolInformation, SymbolKind, TextEdit, Uri,
+};
+
+use super::convert::{self, uri, uri_at_line};
+use super::documents::{byte_column, Encoding};
+use crate::analysis::Analysis;
+use crate::ids::IdKind;
+use crate::model::Place;
+use crate::scan::FileFacts;
+use crate::workspace::Workspace;
+
+/// A loaded workspace and what was derived from it; replaced whole when it changes.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub ws: Workspace,
+    pub analysis: Analysis,
+}
+
+impl Loaded {
+    pub fn new(ws: Workspace) -> Loaded {
+        let analysis = Analysis::new(&ws);
+        Loaded { ws, analysis }
+    }
+
+    fn location(&self, place: &Place, encoding: Encoding) -> Option<Location> {
+        Some(Location { uri: uri(&self.ws.root, &place.path)?, range: convert::range(place.span, encoding) })
+    }
+
+    fn link(&self, place: &Place) -> String {
+        uri_at_line(&self.ws.root, &place.path, place.span.start.line)
+    }
+}
+
+/// The ID under the cursor in `line`, with its byte range in the line.
+pub fn id_at(
+    loaded: &Loaded,
+    line: &str,
+    character: u32,
+    encoding: Encoding,
+) -> Option<(String, usize, usize)> {
+    let column = byte_column(line, character, encoding);
+    loaded
+        .ws
+        .config
+        .ids
+        .find_iter(line.as_bytes())
+        .find(|m| m.start <= column && column <= m.end)
+        .map(|m| (line[m.start..m.end].to_string(), m.start, m.end))
+}
+
+pub fn hover_markdown(loaded: &Loaded, id: &str) -> String {
+    let model = &loaded.ws.model;
+    let mut out = String::new();
+    if let Some(chunk) = model.chunks.get(id) {
+        let _ = writeln!(out, "**{id}** · {}\n", chunk.title);
+        let coverage = loaded.analysis.coverage.get(id);
+        let status = coverage.map_or("unknown", |c| c.status.as_str());
+        let topic = chunk.topic.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
+        let _ = writeln!(out, "`{}`{topic} · coverage: **{status}**\n", chunk.priority.as_str());
+        if !chunk.summary.is_empty() {
+            let _ = writeln!(out, "{}\n", chunk.summary);
+        }
+        let work: Vec<String> = model
+            .work_for_chunk(id)
+            .map(|w| {
+                format!(
+                    "[{}]({}) {} ({})",
+                    w.id,
+                    loaded.link(&w.place),
+                    w.title,
+                    model.status_of(&w.id).as_str()
+                )
+            })
+            .collect();
+        if work.is_empty() {
+            let _ = writeln!(out, "- Work items: none");
+        } else {
+            let _ = writeln!(out, "- Work items: {}", work.join(", "));
+        }
+        if let Some(c) = coverage {
+            let _ =
+                writeln!(out, "- Code: {} files · Tests: {} files", c.code_paths.len(), c.test_paths.len());
+        }
+        if let Some(place) = chunk.definition() {
+            let _ = writeln!(
+                out,
+                "- Source: [{}:{}]({})",
+                place.path,
+                place.span.start.line + 1,
+                loaded.link(place)
+            );
+        }
+    } else if let Some(item) = model.work.get(id) {
+        let _ = writeln!(out, "**{id}** · {}\n", item.title);
+        let phase = item.phase.as_deref().map(|p| format!("phase {p} · ")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{phase}status **{}** · risk **{}** · autopilot `{}`\n",
+            model.status_of(id).as_str(),
+            item.risk.as_str(),
+            item.autopilot.as_str()
+        );
+        match model.lock_for_task(id) {
+            Some(lock) => {
+                let _ = writeln!(
+                    out,
+                    "Locked by **{}** since {} · scope `{}`\n",
+                    lock.agent,
+                    lock.acquired_at,
+                    lock.scope_paths.join("`, `")
+                );
+            }
+            None => {
+                let _ = writeln!(out, "Not locked\n");
+            }
+        }
+        if !item.acceptance_criteria.is_empty() {
+            let _ = writeln!(out, "Acceptance criteria:");
+            for criterion in item.acceptance_criteria.iter().take(8) {
+                let _ = writeln!(out, "- {criterion}");
+            }
+            if item.acceptance_criteria.len() > 8 {
+                let _ = writeln!(out, "- … {} more", item.acceptance_criteria.len() - 8);
+            }
+            out.push('\n');
+        }
+        let chunks: Vec<String> = item
+            .blueprint_ids
+            .iter()
+            .take(12)
+            .map(|(c, _)| match model.chunks.get(c) {
+                Some(chunk) => format!("{c} {}", chunk.title),
+                None => format!("{c} (unknown)"),
+            })
+            .collect();
+        if !chunks.is_empty() {
+            let more = item.blueprint_ids.len().saturating_sub(12);
+            let tail = if more > 0 { format!(", … {more} more") } else { String::new() };
+            let _ = writeln!(out, "Chunks: {}{tail}\n", chunks.join(", "));
+        }
+        let _ = writeln!(out, "[Definition]({})", loaded.link(&item.place));
+    } else {
+        let suggestions = model.did_you_mean(&loaded.ws.config, id);
+        let _ = write!(out, "**{id}**: unknown ID, no chunk or work item has it.");
+        if !suggestions.is_empty() {
+            let options: Vec<String> =
+                suggestions.iter().map(|s| format!("{s} ({})", model.title_of(s).unwrap_or(""))).collect();
+            let _ = write!(out, " Did you mean {}?", options.join(" or "));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+pub fn definition(loaded: &Loaded, id: &str, encoding: Encoding) -> Option<Location> {
+    let model = &loaded.ws.model;
+    let place = match model.chunks.get(id) {
+        Some(chunk) => chunk.definition()?,
+        None => &model.work.get(id)?.place,
+    };
+    loaded.location(place, encoding)
+}
+
+/// Every occurrence of `id`: files on disk, with open buffers' current text instead.
+pub fn references(
+    loaded: &Loaded,
+    id: &str,
+    open: &BTreeMap<String, FileFacts>,
+    encoding: Encoding,
+) -> Vec<Location> {
+    let mut out = Vec::new();
+    let disk = loaded.ws.files.iter().filter(|(path, _)| !open.contains_key(*path)).map(|(_, f)| f);
+    for facts in disk.chain(open.values()) {
+        for r in facts.refs.iter().filter(|r| r.id == id) {
+            if let Some(u) = uri(&loaded.ws.root, &facts.path) {
+                out.push(Location { uri: u, range: convert::range(r.span, encoding) });
+            }
+        }
+    }
+    // Ops files are not scanned as text, but their definitions are occurrences too.
+    let model = &loaded.ws.model;
+    if let Some(place) = model.chunks.get(id).and_then(|c| c.index_entry.as_ref()) {
+        out.extend(loaded.location(place, encoding));
+    }
+    out.sort_by(|a, b| {
+        (a.uri.as_str(), a.range.start.line, a.range.start.character).cmp(&(
+            b.uri.as_str(),
+            b.range.start.line,
+            b.range.start.character,
+        ))
+    });
+    out.dedup();
+    out
+}
+
+/// Completion of IDs after a family prefix (`TD-`, `WBS-01`): the typed token is replaced.
+pub fn completion(
+    loaded: &Loaded,
+    line: &str,
+    position: Position,
+    encoding: Encoding,
+) -> Option<(Vec<CompletionItem>, bool)> {
+    let column = byte_column(line, position.character, encoding);
+    let before = &line[..column];
+    let token_start =
+        before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).map_or(0, |i| i + 1);
+    let token = &before[token_start..];
+    let (prefix, _) = token.split_once('-')?;
+    let model = &loaded.ws.model;
+    let family =
+        loaded.ws.config.ids.families().iter().find(|f| f.pattern.starts_with(&format!("{prefix}-")))?;
+    let start_char = crate::text::utf16_len(&line[..token_start]) as u32;
+    let start_character = match encoding {
+        Encoding::Utf16 => start_char,
+        Encoding::Utf8 => token_start as u32,
+    };
+    let range = Range::new(Position::new(position.line, start_character), position);
+    const LIMIT: usize = 500;
+    let candidates: Box<dyn Iterator<Item = (&String, &str, &str)>> = match family.kind {
+        IdKind::Chunk => {
+            Box::new(model.chunks.values().map(|c| (&c.id, c.title.as_str(), c.summary.as_str())))
+        }
+        IdKind::Work => Box::new(model.work.values().map(|w| (&w.id, w.title.as_str(), ""))),
+    };
+    let mut items = Vec::new();
+    let mut truncated = false;
+    for (id, title, summary) in candidates.filter(|(id, _, _)| id.starts_with(token)) {
+        if items.len() == LIMIT {
+            truncated = true;
+            break;
+        }
+        items.push(CompletionItem {
+            label: id.clone(),
+            kind: Some(CompletionItemKind::REFERENCE),
+            detail: Some(title.to_string()),
+            documentation: (!summary.is_empty()).then(|| {
+                Documentation::MarkupContent(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: summary.to_string(),
+                })
+            }),
+            filter_text: Some(format!("{id} {title}")),
+            sort_text: Some(id.clone()),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: id.clone() })),
+            ..Default::default()
+        });
+    }
+    Some((items, truncated))
+}
+
+pub fn workspace_symbols(loaded: &Loaded, query: &str, encoding: Encoding) -> Vec<SymbolInformation> {
+    let query = query.to_lowercase();
+    let model = &loaded.ws.model;
+    let matches = |id: &str, title: &str| {
+        query.is_empty() || id.to_lowercase().contains(&query) || title.to_lowercase().contains(&query)
+    };
+    let chunks = model.chunks.values().filter(|c| matches(&c.id, &c.title)).filter_map(|c| {
+        Some((
+            format!("{} {}", c.id, c.title),
+            SymbolKind::STRING,
+            loaded.location(c.definition()?, encoding)?,
+            "spec chunk",
+        ))
+    });
+    let work = model.work.values().filter(|w| matches(&w.id, &w.title)).filter_map(|w| {
+        Some((
+            format!("{} {}", w.id, w.title),
+            SymbolKind::EVENT,
+            loaded.location(&w.place, encoding)?,
+            "work item",
+        ))
+    });
+    #[allow(deprecated)]
+    let symbols = chunks
+        .chain(work)
+        .take(256)
+        .map(|(name, kind, location, container)| SymbolInformation {
+            name,
+            kind,
+            tags: None,
+            deprecated: None,
+            location,
+            container_name: Some(container.into()),
+        })
+        .collect();
+    symbols
+}
+
+pub fn document_links(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Vec<DocumentLink> {
+    let model = &loaded.ws.model;
+    facts
+        .refs
+        .iter()
+        .filter_map(|r| {
+            let place = match model.chunks.get(&r.id) {
+                Some(chunk) => chunk.definition()?,
+                None => &model.work.get(&r.id)?.place,
+            };
+            // A definition does not link to itself.
+            if place.path == facts.path && place.span == r.span {
+                return None;
+            }
+            let target: Uri = loaded.link(place).parse().ok()?;
+            Some(DocumentLink {
+                range: convert::range(r.span, encoding),
+                target: Some(target),
+                tooltip: model.title_of(&r.id).map(|t| format!("{}: {t}", r.id)),
+                data: None,
+            })
+        })
+        .collect()
+}
+
+/// Lenses: coverage on chunk headings, status and lock on work items.
+pub fn code_lenses(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Vec<CodeLens> {
+    let model = &loaded.ws.model;
+    let lens = |span: crate::text::Span, title: String| CodeLens {
+        range: convert::range(span, encoding),
+        command: Some(Command { title, command: String::new(), arguments: None }),
+        data: None,
+    };
+    let mut out = Vec::new();
+    for heading in &facts.headings {
+        if let Some(c) = loaded.analysis.coverage.get(&heading.id) {
+            let title = format!(
+                "{} WBS · {} code · {} test · {}",
+                c.wbs_ids.len(),
+                c.code_paths.len(),
+                c.test_paths.len(),
+                c.status.as_str()
+            );
+            out.push(lens(heading.place.span, title));
+        }
+    }
+    for item in model.work.values().filter(|w| w.place.path == facts.path) {
+        let lock = match model.lock_for_task(&item.id) {
+            Some(l) => format!("locked by {}", l.agent),
+            None => "no lock".to_string(),
+        };
+        let title = format!(
+            "{} · {} · risk {} · {} chunks",
+            model.status_of(&item.id).as_str(),
+            lock,
+            item.risk.as_str(),
+            item.blueprint_ids.len()
+        );
+        out.push(lens(item.place.span, title));
+    }
+    out
+}
