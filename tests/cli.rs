@@ -99,7 +99,7 @@ fn output_file_is_written_whole() {
 fn crosswalk_is_deterministic_atomic_and_checkable() {
     let src = common::fixture("basic");
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&src, dir.path());
+    common::copy_tree(&src, dir.path());
     let target = dir.path().join("docs/blueprints/crosswalk.json");
 
     let check = common::concord(&["crosswalk", ".", "--check"], Some(dir.path()));
@@ -160,17 +160,4 @@ fn explain_lists_every_code() {
         assert!(common::stdout(&out).contains(code.as_str()));
     }
     assert_eq!(common::concord(&["explain", "no-such-code"], None).status.code(), Some(2));
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }

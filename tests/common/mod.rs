@@ -1,6 +1,8 @@
 //! Shared by the end-to-end tests: paths, running the real binary, temporary workspaces.
 #![allow(dead_code)]
 
+pub mod lsp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -80,4 +82,24 @@ pub fn validate(schema_path: &Path, instance: &serde_json::Value) -> Vec<String>
     let validator = jsonschema::validator_for(&schema)
         .unwrap_or_else(|e| panic!("{} is not a valid schema: {e}", schema_path.display()));
     validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A writable copy of a fixture.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name), dir.path());
+    dir
 }

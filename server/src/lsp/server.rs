@@ -26,6 +26,9 @@ use crate::workspace::{LoadError, Workspace};
 /// How long a request to the client may take before it is abandoned.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long an early request waits for the first workspace load before answering with less.
+const FIRST_LOAD_WAIT: Duration = Duration::from_secs(5);
+
 pub const COMMANDS: &[&str] = &["concord.reload", "concord.status", "concord.crosswalk"];
 
 #[derive(Debug, Clone)]
@@ -61,6 +64,8 @@ struct Shared {
     published: Mutex<HashSet<Uri>>,
     reload_generation: AtomicU64,
     shutdown_requested: Arc<AtomicBool>,
+    /// Becomes true once the first load finished (well or not).
+    ready: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Clone)]
@@ -84,7 +89,8 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
 
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Backend {
-        let shared = Shared { shutdown_requested, ..Default::default() };
+        let (ready, _) = tokio::sync::watch::channel(false);
+        let shared = Shared { shutdown_requested, ready: Some(ready), ..Default::default() };
         Backend { client, shared: Arc::new(shared) }
     }
 
@@ -94,6 +100,21 @@ impl Backend {
 
     fn loaded(&self) -> Option<Arc<Loaded>> {
         read(&self.shared.loaded)
+    }
+
+    /// The loaded workspace, waiting (briefly) for the first load when a request comes early.
+    async fn loaded_when_ready(&self) -> Option<Arc<Loaded>> {
+        if let Some(ready) = &self.shared.ready {
+            let mut rx = ready.subscribe();
+            let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
+        }
+        self.loaded()
+    }
+
+    fn mark_ready(&self) {
+        if let Some(ready) = &self.shared.ready {
+            ready.send_replace(true);
+        }
     }
 
     fn root(&self) -> Option<PathBuf> {
@@ -252,10 +273,14 @@ impl Backend {
     }
 
     async fn reload(&self) {
-        let Some(root) = self.root() else { return };
+        let Some(root) = self.root() else {
+            self.mark_ready();
+            return;
+        };
+        // The load starts at once; progress is reported beside it, never waited for first.
+        let load = tokio::task::spawn_blocking(move || Workspace::load(&root).map(Loaded::new));
         let progress = self.begin_progress("Concord", "Scanning the workspace").await;
-        let result = tokio::task::spawn_blocking(move || Workspace::load(&root).map(Loaded::new)).await;
-        match result {
+        match load.await {
             Ok(Ok(loaded)) => {
                 let summary = format!(
                     "{} files, {} chunks, {} work items",
@@ -264,6 +289,7 @@ impl Backend {
                     loaded.ws.model.work.len()
                 );
                 *self.shared.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
+                self.mark_ready();
                 if let Some(p) = progress {
                     p.finish_with_message(summary).await;
                 }
@@ -271,6 +297,7 @@ impl Backend {
                 self.publish_workspace().await;
             }
             Ok(Err(error)) => {
+                self.mark_ready();
                 if let Some(p) = progress {
                     p.finish_with_message("failed").await;
                 }
@@ -278,7 +305,10 @@ impl Backend {
                 self.publish_config_problem(Some(&error)).await;
                 self.client.show_message(MessageType::ERROR, format!("Concord: {error}")).await;
             }
-            Err(join) => log::error!("the workspace loader crashed: {join}"),
+            Err(join) => {
+                self.mark_ready();
+                log::error!("the workspace loader crashed: {join}");
+            }
         }
     }
 
@@ -495,10 +525,9 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         let this = self.clone();
-        tokio::spawn(async move {
-            this.register_watchers().await;
-            this.reload().await;
-        });
+        tokio::spawn(async move { this.reload().await });
+        let this = self.clone();
+        tokio::spawn(async move { this.register_watchers().await });
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -596,7 +625,7 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
         let encoding = self.settings().encoding;
         guarded(|| {
@@ -621,7 +650,7 @@ impl LanguageServer for Backend {
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
         let encoding = self.settings().encoding;
         guarded(|| {
@@ -633,7 +662,7 @@ impl LanguageServer for Backend {
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
         let encoding = self.settings().encoding;
         let open: Vec<(String, String)> = {
@@ -653,7 +682,7 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
         let encoding = self.settings().encoding;
         guarded(|| {
@@ -663,7 +692,7 @@ impl LanguageServer for Backend {
     }
 
     async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let encoding = self.settings().encoding;
         guarded(|| {
             Some(WorkspaceSymbolResponse::Flat(features::workspace_symbols(&loaded, &params.query, encoding)))
@@ -671,14 +700,14 @@ impl LanguageServer for Backend {
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let encoding = self.settings().encoding;
         let Some(facts) = self.facts(&loaded, &params.text_document.uri) else { return Ok(None) };
         guarded(|| Some(features::document_links(&loaded, &facts, encoding)))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let Some(loaded) = self.loaded() else { return Ok(None) };
+        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
         let encoding = self.settings().encoding;
         let Some(facts) = self.facts(&loaded, &params.text_document.uri) else { return Ok(None) };
         guarded(|| Some(features::code_lenses(&loaded, &facts, encoding)))
@@ -760,6 +789,9 @@ impl LanguageServer for Backend {
                 let millis = params.arguments.first().and_then(Value::as_u64).unwrap_or(1000);
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(Some(json!({ "slept": millis })))
+            }
+            "concord.test.panic" if std::env::var_os("CONCORD_TEST_COMMANDS").is_some() => {
+                guarded(|| -> Option<LSPAny> { panic!("a deliberate panic from the test suite") })
             }
             _ => Err(Error {
                 code: ErrorCode::InvalidParams,
