@@ -161,3 +161,52 @@ fn explain_lists_every_code() {
     }
     assert_eq!(common::concord(&["explain", "no-such-code"], None).status.code(), Some(2));
 }
+
+/// A Stripe-shaped key made at run time: the repository holds no key-shaped literal.
+fn generated_stripe_key(seed: u64) -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state = seed | 1;
+    let body: String = (0..32)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            alphabet[(state % alphabet.len() as u64) as usize] as char
+        })
+        .collect();
+    ["sk", "live", &body].join("_")
+}
+
+#[test]
+fn secrets_are_reported_redacted_allowed_inline_and_baselined() {
+    let key = generated_stripe_key(42);
+    let code = format!("# TD-0001\nimport os\nSTRIPE = \"{key}\"\n");
+    let allowed = format!("# TD-0001\nSTRIPE = \"{key}\"  # concord:allow-secret\n");
+    let dir = common::workspace(&[
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "Payments"}]"#),
+        ("src/pay.py", code.as_bytes()),
+        ("src/allowed.py", allowed.as_bytes()),
+    ]);
+    for format in ["text", "json", "sarif"] {
+        let out = common::concord(&["check", ".", "--format", format], Some(dir.path()));
+        assert_eq!(out.status.code(), Some(1));
+        let printed = common::stdout(&out) + &common::stderr(&out);
+        assert!(!printed.contains(&key), "{format} output prints the secret");
+        assert!(!printed.contains(&key[8..]), "{format} output prints most of the secret");
+    }
+    let (_, report) = json_report(dir.path(), &[]);
+    let secrets: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "secret").collect();
+    assert_eq!(secrets.len(), 1, "the inline allow comment silences src/allowed.py: {secrets:?}");
+    assert_eq!(secrets[0]["path"], "src/pay.py");
+    assert_eq!(secrets[0]["range"]["start"], serde_json::json!({ "line": 2, "character": 10 }));
+    assert_eq!(secrets[0]["severity"], "error");
+
+    // Accepting it in the baseline silences it.
+    let rule = secrets[0]["data"]["id"].as_str().unwrap();
+    let baseline = serde_json::json!({ "accepted": [{ "fingerprint": concord::secrets::fingerprint(rule, &key), "rule": rule, "path": "src/pay.py", "reason": "test key" }] });
+    std::fs::create_dir_all(dir.path().join("ops")).unwrap();
+    std::fs::write(dir.path().join("ops/secrets-baseline.json"), baseline.to_string()).unwrap();
+    let (_, report) = json_report(dir.path(), &[]);
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["code"] != "secret"), "{report}");
+}

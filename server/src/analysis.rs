@@ -199,6 +199,13 @@ pub fn file_findings(
             out.push(unknown_id(config, model, facts, reference));
         }
     }
+    for secret in &facts.secrets {
+        let message = format!(
+            "{} ({}) is written in this file. Remove it, rotate it now (treat it as leaked: it may already be in logs or history), and read it from an environment variable instead. If it is a harmless test value, add `concord:allow-secret` to the line or accept it in the baseline ({}).",
+            secret.description, secret.redacted, config.secrets_baseline
+        );
+        out.push(Finding::new(Code::Secret, &facts.path, secret.span, message).with_id(secret.rule_id));
+    }
     if facts.must_trace {
         let carries_known_id = facts.refs.iter().any(|r| model.is_known(&r.id));
         if !carries_known_id && !model.crosswalk.maps(&facts.path) && !model.scopes.maps(&facts.path) {

@@ -24,6 +24,7 @@ struct ConfigFile {
     coverage: CoverageSection,
     locks: LocksSection,
     lsp: LspSection,
+    secrets: SecretsSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -263,6 +264,30 @@ impl Default for LocksSection {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+struct SecretsSection {
+    /// Regexes: a secret matching one is accepted (test values, documented examples).
+    allow: Vec<String>,
+    /// Globs: files never scanned for secrets (in addition to lock files).
+    allow_paths: Vec<String>,
+    /// Words that mark a value as a placeholder (added to the built-in list).
+    stopwords: Vec<String>,
+    /// The baseline of accepted findings (fingerprints), committed with the code.
+    baseline: String,
+}
+
+impl Default for SecretsSection {
+    fn default() -> Self {
+        SecretsSection {
+            allow: Vec::new(),
+            allow_paths: Vec::new(),
+            stopwords: Vec::new(),
+            baseline: "ops/secrets-baseline.json".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct LspSection {
     debounce_ms: u64,
 }
@@ -324,6 +349,10 @@ pub struct Config {
     pub coverage_through_work_items: bool,
     pub stale_lock_after_secs: u64,
     pub debounce_ms: u64,
+    pub secrets: crate::secrets::SecretScanner,
+    /// Files never scanned for secrets.
+    pub secrets_allow_paths: GlobSet,
+    pub secrets_baseline: String,
 }
 
 impl Default for Config {
@@ -389,7 +418,23 @@ impl Config {
         let stale_lock_after_secs = parse_duration(&file.locks.stale_after).map_err(|message| {
             ConfigError { message: format!("locks.stale_after: {message}"), span: locate("stale_after") }
         })?;
+        let mut policy = crate::secrets::SecretPolicy::default();
+        for pattern in &file.secrets.allow {
+            let regex = regex::Regex::new(pattern).map_err(|e| ConfigError {
+                message: format!("secrets.allow: invalid regex {pattern:?}: {e}"),
+                span: locate(pattern),
+            })?;
+            policy.allow_regexes.push(regex);
+        }
+        policy.stopwords.extend(file.secrets.stopwords.iter().cloned());
+        check_relative(&file.secrets.baseline).map_err(|why| ConfigError {
+            message: format!("secrets.baseline = {:?} {why}", file.secrets.baseline),
+            span: locate(&file.secrets.baseline),
+        })?;
         Ok(Config {
+            secrets: crate::secrets::SecretScanner::new(policy),
+            secrets_allow_paths: globs("secrets.allow_paths", &file.secrets.allow_paths)?,
+            secrets_baseline: file.secrets.baseline,
             ids,
             scan_exclude: globs("files.exclude", &file.files.exclude)?,
             scan_exclude_dirs: globs(
@@ -428,6 +473,13 @@ impl Config {
         }
     }
 
+    /// Accept the findings whose fingerprints are in `baseline` (read from the baseline file).
+    pub fn set_secret_baseline(&mut self, baseline: std::collections::HashSet<String>) {
+        let mut policy = self.secrets.policy().clone();
+        policy.baseline = baseline;
+        self.secrets = crate::secrets::SecretScanner::new(policy);
+    }
+
     pub fn is_test(&self, path: &str) -> bool {
         self.tests.is_match(path)
     }
@@ -442,6 +494,7 @@ impl Config {
             || path == p.queue
             || path == p.access_status
             || path == p.model_decisions
+            || path == self.secrets_baseline
             || is_under(path, &p.locks_dir)
     }
 }

@@ -13,5 +13,6 @@ pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod scan;
+pub mod secrets;
 pub mod text;
 pub mod workspace;

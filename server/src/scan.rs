@@ -41,6 +41,16 @@ pub struct Reference {
     pub end: usize,
 }
 
+/// A credential found in the text (never the credential itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretHit {
+    pub rule_id: &'static str,
+    pub description: &'static str,
+    pub span: Span,
+    pub redacted: String,
+    pub fingerprint: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFacts {
     pub path: String,
@@ -49,6 +59,7 @@ pub struct FileFacts {
     pub must_trace: bool,
     pub refs: Vec<Reference>,
     pub headings: Vec<Heading>,
+    pub secrets: Vec<SecretHit>,
     /// The text's lines, when known (for fixes that insert at the top).
     pub first_line: String,
 }
@@ -72,8 +83,27 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         } else {
             Vec::new()
         };
+    let secrets = if config.secrets_allow_paths.is_match(path) {
+        Vec::new()
+    } else {
+        let found = config.secrets.scan_file(path, text);
+        if !found.is_empty() && index.is_none() {
+            index = Some(LineIndex::new(text));
+        }
+        found
+            .into_iter()
+            .map(|s| SecretHit {
+                rule_id: s.rule_id,
+                description: s.description,
+                span: index.as_ref().expect("set above").span(text, s.start, s.end),
+                redacted: s.redacted,
+                fingerprint: s.fingerprint,
+            })
+            .collect()
+    };
     FileFacts {
         path: path.to_string(),
+        secrets,
         kind,
         must_trace: config.must_trace.matches(path),
         refs,

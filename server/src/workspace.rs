@@ -67,9 +67,14 @@ impl Workspace {
         if !root.is_dir() {
             return Err(LoadError::NotADirectory(root.to_path_buf()));
         }
-        let config = load_config(root)?;
-        let (files, skipped) = scan_files(root, &config);
+        let mut config = load_config(root)?;
         let mut io_findings = Vec::new();
+        if let Some(baseline) = read_source(root, &config.secrets_baseline.clone(), &mut io_findings) {
+            let (accepted, findings) = crate::model::parse_secrets_baseline(&baseline.path, &baseline.text);
+            io_findings.extend(findings);
+            config.set_secret_baseline(accepted);
+        }
+        let (files, skipped) = scan_files(root, &config);
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })

@@ -10,6 +10,9 @@ mod queue;
 pub mod reader;
 mod wbs;
 
+pub use secrets_baseline::parse_secrets_baseline;
+mod secrets_baseline;
+
 use std::collections::BTreeMap;
 
 use crate::config::{Config, Priority};

@@ -41,8 +41,7 @@ fn identifier_words(identifier: &str) -> Vec<String> {
             && previous.is_some_and(|before| {
                 before.is_ascii_lowercase()
                     || before.is_ascii_digit()
-                    || (before.is_ascii_uppercase()
-                        && next.is_some_and(|after| after.is_ascii_lowercase()))
+                    || (before.is_ascii_uppercase() && next.is_some_and(|after| after.is_ascii_lowercase()))
             });
         if starts_hump && !current.is_empty() {
             words.push(std::mem::take(&mut current));
@@ -100,9 +99,7 @@ pub(super) fn assignment_name_is_credential(kind: RuleKind, identifier: &str) ->
     let Some(last) = words.last() else {
         return false;
     };
-    if words
-        .iter()
-        .any(|word| NEVER_CREDENTIAL_WORDS.contains(&word.as_str()))
+    if words.iter().any(|word| NEVER_CREDENTIAL_WORDS.contains(&word.as_str()))
         || NON_CREDENTIAL_LAST_WORDS.contains(&last.as_str())
     {
         return false;
@@ -110,9 +107,7 @@ pub(super) fn assignment_name_is_credential(kind: RuleKind, identifier: &str) ->
     let compact: String = words.concat();
     match kind {
         RuleKind::GenericPassword => {
-            ["password", "passwd", "passphrase", "pwd"]
-                .iter()
-                .any(|needle| compact.contains(needle))
+            ["password", "passwd", "passphrase", "pwd"].iter().any(|needle| compact.contains(needle))
                 || words.iter().any(|word| word == "pass")
         }
         RuleKind::GenericSecret => {
@@ -167,10 +162,7 @@ mod tests {
 
     #[test]
     fn identifiers_split_on_separators_and_humps() {
-        assert_eq!(
-            identifier_words("myAPIKey_v2.secret-name"),
-            ["my", "api", "key", "v2", "secret", "name"]
-        );
+        assert_eq!(identifier_words("myAPIKey_v2.secret-name"), ["my", "api", "key", "v2", "secret", "name"]);
         assert_eq!(identifier_words("OPENAI_API_KEY"), ["openai", "api", "key"]);
         assert_eq!(identifier_words("$aws"), ["aws"]);
         assert!(identifier_words("__").is_empty());
@@ -180,14 +172,7 @@ mod tests {
     fn credential_names_are_told_from_names_about_credentials() {
         let secret = |name| assignment_name_is_credential(RuleKind::GenericSecret, name);
         let password = |name| assignment_name_is_credential(RuleKind::GenericPassword, name);
-        for name in [
-            "api_key",
-            "OPENAI_API_KEY",
-            "clientSecret",
-            "GITHUB_TOKEN",
-            "stripe_key",
-            "user_auth",
-        ] {
+        for name in ["api_key", "OPENAI_API_KEY", "clientSecret", "GITHUB_TOKEN", "stripe_key", "user_auth"] {
             assert!(secret(name), "{name}");
         }
         for name in [
@@ -204,21 +189,10 @@ mod tests {
         ] {
             assert!(!secret(name), "{name}");
         }
-        for name in [
-            "password",
-            "DB_PASSWORD",
-            "adminPwd",
-            "smtp_pass",
-            "passphrase",
-        ] {
+        for name in ["password", "DB_PASSWORD", "adminPwd", "smtp_pass", "passphrase"] {
             assert!(password(name), "{name}");
         }
-        for name in [
-            "passport_number",
-            "bypass_cache",
-            "password_min_length",
-            "password_hash",
-        ] {
+        for name in ["passport_number", "bypass_cache", "password_min_length", "password_hash"] {
             assert!(!password(name), "{name}");
         }
     }

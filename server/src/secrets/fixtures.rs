@@ -17,8 +17,7 @@ pub const HEX: &str = "0123456789abcdef";
 pub const DIGITS: &str = "0123456789";
 pub const ACGT: &str = "ACGT";
 /// Characters a bare (unquoted) assignment value may hold.
-pub const PASSWORD_CHARS: &str =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-+=~";
+pub const PASSWORD_CHARS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-+=~";
 
 /// xorshift64* : small, fast, deterministic; good enough for fixtures.
 pub struct XorShift64 {
@@ -32,13 +31,7 @@ impl XorShift64 {
         mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         mixed ^= mixed >> 31;
-        XorShift64 {
-            state: if mixed == 0 {
-                0x2545_F491_4F6C_DD1D
-            } else {
-                mixed
-            },
-        }
+        XorShift64 { state: if mixed == 0 { 0x2545_F491_4F6C_DD1D } else { mixed } }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -64,9 +57,7 @@ impl XorShift64 {
     /// `len` characters drawn from `alphabet` (ASCII).
     pub fn string(&mut self, alphabet: &str, len: usize) -> String {
         let symbols = alphabet.as_bytes();
-        (0..len)
-            .map(|_| char::from(symbols[self.below(symbols.len())]))
-            .collect()
+        (0..len).map(|_| char::from(symbols[self.below(symbols.len())])).collect()
     }
 
     /// Like [`string`](Self::string), but redrawn until it contains a digit
@@ -135,31 +126,18 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
         ("openai-admin-key", "sk-admin-"),
     ] {
         let half = long_or_short(rng);
-        let body = format!(
-            "{}{}{}",
-            rng.plausible(URL_SAFE, half),
-            openai_marker,
-            rng.plausible(URL_SAFE, half)
-        );
+        let body =
+            format!("{}{}{}", rng.plausible(URL_SAFE, half), openai_marker, rng.plausible(URL_SAFE, half));
         push(rule_id, key(prefix, &body), Anywhere);
     }
-    let legacy_body = format!(
-        "{}{}{}",
-        rng.plausible(ALNUM, 20),
-        openai_marker,
-        rng.plausible(ALNUM, 20)
-    );
+    let legacy_body = format!("{}{}{}", rng.plausible(ALNUM, 20), openai_marker, rng.plausible(ALNUM, 20));
     push("openai-api-key", key("sk-", &legacy_body), Anywhere);
 
     let anthropic_body = |rng: &mut XorShift64| format!("{}AA", rng.plausible(URL_SAFE, 93));
     let body = anthropic_body(rng);
     push("anthropic-api-key", key("sk-ant-api03-", &body), Anywhere);
     let body = anthropic_body(rng);
-    push(
-        "anthropic-admin-key",
-        key("sk-ant-admin01-", &body),
-        Anywhere,
-    );
+    push("anthropic-admin-key", key("sk-ant-admin01-", &body), Anywhere);
     let oauth_prefix = *rng.pick(&["sk-ant-oat01-", "sk-ant-ort01-"]);
     let body = rng.plausible(URL_SAFE, 95);
     push("anthropic-oauth-token", key(oauth_prefix, &body), Anywhere);
@@ -168,17 +146,11 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
     let body = rng.plausible(BASE32_UPPER, 16);
     push("aws-access-key-id", key(aws_prefix, &body), Anywhere);
     // The AWS secret key is only recognisable next to its name.
-    push(
-        "aws-secret-access-key",
-        rng.plausible(BASE64, 40),
-        NamedAssignment,
-    );
+    push("aws-secret-access-key", rng.plausible(BASE64, 40), NamedAssignment);
 
-    for (rule_id, prefix) in [
-        ("github-pat", "ghp_"),
-        ("github-oauth-token", "gho_"),
-        ("github-refresh-token", "ghr_"),
-    ] {
+    for (rule_id, prefix) in
+        [("github-pat", "ghp_"), ("github-oauth-token", "gho_"), ("github-refresh-token", "ghr_")]
+    {
         let body = rng.plausible(ALNUM, 36);
         push(rule_id, key(prefix, &body), Anywhere);
     }
@@ -186,19 +158,11 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
     let body = rng.plausible(ALNUM, 36);
     push("github-app-token", key(app_prefix, &body), Anywhere);
     let body = format!("{}_{}", rng.plausible(ALNUM, 22), rng.plausible(ALNUM, 59));
-    push(
-        "github-fine-grained-pat",
-        key("github_pat_", &body),
-        Anywhere,
-    );
+    push("github-fine-grained-pat", key("github_pat_", &body), Anywhere);
 
     let body = rng.plausible(ALNUM, 20);
     push("gitlab-pat", key("glpat-", &body), Anywhere);
-    let body = format!(
-        "{}.{}",
-        rng.plausible(URL_SAFE, 27),
-        rng.plausible(LOWER_ALNUM, 9)
-    );
+    let body = format!("{}.{}", rng.plausible(URL_SAFE, 27), rng.plausible(LOWER_ALNUM, 9));
     push("gitlab-pat", key("glpat-", &body), Anywhere);
     let gitlab_other = match rng.below(8) {
         0 => key("gldt-", &rng.plausible(ALNUM, 20)),
@@ -207,21 +171,12 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
         3 => key("glft-", &rng.plausible(ALNUM, 20)),
         4 => key("glimt-", &rng.plausible(ALNUM, 25)),
         5 => key("glagent-", &rng.plausible(ALNUM, 50)),
-        6 => format!(
-            "glcbt-{}_{}",
-            rng.plausible(ALNUM, 5),
-            rng.plausible(ALNUM, 20)
-        ),
+        6 => format!("glcbt-{}_{}", rng.plausible(ALNUM, 5), rng.plausible(ALNUM, 20)),
         _ => key("GR1348941", &rng.plausible(ALNUM, 20)),
     };
     push("gitlab-token", gitlab_other, Anywhere);
 
-    let bot = format!(
-        "{}-{}-{}",
-        rng.string(DIGITS, 13),
-        rng.string(DIGITS, 12),
-        rng.plausible(ALNUM, 24)
-    );
+    let bot = format!("{}-{}-{}", rng.string(DIGITS, 13), rng.string(DIGITS, 12), rng.plausible(ALNUM, 24));
     push("slack-bot-token", key("xoxb-", &bot), Anywhere);
     let legacy_bot = format!("{}-{}", rng.string(DIGITS, 12), rng.plausible(ALNUM, 24));
     push("slack-bot-token", key("xoxb-", &legacy_bot), Anywhere);
@@ -233,12 +188,8 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
         rng.plausible(HEX, 32)
     );
     push("slack-user-token", key("xoxp-", &user), Anywhere);
-    let app = format!(
-        "1-A{}-{}-{}",
-        rng.string(UPPER_ALNUM, 10),
-        rng.string(DIGITS, 13),
-        rng.plausible(HEX, 64)
-    );
+    let app =
+        format!("1-A{}-{}-{}", rng.string(UPPER_ALNUM, 10), rng.string(DIGITS, 13), rng.plausible(HEX, 64));
     push("slack-app-token", key("xapp-", &app), Anywhere);
     let legacy = if rng.below(2) == 0 {
         format!("2-{}", rng.plausible(ALNUM, 24))
@@ -263,11 +214,7 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
         rng.plausible(UPPER_ALNUM, 10),
         rng.plausible(ALNUM, 24)
     );
-    push(
-        "slack-webhook-url",
-        key("https://hooks.slack.com/services/", &hook_path),
-        Anywhere,
-    );
+    push("slack-webhook-url", key("https://hooks.slack.com/services/", &hook_path), Anywhere);
 
     let stripe_prefix = *rng.pick(&["sk_live_", "sk_test_", "rk_live_", "rk_test_", "sk_prod_"]);
     let stripe_len = *rng.pick(&[24, 99]);
@@ -289,11 +236,7 @@ pub fn generate_secrets(rng: &mut XorShift64) -> Vec<(GeneratedSecret, Placement
     };
     push("generic-api-key", generic_value, NamedAssignment);
     let password_len = 12 + rng.below(9);
-    push(
-        "generic-password",
-        rng.plausible(PASSWORD_CHARS, password_len),
-        NamedAssignment,
-    );
+    push("generic-password", rng.plausible(PASSWORD_CHARS, password_len), NamedAssignment);
     out
 }
 
@@ -312,10 +255,7 @@ pub fn private_key_block(rng: &mut XorShift64, newline: &str) -> String {
             "RSA ".into(),
             vec![
                 "Proc-Type: 4,ENCRYPTED".into(),
-                format!(
-                    "DEK-Info: AES-128-CBC,{}",
-                    rng.string(HEX, 32).to_ascii_uppercase()
-                ),
+                format!("DEK-Info: AES-128-CBC,{}", rng.string(HEX, 32).to_ascii_uppercase()),
                 String::new(),
             ],
             None,
@@ -364,11 +304,7 @@ pub fn positive_cases(rng: &mut XorShift64) -> Vec<PositiveCase> {
             *rng.pick(&["Token", "Secret", "ApiKey", "Credentials", "AccessToken"])
         };
         let snake_word = snake_case(name_word);
-        let aws_prefix = if expected.rule_id == "aws-secret-access-key" {
-            "aws"
-        } else {
-            owner
-        };
+        let aws_prefix = if expected.rule_id == "aws-secret-access-key" { "aws" } else { owner };
         let name_camel = format!("{aws_prefix}{name_word}");
         let name_snake = format!("{aws_prefix}_{}", snake_word.trim_start_matches('_'));
         let name_upper = name_snake.to_ascii_uppercase();
@@ -403,9 +339,7 @@ pub fn positive_cases(rng: &mut XorShift64) -> Vec<PositiveCase> {
             format!("{{\\\"{name_snake}\\\": \\\"{s}\\\", \\\"retries\\\": 2}}"),
         ];
         if placement == Placement::NamedAssignment && expected.rule_id == "generic-password" {
-            named.push(format!(
-                "psql \"postgresql://app@db:5432/app\" --{snake_word}='{s}'"
-            ));
+            named.push(format!("psql \"postgresql://app@db:5432/app\" --{snake_word}='{s}'"));
         }
         let anywhere = [
             s.to_string(),
@@ -419,17 +353,12 @@ pub fn positive_cases(rng: &mut XorShift64) -> Vec<PositiveCase> {
         let texts: Vec<String> = match placement {
             Placement::Anywhere => named.into_iter().chain(anywhere).collect(),
             Placement::NamedAssignment => named,
-            Placement::Block => vec![
-                s.to_string(),
-                format!("# deploy key\n{s}\n"),
-                format!("key: |\n{}\n", indent(s, "  ")),
-            ],
+            Placement::Block => {
+                vec![s.to_string(), format!("# deploy key\n{s}\n"), format!("key: |\n{}\n", indent(s, "  "))]
+            }
         };
         for text in texts {
-            cases.push(PositiveCase {
-                text,
-                expected: expected.clone(),
-            });
+            cases.push(PositiveCase { text, expected: expected.clone() });
         }
     }
     cases
@@ -447,10 +376,7 @@ fn snake_case(camel: &str) -> String {
 }
 
 fn indent(text: &str, prefix: &str) -> String {
-    text.lines()
-        .map(|line| format!("{prefix}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|line| format!("{prefix}{line}")).collect::<Vec<_>>().join("\n")
 }
 
 /// Texts that must produce no finding, modelled on the false positives secret
@@ -695,10 +621,7 @@ pub fn negative_cases(rng: &mut XorShift64) -> Vec<String> {
         if placement == Placement::Block {
             continue;
         }
-        cases.push(format!(
-            "TEST_FIXTURE_TOKEN = \"{}\"  # concord:allow-secret",
-            expected.secret
-        ));
+        cases.push(format!("TEST_FIXTURE_TOKEN = \"{}\"  # concord:allow-secret", expected.secret));
     }
     cases
 }

@@ -30,8 +30,7 @@ use regex::{Captures, Match, Regex, RegexSet};
 use sha2::{Digest, Sha256};
 
 use assignment::{
-    assignment_name_is_credential, character_classes, full_identifier,
-    looks_like_environment_variable,
+    assignment_name_is_credential, character_classes, full_identifier, looks_like_environment_variable,
 };
 pub use entropy::shannon_entropy;
 pub use rules::RuleInfo;
@@ -113,10 +112,7 @@ impl Default for SecretPolicy {
                 .iter()
                 .map(|pattern| Regex::new(pattern).expect("built-in path pattern is valid"))
                 .collect(),
-            stopwords: DEFAULT_STOPWORDS
-                .iter()
-                .map(|word| word.to_string())
-                .collect(),
+            stopwords: DEFAULT_STOPWORDS.iter().map(|word| word.to_string()).collect(),
             baseline: HashSet::new(),
         }
     }
@@ -199,9 +195,7 @@ struct CompiledRules {
 
 fn compiled_rules() -> Arc<CompiledRules> {
     static COMPILED: OnceLock<Arc<CompiledRules>> = OnceLock::new();
-    COMPILED
-        .get_or_init(|| Arc::new(CompiledRules::build()))
-        .clone()
+    COMPILED.get_or_init(|| Arc::new(CompiledRules::build())).clone()
 }
 
 impl CompiledRules {
@@ -266,19 +260,12 @@ impl CompiledRules {
         let code_reference = Regex::new(r"^[a-z_$][a-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+$")
             .expect("code-reference pattern is valid");
 
-        CompiledRules {
-            code_reference,
-            rules,
-            prefilter,
-            placeholder_values,
-            non_credential_values,
-        }
+        CompiledRules { code_reference, rules, prefilter, placeholder_values, non_credential_values }
     }
 
     /// Which rules have a keyword somewhere in `text`.
     fn rules_worth_running(&self, text: &str) -> Vec<bool> {
-        self.prefilter
-            .rules_present(text.as_bytes(), self.rules.len())
+        self.prefilter.rules_present(text.as_bytes(), self.rules.len())
     }
 }
 
@@ -302,9 +289,7 @@ impl KeywordPrefilter {
         let unconditional = rules
             .iter()
             .enumerate()
-            .filter(|(_, rule)| {
-                matches!(rule.keywords, Keywords::Exact([]) | Keywords::AnyCase([]))
-            })
+            .filter(|(_, rule)| matches!(rule.keywords, Keywords::Exact([]) | Keywords::AnyCase([])))
             .map(|(index, _)| index)
             .collect();
         KeywordPrefilter {
@@ -369,11 +354,7 @@ impl LiteralPass {
             let implied = rules
                 .iter()
                 .enumerate()
-                .filter(|(_, rule)| {
-                    keywords_of(rule)
-                        .iter()
-                        .any(|inner| found.contains(&normalise(inner)))
-                })
+                .filter(|(_, rule)| keywords_of(rule).iter().any(|inner| found.contains(&normalise(inner))))
                 .map(|(index, _)| index)
                 .collect::<Vec<_>>();
             rules_by_keyword.insert(found.as_bytes().to_vec(), implied);
@@ -381,16 +362,9 @@ impl LiteralPass {
         // ASCII-only folding (`-u`): Unicode folding would let the Kelvin
         // sign stand in for `k`, and would slow the search down.
         let compile = |keywords: &[String]| {
-            let alternation = keywords
-                .iter()
-                .map(|keyword| regex::escape(keyword))
-                .collect::<Vec<_>>()
-                .join("|");
-            let pattern = if ignore_case {
-                format!("(?i-u:{alternation})")
-            } else {
-                alternation
-            };
+            let alternation =
+                keywords.iter().map(|keyword| regex::escape(keyword)).collect::<Vec<_>>().join("|");
+            let pattern = if ignore_case { format!("(?i-u:{alternation})") } else { alternation };
             regex::bytes::Regex::new(&pattern).expect("escaped keywords form a valid pattern")
         };
         let per_rule = rules
@@ -398,19 +372,11 @@ impl LiteralPass {
             .enumerate()
             .filter(|(_, rule)| !keywords_of(rule).is_empty())
             .map(|(index, rule)| {
-                let own: Vec<String> = keywords_of(rule)
-                    .iter()
-                    .map(|keyword| normalise(keyword))
-                    .collect();
+                let own: Vec<String> = keywords_of(rule).iter().map(|keyword| normalise(keyword)).collect();
                 (index, compile(&own))
             })
             .collect();
-        Some(LiteralPass {
-            regex: compile(&keywords),
-            ignore_case,
-            rules_by_keyword,
-            per_rule,
-        })
+        Some(LiteralPass { regex: compile(&keywords), ignore_case, rules_by_keyword, per_rule })
     }
 
     fn mark_present(&self, text: &[u8], present: &mut [bool]) {
@@ -483,12 +449,8 @@ struct Candidate {
 
 impl SecretScanner {
     pub fn new(policy: SecretPolicy) -> Self {
-        let alternatives: Vec<String> = policy
-            .stopwords
-            .iter()
-            .filter(|word| !word.is_empty())
-            .map(|word| regex::escape(word))
-            .collect();
+        let alternatives: Vec<String> =
+            policy.stopwords.iter().filter(|word| !word.is_empty()).map(|word| regex::escape(word)).collect();
         // Escaped literals always compile; only an absurdly long list could
         // exceed the size limit, and then a plain substring search takes over.
         let stopword_matcher = if alternatives.is_empty() {
@@ -496,11 +458,7 @@ impl SecretScanner {
         } else {
             Regex::new(&format!("(?i:{})", alternatives.join("|"))).ok()
         };
-        SecretScanner {
-            compiled: compiled_rules(),
-            policy,
-            stopword_matcher,
-        }
+        SecretScanner { compiled: compiled_rules(), policy, stopword_matcher }
     }
 
     /// Every rule, in priority order, for SARIF rule metadata and help texts.
@@ -527,10 +485,7 @@ impl SecretScanner {
     }
 
     pub fn is_path_allowed(&self, path: &str) -> bool {
-        self.policy
-            .allow_paths
-            .iter()
-            .any(|pattern| pattern.is_match(path))
+        self.policy.allow_paths.iter().any(|pattern| pattern.is_match(path))
     }
 
     /// `text` with every secret replaced by its redacted form, ignoring
@@ -566,11 +521,7 @@ impl SecretScanner {
                     continue;
                 }
                 if self.accepts(rule, &captures, secret, text) {
-                    candidates.push(Candidate {
-                        rule_index,
-                        start: secret.start(),
-                        end: secret.end(),
-                    });
+                    candidates.push(Candidate { rule_index, start: secret.start(), end: secret.end() });
                 }
             }
         }
@@ -582,9 +533,7 @@ impl SecretScanner {
                 let info = rules[candidate.rule_index].info;
                 let secret = &text[candidate.start..candidate.end];
                 let fingerprint = fingerprint(info.id, secret);
-                if suppressions == Suppressions::Honour
-                    && self.policy.baseline.contains(&fingerprint)
-                {
+                if suppressions == Suppressions::Honour && self.policy.baseline.contains(&fingerprint) {
                     return None;
                 }
                 Some(SecretFinding {
@@ -624,9 +573,7 @@ impl SecretScanner {
             if self.compiled.non_credential_values.is_match(value) {
                 return false;
             }
-            if captures.name("secret_bare").is_some()
-                && self.compiled.code_reference.is_match(value)
-            {
+            if captures.name("secret_bare").is_some() && self.compiled.code_reference.is_match(value) {
                 return false;
             }
             if captures.name("comma").is_some() && !looks_like_environment_variable(identifier) {
@@ -636,12 +583,7 @@ impl SecretScanner {
                 return false;
             }
         }
-        if self
-            .policy
-            .allow_regexes
-            .iter()
-            .any(|pattern| pattern.is_match(value))
-        {
+        if self.policy.allow_regexes.iter().any(|pattern| pattern.is_match(value)) {
             return false;
         }
         !self.contains_stopword(value)
@@ -650,9 +592,11 @@ impl SecretScanner {
     fn contains_stopword(&self, value: &str) -> bool {
         match &self.stopword_matcher {
             Some(matcher) => matcher.is_match(value),
-            None => self.policy.stopwords.iter().any(|word| {
-                !word.is_empty() && value.to_lowercase().contains(&word.to_lowercase())
-            }),
+            None => self
+                .policy
+                .stopwords
+                .iter()
+                .any(|word| !word.is_empty() && value.to_lowercase().contains(&word.to_lowercase())),
         }
     }
 }
@@ -670,10 +614,7 @@ fn secret_group<'t>(captures: &Captures<'t>) -> Option<Match<'t>> {
 /// Keeps at most one finding per region: a vendor-specific rule beats a
 /// generic assignment rule; among equals, the longer span, then the rule
 /// listed first. Runs in O(n log n).
-fn resolve_overlaps(
-    mut candidates: Vec<Candidate>,
-    kind_of: impl Fn(usize) -> RuleKind,
-) -> Vec<Candidate> {
+fn resolve_overlaps(mut candidates: Vec<Candidate>, kind_of: impl Fn(usize) -> RuleKind) -> Vec<Candidate> {
     candidates.sort_by_key(|candidate| (candidate.start, candidate.rule_index));
     let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
     for candidate in candidates {
@@ -720,12 +661,8 @@ impl AllowedLines {
             if ranges.last().is_some_and(|&(_, end)| marker_at <= end) {
                 continue;
             }
-            let line_start = text[..marker_at]
-                .rfind('\n')
-                .map_or(0, |newline| newline + 1);
-            let line_end = text[marker_at..]
-                .find('\n')
-                .map_or(text.len(), |offset| marker_at + offset);
+            let line_start = text[..marker_at].rfind('\n').map_or(0, |newline| newline + 1);
+            let line_end = text[marker_at..].find('\n').map_or(text.len(), |offset| marker_at + offset);
             ranges.push((line_start, line_end));
         }
         AllowedLines { ranges }
@@ -733,12 +670,8 @@ impl AllowedLines {
 
     /// Whether any line touched by `[start, end)` carries the marker.
     fn covers(&self, start: usize, end: usize) -> bool {
-        let first_candidate = self
-            .ranges
-            .partition_point(|&(_, line_end)| line_end < start);
-        self.ranges
-            .get(first_candidate)
-            .is_some_and(|&(line_start, _)| line_start < end)
+        let first_candidate = self.ranges.partition_point(|&(_, line_end)| line_end < start);
+        self.ranges.get(first_candidate).is_some_and(|&(line_start, _)| line_start < end)
     }
 }
 
@@ -758,7 +691,5 @@ fn has_sequential_run(value: &str, run: usize) -> bool {
 
 fn is_one_repeated_char(value: &str) -> bool {
     let mut chars = value.chars();
-    chars
-        .next()
-        .is_some_and(|first| chars.all(|other| other == first))
+    chars.next().is_some_and(|first| chars.all(|other| other == first))
 }

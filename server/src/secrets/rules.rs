@@ -46,10 +46,7 @@ pub(super) enum Pattern {
     /// `<identifier containing a name> <operator> <value>`, built by
     /// [`assignment_pattern`]; for generic rules the identifier is judged in
     /// code afterwards.
-    Assignment {
-        names: &'static str,
-        value: ValueShape,
-    },
+    Assignment { names: &'static str, value: ValueShape },
 }
 
 /// What an assigned value may look like, quoted and unquoted.
@@ -78,11 +75,8 @@ impl ValueShape {
         bare_chars: r"A-Za-z0-9_./+=~-",
     };
     /// Exactly 40 base64 characters.
-    const AWS_SECRET: ValueShape = ValueShape {
-        quoted: r"[A-Za-z0-9/+]{40}",
-        bare: r"[A-Za-z0-9/+]{40}",
-        bare_chars: r"A-Za-z0-9/+=",
-    };
+    const AWS_SECRET: ValueShape =
+        ValueShape { quoted: r"[A-Za-z0-9/+]{40}", bare: r"[A-Za-z0-9/+]{40}", bare_chars: r"A-Za-z0-9/+=" };
 }
 
 /// Prefilter literals. Vendor prefixes are matched exactly, because the
@@ -125,8 +119,7 @@ pub struct RuleInfo {
     pub(super) kind: RuleKind,
 }
 
-const ROTATE_HELP: &str =
-    "Revoke and rotate this credential with its provider now (it may already be \
+const ROTATE_HELP: &str = "Revoke and rotate this credential with its provider now (it may already be \
     copied), remove it from the file and from git history, and load it from an environment \
     variable or a secret store instead. If it is a deliberate test fixture, add \
     `concord:allow-secret` on its line or accept its fingerprint in the baseline.";
@@ -233,7 +226,8 @@ pub(super) static RULES: &[RuleInfo] = &[
     },
     RuleInfo {
         id: "anthropic-oauth-token",
-        description: "Anthropic OAuth access or refresh token (sk-ant-oat01-/sk-ant-ort01-), e.g. a Claude Code login.",
+        description:
+            "Anthropic OAuth access or refresh token (sk-ant-oat01-/sk-ant-ort01-), e.g. a Claude Code login.",
         help: ROTATE_HELP,
         keywords: Keywords::Exact(&["sk-ant-oat", "sk-ant-ort"]),
         min_entropy: 3.5,
@@ -277,11 +271,7 @@ pub(super) static RULES: &[RuleInfo] = &[
         help: ROTATE_HELP,
         keywords: Keywords::Exact(&["ghp_"]),
         min_entropy: 3.5,
-        pattern: Pattern::Token(concat!(
-            token_start!(),
-            r"(?P<secret>ghp_[A-Za-z0-9]{36})",
-            end_of_alnum!()
-        )),
+        pattern: Pattern::Token(concat!(token_start!(), r"(?P<secret>ghp_[A-Za-z0-9]{36})", end_of_alnum!())),
         kind: RuleKind::Token,
     },
     RuleInfo {
@@ -303,11 +293,7 @@ pub(super) static RULES: &[RuleInfo] = &[
         help: ROTATE_HELP,
         keywords: Keywords::Exact(&["gho_"]),
         min_entropy: 3.5,
-        pattern: Pattern::Token(concat!(
-            token_start!(),
-            r"(?P<secret>gho_[A-Za-z0-9]{36})",
-            end_of_alnum!()
-        )),
+        pattern: Pattern::Token(concat!(token_start!(), r"(?P<secret>gho_[A-Za-z0-9]{36})", end_of_alnum!())),
         kind: RuleKind::Token,
     },
     RuleInfo {
@@ -351,11 +337,21 @@ pub(super) static RULES: &[RuleInfo] = &[
     },
     RuleInfo {
         id: "gitlab-token",
-        description: "GitLab deploy, runner, pipeline-trigger, feed, mail, agent, OAuth-app, CI job or SCIM token.",
+        description:
+            "GitLab deploy, runner, pipeline-trigger, feed, mail, agent, OAuth-app, CI job or SCIM token.",
         help: ROTATE_HELP,
         keywords: Keywords::Exact(&[
-            "gldt-", "glrt-", "glptt-", "glft-", "glimt-", "glagent-", "gloas-", "glcbt-",
-            "glsoat-", "glffct-", "GR1348941",
+            "gldt-",
+            "glrt-",
+            "glptt-",
+            "glft-",
+            "glimt-",
+            "glagent-",
+            "gloas-",
+            "glcbt-",
+            "glsoat-",
+            "glffct-",
+            "GR1348941",
         ]),
         min_entropy: 3.0,
         pattern: Pattern::Token(concat!(
@@ -441,9 +437,7 @@ pub(super) static RULES: &[RuleInfo] = &[
         id: "stripe-secret-key",
         description: "Stripe secret or restricted API key (sk_/rk_ live, test or prod).",
         help: ROTATE_HELP,
-        keywords: Keywords::Exact(&[
-            "sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_",
-        ]),
+        keywords: Keywords::Exact(&["sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_"]),
         min_entropy: 3.0,
         pattern: Pattern::Token(concat!(
             token_start!(),
@@ -467,7 +461,8 @@ pub(super) static RULES: &[RuleInfo] = &[
     },
     RuleInfo {
         id: "generic-api-key",
-        description: "High-entropy value assigned to a name such as api_key, secret, token, auth or credentials.",
+        description:
+            "High-entropy value assigned to a name such as api_key, secret, token, auth or credentials.",
         help: "If this is a real credential, rotate it and load it from the environment or a \
                secret store. If it is not a secret (an ID, a hash, a public value), add \
                `concord:allow-secret` on the line, or accept its fingerprint in the baseline.",
@@ -502,11 +497,7 @@ pub(super) static RULES: &[RuleInfo] = &[
 /// of the identifier before the name is recovered in code, which keeps the
 /// automaton small.
 pub(super) fn assignment_pattern(names: &str, value: ValueShape) -> String {
-    let ValueShape {
-        quoted,
-        bare,
-        bare_chars,
-    } = value;
+    let ValueShape { quoted, bare, bare_chars } = value;
     // `name` group: the keyword plus the rest of the identifier.
     let name = format!(r"(?P<name>(?i:{names})[A-Za-z0-9_.-]{{0,30}})");
     // Closing quote of a JSON/YAML key, possibly escaped inside a JSON string.
@@ -524,9 +515,8 @@ pub(super) fn assignment_pattern(names: &str, value: ValueShape) -> String {
     // `setProperty("API_TOKEN", "...")`: a comma after a quoted name, then a
     // quoted value. The `comma` group lets the scanner demand an
     // environment-variable-like name, since string lists look the same.
-    let comma_pair = format!(
-        r#"\\?["'`][ \t]{{0,5}}(?P<comma>,)[ \t]{{0,5}}\\?["'`](?P<secret_pair>{quoted})\\?["'`]"#
-    );
+    let comma_pair =
+        format!(r#"\\?["'`][ \t]{{0,5}}(?P<comma>,)[ \t]{{0,5}}\\?["'`](?P<secret_pair>{quoted})\\?["'`]"#);
     format!(
         r"{name}(?:(?:{typed}|{key_quote}[ \t]{{0,5}}{operator})[ \t]{{0,5}}(?:{quoted_value}|{bare_value})|{comma_pair})"
     )

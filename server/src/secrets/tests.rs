@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 
 use super::fixtures::{
-    self, negative_cases, positive_cases, private_key_block, PositiveCase, XorShift64, ALNUM,
-    BASE64, URL_SAFE,
+    self, negative_cases, positive_cases, private_key_block, PositiveCase, XorShift64, ALNUM, BASE64,
+    URL_SAFE,
 };
 use super::*;
 
@@ -32,24 +32,14 @@ fn assert_well_formed(text: &str, findings: &[SecretFinding]) {
         assert!(finding.start < finding.end, "empty span: {finding:?}");
         assert!(finding.end <= text.len(), "span past the end: {finding:?}");
         assert!(text.is_char_boundary(finding.start) && text.is_char_boundary(finding.end));
-        assert!(
-            finding.start >= previous_end,
-            "overlapping or unsorted findings"
-        );
+        assert!(finding.start >= previous_end, "overlapping or unsorted findings");
         previous_end = finding.end;
         let secret = &text[finding.start..finding.end];
         assert_eq!(finding.fingerprint, fingerprint(finding.rule_id, secret));
         assert_eq!(finding.fingerprint.len(), 64);
         let head = finding.redacted.split('…').next().unwrap_or_default();
-        assert!(
-            head.chars().count() <= 4,
-            "redaction shows too much: {}",
-            finding.redacted
-        );
-        assert!(
-            !finding.redacted.contains(secret),
-            "redaction contains the secret"
-        );
+        assert!(head.chars().count() <= 4, "redaction shows too much: {}", finding.redacted);
+        assert!(!finding.redacted.contains(secret), "redaction contains the secret");
     }
 }
 
@@ -90,11 +80,7 @@ fn rule_table_is_consistent() {
             rules::Keywords::AnyCase(keywords) => {
                 assert!(!keywords.is_empty(), "{} has no keyword", rule.id);
                 for keyword in keywords {
-                    assert_eq!(
-                        *keyword,
-                        keyword.to_ascii_lowercase(),
-                        "compared lower-cased"
-                    );
+                    assert_eq!(*keyword, keyword.to_ascii_lowercase(), "compared lower-cased");
                 }
             }
         }
@@ -214,10 +200,7 @@ fn recall_and_false_positive_rate_meet_the_floor() {
         println!("  {rule:<28} {hits:>5}/{total:<5}");
     }
     println!("  recall              {found}/{positives} = {recall:.4}");
-    println!(
-        "  false-positive rate {}/{negatives} = {false_positive_rate:.4}",
-        false_positives.len()
-    );
+    println!("  false-positive rate {}/{negatives} = {false_positive_rate:.4}", false_positives.len());
     println!("  extra findings on positive texts: {unexpected_on_positives}");
     for example in &extra_examples {
         println!("    extra finding in: {example}");
@@ -231,10 +214,7 @@ fn recall_and_false_positive_rate_meet_the_floor() {
     }
 
     assert!(recall >= 0.95, "recall {recall:.4} is below 0.95");
-    assert!(
-        false_positive_rate <= 0.05,
-        "false-positive rate {false_positive_rate:.4} is above 0.05"
-    );
+    assert!(false_positive_rate <= 0.05, "false-positive rate {false_positive_rate:.4} is above 0.05");
 }
 
 #[test]
@@ -271,10 +251,8 @@ fn policy_allowlists_and_stopwords_accept_findings() {
     let text = format!("gh = {token}\nopenai = {key}\n");
     assert_eq!(default_scanner().scan(&text).len(), 2);
 
-    let allow_github = SecretPolicy {
-        allow_regexes: vec![Regex::new("^ghp_").unwrap()],
-        ..SecretPolicy::default()
-    };
+    let allow_github =
+        SecretPolicy { allow_regexes: vec![Regex::new("^ghp_").unwrap()], ..SecretPolicy::default() };
     let findings = SecretScanner::new(allow_github).scan(&text);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].rule_id, "openai-project-key");
@@ -290,10 +268,7 @@ fn policy_allowlists_and_stopwords_accept_findings() {
     // Default stopwords: a documented example key is not reported.
     let example = format!("{}EXAMPLE{}", "ghp_", rng.plausible(ALNUM, 29));
     assert!(default_scanner().scan(&example).is_empty());
-    let strict = SecretPolicy {
-        stopwords: Vec::new(),
-        ..SecretPolicy::default()
-    };
+    let strict = SecretPolicy { stopwords: Vec::new(), ..SecretPolicy::default() };
     assert_eq!(SecretScanner::new(strict).scan(&example).len(), 1);
 }
 
@@ -362,23 +337,13 @@ fn redaction_hides_secrets_and_rescans_clean() {
     let scanner = default_scanner();
     let mut rng = XorShift64::new(16);
     let cases = positive_cases(&mut rng);
-    let log: String = cases
-        .iter()
-        .map(|case| format!("{}\n", case.text))
-        .collect();
+    let log: String = cases.iter().map(|case| format!("{}\n", case.text)).collect();
     let findings = scanner.scan(&log);
     let redacted = redact(&log, &findings);
     for case in &cases {
-        assert!(
-            !redacted.contains(&case.expected.secret),
-            "{} survived redaction",
-            case.expected.rule_id
-        );
+        assert!(!redacted.contains(&case.expected.secret), "{} survived redaction", case.expected.rule_id);
     }
-    assert!(
-        scanner.scan(&redacted).is_empty(),
-        "redacted text still has findings"
-    );
+    assert!(scanner.scan(&redacted).is_empty(), "redacted text still has findings");
     assert_eq!(scanner.scrub(&log), redacted);
 
     let token = generated_github_token(&mut rng);
@@ -424,20 +389,12 @@ fn path_allowlist_skips_lock_files() {
 #[test]
 fn prefilter_never_hides_a_generated_secret() {
     let compiled = compiled_rules();
-    let rule_index = |id: &str| {
-        SecretScanner::rules()
-            .iter()
-            .position(|rule| rule.id == id)
-            .unwrap_or(usize::MAX)
-    };
+    let rule_index =
+        |id: &str| SecretScanner::rules().iter().position(|rule| rule.id == id).unwrap_or(usize::MAX);
     for seed in 1..=5 {
         for case in positive_cases(&mut XorShift64::new(seed)) {
             let present = compiled.rules_worth_running(&case.text);
-            assert!(
-                present[rule_index(case.expected.rule_id)],
-                "{}",
-                case.expected.rule_id
-            );
+            assert!(present[rule_index(case.expected.rule_id)], "{}", case.expected.rule_id);
         }
     }
 }
@@ -448,9 +405,7 @@ fn prefilter_skips_text_without_keywords() {
     let plain = "fn main() { println!(\"hello\"); }\n".repeat(100);
     assert!(!compiled.rules_worth_running(&plain).contains(&true));
     // Vendor prefixes are case-sensitive, like the rules they guard.
-    assert!(!compiled
-        .rules_worth_running("see GHP_ and more")
-        .contains(&true));
+    assert!(!compiled.rules_worth_running("see GHP_ and more").contains(&true));
     let github_only = compiled.rules_worth_running("see ghp_ and more");
     let enabled: Vec<&str> = github_only
         .iter()
@@ -542,17 +497,7 @@ fn edge_inputs_do_not_panic() {
     let dense_keywords = "token=key=secret=".repeat(50_000);
     let markers_only = INLINE_ALLOW_MARKER.repeat(10_000);
     let prefix_storm = "sk-proj-sk-ant-api03-ghp_glpat-xoxb-AKIA".repeat(20_000);
-    for text in [
-        "",
-        "\n",
-        "\0",
-        "=",
-        "\"\"",
-        &long_line,
-        &dense_keywords,
-        &markers_only,
-        &prefix_storm,
-    ] {
+    for text in ["", "\n", "\0", "=", "\"\"", &long_line, &dense_keywords, &markers_only, &prefix_storm] {
         let findings = scanner.scan(text);
         assert_well_formed(text, &findings);
     }
@@ -590,10 +535,7 @@ fn large_inputs_scan_in_linear_time() {
             rng.below(1000)
         ));
         if rng.below(5000) == 0 {
-            log.push_str(&format!(
-                "DEBUG env OPENAI_API_KEY={}\n",
-                generated_project_key(&mut rng)
-            ));
+            log.push_str(&format!("DEBUG env OPENAI_API_KEY={}\n", generated_project_key(&mut rng)));
             planted += 1;
         }
     }
@@ -603,29 +545,14 @@ fn large_inputs_scan_in_linear_time() {
 
     // No keyword at all: only the prefilter runs.
     let plain = "The quick brown fox jumps over the lazy dog.\n".repeat(1 << 20);
-    scan_within(
-        &scanner,
-        "46 MB without keywords",
-        &plain,
-        Duration::from_secs(30),
-    );
+    scan_within(&scanner, "46 MB without keywords", &plain, Duration::from_secs(30));
 
     // Pathological shapes, about 8 MB each, on a single line.
     let one_line_dense = "api_key=\"".repeat(900_000);
-    scan_within(
-        &scanner,
-        "dense assignment openers",
-        &one_line_dense,
-        Duration::from_secs(60),
-    );
+    scan_within(&scanner, "dense assignment openers", &one_line_dense, Duration::from_secs(60));
     let begin = ["-----BEGIN ", "PRIVATE", " KEY-----", &"A".repeat(30), " "].concat();
     let many_begins = begin.repeat(8 << 20 >> 6);
-    scan_within(
-        &scanner,
-        "unterminated key headers",
-        &many_begins,
-        Duration::from_secs(60),
-    );
+    scan_within(&scanner, "unterminated key headers", &many_begins, Duration::from_secs(60));
     let mut marked_line = String::new();
     while marked_line.len() < 8 << 20 {
         marked_line.push_str(INLINE_ALLOW_MARKER);
@@ -633,31 +560,16 @@ fn large_inputs_scan_in_linear_time() {
         marked_line.push_str(&generated_github_token(&mut rng));
         marked_line.push(' ');
     }
-    let hidden = scan_within(
-        &scanner,
-        "allow markers on one line",
-        &marked_line,
-        Duration::from_secs(60),
-    );
+    let hidden = scan_within(&scanner, "allow markers on one line", &marked_line, Duration::from_secs(60));
     assert_eq!(hidden, 0);
     let mut one_line_keys = String::new();
     while one_line_keys.len() < 8 << 20 {
         one_line_keys.push_str(&generated_github_token(&mut rng));
         one_line_keys.push(',');
     }
-    scan_within(
-        &scanner,
-        "many keys on one line",
-        &one_line_keys,
-        Duration::from_secs(60),
-    );
+    scan_within(&scanner, "many keys on one line", &one_line_keys, Duration::from_secs(60));
     let base64_blob = format!("secret_blob = \"{}\"", rng.string(BASE64, 8 << 20));
-    scan_within(
-        &scanner,
-        "8 MB quoted base64 value",
-        &base64_blob,
-        Duration::from_secs(60),
-    );
+    scan_within(&scanner, "8 MB quoted base64 value", &base64_blob, Duration::from_secs(60));
 }
 
 /// The module's own sources must not contain a key-shaped string: no vendor
@@ -674,19 +586,12 @@ fn module_sources_hold_no_key_shaped_literal() {
         ("tests.rs", include_str!("tests.rs")),
     ];
     let compiled = compiled_rules();
-    let strict = SecretScanner::new(SecretPolicy {
-        stopwords: Vec::new(),
-        ..SecretPolicy::default()
-    });
+    let strict = SecretScanner::new(SecretPolicy { stopwords: Vec::new(), ..SecretPolicy::default() });
     for (name, source) in sources {
         for rule in &compiled.rules {
             if rule.info.kind == rules::RuleKind::Token {
                 if let Some(found) = rule.regex.find(source) {
-                    panic!(
-                        "{name} holds a {}-shaped literal at byte {}",
-                        rule.info.id,
-                        found.start()
-                    );
+                    panic!("{name} holds a {}-shaped literal at byte {}", rule.info.id, found.start());
                 }
             }
         }
@@ -705,11 +610,7 @@ fn fixture_generator_is_deterministic() {
         .zip(&second)
         .all(|(a, b)| a.text == b.text && a.expected.secret == b.expected.secret));
     assert_ne!(
-        fixtures::generate_secrets(&mut XorShift64::new(5))[0]
-            .0
-            .secret,
-        fixtures::generate_secrets(&mut XorShift64::new(6))[0]
-            .0
-            .secret
+        fixtures::generate_secrets(&mut XorShift64::new(5))[0].0.secret,
+        fixtures::generate_secrets(&mut XorShift64::new(6))[0].0.secret
     );
 }
