@@ -35,7 +35,8 @@ pub const COMMANDS: &[&str] = &["concord.reload", "concord.status", "concord.cro
 pub struct Settings {
     pub agent: Option<String>,
     pub trusted: bool,
-    pub debounce: Duration,
+    /// From the client; when absent, `lsp.debounce_ms` of concord.toml applies.
+    pub debounce: Option<Duration>,
     pub encoding: Encoding,
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
@@ -46,7 +47,7 @@ impl Default for Settings {
         Settings {
             agent: None,
             trusted: false,
-            debounce: Duration::from_millis(150),
+            debounce: None,
             encoding: Encoding::Utf16,
             work_done_progress: false,
             watched_files_dynamic: false,
@@ -157,7 +158,10 @@ impl Backend {
             doc.generation
         };
         let this = self.clone();
-        let debounce = self.settings().debounce;
+        let debounce = self
+            .settings()
+            .debounce
+            .unwrap_or_else(|| Duration::from_millis(self.loaded().map_or(150, |l| l.ws.config.debounce_ms)));
         tokio::spawn(async move {
             tokio::time::sleep(debounce).await;
             let Some((version, diagnostics)) = this.document_diagnostics(&uri, generation) else { return };
@@ -457,7 +461,7 @@ impl LanguageServer for Backend {
         let settings = Settings {
             agent: agent.or_else(|| std::env::var("CONCORD_AGENT").ok().filter(|a| !a.is_empty())),
             trusted,
-            debounce: Duration::from_millis(debounce.unwrap_or(150).min(5_000)),
+            debounce: debounce.map(|ms| Duration::from_millis(ms.min(5_000))),
             encoding: if utf8 { Encoding::Utf8 } else { Encoding::Utf16 },
             work_done_progress: capabilities
                 .window
