@@ -87,6 +87,7 @@ impl Analysis {
         let neighbours = Neighbours::new(&ws.model, ws.files.values());
         let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
         found.extend(ws.io_findings.iter().cloned());
+        found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
         let mut workspace_findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
         for finding in apply_severities(&ws.config, found) {
             workspace_findings.entry(finding.path.clone()).or_default().push(finding);

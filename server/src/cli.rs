@@ -33,6 +33,98 @@ pub enum Command {
     Lsp,
     /// Explain a finding code (or list them all).
     Explain { code: Option<String> },
+    /// Take, give back, list and sweep agents' locks.
+    #[command(subcommand)]
+    Lock(LockCommand),
+    /// Check an agent's changes since a commit against its lock (exit 1 when outside it).
+    ScopeCheck(ScopeCheckArgs),
+    /// The git pre-commit hook: secrets and scope.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkspaceArg {
+    /// The workspace root.
+    #[arg(long, short = 'C', default_value = ".")]
+    pub workspace: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AgentArg {
+    /// The agent (default: the CONCORD_AGENT environment variable).
+    #[arg(long, env = "CONCORD_AGENT")]
+    pub agent: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Take a lock; refused when its scope overlaps a live lock.
+    Acquire {
+        #[command(flatten)]
+        agent: AgentArg,
+        /// The work item (its scope_paths are the default scope).
+        #[arg(long)]
+        task: String,
+        /// Globs of the files the lock holds (repeatable).
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Give a lock back.
+    Release {
+        #[command(flatten)]
+        agent: AgentArg,
+        /// Refuse unless the lock is for this task.
+        #[arg(long)]
+        task: Option<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// List the live locks with their age.
+    List {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Remove locks older than a duration (90m, 24h, 7d).
+    Sweep {
+        #[arg(long)]
+        older_than: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScopeCheckArgs {
+    #[command(flatten)]
+    pub agent: AgentArg,
+    /// Compare with this commit (default: the commit recorded in the lock, else HEAD).
+    #[arg(long)]
+    pub base: Option<String>,
+    #[command(flatten)]
+    pub ws: WorkspaceArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install the pre-commit hook in this repository.
+    Install {
+        /// Keep an existing foreign hook as pre-commit.local (run first) instead of refusing.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// What the hook runs: check the staged changes.
+    PreCommit {
+        /// The agent whose lock the commit must stay in (default: CONCORD_AGENT, if set).
+        #[arg(long, env = "CONCORD_AGENT")]
+        agent: Option<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +187,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Crosswalk(args) => crosswalk(args),
         Command::Lsp => crate::lsp::run_stdio(),
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Lock(command) => lock(command),
+        Command::ScopeCheck(args) => scope_check(args),
+        Command::Hook(command) => hook(command),
     }
 }
 
@@ -191,5 +286,159 @@ fn explain(code: Option<&str>) -> ExitCode {
             }
             None => usage_error(format!("unknown finding code {name:?}; `concord explain` lists them")),
         },
+    }
+}
+
+fn lock(command: LockCommand) -> ExitCode {
+    use crate::ops::locks::{describe_all, LockDir, LockError};
+    let root = match &command {
+        LockCommand::Acquire { ws, .. }
+        | LockCommand::Release { ws, .. }
+        | LockCommand::List { ws }
+        | LockCommand::Sweep { ws, .. } => ws.workspace.clone(),
+    };
+    let config = match crate::workspace::load_config(&root) {
+        Ok(config) => config,
+        Err(e) => return usage_error(e),
+    };
+    let dir = LockDir::new(&root, &config);
+    let failed = |e: LockError| -> ExitCode {
+        eprintln!("concord lock: {e}");
+        match e {
+            LockError::Invalid(_) => ExitCode::from(2),
+            LockError::Conflict(_) | LockError::Io(_) => ExitCode::from(1),
+        }
+    };
+    match command {
+        LockCommand::Acquire { agent, task, scope, .. } => {
+            match dir.acquire(&root, &config, &agent.agent, &task, Some(scope)) {
+                Ok(lock) => {
+                    println!(
+                        "{} holds {} for {}: {}",
+                        lock.agent,
+                        lock.path,
+                        lock.task_id,
+                        lock.scope_paths.join(" ")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => failed(e),
+            }
+        }
+        LockCommand::Release { agent, task, .. } => match dir.release(&agent.agent, task.as_deref()) {
+            Ok(lock) => {
+                println!("released {} ({} for {})", lock.path, lock.agent, lock.task_id);
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(e),
+        },
+        LockCommand::List { .. } => {
+            let (locks, broken) = dir.read_all();
+            print!("{}", describe_all(&locks, config.stale_lock_after_secs));
+            for path in broken {
+                println!("{path}: not a valid lock (see `concord check`)");
+            }
+            if locks.is_empty() {
+                println!("no locks");
+            }
+            ExitCode::SUCCESS
+        }
+        LockCommand::Sweep { older_than, .. } => {
+            let limit = match crate::config::parse_duration(&older_than) {
+                Ok(limit) => limit,
+                Err(e) => return usage_error(format!("--older-than: {e}")),
+            };
+            match dir.sweep(limit) {
+                Ok(removed) => {
+                    for lock in &removed {
+                        println!(
+                            "removed {} ({} for {}, since {})",
+                            lock.path, lock.agent, lock.task_id, lock.acquired_at
+                        );
+                    }
+                    println!("{} stale locks removed", removed.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => failed(e),
+            }
+        }
+    }
+}
+
+fn scope_check(args: ScopeCheckArgs) -> ExitCode {
+    let ws = match load(Some(&args.ws.workspace)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let agent = &args.agent.agent;
+    let Some(lock) = ws.model.locks.iter().find(|l| &l.agent == agent) else {
+        eprintln!("concord scope-check: {agent} holds no lock, so every change is outside its scope. Take the lock first.");
+        return ExitCode::from(1);
+    };
+    let recorded = std::fs::read_to_string(ws.root.join(&lock.path))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["base_commit"].as_str().map(str::to_string));
+    let base = args.base.or(recorded).unwrap_or_else(|| "HEAD".into());
+    let changes = match crate::ops::git::changes_since(&ws.root, &base) {
+        Ok(changes) => changes,
+        Err(e) => return usage_error(e),
+    };
+    let report = crate::scope::check_changes(&ws.config, &ws.model, lock, &changes, crate::time::now_secs());
+    println!(
+        "{} changed files since {base} for {agent} (lock for {}: {})",
+        changes.len(),
+        lock.task_id,
+        lock.scope_paths.join(" ")
+    );
+    for path in &report.outside {
+        println!("outside scope: {path}");
+    }
+    for (path, holder) in &report.locked_by_other {
+        println!("locked by another agent: {path} ({holder})");
+    }
+    for problem in &report.budget {
+        println!("over budget: {problem}");
+    }
+    if report.is_clean() {
+        println!("scope check passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("scope check FAILED: revert the files above or hand the task back");
+        ExitCode::from(1)
+    }
+}
+
+fn hook(command: HookCommand) -> ExitCode {
+    match command {
+        HookCommand::Install { force, ws } => {
+            let binary = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("concord"));
+            match crate::ops::hook::install(&ws.workspace, &binary, force) {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => usage_error(e),
+            }
+        }
+        HookCommand::PreCommit { agent, ws } => {
+            let ws = match load(Some(&ws.workspace)) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            let agent = agent.filter(|a| !a.is_empty());
+            match crate::ops::hook::pre_commit(&ws.root, &ws.config, &ws.model, agent.as_deref()) {
+                Ok(problems) if problems.is_empty() => ExitCode::SUCCESS,
+                Ok(problems) => {
+                    eprintln!("concord: commit refused:");
+                    for problem in problems {
+                        eprintln!("  {problem}");
+                    }
+                    eprintln!("Fix the above and commit again (`git commit --no-verify` skips this check; do not use it to commit a secret).");
+                    ExitCode::from(1)
+                }
+                Err(e) => usage_error(e),
+            }
+        }
     }
 }

@@ -20,14 +20,34 @@ pub struct Document {
     pub generation: u64,
     /// Workspace-relative path, when the document is inside the workspace.
     pub path: Option<String>,
+    /// A hash of the text as opened: a document back at it has no edits to answer for.
+    pub opened_hash: u64,
+    /// The first line changed since opening (scope diagnostics point there).
+    pub first_changed_line: Option<u32>,
+}
+
+pub fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Document {
     pub fn new(text: &str, version: i32, path: Option<String>) -> Document {
-        Document { version, rope: Rope::from_str(text), generation: 0, path }
+        Document {
+            version,
+            rope: Rope::from_str(text),
+            generation: 0,
+            path,
+            opened_hash: text_hash(text),
+            first_changed_line: None,
+        }
     }
 
     pub fn apply(&mut self, change: &TextDocumentContentChangeEvent, encoding: Encoding) {
+        let line = change.range.map_or(0, |r| r.start.line);
+        self.first_changed_line = Some(self.first_changed_line.map_or(line, |l| l.min(line)));
         match change.range {
             None => self.rope = Rope::from_str(&change.text),
             Some(range) => {

@@ -171,15 +171,34 @@ impl Backend {
 
     /// The diagnostics of an open document at `generation`, or `None` if it moved on.
     fn document_diagnostics(&self, uri: &Uri, generation: u64) -> Option<(i32, Vec<Diagnostic>)> {
-        let (text, version, path) = {
+        let (text, version, path, opened_hash, changed_line) = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
             let doc = docs.get(uri).filter(|d| d.generation == generation)?;
-            (doc.rope.to_string(), doc.version, doc.path.clone())
+            (doc.rope.to_string(), doc.version, doc.path.clone(), doc.opened_hash, doc.first_changed_line)
         };
         let loaded = self.loaded()?;
         let path = path?;
-        let encoding = self.settings().encoding;
-        let findings = guarded(|| self.findings_for_text(&loaded, &path, &text)).ok()?;
+        let settings = self.settings();
+        let encoding = settings.encoding;
+        let findings = guarded(|| {
+            let mut findings = self.findings_for_text(&loaded, &path, &text);
+            // The active agent answers for its edits: a document changed away from what was opened.
+            if let (Some(agent), Some(line)) = (&settings.agent, changed_line) {
+                if super::documents::text_hash(&text) != opened_hash {
+                    let found = crate::scope::edit_findings(
+                        &loaded.ws.config,
+                        &loaded.ws.model,
+                        agent,
+                        &path,
+                        line,
+                        crate::time::now_secs(),
+                    );
+                    findings.extend(crate::analysis::apply_severities(&loaded.ws.config, found));
+                }
+            }
+            findings
+        })
+        .ok()?;
         let diagnostics = findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
         // A result computed for an older edit is dropped.
         let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
