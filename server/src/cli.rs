@@ -41,6 +41,52 @@ pub enum Command {
     /// The git pre-commit hook: secrets and scope.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Show the queue: every work item's status, risk, lock and whether it can be dispatched.
+    Status {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Hand the next eligible work item (or the one named) to an agent CLI.
+    Dispatch {
+        /// The work item (default: the next eligible one in priority order).
+        id: Option<String>,
+        #[command(flatten)]
+        agent: AgentArg,
+        /// The agent CLI: a preset (cursor-agent, claude, codex, aider) or a name under [agents].
+        #[arg(long)]
+        cli: Option<String>,
+        /// The model to pass to the CLI.
+        #[arg(long)]
+        model: Option<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Review a run report: gates, then the assistant manager and the primary decider.
+    Review {
+        /// The run report (a path or run id; default: the newest).
+        run: Option<String>,
+        /// Run the gates only, ask no model.
+        #[arg(long)]
+        no_llm: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Apply a review decision to the queue, the progress log, the lock and the WBS.
+    Apply {
+        /// The decision (default: the newest in the reviews folder).
+        review: Option<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// A person's approval of an item awaiting it.
+    Approve {
+        id: String,
+        /// Who approves (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -190,6 +236,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lock(command) => lock(command),
         Command::ScopeCheck(args) => scope_check(args),
         Command::Hook(command) => hook(command),
+        Command::Status { ws } => status(&ws.workspace),
+        Command::Dispatch { id, agent, cli, model, ws } => {
+            dispatch(&ws.workspace, id.as_deref(), &agent.agent, cli.as_deref(), model.as_deref())
+        }
+        Command::Review { run, no_llm, ws } => review(&ws.workspace, run.as_deref(), no_llm),
+        Command::Apply { review, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::apply::apply(w, review.as_deref(), "concord"))
+        }
+        Command::Approve { id, by, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::apply::approve(w, &id, &by))
+        }
     }
 }
 
@@ -439,6 +496,102 @@ fn hook(command: HookCommand) -> ExitCode {
                 }
                 Err(e) => usage_error(e),
             }
+        }
+    }
+}
+
+fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    match run(&ws) {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("concord: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn status(root: &Path) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let model = &ws.model;
+    println!(
+        "{:<10} {:<18} {:<9} {:<12} {:<10} title / why not dispatchable",
+        "item", "status", "risk", "autopilot", "lock"
+    );
+    for item in crate::ops::dispatch::in_priority_order(&ws) {
+        let lock = model.lock_for_task(&item.id).map_or("-".to_string(), |l| l.agent.clone());
+        let why = match crate::ops::dispatch::eligibility(&ws, item) {
+            Ok(()) => "eligible".to_string(),
+            Err(why) if model.status_of(&item.id) == crate::model::Status::Todo => format!("waiting: {why}"),
+            Err(_) => String::new(),
+        };
+        println!(
+            "{:<10} {:<18} {:<9} {:<12} {:<10} {}{}",
+            item.id,
+            model.status_of(&item.id).as_str(),
+            item.risk.as_str(),
+            item.autopilot.as_str(),
+            lock,
+            item.title,
+            if why.is_empty() { String::new() } else { format!(" ({why})") }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn dispatch(root: &Path, id: Option<&str>, agent: &str, cli: Option<&str>, model: Option<&str>) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let request = crate::ops::dispatch::Request { id, agent, cli, model };
+    match crate::ops::dispatch::dispatch(&ws, &request, &cancel) {
+        Ok(outcome) if outcome.ok => {
+            println!("{}", outcome.message);
+            ExitCode::SUCCESS
+        }
+        Ok(outcome) => {
+            eprintln!("concord dispatch: {}", outcome.message);
+            ExitCode::from(1)
+        }
+        Err(message) => {
+            eprintln!("concord dispatch: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn review(root: &Path, run: Option<&str>, no_llm: bool) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    match crate::ops::review::review(&ws, &crate::ops::review::Options { run, no_llm }) {
+        Ok(outcome) => {
+            for gate in &outcome.gates {
+                println!(
+                    "gate {:<10} {} {}",
+                    gate.name,
+                    if gate.passed { "PASS" } else { "FAIL" },
+                    gate.detail
+                );
+            }
+            println!("{}", outcome.message);
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("concord review: {message}");
+            ExitCode::from(1)
         }
     }
 }

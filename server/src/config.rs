@@ -25,6 +25,63 @@ struct ConfigFile {
     locks: LocksSection,
     lsp: LspSection,
     secrets: SecretsSection,
+    dispatch: DispatchSection,
+    agents: BTreeMap<String, crate::ops::agents::AgentCli>,
+    review: ReviewSection,
+}
+
+/// How `concord dispatch` starts agents.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchSection {
+    /// A preset (`cursor-agent`, `claude`, `codex`, `aider`) or a name under `[agents]`.
+    pub agent_cli: String,
+    /// Passed as the CLI's model flag when not empty.
+    pub model: String,
+    /// Wall-clock limit of one run ("30m", "2h").
+    pub timeout: String,
+}
+
+impl Default for DispatchSection {
+    fn default() -> Self {
+        DispatchSection { agent_cli: "cursor-agent".into(), model: String::new(), timeout: "30m".into() }
+    }
+}
+
+/// How `concord review` runs its gates and asks its reviewers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewSection {
+    /// Limit of each test command run as a gate.
+    pub test_timeout: String,
+    /// Limit of each reviewer call, retries included.
+    pub llm_timeout: String,
+    /// `chat` (Chat Completions) or `responses` (Responses API), for the primary decider.
+    pub openai_api: String,
+    /// Any OpenAI-compatible server: a local Ollama, llama.cpp or vLLM works too.
+    pub openai_base_url: String,
+    pub openai_model: String,
+    /// The environment variable holding the key (never the key itself).
+    pub openai_key_env: String,
+    pub anthropic_base_url: String,
+    pub anthropic_model: String,
+    pub anthropic_key_env: String,
+}
+
+impl Default for ReviewSection {
+    fn default() -> Self {
+        ReviewSection {
+            test_timeout: "10m".into(),
+            llm_timeout: "180s".into(),
+            openai_api: "chat".into(),
+            openai_base_url: "https://api.openai.com/v1".into(),
+            openai_model: "gpt-4.1".into(),
+            openai_key_env: "OPENAI_API_KEY".into(),
+            anthropic_base_url: "https://api.anthropic.com".into(),
+            anthropic_model: "claude-sonnet-4-5".into(),
+            anthropic_key_env: "ANTHROPIC_API_KEY".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -353,6 +410,12 @@ pub struct Config {
     /// Files never scanned for secrets.
     pub secrets_allow_paths: GlobSet,
     pub secrets_baseline: String,
+    pub dispatch: DispatchSection,
+    pub dispatch_timeout_secs: u64,
+    pub agents: BTreeMap<String, crate::ops::agents::AgentCli>,
+    pub review: ReviewSection,
+    pub test_timeout_secs: u64,
+    pub llm_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -431,7 +494,34 @@ impl Config {
             message: format!("secrets.baseline = {:?} {why}", file.secrets.baseline),
             span: locate(&file.secrets.baseline),
         })?;
+        let duration = |key: &str, value: &str| {
+            parse_duration(value)
+                .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: locate(value) })
+        };
+        if !["chat", "responses"].contains(&file.review.openai_api.as_str()) {
+            return Err(ConfigError {
+                message: format!(
+                    "review.openai_api must be \"chat\" or \"responses\", found {:?}",
+                    file.review.openai_api
+                ),
+                span: locate("openai_api"),
+            });
+        }
+        for (name, agent) in &file.agents {
+            if agent.argv.is_empty() || agent.help.is_empty() {
+                return Err(ConfigError {
+                    message: format!("agents.{name}: argv and help must name a program"),
+                    span: locate(name),
+                });
+            }
+        }
         Ok(Config {
+            dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
+            test_timeout_secs: duration("review.test_timeout", &file.review.test_timeout)?,
+            llm_timeout_secs: duration("review.llm_timeout", &file.review.llm_timeout)?,
+            dispatch: file.dispatch,
+            agents: file.agents,
+            review: file.review,
             secrets: crate::secrets::SecretScanner::new(policy),
             secrets_allow_paths: globs("secrets.allow_paths", &file.secrets.allow_paths)?,
             secrets_baseline: file.secrets.baseline,

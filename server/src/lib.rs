@@ -9,6 +9,7 @@ pub mod findings;
 pub mod fsutil;
 pub mod globs;
 pub mod ids;
+pub mod items;
 pub mod json;
 pub mod lsp;
 pub mod model;

@@ -1,6 +1,7 @@
 //! Shared by the end-to-end tests: paths, running the real binary, temporary workspaces.
 #![allow(dead_code)]
 
+pub mod fakes;
 pub mod lsp;
 
 use std::path::{Path, PathBuf};

@@ -29,7 +29,28 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an early request waits for the first workspace load before answering with less.
 const FIRST_LOAD_WAIT: Duration = Duration::from_secs(5);
 
-pub const COMMANDS: &[&str] = &["concord.reload", "concord.status", "concord.crosswalk"];
+pub const COMMANDS: &[&str] = &[
+    "concord.status",
+    "concord.queue",
+    "concord.reload",
+    "concord.crosswalk",
+    "concord.dispatch",
+    "concord.review",
+    "concord.apply",
+    "concord.approve",
+    "concord.lock.acquire",
+    "concord.lock.release",
+    "concord.lock.sweep",
+];
+
+/// Sets its flag when dropped: a cancelled request drops its future, which stops the work.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -807,6 +828,33 @@ impl LanguageServer for Backend {
                     Err(_) => Err(Error::internal_error()),
                 }
             }
+            "concord.queue" => {
+                let Some(loaded) = self.loaded_when_ready().await else { return Ok(Some(json!([]))) };
+                let items: Vec<Value> = crate::ops::dispatch::in_priority_order(&loaded.ws)
+                    .into_iter()
+                    .map(|w| {
+                        let eligible = crate::ops::dispatch::eligibility(&loaded.ws, w);
+                        json!({
+                            "id": w.id, "title": w.title, "status": loaded.ws.model.status_of(&w.id).as_str(),
+                            "risk": w.risk.as_str(), "eligible": eligible.is_ok(), "why": eligible.err(),
+                        })
+                    })
+                    .collect();
+                Ok(Some(Value::Array(items)))
+            }
+            "concord.dispatch"
+            | "concord.review"
+            | "concord.apply"
+            | "concord.approve"
+            | "concord.lock.acquire"
+            | "concord.lock.release"
+            | "concord.lock.sweep" => {
+                if !self.settings().trusted {
+                    return Err(untrusted(command));
+                }
+                let argument = params.arguments.first().cloned().unwrap_or(Value::Null);
+                self.run_workspace_command(command, argument).await
+            }
             "concord.test.sleep" if std::env::var_os("CONCORD_TEST_COMMANDS").is_some() => {
                 // A deliberately slow command, enabled only by the test suite's environment.
                 let millis = params.arguments.first().and_then(Value::as_u64).unwrap_or(1000);
@@ -823,6 +871,111 @@ impl LanguageServer for Backend {
                 data: None,
             }),
         }
+    }
+}
+
+impl Backend {
+    /// A command that changes the workspace: run in the background with progress, stopped when
+    /// the request is cancelled, reported as a message, followed by a reload.
+    async fn run_workspace_command(&self, command: &str, argument: Value) -> Result<Option<LSPAny>> {
+        let Some(root) = self.root() else { return Err(Error::invalid_request()) };
+        let agent =
+            argument.get("agent").and_then(Value::as_str).map(str::to_string).or(self.settings().agent);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(cancel.clone());
+        let progress = self.begin_progress("Concord", command).await;
+        let name = command.to_string();
+        let work = tokio::task::spawn_blocking(move || -> std::result::Result<String, String> {
+            let text = |key: &str| argument.get(key).and_then(Value::as_str).map(str::to_string);
+            let ws = Workspace::load(&root).map_err(|e| e.to_string())?;
+            let need_agent = || {
+                agent.clone().ok_or_else(|| "no agent: start the server with initializationOptions.agent or CONCORD_AGENT, or pass {\"agent\": …}".to_string())
+            };
+            match name.as_str() {
+                "concord.dispatch" => {
+                    let agent = need_agent()?;
+                    let id = text("id");
+                    let request = crate::ops::dispatch::Request {
+                        id: id.as_deref(),
+                        agent: &agent,
+                        cli: None,
+                        model: None,
+                    };
+                    let outcome = crate::ops::dispatch::dispatch(&ws, &request, &cancel)?;
+                    if outcome.ok {
+                        Ok(outcome.message)
+                    } else {
+                        Err(outcome.message)
+                    }
+                }
+                "concord.review" => {
+                    let run = text("run");
+                    let no_llm = argument.get("noLlm").and_then(Value::as_bool).unwrap_or(false);
+                    crate::ops::review::review(
+                        &ws,
+                        &crate::ops::review::Options { run: run.as_deref(), no_llm },
+                    )
+                    .map(|o| o.message)
+                }
+                "concord.apply" => {
+                    crate::ops::apply::apply(&ws, text("review").as_deref(), "concord (editor)")
+                }
+                "concord.approve" => {
+                    let id = text("id").ok_or("approve needs {\"id\": \"WBS-…\"}")?;
+                    crate::ops::apply::approve(&ws, &id, &agent.unwrap_or_else(|| "a person (editor)".into()))
+                }
+                "concord.lock.acquire" => {
+                    let agent = need_agent()?;
+                    let task = text("task").ok_or("lock.acquire needs {\"task\": \"WBS-…\"}")?;
+                    let scope = argument
+                        .get("scope")
+                        .and_then(Value::as_array)
+                        .map(|s| s.iter().filter_map(Value::as_str).map(str::to_string).collect());
+                    crate::ops::locks::LockDir::new(&ws.root, &ws.config)
+                        .acquire(&ws.root, &ws.config, &agent, &task, scope)
+                        .map(|l| {
+                            format!(
+                                "{} holds the lock for {}: {}",
+                                l.agent,
+                                l.task_id,
+                                l.scope_paths.join(" ")
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                }
+                "concord.lock.release" => {
+                    let agent = need_agent()?;
+                    crate::ops::locks::LockDir::new(&ws.root, &ws.config)
+                        .release(&agent, None)
+                        .map(|l| format!("released the lock of {} for {}", l.agent, l.task_id))
+                        .map_err(|e| e.to_string())
+                }
+                "concord.lock.sweep" => {
+                    let limit = text("olderThan")
+                        .map_or(Ok(ws.config.stale_lock_after_secs), |d| crate::config::parse_duration(&d))?;
+                    crate::ops::locks::LockDir::new(&ws.root, &ws.config)
+                        .sweep(limit)
+                        .map(|removed| format!("{} stale locks removed", removed.len()))
+                        .map_err(|e| e.to_string())
+                }
+                _ => Err(format!("unknown command {name}")),
+            }
+        });
+        let result = work.await.unwrap_or_else(|e| Err(format!("the command crashed: {e}")));
+        if let Some(p) = progress {
+            p.finish_with_message(if result.is_ok() { "done" } else { "failed" }).await;
+        }
+        let (kind, message) = match &result {
+            Ok(m) => (MessageType::INFO, format!("Concord: {m}")),
+            Err(m) => (MessageType::ERROR, format!("Concord: {m}")),
+        };
+        self.client.show_message(kind, &message).await;
+        self.request_reload();
+        let _ = tokio::time::timeout(CLIENT_TIMEOUT, self.client.code_lens_refresh()).await;
+        Ok(Some(match result {
+            Ok(m) => json!({ "ok": true, "message": m }),
+            Err(m) => json!({ "ok": false, "message": m }),
+        }))
     }
 }
 

@@ -82,3 +82,53 @@ pub fn prefix(root: &Path) -> Result<String, String> {
         .trim_end_matches('/')
         .to_string())
 }
+
+/// The commit recorded in an agent's lock when it was taken.
+pub fn head_at_lock(root: &Path, config: &crate::config::Config, agent: &str) -> Option<String> {
+    let text =
+        std::fs::read_to_string(root.join(&config.paths.locks_dir).join(format!("{agent}.lock"))).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("base_commit")?.as_str().map(str::to_string)
+}
+
+/// A file's content hash (0 when it does not exist), to tell "changed during a run" from
+/// "was already changed before it".
+pub fn content_hash(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let Ok(bytes) = std::fs::read(path) else { return 0 };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The files already changed since `base` and their content: written before a run, so that
+/// leftovers of earlier work are not blamed on the run.
+pub fn dirty_snapshot(root: &Path, base: &str) -> std::collections::BTreeMap<String, u64> {
+    changes_since(root, base)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            let hash = content_hash(&root.join(&c.path));
+            (c.path, hash)
+        })
+        .collect()
+}
+
+/// Changes since `base` that the run made: files unchanged since `before` are left out.
+pub fn changes_during(
+    root: &Path,
+    base: &str,
+    before: &std::collections::BTreeMap<String, u64>,
+) -> Result<Vec<Change>, String> {
+    let mut changes = changes_since(root, base)?;
+    changes.retain(|c| before.get(&c.path) != Some(&content_hash(&root.join(&c.path))));
+    Ok(changes)
+}
+
+/// The snapshot a dispatch wrote into its run folder (empty when there is none).
+pub fn read_snapshot(run_dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    std::fs::read_to_string(run_dir.join("dirty-before.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}

@@ -1,6 +1,13 @@
 //! Operations that change the workspace or ask git: locks, scope checks, the pre-commit hook.
 //! Commands run as argument vectors, never through a shell.
 
+pub mod agents;
+pub mod apply;
+pub mod commands;
+pub mod dispatch;
 pub mod git;
 pub mod hook;
+pub mod llm;
 pub mod locks;
+pub mod queue;
+pub mod review;

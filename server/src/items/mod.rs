@@ -1,0 +1,349 @@
+//! Comments and traceable items (functions, methods, classes, tests, ...) of one source file,
+//! found with tree-sitter and the queries in `queries/<language>/{comments,items}.scm`.
+//!
+//! Pure: no file I/O except reading override query files from a directory the caller names.
+//! Offsets are bytes into the text given to [`parse`].
+
+mod layout;
+mod queries;
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tree_sitter::{Node, Parser, QueryCursor, StreamingIterator};
+
+use queries::Role;
+pub use queries::{Queries, QueryError};
+
+/// A language with a grammar and queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    Rust,
+    Python,
+    TypeScript,
+    Tsx,
+    JavaScript,
+    Go,
+    Java,
+    C,
+    Cpp,
+}
+
+impl Language {
+    /// Every language, in declaration order.
+    pub const ALL: [Language; 9] = [
+        Language::Rust,
+        Language::Python,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::JavaScript,
+        Language::Go,
+        Language::Java,
+        Language::C,
+        Language::Cpp,
+    ];
+
+    /// The language of a file, by its extension (case-insensitive). `.h` counts as C++, whose
+    /// grammar also reads most C headers.
+    pub fn from_path(path: &str) -> Option<Language> {
+        let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let (stem, extension) = file.rsplit_once('.')?;
+        if stem.is_empty() {
+            return None; // a dotfile such as `.rs`
+        }
+        Some(match extension.to_ascii_lowercase().as_str() {
+            "rs" => Language::Rust,
+            "py" | "pyi" | "pyw" => Language::Python,
+            "ts" | "mts" | "cts" => Language::TypeScript,
+            "tsx" => Language::Tsx,
+            "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
+            "go" => Language::Go,
+            "java" => Language::Java,
+            "c" => Language::C,
+            "h" | "cc" | "cpp" | "cxx" | "c++" | "hh" | "hpp" | "hxx" | "h++" | "ipp" | "inl" => {
+                Language::Cpp
+            }
+            _ => return None,
+        })
+    }
+
+    /// The language's name, as used for the `queries/<name>/` folders.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::JavaScript => "javascript",
+            Language::Go => "go",
+            Language::Java => "java",
+            Language::C => "c",
+            Language::Cpp => "cpp",
+        }
+    }
+
+    /// The inverse of [`Language::name`].
+    pub fn from_name(name: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|language| language.name() == name)
+    }
+
+    /// The marker of a line comment: `#` for Python, `//` for the others.
+    pub fn line_comment(self) -> &'static str {
+        match self {
+            Language::Python => "#",
+            _ => "//",
+        }
+    }
+
+    fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+            Language::Java => tree_sitter_java::LANGUAGE.into(),
+            Language::C => tree_sitter_c::LANGUAGE.into(),
+            Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        }
+    }
+}
+
+/// A comment (or Python docstring), as a byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What an item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Function,
+    Method,
+    Class,
+    Struct,
+    Impl,
+    Trait,
+    Interface,
+    Enum,
+    Test,
+    Module,
+}
+
+impl ItemKind {
+    /// The lowercase name, as used in query capture names (`@item.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Function => "function",
+            ItemKind::Method => "method",
+            ItemKind::Class => "class",
+            ItemKind::Struct => "struct",
+            ItemKind::Impl => "impl",
+            ItemKind::Trait => "trait",
+            ItemKind::Interface => "interface",
+            ItemKind::Enum => "enum",
+            ItemKind::Test => "test",
+            ItemKind::Module => "module",
+        }
+    }
+
+    /// The inverse of [`ItemKind::name`].
+    pub fn from_name(name: &str) -> Option<ItemKind> {
+        Some(match name {
+            "function" => ItemKind::Function,
+            "method" => ItemKind::Method,
+            "class" => ItemKind::Class,
+            "struct" => ItemKind::Struct,
+            "impl" => ItemKind::Impl,
+            "trait" => ItemKind::Trait,
+            "interface" => ItemKind::Interface,
+            "enum" => ItemKind::Enum,
+            "test" => ItemKind::Test,
+            "module" => ItemKind::Module,
+            _ => return None,
+        })
+    }
+
+    fn is_callable(self) -> bool {
+        matches!(self, ItemKind::Function | ItemKind::Method | ItemKind::Test)
+    }
+}
+
+/// A traceable item: a function, method, type, module or test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub name: String,
+    /// The whole item (the definition node; Python decorators and Rust attributes lie before it).
+    pub start: usize,
+    pub end: usize,
+    pub name_start: usize,
+    pub name_end: usize,
+    /// Index (into [`ParsedFile::items`]) of the innermost item enclosing this one.
+    pub parent: Option<usize>,
+    /// A test, or code inside a test (a helper in a `#[cfg(test)]` module or a `Test*` class).
+    pub is_test: bool,
+    /// Visible outside its file or module: Rust `pub`, a capitalised Go name, Java `public`,
+    /// an exported JS/TS declaration or a class member that is not private, a Python name
+    /// without a leading `_`, a C/C++ definition that is not `static` (nor private/protected).
+    /// Items local to a function are never public.
+    pub is_public: bool,
+    /// Indexes into [`ParsedFile::comments`], in order: the block of comments directly above
+    /// the item (attributes, decorators and doc comments may stand between them), then a Python
+    /// docstring.
+    pub leading_comments: Vec<usize>,
+    /// The whitespace that indents the line at `insert_at`.
+    pub indent: String,
+    /// Start of the line where a new comment above the item goes: above its decorators or
+    /// attributes, below any comments already there.
+    pub insert_at: usize,
+}
+
+/// The comments and items of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedFile {
+    pub language: Language,
+    /// Sorted by position, without overlaps.
+    pub comments: Vec<Comment>,
+    /// Sorted by start; an enclosing item comes before the items inside it.
+    pub items: Vec<Item>,
+    /// The parse met syntax errors; what it found is still reported.
+    pub had_errors: bool,
+}
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+}
+
+/// Finds the comments and items of `text`. Never panics: on syntax errors it returns what
+/// the error-tolerant parse still recognises.
+pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
+    let lang = queries.get(language);
+    let tree = PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut parser) => parse_with(&mut parser, &lang.grammar, text),
+        Err(_) => parse_with(&mut Parser::new(), &lang.grammar, text),
+    });
+    let Some(tree) = tree else {
+        return ParsedFile { language, comments: Vec::new(), items: Vec::new(), had_errors: true };
+    };
+    let root = tree.root_node();
+    let mut cursor = QueryCursor::new();
+
+    struct Candidate<'t> {
+        node: Node<'t>,
+        start: usize,
+        end: usize,
+        name: Node<'t>,
+        kind: ItemKind,
+        test: bool,
+        pattern: usize,
+        /// Order of discovery, to break ties deterministically.
+        seq: usize,
+    }
+    // Items are deduplicated by node: a test capture wins, then `method`, then the earlier pattern.
+    let rank = |c: &Candidate| (c.test, c.kind == ItemKind::Method, std::cmp::Reverse(c.pattern));
+    let mut by_node: HashMap<usize, Candidate> = HashMap::new();
+    // Comments, each with whether it is a string (a docstring).
+    let mut found: Vec<(usize, usize, bool)> = Vec::new();
+
+    let mut matches = cursor.matches(&lang.query, root, text.as_bytes());
+    while let Some(m) = matches.next() {
+        if m.pattern_index < lang.comment_patterns {
+            for capture in m.captures() {
+                if lang.roles.get(capture.index as usize) == Some(&Role::Comment) {
+                    let node = capture.node;
+                    found.push((node.start_byte(), node.end_byte(), node.kind() == "string"));
+                }
+            }
+            continue;
+        }
+        let mut item = None;
+        let mut name = None;
+        for capture in m.captures() {
+            match lang.roles.get(capture.index as usize) {
+                Some(&Role::Item { kind, test }) if item.is_none() => item = Some((capture.node, kind, test)),
+                Some(Role::Name) if name.is_none() => name = Some(capture.node),
+                _ => {}
+            }
+        }
+        let (Some((node, kind, test)), Some(name)) = (item, name) else { continue };
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let seq = by_node.len();
+        let candidate = Candidate { node, start, end, name, kind, test, pattern: m.pattern_index, seq };
+        match by_node.get(&node.id()) {
+            Some(old) if rank(old) >= rank(&candidate) => {}
+            _ => {
+                by_node.insert(node.id(), candidate);
+            }
+        }
+    }
+
+    found.sort_unstable();
+    found.dedup_by_key(|c| c.0);
+    let mut last_end = 0;
+    found.retain(|c| {
+        let keep = c.0 >= last_end && c.1 > c.0;
+        if keep {
+            last_end = c.1;
+        }
+        keep
+    });
+    let comments: Vec<Comment> = found.iter().map(|&(start, end, _)| Comment { start, end }).collect();
+    let is_string: Vec<bool> = found.iter().map(|c| c.2).collect();
+
+    let mut candidates: Vec<Candidate> = by_node.into_values().collect();
+    candidates.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.pattern, c.seq));
+    let spec = layout::Spec::of(language);
+    let targets: Vec<Node> = candidates.iter().map(|c| c.node).collect();
+    let contexts = layout::contexts(&spec, text, root, &targets);
+
+    let mut items: Vec<Item> = Vec::with_capacity(candidates.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for (candidate, context) in candidates.iter().zip(&contexts) {
+        let (start, end) = (candidate.start, candidate.end);
+        while let Some(&top) = stack.last() {
+            if items[top].start <= start && end <= items[top].end {
+                break;
+            }
+            stack.pop();
+        }
+        let parent = stack.last().copied();
+        let mut leading = layout::comments_above(text, &comments, &is_string, context);
+        if spec.docstrings {
+            leading.extend(layout::docstring(candidate.node, &comments));
+        }
+        let insert_at = layout::line_start(text, context.top());
+        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let name = layout::name_text(text, candidate.name);
+        let parent_info = parent.map(|p| (&items[p], targets[p]));
+        let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
+            && layout::is_public(language, text, candidate.node, context, &name, parent_info);
+        let is_test = candidate.test || parent.is_some_and(|p| items[p].is_test);
+        items.push(Item {
+            kind: candidate.kind,
+            name,
+            start,
+            end,
+            name_start: candidate.name.start_byte(),
+            name_end: candidate.name.end_byte(),
+            parent,
+            is_test,
+            is_public,
+            leading_comments: leading,
+            indent,
+            insert_at,
+        });
+        stack.push(items.len() - 1);
+    }
+
+    ParsedFile { language, comments, items, had_errors: root.has_error() }
+}
+
+fn parse_with(parser: &mut Parser, grammar: &tree_sitter::Language, text: &str) -> Option<tree_sitter::Tree> {
+    parser.set_language(grammar).ok()?;
+    parser.parse(text, None)
+}

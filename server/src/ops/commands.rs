@@ -1,0 +1,111 @@
+//! Running a work item's test commands as gates. A command is split into words like a shell
+//! would (quotes, backslashes); one that uses shell operators (pipes, `&&`, redirections,
+//! variables) is given to `sh -c` as written, since that is what its author meant.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    pub command: String,
+    pub passed: bool,
+    /// One line: exit code, timeout, or why it could not start.
+    pub summary: String,
+    /// stdout and stderr, kept for the review (secrets redacted by the caller).
+    pub output: String,
+}
+
+/// Split a command line into words; `None` when it needs a shell.
+pub fn split_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        ch => word.push(ch),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => word.push(chars.next()?),
+                        '$' | '`' => return None,
+                        ch => word.push(ch),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.push(chars.next()?);
+            }
+            '|' | '&' | ';' | '<' | '>' | '$' | '`' | '(' | ')' | '*' | '?' | '~' => return None,
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+pub fn run_test(command: &str, cwd: &Path, timeout: Duration) -> TestResult {
+    let argv = split_words(command).unwrap_or_else(|| vec!["sh".into(), "-c".into(), command.into()]);
+    let never = Arc::new(AtomicBool::new(false));
+    match super::agents::run(&argv, cwd, None, timeout, &never, &[]) {
+        Err(e) => TestResult { command: command.into(), passed: false, summary: e, output: String::new() },
+        Ok(done) => {
+            let output = format!("{}{}", done.stdout, done.stderr);
+            let (passed, summary) = match (done.timed_out, done.exit_code) {
+                (true, _) => (false, format!("stopped after {}s", timeout.as_secs())),
+                (false, Some(0)) => (true, "exit code 0".into()),
+                (false, Some(code)) => (false, format!("exit code {code}")),
+                (false, None) => (false, "killed by a signal".into()),
+            };
+            TestResult { command: command.into(), passed, summary, output }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_like_a_shell() {
+        assert_eq!(
+            split_words("python3 -m unittest discover -s tests/python -p 'test_pay*.py'"),
+            Some(
+                ["python3", "-m", "unittest", "discover", "-s", "tests/python", "-p", "test_pay*.py"]
+                    .map(String::from)
+                    .to_vec()
+            )
+        );
+        assert_eq!(
+            split_words(r#"echo "a b" c\ d"#),
+            Some(["echo", "a b", "c d"].map(String::from).to_vec())
+        );
+        assert_eq!(split_words("make test && echo ok"), None);
+        assert_eq!(split_words("pytest $ARGS"), None);
+        assert_eq!(split_words("echo 'unterminated"), None);
+    }
+}

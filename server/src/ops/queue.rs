@@ -1,0 +1,175 @@
+//! The queue's state machine and its append-only writer.
+//!
+//! `todo → in_progress → review → done`, with `awaiting_approval` between review and done for
+//! items that need a person (high or critical risk, or `autopilot_mode = review_only`), `blocked`
+//! from anywhere, and the ways back (`in_progress → todo` when a run fails, `review → todo` for
+//! rework, `blocked → todo`). Every event records who, when and why. Events are appended whole,
+//! with one write on a file opened for appending: earlier lines are never rewritten or lost.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::model::{Autopilot, Risk, Status, WorkItem};
+
+/// Whether `from → to` is allowed, and if not, why.
+pub fn check_transition(item: &WorkItem, from: Status, to: Status) -> Result<(), String> {
+    use Status::*;
+    let needs_person =
+        matches!(item.risk, Risk::High | Risk::Critical) || item.autopilot == Autopilot::ReviewOnly;
+    let allowed = match (from, to) {
+        (_, Blocked) => from != Blocked,
+        (Blocked, Todo) => true,
+        (Todo, InProgress) => true,
+        (InProgress, Todo | Review) => true,
+        (Review, Todo | AwaitingApproval) => true,
+        (Review, Done) => !needs_person,
+        (AwaitingApproval, Done | Todo) => true,
+        _ => false,
+    };
+    if allowed {
+        return Ok(());
+    }
+    let why = match (from, to) {
+        (Review, Done) => format!(
+            "{} needs a person's approval (risk {}, autopilot {}): it goes to awaiting_approval, then `concord approve {}`",
+            item.id,
+            item.risk.as_str(),
+            item.autopilot.as_str(),
+            item.id
+        ),
+        (_, Done) => format!("{} can only become done from review (after its gates passed) or awaiting_approval", item.id),
+        (Done, _) => format!("{} is done; only `blocked` can follow (reopen it by blocking, then moving it to todo)", item.id),
+        _ => format!("{} cannot go from {} to {}", item.id, from.as_str(), to.as_str()),
+    };
+    Err(why)
+}
+
+/// One queue event, as written.
+pub struct Event<'a> {
+    pub id: &'a str,
+    pub status: Status,
+    pub by: &'a str,
+    pub reason: &'a str,
+    pub attempt: Option<i64>,
+    /// Extra fields (e.g. the review that was applied).
+    pub extra: Option<Value>,
+}
+
+pub fn event_json(event: &Event, at: &str) -> Value {
+    let mut value = json!({
+        "id": event.id,
+        "status": event.status.as_str(),
+        "at": at,
+        "by": event.by,
+        "reason": event.reason,
+    });
+    if let Some(attempt) = event.attempt {
+        value["attempt"] = json!(attempt);
+    }
+    if let Some(Value::Object(extra)) = &event.extra {
+        for (k, v) in extra {
+            value[k] = v.clone();
+        }
+    }
+    value
+}
+
+/// Append one event as one whole line.
+pub fn append(path: &Path, event: &Event) -> std::io::Result<()> {
+    let line =
+        serde_json::to_string(&event_json(event, &crate::time::format_rfc3339(crate::time::now_secs())))
+            .expect("an event serializes");
+    append_line(path, &line)
+}
+
+pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(path)?;
+    // A torn last line (an earlier crash) is closed off so this event stays a line of its own.
+    let len = file.metadata()?.len();
+    let mut record = String::with_capacity(line.len() + 2);
+    if len > 0 {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            record.push('\n');
+        }
+    }
+    record.push_str(line);
+    record.push('\n');
+    file.write_all(record.as_bytes())?;
+    file.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn item(risk: &str, mode: &str) -> WorkItem {
+        let text = format!(
+            r#"[{{"id": "WBS-001", "title": "t", "risk_level": "{risk}", "autopilot_mode": "{mode}"}}]"#
+        );
+        crate::model::parse_wbs(&Config::default(), "ops/wbs.json", &text).0.remove(0)
+    }
+
+    #[test]
+    fn transitions() {
+        use Status::*;
+        let low = item("low", "full");
+        let high = item("high", "full");
+        let gated = item("low", "review_only");
+        let table: &[(&WorkItem, Status, Status, bool)] = &[
+            (&low, Todo, InProgress, true),
+            (&low, InProgress, Review, true),
+            (&low, Review, Done, true),
+            (&high, Review, Done, false),
+            (&gated, Review, Done, false),
+            (&high, Review, AwaitingApproval, true),
+            (&high, AwaitingApproval, Done, true),
+            (&low, Todo, Done, false),
+            (&low, InProgress, Done, false),
+            (&low, Done, Todo, false),
+            (&low, Done, Blocked, true),
+            (&low, Blocked, Blocked, false),
+            (&low, Blocked, Todo, true),
+            (&low, Todo, Review, false),
+        ];
+        for (item, from, to, ok) in table {
+            assert_eq!(
+                check_transition(item, *from, *to).is_ok(),
+                *ok,
+                "{} {from:?} → {to:?}",
+                item.risk.as_str()
+            );
+        }
+        assert!(check_transition(&high, Review, Done).unwrap_err().contains("concord approve WBS-001"));
+    }
+
+    #[test]
+    fn appending_after_a_torn_line_keeps_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.jsonl");
+        std::fs::write(&path, "{\"id\":\"WBS-001\",\"status\":\"todo\"}\n{\"id\":\"WBS-0").unwrap();
+        let event = Event {
+            id: "WBS-001",
+            status: Status::InProgress,
+            by: "t",
+            reason: "r",
+            attempt: Some(1),
+            extra: None,
+        };
+        append(&path, &event).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "{\"id\":\"WBS-0");
+        assert!(lines[2].starts_with("{\"id\":\"WBS-001\",\"status\":\"in_progress\""));
+    }
+}

@@ -1,0 +1,210 @@
+//! Test doubles that speak the real protocols: an HTTP server on 127.0.0.1 answering in the
+//! OpenAI (Chat Completions, Responses) and Anthropic Messages wire formats, and agent CLIs as
+//! small generated shell scripts.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+/// What the server answers on one route.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with this JSON body.
+    Json(Value),
+    /// This status, headers and raw body.
+    Status(u16, Vec<(String, String)>, String),
+    /// Wait this many milliseconds, then answer 200 with the body.
+    Slow(u64, Value),
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct State {
+    scripted: Vec<(String, VecDeque<Reply>)>,
+    fallback: Vec<(String, Reply)>,
+    requests: Vec<Recorded>,
+}
+
+#[derive(Clone)]
+pub struct FakeLlm {
+    pub base: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeLlm {
+    pub fn start() -> FakeLlm {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state: Arc<Mutex<State>> = Arc::default();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
+            }
+        });
+        FakeLlm { base, state }
+    }
+
+    /// Answers for `path`, used once each, in order; then the fallback.
+    pub fn script(&self, path: &str, replies: Vec<Reply>) {
+        self.state.lock().unwrap().scripted.push((path.into(), replies.into()));
+    }
+
+    pub fn always(&self, path: &str, reply: Reply) {
+        let mut state = self.state.lock().unwrap();
+        state.fallback.retain(|(p, _)| p != path);
+        state.fallback.push((path.into(), reply));
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+fn serve(stream: std::net::TcpStream, state: &Mutex<State>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let reply = {
+        let mut st = state.lock().unwrap();
+        st.requests.push(Recorded { path: path.clone(), headers, body });
+        let scripted = st
+            .scripted
+            .iter_mut()
+            .find(|(p, q)| path.ends_with(p.as_str()) && !q.is_empty())
+            .and_then(|(_, q)| q.pop_front());
+        scripted
+            .or_else(|| st.fallback.iter().find(|(p, _)| path.ends_with(p.as_str())).map(|(_, r)| r.clone()))
+    };
+    let (status, extra, text) = match reply {
+        Some(Reply::Json(v)) => (200, vec![], v.to_string()),
+        Some(Reply::Status(s, h, b)) => (s, h, b),
+        Some(Reply::Slow(ms, v)) => {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            (200, vec![], v.to_string())
+        }
+        None => (404, vec![], "{\"error\": \"no route\"}".into()),
+    };
+    let mut out = stream;
+    let mut head = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", text.len());
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(text.as_bytes());
+}
+
+/// An Anthropic Messages answer that calls the review tool with `input`.
+pub fn anthropic_tool(input: Value) -> Value {
+    json!({
+        "id": "msg_test", "type": "message", "role": "assistant", "model": "test",
+        "content": [{ "type": "tool_use", "id": "toolu_1", "name": "assistant_manager_review", "input": input }],
+        "stop_reason": "tool_use", "usage": { "input_tokens": 1, "output_tokens": 1 }
+    })
+}
+
+pub fn assistant_review(recommendation: &str) -> Value {
+    json!({ "recommendation": recommendation, "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [] })
+}
+
+pub fn decision(wbs: &str, decision: &str, status: &str, followups: Value) -> Value {
+    json!({
+        "wbs_id": wbs, "decision": decision, "recommended_status": status, "summary": format!("{decision} by the fake decider"),
+        "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": followups, "acceptance": []
+    })
+}
+
+/// A Chat Completions answer whose message content is `content` as JSON text.
+pub fn chat_answer(content: &Value) -> Value {
+    json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "model": "test",
+        "choices": [{ "index": 0, "finish_reason": "stop", "message": { "role": "assistant", "content": content.to_string(), "refusal": null } }]
+    })
+}
+
+/// A Responses API answer with `content` as output text.
+pub fn responses_answer(content: &Value) -> Value {
+    json!({
+        "id": "resp_test", "object": "response", "status": "completed",
+        "output": [{ "type": "message", "role": "assistant", "content": [{ "type": "output_text", "text": content.to_string(), "annotations": [] }] }]
+    })
+}
+
+/// Write an executable fake agent CLI named `name` into `dir`. `flags` is what its `--help`
+/// lists; `FAKE_MODE` (environment) picks the behaviour of a run.
+pub fn fake_agent(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let help: String = flags.iter().map(|f| format!("  {f}  an option\n")).collect();
+    let script = format!(
+        r#"#!/bin/sh
+for a in "$@"; do
+  if [ "$a" = "--help" ]; then printf 'Usage: {name} [options] [prompt]\nOptions:\n{help}'; exit 0; fi
+done
+# The task file: named in the last argument, or the text arrives on stdin.
+last=""; for a in "$@"; do last="$a"; done
+task=$(printf '%s' "$last" | sed -n 's/^Read the task file \(.*\) and do exactly what it says\.$/\1/p')
+if [ -n "$task" ]; then text=$(cat "$task"); else text=$(cat); fi
+report=$(printf '%s\n' "$text" | sed -n 's/^Write it to `\(.*\)` with these sections:$/\1/p')
+wbs=$(printf '%s\n' "$text" | sed -n 's/^# Task \([A-Z0-9-]*\):.*/\1/p')
+echo "working on $wbs" >&2
+write_report() {{
+  mkdir -p "$(dirname "$report")"
+  printf 'wbs: %s\nagent: fake\n\n## Tests\n- `true`: Pass\n\n## Acceptance criteria\n- Feature works: Pass\n' "$wbs" > "$report"
+}}
+case "$FAKE_MODE" in
+  success)
+    mkdir -p "$FAKE_WRITE_DIR"; echo "print('done')  # $wbs" > "$FAKE_WRITE_DIR/impl.py"; write_report
+    echo '{{"type":"result","subtype":"success","is_error":false,"result":"all done"}}' ;;
+  is-error)
+    write_report; echo '{{"type":"result","subtype":"success","is_error":true,"result":"API Error: 500 Internal Server Error"}}' ;;
+  fail-exit)
+    echo "error: something broke" >&2; exit 3 ;;
+  no-record)
+    write_report; echo "finished, I think" ;;
+  hang)
+    sleep 300 & echo $! > "$FAKE_PID_FILE"; sleep 300 ;;
+  *) echo "unknown FAKE_MODE" >&2; exit 9 ;;
+esac
+"#
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
