@@ -357,3 +357,29 @@ async fn edit(client: &mut common::lsp::LspClient, uri: &str, line: u32) {
         )
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_can_be_set_live_through_settings() {
+    use common::lsp::LspClient;
+    let dir = common::fixture_copy("basic");
+    let root = dir.path();
+    let mut client = LspClient::spawn(&[]);
+    let init = client.initialize(root, json!({}), json!({ "debounceMs": 10 })).await;
+    assert!(init["capabilities"]["experimental"]["concord"]["liveSettings"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("agent")));
+    let notes = client.open_text(&root.join("docs/notes.md"), "markdown", "notes\n").await;
+    edit(&mut client, &notes, 0).await;
+    let diags = client.diagnostics(&notes, |_| true).await;
+    assert!(diags.iter().all(|d| d["code"] != "outside-scope"), "no agent, no scope: {diags:?}");
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({ "settings": { "concord": { "agent": "AGENT-1" } } }),
+        )
+        .await;
+    let diags = client.diagnostics(&notes, |d| d.iter().any(|d| d["code"] == "outside-scope")).await;
+    assert!(diags.iter().any(|d| d["message"].as_str().unwrap().contains("task WBS-005")));
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

@@ -55,6 +55,8 @@ impl Drop for CancelOnDrop {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub agent: Option<String>,
+    /// The agent CLI preset the editor prefers for dispatch (e.g. `cursor-agent` in Cursor).
+    pub agent_preset: Option<String>,
     pub trusted: bool,
     /// From the client; when absent, `lsp.debounce_ms` of concord.toml applies.
     pub debounce: Option<Duration>,
@@ -67,6 +69,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             agent: None,
+            agent_preset: None,
             trusted: false,
             debounce: None,
             encoding: Encoding::Utf16,
@@ -492,6 +495,13 @@ impl LanguageServer for Backend {
             .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
             .or_else(|| params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())));
         let (agent, trusted, debounce) = init_options(&params);
+        let agent_preset = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("agentPreset"))
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
         let capabilities = &params.capabilities;
         let utf8 = capabilities
             .general
@@ -500,6 +510,7 @@ impl LanguageServer for Backend {
             .is_some_and(|encodings| encodings.contains(&PositionEncodingKind::UTF8));
         let settings = Settings {
             agent: agent.or_else(|| std::env::var("CONCORD_AGENT").ok().filter(|a| !a.is_empty())),
+            agent_preset,
             trusted,
             debounce: debounce.map(|ms| Duration::from_millis(ms.min(5_000))),
             encoding: if utf8 { Encoding::Utf8 } else { Encoding::Utf16 },
@@ -557,6 +568,10 @@ impl LanguageServer for Backend {
                     ..Default::default()
                 })),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                // Settings the client may change with workspace/didChangeConfiguration, no restart.
+                experimental: Some(
+                    json!({ "concord": { "liveSettings": ["agent", "agentPreset", "debounceMs", "trusted"] } }),
+                ),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
                     work_done_progress_options: Default::default(),
@@ -646,6 +661,32 @@ impl LanguageServer for Backend {
             self.shared.published.lock().unwrap_or_else(|e| e.into_inner()).insert(uri.clone());
         }
         self.client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let Some(concord) = params.settings.get("concord").filter(|c| c.is_object()) else { return };
+        {
+            let mut settings = self.shared.settings.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(agent) = concord.get("agent") {
+                settings.agent = agent.as_str().filter(|a| !a.is_empty()).map(str::to_string);
+            }
+            if let Some(preset) = concord.get("agentPreset") {
+                settings.agent_preset = preset.as_str().filter(|p| !p.is_empty()).map(str::to_string);
+            }
+            if let Some(trusted) = concord.get("trusted").and_then(Value::as_bool) {
+                settings.trusted = trusted;
+            }
+            if let Some(ms) = concord.get("debounceMs").and_then(Value::as_u64) {
+                settings.debounce = Some(Duration::from_millis(ms.min(5_000)));
+            }
+            log::info!("settings changed: agent {:?}, trusted {}", settings.agent, settings.trusted);
+        }
+        // Scope diagnostics depend on the agent: recompute open documents.
+        let open: Vec<Uri> =
+            self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        for uri in open {
+            self.schedule_diagnostics(uri);
+        }
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
@@ -879,8 +920,10 @@ impl Backend {
     /// the request is cancelled, reported as a message, followed by a reload.
     async fn run_workspace_command(&self, command: &str, argument: Value) -> Result<Option<LSPAny>> {
         let Some(root) = self.root() else { return Err(Error::invalid_request()) };
-        let agent =
-            argument.get("agent").and_then(Value::as_str).map(str::to_string).or(self.settings().agent);
+        let settings = self.settings();
+        let agent = argument.get("agent").and_then(Value::as_str).map(str::to_string).or(settings.agent);
+        let preset =
+            argument.get("cli").and_then(Value::as_str).map(str::to_string).or(settings.agent_preset);
         let cancel = Arc::new(AtomicBool::new(false));
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
         let progress = self.begin_progress("Concord", command).await;
@@ -898,7 +941,7 @@ impl Backend {
                     let request = crate::ops::dispatch::Request {
                         id: id.as_deref(),
                         agent: &agent,
-                        cli: None,
+                        cli: preset.as_deref(),
                         model: None,
                     };
                     let outcome = crate::ops::dispatch::dispatch(&ws, &request, &cancel)?;
