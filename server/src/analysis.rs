@@ -12,10 +12,11 @@ use crate::scan::FileFacts;
 use crate::text::{LineCol, Span};
 use crate::workspace::Workspace;
 
-/// IDs used per directory, for suggesting a tag to an untraced file.
+/// What suggestions are drawn from: the known IDs each directory uses, and the spec's words.
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
     by_dir: BTreeMap<String, BTreeMap<String, usize>>,
+    suggester: crate::suggest::Suggester,
 }
 
 impl Neighbours {
@@ -23,35 +24,38 @@ impl Neighbours {
         let mut by_dir: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();
-            for r in facts.refs.iter().filter(|r| model.is_known(&r.id)) {
+            for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
                 *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
             }
         }
-        Neighbours { by_dir }
+        Neighbours { by_dir, suggester: crate::suggest::Suggester::new(model) }
     }
 
-    /// IDs used in the file's directory, then in its ancestors, most used first.
-    fn near(&self, path: &str) -> Vec<(String, usize, String)> {
-        let mut out: Vec<(String, usize, String)> = Vec::new();
-        let mut dir = parent_dir(path);
-        loop {
-            if let Some(ids) = self.by_dir.get(dir) {
-                let mut ranked: Vec<(&String, &usize)> = ids.iter().collect();
-                ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-                for (id, count) in ranked {
-                    if !out.iter().any(|(known, _, _)| known == id) {
-                        let place =
-                            if dir.is_empty() { "the workspace root".to_string() } else { format!("{dir}/") };
-                        out.push((id.clone(), *count, place));
-                    }
-                }
+    /// Ranked candidates for a place in `facts` described by `words`; references on the lines
+    /// in `ignore` (the place's own tag, when measuring) are left out.
+    pub fn suggest(
+        &self,
+        model: &Model,
+        facts: &FileFacts,
+        words: &str,
+        ignore: Option<(u32, u32)>,
+    ) -> Vec<Candidate> {
+        let mut same_file: BTreeMap<String, usize> = BTreeMap::new();
+        for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
+            if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
+                continue;
             }
-            if dir.is_empty() || out.len() >= 5 {
-                break;
-            }
-            dir = parent_dir(dir);
+            *same_file.entry(r.id.clone()).or_default() += 1;
         }
-        out
+        // The directory's other files: this file's own uses are counted above, once.
+        let mut same_dir = self.by_dir.get(parent_dir(&facts.path)).cloned().unwrap_or_default();
+        for r in facts.refs.iter().filter(|r| r.traces) {
+            if let Some(n) = same_dir.get_mut(&r.id) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        same_dir.retain(|_, n| *n > 0);
+        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, 5)
     }
 }
 
@@ -69,6 +73,7 @@ pub struct Report {
     pub gate_failures: Vec<String>,
     /// The priorities the coverage gate checks.
     pub gate_priorities: Vec<crate::config::Priority>,
+    pub items: coverage::ItemTotals,
 }
 
 /// What is derived from a whole workspace once and then asked per file: coverage, the IDs
@@ -128,6 +133,7 @@ pub fn analyze(ws: &Workspace) -> Report {
         files_skipped: ws.skipped.len(),
         gate_failures,
         gate_priorities: ws.config.gate.clone(),
+        items: coverage::item_totals(&ws.config, &ws.model, ws.files.values()),
     }
 }
 
@@ -196,7 +202,9 @@ pub fn file_findings(
             Some(crate::ids::IdKind::Work) => !model.work.is_empty(),
             _ => !model.chunks.is_empty(),
         };
-        for reference in facts.refs.iter().filter(|r| !model.is_known(&r.id) && has_definitions(&r.id)) {
+        for reference in
+            facts.refs.iter().filter(|r| r.traces && !model.is_known(&r.id) && has_definitions(&r.id))
+        {
             out.push(unknown_id(config, model, facts, reference));
         }
     }
@@ -208,12 +216,71 @@ pub fn file_findings(
         out.push(Finding::new(Code::Secret, &facts.path, secret.span, message).with_id(secret.rule_id));
     }
     if facts.must_trace {
-        let carries_known_id = facts.refs.iter().any(|r| model.is_known(&r.id));
-        if !carries_known_id && !model.crosswalk.maps(&facts.path) && !model.scopes.maps(&facts.path) {
+        let carries_known_id = facts.refs.iter().any(|r| r.traces && model.is_known(&r.id));
+        let item_level = config.item_level(&facts.path) && facts.line_comment.is_some();
+        if item_level {
+            out.extend(untraced_items(config, model, neighbours, facts));
+        } else if !carries_known_id && !model.crosswalk.maps(&facts.path) && !model.scopes.maps(&facts.path) {
             out.push(untraced_file(model, neighbours, facts));
         }
     }
     out
+}
+
+/// The known IDs tracing each item of an item-level file: its own tags, else its enclosing
+/// item's, else the file header's (when `trace.file_header` is on).
+pub fn item_traces(config: &Config, model: &Model, facts: &FileFacts) -> Vec<Vec<String>> {
+    let header: Vec<String> = if config.file_header {
+        facts.header_ids.iter().filter(|id| model.is_known(id)).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let mut traces: Vec<Vec<String>> = Vec::with_capacity(facts.items.len());
+    for item in &facts.items {
+        let own: Vec<String> = item.ids.iter().filter(|id| model.is_known(id)).cloned().collect();
+        let inherited = item.parent.and_then(|p| traces.get(p)).filter(|t| !t.is_empty()).cloned();
+        traces.push(if !own.is_empty() { own } else { inherited.unwrap_or_else(|| header.clone()) });
+    }
+    traces
+}
+
+/// Items are checked when they must be traced: tests always, else public ones (or all).
+pub fn must_trace_item(config: &Config, item: &crate::scan::ItemFacts) -> bool {
+    item.is_test || item.is_public || config.items_to_trace == crate::config::ItemsToTrace::All
+}
+
+fn untraced_items(
+    config: &Config,
+    model: &Model,
+    neighbours: &Neighbours,
+    facts: &FileFacts,
+) -> Vec<Finding> {
+    let traces = item_traces(config, model, facts);
+    let comment = facts.line_comment.unwrap_or("//");
+    facts
+        .items
+        .iter()
+        .zip(&traces)
+        .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
+        .map(|(item, _)| {
+            let candidates = neighbours.suggest(model, facts, &format!("{} {}", item.name, item.doc), None);
+            let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
+            let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
+            let message = format!(
+                "The {what} traces to no spec chunk or work item: add a comment naming what it implements (`{comment} implements TD-0103`) above it or in its doc comment, or tag its enclosing item or the file header.{hint}"
+            );
+            let mut finding = Finding::new(Code::UntracedItem, &facts.path, item.name_span, message);
+            if let Some(best) = candidates.first() {
+                let insert = Span::point(item.insert_at);
+                finding = finding.with_fix(Fix {
+                    title: format!("Add `{comment} implements {}` above {}", best.id, item.name),
+                    edits: vec![Edit { span: insert, new_text: format!("{}{comment} implements {}\n", item.indent, best.id) }],
+                    candidates,
+                });
+            }
+            finding
+        })
+        .collect()
 }
 
 fn unknown_id(
@@ -255,18 +322,7 @@ fn unknown_id(
 }
 
 fn untraced_file(model: &Model, neighbours: &Neighbours, facts: &FileFacts) -> Finding {
-    let candidates: Vec<Candidate> = neighbours
-        .near(&facts.path)
-        .into_iter()
-        .take(5)
-        .enumerate()
-        .map(|(rank, (id, count, place))| Candidate {
-            title: model.title_of(&id).unwrap_or("").to_string(),
-            score: 1.0 / (rank as f64 + 1.0),
-            why: format!("used {count}× in {place}"),
-            id,
-        })
-        .collect();
+    let candidates = neighbours.suggest(model, facts, "", None);
     let hint = match candidates.first() {
         Some(best) => format!(" Likely: {} ({}).", best.id, best.title),
         None => String::new(),

@@ -201,6 +201,32 @@ struct TraceSection {
     /// Files that must carry a trace (an ID, a crosswalk mapping or a WBS scope).
     include: Vec<String>,
     exclude: Vec<String>,
+    /// `file`: a file must carry an ID; `item`: every function, class, method and test must.
+    level: TraceLevel,
+    /// Files traced item by item whatever `level` says.
+    item_paths: Vec<String>,
+    /// Which items must be traced at item level.
+    items: ItemsToTrace,
+    /// In a language Concord parses, an ID traces only in a comment or docstring.
+    comments_only: bool,
+    /// A tag in the comments above the first item traces every item of the file.
+    file_header: bool,
+    /// A directory with `<language>/comments.scm` and `items.scm` replacing the built-in queries.
+    queries_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceLevel {
+    File,
+    Item,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemsToTrace {
+    Public,
+    All,
 }
 
 impl Default for TraceSection {
@@ -220,6 +246,12 @@ impl Default for TraceSection {
                 "**/__init__.py",
                 "**/migrations/**",
             ]),
+            level: TraceLevel::File,
+            item_paths: Vec::new(),
+            items: ItemsToTrace::Public,
+            comments_only: true,
+            file_header: true,
+            queries_dir: None,
         }
     }
 }
@@ -400,6 +432,14 @@ pub struct Config {
     pub scan_exclude_dirs: GlobSet,
     pub tests: GlobSet,
     pub must_trace: PathFilter,
+    pub trace_level: TraceLevel,
+    pub item_paths: GlobSet,
+    pub items_to_trace: ItemsToTrace,
+    pub comments_only: bool,
+    pub file_header: bool,
+    pub queries_dir: Option<String>,
+    /// The tree-sitter queries (built-in, or overridden from `trace.queries_dir` by the loader).
+    pub queries: Option<std::sync::Arc<crate::items::Queries>>,
     pub max_file_size: u64,
     severities: BTreeMap<Code, Level>,
     pub gate: Vec<Priority>,
@@ -542,6 +582,22 @@ impl Config {
                 exclude: globs("trace.exclude", &file.trace.exclude)?,
             },
             max_file_size: file.files.max_file_size,
+            trace_level: file.trace.level,
+            item_paths: globs("trace.item_paths", &file.trace.item_paths)?,
+            items_to_trace: file.trace.items,
+            comments_only: file.trace.comments_only,
+            file_header: file.trace.file_header,
+            queries_dir: match &file.trace.queries_dir {
+                Some(dir) => {
+                    check_relative(dir).map_err(|why| ConfigError {
+                        message: format!("trace.queries_dir {why}"),
+                        span: locate(dir),
+                    })?;
+                    Some(dir.clone())
+                }
+                None => None,
+            },
+            queries: None,
             paths,
             severities,
             gate: file.coverage.gate,
@@ -568,6 +624,19 @@ impl Config {
         let mut policy = self.secrets.policy().clone();
         policy.baseline = baseline;
         self.secrets = crate::secrets::SecretScanner::new(policy);
+    }
+
+    /// Whether `path` is traced item by item.
+    pub fn item_level(&self, path: &str) -> bool {
+        self.trace_level == TraceLevel::Item || self.item_paths.is_match(path)
+    }
+
+    /// The queries in force: the override set by the loader, else the built-in ones.
+    pub fn queries(&self) -> &crate::items::Queries {
+        match &self.queries {
+            Some(q) => q,
+            None => crate::items::Queries::builtin(),
+        }
     }
 
     pub fn is_test(&self, path: &str) -> bool {

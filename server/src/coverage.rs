@@ -48,6 +48,14 @@ pub struct ChunkCoverage {
     pub code_paths: BTreeSet<String>,
     pub test_paths: BTreeSet<String>,
     pub status: CoverageStatus,
+    /// Traced items (functions, classes, tests) in item-level files, code and tests apart.
+    pub items: ItemCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ItemCounts {
+    pub code: usize,
+    pub tests: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -66,13 +74,17 @@ pub struct Coverage {
 pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Coverage {
     let mut code: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut tests: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut files_with_items: Vec<&FileFacts> = Vec::new();
     for facts in files {
+        if !facts.items.is_empty() {
+            files_with_items.push(facts);
+        }
         let target = match facts.kind {
             FileKind::Code => &mut code,
             FileKind::Test => &mut tests,
             FileKind::Doc | FileKind::Other => continue,
         };
-        for reference in &facts.refs {
+        for reference in facts.refs.iter().filter(|r| r.traces) {
             let mut add = |chunk_id: &str| {
                 if let Some((key, _)) = model.chunks.get_key_value(chunk_id) {
                     target.entry(key.as_str()).or_default().insert(facts.path.clone());
@@ -91,6 +103,7 @@ pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &
             }
         }
     }
+    let item_counts = count_items(config, model, files_with_items.iter().copied());
     let mut wbs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for item in model.work.values() {
         for (chunk_id, _) in &item.blueprint_ids {
@@ -125,6 +138,7 @@ pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &
                 code_paths,
                 test_paths,
                 status,
+                items: item_counts.get(chunk.id.as_str()).copied().unwrap_or_default(),
             }
         })
         .collect();
@@ -172,4 +186,72 @@ impl Coverage {
         text.push('\n');
         text
     }
+}
+
+/// Per chunk, the traced items of item-level files (through work items too, when configured).
+fn count_items<'f>(
+    config: &Config,
+    model: &Model,
+    files: impl Iterator<Item = &'f FileFacts>,
+) -> BTreeMap<String, ItemCounts> {
+    let mut counts: BTreeMap<String, ItemCounts> = BTreeMap::new();
+    for facts in files {
+        for (item, traced) in facts.items.iter().zip(crate::analysis::item_traces(config, model, facts)) {
+            let mut chunks: BTreeSet<&str> = BTreeSet::new();
+            for id in &traced {
+                match config.ids.kind_of(id) {
+                    Some(IdKind::Chunk) => {
+                        chunks.insert(id);
+                    }
+                    Some(IdKind::Work) if config.coverage_through_work_items => {
+                        if let Some(w) = model.work.get(id) {
+                            chunks.extend(w.blueprint_ids.iter().map(|(c, _)| c.as_str()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for chunk in chunks {
+                let entry = counts.entry(chunk.to_string()).or_default();
+                if item.is_test || facts.kind == FileKind::Test {
+                    entry.tests += 1;
+                } else {
+                    entry.code += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// Items of item-level files: traced and untraced, code and tests apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ItemTotals {
+    pub code_traced: usize,
+    pub code_untraced: usize,
+    pub test_traced: usize,
+    pub test_untraced: usize,
+}
+
+pub fn item_totals<'f>(
+    config: &Config,
+    model: &Model,
+    files: impl Iterator<Item = &'f FileFacts>,
+) -> ItemTotals {
+    let mut totals = ItemTotals::default();
+    for facts in files.filter(|f| !f.items.is_empty()) {
+        for (item, traced) in facts.items.iter().zip(crate::analysis::item_traces(config, model, facts)) {
+            if !crate::analysis::must_trace_item(config, item) {
+                continue;
+            }
+            let test = item.is_test || facts.kind == FileKind::Test;
+            match (test, traced.is_empty()) {
+                (false, false) => totals.code_traced += 1,
+                (false, true) => totals.code_untraced += 1,
+                (true, false) => totals.test_traced += 1,
+                (true, true) => totals.test_untraced += 1,
+            }
+        }
+    }
+    totals
 }

@@ -18,6 +18,7 @@ pub mod render;
 pub mod scan;
 pub mod scope;
 pub mod secrets;
+pub mod suggest;
 pub mod text;
 pub mod time;
 pub mod workspace;

@@ -35,6 +35,9 @@ impl FileKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     pub id: String,
+    /// It counts as a trace: in a parsed language, inside a comment or docstring (an ID in a
+    /// string literal is data); elsewhere, any occurrence.
+    pub traces: bool,
     pub span: Span,
     /// Byte offsets in the file.
     pub start: usize,
@@ -51,6 +54,25 @@ pub struct SecretHit {
     pub fingerprint: String,
 }
 
+/// A function, method, class or test found by the tree-sitter queries (item-level files only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFacts {
+    pub kind: &'static str,
+    pub name: String,
+    pub name_span: Span,
+    pub is_test: bool,
+    pub is_public: bool,
+    /// Index of the enclosing item.
+    pub parent: Option<usize>,
+    /// IDs in its leading comments, doc comment or docstring, or in comments in its body.
+    pub ids: Vec<String>,
+    /// Where a tag comment goes (start of the line above its decorators), and its indentation.
+    pub insert_at: crate::text::LineCol,
+    pub indent: String,
+    /// Words of its leading comments, for suggestions.
+    pub doc: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFacts {
     pub path: String,
@@ -60,6 +82,12 @@ pub struct FileFacts {
     pub refs: Vec<Reference>,
     pub headings: Vec<Heading>,
     pub secrets: Vec<SecretHit>,
+    /// Item-level files: the items, in order (empty otherwise).
+    pub items: Vec<ItemFacts>,
+    /// IDs in the comments above the first item (a file header tag).
+    pub header_ids: Vec<String>,
+    /// The line comment syntax of the file's language, when it is parsed.
+    pub line_comment: Option<&'static str>,
     /// The text's lines, when known (for fixes that insert at the top).
     pub first_line: String,
 }
@@ -72,11 +100,30 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         let index = index.get_or_insert_with(|| LineIndex::new(text));
         refs.push(Reference {
             id: text[m.start..m.end].to_string(),
+            traces: true,
             span: index.span(text, m.start, m.end),
             start: m.start,
             end: m.end,
         });
     }
+    // Parsed only when it can matter: IDs to place in comments, or items to trace.
+    let language = crate::items::Language::from_path(path);
+    let item_level = kind != FileKind::Doc && config.item_level(path) && config.must_trace.matches(path);
+    let parsed = language
+        .filter(|_| item_level || (config.comments_only && !refs.is_empty()))
+        .map(|l| crate::items::parse(config.queries(), l, text));
+    if let (true, Some(parsed)) = (config.comments_only, &parsed) {
+        for r in &mut refs {
+            r.traces = comment_at(&parsed.comments, r.start);
+        }
+    }
+    let (items, header_ids) = match (&parsed, item_level) {
+        (Some(parsed), true) => {
+            let index = index.get_or_insert_with(|| LineIndex::new(text));
+            items_of(parsed, &refs, text, index)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     let headings =
         if kind == FileKind::Doc && is_under(path, &config.paths.blueprints_dir) && !refs.is_empty() {
             chunk_headings(config, path, text, index.as_ref().expect("refs imply an index"))
@@ -104,12 +151,71 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
     FileFacts {
         path: path.to_string(),
         secrets,
+        items,
+        header_ids,
+        line_comment: language.map(|l| l.line_comment()),
         kind,
         must_trace: config.must_trace.matches(path),
         refs,
         headings,
         first_line: text.lines().next().unwrap_or("").to_string(),
     }
+}
+
+fn comment_at(comments: &[crate::items::Comment], at: usize) -> bool {
+    let i = comments.partition_point(|c| c.end <= at);
+    comments.get(i).is_some_and(|c| c.start <= at)
+}
+
+/// The items of a parsed file with the IDs that tag each directly, and the file header's IDs.
+fn items_of(
+    parsed: &crate::items::ParsedFile,
+    refs: &[Reference],
+    text: &str,
+    index: &LineIndex,
+) -> (Vec<ItemFacts>, Vec<String>) {
+    let ids_in = |start: usize, end: usize| -> Vec<String> {
+        let mut ids: Vec<String> = refs
+            .iter()
+            .filter(|r| r.traces && r.start >= start && r.end <= end)
+            .map(|r| r.id.clone())
+            .collect();
+        ids.dedup();
+        ids
+    };
+    let items = parsed
+        .items
+        .iter()
+        .map(|item| {
+            let mut ids = Vec::new();
+            let mut doc = String::new();
+            for &c in &item.leading_comments {
+                let comment = &parsed.comments[c];
+                ids.extend(ids_in(comment.start, comment.end));
+                doc.push_str(&text[comment.start..comment.end]);
+                doc.push(' ');
+            }
+            for id in ids_in(item.start, item.end) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ItemFacts {
+                kind: item.kind.name(),
+                name: item.name.clone(),
+                name_span: index.span(text, item.name_start, item.name_end),
+                is_test: item.is_test,
+                is_public: item.is_public,
+                parent: item.parent,
+                ids,
+                insert_at: index.line_col(text, item.insert_at),
+                indent: item.indent.clone(),
+                doc,
+            }
+        })
+        .collect();
+    let first = parsed.items.iter().map(|i| i.insert_at).min().unwrap_or(text.len());
+    (items, ids_in(0, first))
 }
 
 /// `## TD-0103 Payments / Stripe` defines TD-0103 with the title "Payments / Stripe".

@@ -74,6 +74,15 @@ impl Workspace {
             io_findings.extend(findings);
             config.set_secret_baseline(accepted);
         }
+        if let Some(dir) = config.queries_dir.clone() {
+            let queries = crate::items::Queries::with_overrides(&root.join(&dir)).map_err(|e| {
+                LoadError::Config(crate::config::ConfigError {
+                    message: format!("trace.queries_dir: {e}"),
+                    span: None,
+                })
+            })?;
+            config.queries = Some(std::sync::Arc::new(queries));
+        }
         let (files, skipped) = scan_files(root, &config);
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);

@@ -39,6 +39,7 @@ pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
             "by_severity": by_severity,
             "by_code": by_code,
             "coverage": coverage,
+            "items": report.items,
             "gate": {
                 "passed": report.gate_failures.is_empty(),
                 "priorities": report.gate_priorities,

@@ -1,0 +1,113 @@
+//! Item-level tracing end to end on the demo, and the quality of ID suggestions measured on
+//! it: for every item tagged directly, hide its own tag and ask where its true ID ranks.
+
+mod common;
+
+use concord::analysis::Neighbours;
+use concord::workspace::Workspace;
+
+fn item_level_demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::demo(), dir.path());
+    std::fs::write(dir.path().join("concord.toml"), "[trace]\nlevel = \"item\"\n").unwrap();
+    dir
+}
+
+#[test]
+fn suggestions_rank_the_true_id_first_often_enough() {
+    let dir = item_level_demo();
+    let ws = Workspace::load(dir.path()).unwrap();
+    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let (mut total, mut first, mut top3) = (0, 0, 0);
+    for facts in ws.files.values() {
+        for item in &facts.items {
+            let truth: Vec<&String> = item.ids.iter().filter(|id| ws.model.is_known(id)).collect();
+            if truth.is_empty() {
+                continue;
+            }
+            // The item's own tag (comments above it and its docstring) is hidden.
+            let hidden = (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3);
+            let ranked =
+                neighbours.suggest(&ws.model, facts, &format!("{} {}", item.name, item.doc), Some(hidden));
+            total += 1;
+            if ranked.first().is_some_and(|c| truth.contains(&&c.id)) {
+                first += 1;
+            }
+            if ranked.iter().take(3).any(|c| truth.contains(&&c.id)) {
+                top3 += 1;
+            }
+        }
+    }
+    let (at1, at3) = (first as f64 / total as f64, top3 as f64 / total as f64);
+    println!("suggestion ranking on the demo: {total} tagged items, true ID first {:.1}%, in the first three {:.1}%", at1 * 100.0, at3 * 100.0);
+    assert!(total >= 50, "the demo has enough tagged items to measure ({total})");
+    assert!(at1 >= 0.40, "first-suggestion rate {at1:.2} fell below the floor");
+    assert!(at3 >= 0.75, "top-three rate {at3:.2} fell below the floor");
+}
+
+#[test]
+fn item_level_check_reports_untraced_items_with_a_fix() {
+    let dir = item_level_demo();
+    let out = common::concord(&["check", ".", "--format", "json"], Some(dir.path()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items: Vec<&serde_json::Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "untraced-item").collect();
+    let banner = items
+        .iter()
+        .find(|f| {
+            f["path"] == "web/src/legacy/banner.ts"
+                && f["message"].as_str().unwrap().contains("shouldShowBanner")
+        })
+        .unwrap();
+    assert_eq!(banner["range"]["start"]["line"], 9);
+    let edit = &banner["fix"]["edits"][0];
+    assert!(edit["new_text"].as_str().unwrap().starts_with("// implements "), "{edit}");
+    assert_eq!(edit["range"]["start"]["character"], 0);
+    let totals = &report["summary"]["items"];
+    assert!(
+        totals["code_traced"].as_u64().unwrap() > 100 && totals["test_traced"].as_u64().unwrap() > 50,
+        "{totals}"
+    );
+    // The crosswalk counts items per chunk.
+    let out = common::concord(&["crosswalk", "."], Some(dir.path()));
+    assert_eq!(out.status.code(), Some(0));
+    let crosswalk: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("docs/blueprints/crosswalk.json")).unwrap(),
+    )
+    .unwrap();
+    let counted = crosswalk["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["items"]["code"].as_u64().unwrap_or(0) > 0)
+        .count();
+    assert!(counted > 20, "{counted} chunks have traced code items");
+}
+
+#[test]
+fn ids_in_string_literals_are_data_not_traces() {
+    let dir = common::workspace(&[
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "Login"}]"#),
+        ("src/a.py", b"FIXTURE = \"TD-0001 and TD-0999\"\n\ndef f():\n    return 1\n"),
+        ("src/b.py", b"# TD-0001\ndef g():\n    return \"TD-0999\"\n"),
+        ("src/c.rs", b"/// TD-0001\npub fn h() {}\n"),
+    ]);
+    let out = common::concord(&["check", ".", "--format", "json", "--fail-on", "never"], Some(dir.path()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_path = |path: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == path)
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        by_path("src/a.py"),
+        vec!["untraced-file"],
+        "a string literal neither traces nor is an unknown ID"
+    );
+    assert!(by_path("src/b.py").is_empty());
+    assert!(by_path("src/c.rs").is_empty(), "a doc comment traces");
+}
