@@ -133,6 +133,19 @@ async fn every_feature_on_a_fixture() {
     );
 
     // Code action: replace the unknown ID with a suggestion.
+    {
+        // Lenses on traceable items, in an item-level workspace.
+        let dir = common::fixture_copy("basic");
+        std::fs::write(dir.path().join("concord.toml"), "[trace]\nlevel = \"item\"\n").unwrap();
+        let mut items = LspClient::spawn(&[]);
+        items.initialize(dir.path(), json!({}), json!({})).await;
+        let stripe_uri = uri(&dir.path().join("services/payments/stripe.py"));
+        let lenses =
+            items.request("textDocument/codeLens", json!({ "textDocument": { "uri": stripe_uri } })).await;
+        assert_eq!(lenses[0]["command"]["title"], "traces to TD-0103, NT-0007", "header tag and docstring: {lenses}");
+        assert_eq!(lenses[0]["range"]["start"], json!({ "line": 1, "character": 4 }));
+        assert_eq!(items.shutdown_and_exit().await, Some(0));
+    }
     let diags = client.diagnostics(&refunds, |d| !d.is_empty()).await;
     let actions = client.request("textDocument/codeAction", json!({
         "textDocument": { "uri": refunds }, "range": diags[0]["range"], "context": { "diagnostics": diags }

@@ -339,6 +339,16 @@ pub fn code_lenses(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Ve
             out.push(lens(heading.place.span, title));
         }
     }
+    // Item-level files: each item with the IDs it traces to (its own, inherited or the header's).
+    let traces = crate::analysis::item_traces(&loaded.ws.config, model, facts);
+    for (item, ids) in facts.items.iter().zip(traces) {
+        let title = if ids.is_empty() {
+            "traces to nothing".to_string()
+        } else {
+            format!("traces to {}", ids.join(", "))
+        };
+        out.push(lens(item.name_span, title));
+    }
     for item in model.work.values().filter(|w| w.place.path == facts.path) {
         let lock = match model.lock_for_task(&item.id) {
             Some(l) => format!("locked by {}", l.agent),
