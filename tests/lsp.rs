@@ -142,7 +142,10 @@ async fn every_feature_on_a_fixture() {
         let stripe_uri = uri(&dir.path().join("services/payments/stripe.py"));
         let lenses =
             items.request("textDocument/codeLens", json!({ "textDocument": { "uri": stripe_uri } })).await;
-        assert_eq!(lenses[0]["command"]["title"], "traces to TD-0103, NT-0007", "header tag and docstring: {lenses}");
+        assert_eq!(
+            lenses[0]["command"]["title"], "traces to TD-0103, NT-0007",
+            "header tag and docstring: {lenses}"
+        );
         assert_eq!(lenses[0]["range"]["start"], json!({ "line": 1, "character": 4 }));
         assert_eq!(items.shutdown_and_exit().await, Some(0));
     }

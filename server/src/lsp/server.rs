@@ -159,6 +159,13 @@ impl Backend {
         Some(text.lines().nth(line as usize).unwrap_or("").to_string())
     }
 
+    /// What a request at a position needs: the loaded workspace, the line's text, the encoding.
+    async fn at_position(&self, uri: &Uri, position: Position) -> Option<(Arc<Loaded>, String, Encoding)> {
+        let loaded = self.loaded_when_ready().await?;
+        let line = self.line_text(uri, position.line)?;
+        Some((loaded, line, self.settings().encoding))
+    }
+
     /// Facts for a document: from the open buffer's current text, else from the last scan.
     fn facts(&self, loaded: &Loaded, uri: &Uri) -> Option<FileFacts> {
         let open = {
@@ -710,9 +717,7 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
-        let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
-        let encoding = self.settings().encoding;
+        let Some((loaded, line, encoding)) = self.at_position(&uri, position).await else { return Ok(None) };
         guarded(|| {
             let (id, start, end) = features::id_at(&loaded, &line, position.character, encoding)?;
             let column = |byte: usize| match encoding {
@@ -735,9 +740,7 @@ impl LanguageServer for Backend {
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
-        let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
-        let encoding = self.settings().encoding;
+        let Some((loaded, line, encoding)) = self.at_position(&uri, position).await else { return Ok(None) };
         guarded(|| {
             let (id, _, _) = features::id_at(&loaded, &line, position.character, encoding)?;
             features::definition(&loaded, &id, encoding).map(GotoDefinitionResponse::Scalar)
@@ -747,9 +750,7 @@ impl LanguageServer for Backend {
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
-        let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
-        let encoding = self.settings().encoding;
+        let Some((loaded, line, encoding)) = self.at_position(&uri, position).await else { return Ok(None) };
         let open: Vec<(String, String)> = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
             docs.values().filter_map(|d| Some((d.path.clone()?, d.rope.to_string()))).collect()
@@ -767,9 +768,7 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        let Some(loaded) = self.loaded_when_ready().await else { return Ok(None) };
-        let Some(line) = self.line_text(&uri, position.line) else { return Ok(None) };
-        let encoding = self.settings().encoding;
+        let Some((loaded, line, encoding)) = self.at_position(&uri, position).await else { return Ok(None) };
         guarded(|| {
             let (items, truncated) = features::completion(&loaded, &line, position, encoding)?;
             Some(CompletionResponse::List(CompletionList { is_incomplete: truncated, items }))
