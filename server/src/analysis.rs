@@ -113,12 +113,31 @@ impl Analysis {
 pub fn analyze(ws: &Workspace) -> Report {
     let analysis = Analysis::new(ws);
     let mut all: Vec<Finding> = analysis.workspace_findings.values().flatten().cloned().collect();
-    for facts in ws.files.values() {
-        all.extend(apply_severities(
-            &ws.config,
-            file_findings(&ws.config, &ws.model, &analysis.neighbours, facts),
-        ));
-    }
+    // Each file's findings are independent given the analysis: computed on every core.
+    let files: Vec<&FileFacts> = ws.files.values().collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let analysis = &analysis;
+                scope.spawn(move || {
+                    part.iter()
+                        .flat_map(|facts| {
+                            apply_severities(
+                                &ws.config,
+                                file_findings(&ws.config, &ws.model, &analysis.neighbours, facts),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            all.extend(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+    });
     findings::sort(&mut all);
     let gate_failures = analysis
         .coverage

@@ -446,7 +446,10 @@ pub struct Config {
     pub coverage_through_work_items: bool,
     pub stale_lock_after_secs: u64,
     pub debounce_ms: u64,
-    pub secrets: crate::secrets::SecretScanner,
+    /// What secrets to accept; the scanner is compiled from it on first use (commands that
+    /// never scan, such as `lock`, do not pay for compiling every rule).
+    secret_policy: crate::secrets::SecretPolicy,
+    secret_scanner: std::sync::OnceLock<crate::secrets::SecretScanner>,
     /// Files never scanned for secrets.
     pub secrets_allow_paths: GlobSet,
     pub secrets_baseline: String,
@@ -562,7 +565,8 @@ impl Config {
             dispatch: file.dispatch,
             agents: file.agents,
             review: file.review,
-            secrets: crate::secrets::SecretScanner::new(policy),
+            secret_policy: policy,
+            secret_scanner: std::sync::OnceLock::new(),
             secrets_allow_paths: globs("secrets.allow_paths", &file.secrets.allow_paths)?,
             secrets_baseline: file.secrets.baseline,
             ids,
@@ -621,9 +625,12 @@ impl Config {
 
     /// Accept the findings whose fingerprints are in `baseline` (read from the baseline file).
     pub fn set_secret_baseline(&mut self, baseline: std::collections::HashSet<String>) {
-        let mut policy = self.secrets.policy().clone();
-        policy.baseline = baseline;
-        self.secrets = crate::secrets::SecretScanner::new(policy);
+        self.secret_policy.baseline = baseline;
+        self.secret_scanner = std::sync::OnceLock::new();
+    }
+
+    pub fn secrets(&self) -> &crate::secrets::SecretScanner {
+        self.secret_scanner.get_or_init(|| crate::secrets::SecretScanner::new(self.secret_policy.clone()))
     }
 
     /// Whether `path` is traced item by item.

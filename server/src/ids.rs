@@ -99,6 +99,8 @@ pub fn nearest<'k>(unknown: &str, known: impl Iterator<Item = &'k str>, limit: u
     let prefix = unknown.split('-').next().unwrap_or("");
     let mut scored: Vec<(usize, &str)> = known
         .filter(|k| k.split('-').next() == Some(prefix) && *k != unknown)
+        // Two edits change the length by at most two: most IDs are ruled out without a table.
+        .filter(|k| k.len().abs_diff(unknown.len()) <= 2)
         .filter_map(|k| {
             let d = edit_distance(unknown.as_bytes(), k.as_bytes());
             (d <= 2).then_some((d, k))

@@ -168,6 +168,73 @@ impl<'a> Parser<'a, '_> {
         Ok(Json { value, start, end: self.at })
     }
 
+    /// Check a value's syntax without building it (a large `embedding` array costs no memory).
+    fn skip(&mut self) -> Result<(), SyntaxError> {
+        match self.bytes.get(self.at) {
+            Some(open @ (b'[' | b'{')) => {
+                let (close, what) = if *open == b'[' { (b']', "an array") } else { (b'}', "an object") };
+                if self.depth >= MAX_DEPTH {
+                    return Err(self.error("nesting is deeper than 256 levels"));
+                }
+                self.depth += 1;
+                self.at += 1;
+                self.skip_whitespace();
+                if self.bytes.get(self.at) == Some(&close) {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_whitespace();
+                    if close == b'}' {
+                        if self.bytes.get(self.at) != Some(&b'"') {
+                            return Err(if self.at >= self.bytes.len() {
+                                self.eof_error(what)
+                            } else {
+                                self.error("expected a key in double quotes")
+                            });
+                        }
+                        self.string()?;
+                        self.skip_whitespace();
+                        if self.bytes.get(self.at) != Some(&b':') {
+                            return Err(self.error("expected `:` after the key"));
+                        }
+                        self.at += 1;
+                        self.skip_whitespace();
+                    }
+                    self.skip()?;
+                    self.skip_whitespace();
+                    match self.bytes.get(self.at) {
+                        Some(b',') => {
+                            let comma = self.at;
+                            self.at += 1;
+                            self.skip_whitespace();
+                            if self.bytes.get(self.at) == Some(&close) {
+                                self.at = comma;
+                                return Err(self.error(&format!("trailing comma before `{}`", close as char)));
+                            }
+                        }
+                        Some(c) if *c == close => {
+                            self.at += 1;
+                            self.depth -= 1;
+                            return Ok(());
+                        }
+                        None => return Err(self.eof_error(what)),
+                        Some(_) => {
+                            let expected = if close == b']' {
+                                "expected `,` or `]` after an array element"
+                            } else {
+                                "expected `,` or `}` after an object member"
+                            };
+                            return Err(self.error(expected));
+                        }
+                    }
+                }
+            }
+            _ => self.value().map(|_| ()),
+        }
+    }
+
     fn nested(
         &mut self,
         parse: fn(&mut Self) -> Result<Value<'a>, SyntaxError>,
@@ -385,7 +452,7 @@ impl<'a> Parser<'a, '_> {
             self.skip_whitespace();
             let value = if self.skip_keys.contains(&key.as_ref()) {
                 let start = self.at;
-                self.value()?;
+                self.skip()?;
                 Json { value: Value::Skipped, start, end: self.at }
             } else {
                 self.value()?

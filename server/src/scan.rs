@@ -133,7 +133,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
     let secrets = if config.secrets_allow_paths.is_match(path) {
         Vec::new()
     } else {
-        let found = config.secrets.scan_file(path, text);
+        let found = config.secrets().scan_file(path, text);
         if !found.is_empty() && index.is_none() {
             index = Some(LineIndex::new(text));
         }

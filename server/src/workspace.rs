@@ -184,8 +184,8 @@ fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &
         return Err("larger than files.max_file_size");
     }
     let bytes = std::fs::read(path).map_err(|_| "unreadable")?;
-    if let Some(reason) = unscannable(&bytes) {
-        return Err(reason);
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        return Err("binary");
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?;
     Ok(scan_text(config, rel, text))

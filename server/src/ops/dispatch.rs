@@ -182,7 +182,7 @@ pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> 
         agents::run(&argv, &ws.root, cli.stdin.then_some(task_text.as_str()), timeout, cancel, &[]);
     let verdict = match finished {
         Ok(finished) => {
-            let scrub = |t: &str| config.secrets.scrub(t);
+            let scrub = |t: &str| config.secrets().scrub(t);
             let _ = std::fs::write(run_dir.join("stdout.log"), scrub(&finished.stdout));
             let _ = std::fs::write(run_dir.join("stderr.log"), scrub(&finished.stderr));
             agents::judge(&cli, &finished, &last_message).and_then(|why| {

@@ -74,7 +74,7 @@ pub fn pre_commit(
         }
         let text = String::from_utf8_lossy(&bytes);
         let index = crate::text::LineIndex::new(&text);
-        for secret in config.secrets.scan_file(&change.path, &text) {
+        for secret in config.secrets().scan_file(&change.path, &text) {
             let at = index.line_col(&text, secret.start);
             problems.push(format!(
                 "{}:{}:{}: secret: {} ({}). Remove it from the file and rotate it; read it from an environment variable instead.",

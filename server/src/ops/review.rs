@@ -180,7 +180,7 @@ pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
         "wbs_id": wbs_id, "report": report_rel, "passed": gates_passed,
         "gates": gates.iter().map(|g| json!({ "name": g.name, "passed": g.passed, "detail": g.detail })).collect::<Vec<_>>(),
     });
-    let scrub = |text: String| ws.config.secrets.scrub(&text);
+    let scrub = |text: String| ws.config.secrets().scrub(&text);
     let write = |path: &Path, text: String| {
         crate::fsutil::write_atomic(path, scrub(text).as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -279,7 +279,7 @@ fn run_gates(
             continue;
         }
         let rel = crate::workspace::relative(&ws.root, &path).unwrap_or_default();
-        for secret in ws.config.secrets.scan_file(&rel, &String::from_utf8_lossy(&bytes)) {
+        for secret in ws.config.secrets().scan_file(&rel, &String::from_utf8_lossy(&bytes)) {
             leaks.push(format!("{rel}: {} ({})", secret.description, secret.redacted));
         }
     }
@@ -514,7 +514,7 @@ fn review_context(ws: &Workspace, item: &WorkItem, report: &str, gates: &[Gate])
     for g in gates {
         out.push_str(&format!("- {}: {} ({})\n", g.name, if g.passed { "PASS" } else { "FAIL" }, g.detail));
     }
-    let report: String = ws.config.secrets.scrub(report).chars().take(60_000).collect();
+    let report: String = ws.config.secrets().scrub(report).chars().take(60_000).collect();
     out.push_str(&format!("\n## Run report\n{report}\n"));
     out
 }
