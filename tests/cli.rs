@@ -210,3 +210,22 @@ fn secrets_are_reported_redacted_allowed_inline_and_baselined() {
     let (_, report) = json_report(dir.path(), &[]);
     assert!(report["findings"].as_array().unwrap().iter().all(|f| f["code"] != "secret"), "{report}");
 }
+
+#[test]
+fn refs_lists_and_counts_references_like_grep_tools() {
+    let dir = common::workspace(&[
+        ("a.py", "# TD-0001\nx = 1  # é TD-0002 and WBS-003A\n".as_bytes()),
+        ("b/c.md", b"TD-0001 TD-0001\n"),
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "skipped: definitions"}]"#),
+        ("bin.dat", b"\x00TD-0001"),
+    ]);
+    let out = common::concord(&["refs", "."], Some(dir.path()));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        common::stdout(&out),
+        "a.py:1:3:TD-0001\na.py:2:13:TD-0002\na.py:2:25:WBS-003A\nb/c.md:1:1:TD-0001\nb/c.md:1:9:TD-0001\n"
+    );
+    let out = common::concord(&["refs", ".", "--count", "--id", "TD-0001"], Some(dir.path()));
+    assert_eq!(common::stdout(&out), "a.py:1\nb/c.md:2\n");
+    assert_eq!(common::concord(&["refs", ".", "--id", "NT-9999"], Some(dir.path())).status.code(), Some(1));
+}

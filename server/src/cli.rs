@@ -29,6 +29,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Regenerate the crosswalk (chunk → work items → code → tests) and print coverage.
     Crosswalk(CrosswalkArgs),
+    /// List every ID reference (`path:line:column:ID`), or count them per file (`--count`).
+    Refs {
+        /// The workspace root (default: the current directory).
+        path: Option<PathBuf>,
+        /// Print `path:count` per file instead of each reference.
+        #[arg(long, short)]
+        count: bool,
+        /// Only these IDs (repeatable).
+        #[arg(long = "id")]
+        ids: Vec<String>,
+    },
     /// Run the language server on stdin/stdout.
     Lsp,
     /// Explain a finding code (or list them all).
@@ -232,6 +243,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(args),
         Command::Crosswalk(args) => crosswalk(args),
         Command::Lsp => crate::lsp::run_stdio(),
+        Command::Refs { path, count, ids } => refs(path.as_deref(), count, &ids),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lock(command) => lock(command),
         Command::ScopeCheck(args) => scope_check(args),
@@ -593,5 +605,49 @@ fn review(root: &Path, run: Option<&str>, no_llm: bool) -> ExitCode {
             eprintln!("concord review: {message}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn refs(path: Option<&Path>, count: bool, only: &[String]) -> ExitCode {
+    use std::io::Write;
+    let root = path.unwrap_or(Path::new("."));
+    if !root.is_dir() {
+        return usage_error(format!("{} is not a directory", root.display()));
+    }
+    let config = match crate::workspace::load_config(root) {
+        Ok(config) => config,
+        Err(e) => return usage_error(e),
+    };
+    let found = crate::workspace::find_references(root, &config);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut any = false;
+    for (file, refs) in &found {
+        let refs: Vec<&(usize, String)> =
+            refs.iter().filter(|(_, id)| only.is_empty() || only.contains(id)).collect();
+        if refs.is_empty() {
+            continue;
+        }
+        any = true;
+        if count {
+            let _ = writeln!(out, "{file}:{}", refs.len());
+            continue;
+        }
+        // Line and column (1-based, bytes, as grep tools print them) only for what is printed.
+        let Ok(bytes) = std::fs::read(root.join(file)) else { continue };
+        let (mut line, mut line_start, mut scanned) = (1, 0, 0);
+        for (offset, id) in refs {
+            for newline in memchr::memchr_iter(b'\n', &bytes[scanned..*offset]) {
+                line += 1;
+                line_start = scanned + newline + 1;
+            }
+            scanned = *offset;
+            let _ = writeln!(out, "{file}:{line}:{}:{id}", offset - line_start + 1);
+        }
+    }
+    let _ = out.flush();
+    if any {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

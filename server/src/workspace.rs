@@ -122,10 +122,11 @@ pub fn unscannable(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Walk and scan every file, in parallel. The blueprint index and the crosswalk are not
-/// scanned as text: they are definitions and generated output, and can be very large.
-pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
-    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+/// Visit every file the scan covers, in parallel: .gitignore and hidden files honoured,
+/// `files.exclude` applied (excluded directories pruned), the blueprint index and the crosswalk
+/// left out (they are definitions and generated output, and can be very large). `visit` gets
+/// the path and the workspace-relative path, and may run on several threads at once.
+pub fn walk(root: &Path, config: &Config, visit: &(dyn Fn(&Path, String) + Sync)) {
     let prune = config.scan_exclude_dirs.clone();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let walker = ignore::WalkBuilder::new(root)
@@ -147,35 +148,61 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
         })
         .build_parallel();
     walker.run(|| {
-        let results = &results;
         Box::new(move |entry| {
-            let Ok(entry) = entry else {
-                return ignore::WalkState::Continue;
-            };
+            let Ok(entry) = entry else { return ignore::WalkState::Continue };
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 return ignore::WalkState::Continue;
             }
-            let Some(rel) = relative(root, entry.path()) else {
-                return ignore::WalkState::Continue;
-            };
+            let Some(rel) = relative(root, entry.path()) else { return ignore::WalkState::Continue };
             if rel == config.paths.blueprint_index
                 || rel == config.paths.crosswalk
                 || config.scan_exclude.is_match(&rel)
             {
                 return ignore::WalkState::Continue;
             }
-            let outcome = read_and_scan(config, entry.path(), &rel);
-            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
-            match outcome {
-                Ok(facts) => guard.0.push(facts),
-                Err(reason) => guard.1.push(Skipped { path: rel, reason }),
-            }
+            visit(entry.path(), rel);
             ignore::WalkState::Continue
         })
+    });
+}
+
+/// Walk and scan every file, in parallel.
+pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
+    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+    walk(root, config, &|path, rel| {
+        let outcome = read_and_scan(config, path, &rel);
+        let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Ok(facts) => guard.0.push(facts),
+            Err(reason) => guard.1.push(Skipped { path: rel, reason }),
+        }
     });
     let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
+}
+
+/// The ID references of every file, and nothing else: what `concord refs` prints. Per file,
+/// the references' byte offsets and IDs, sorted by path. Binary files are skipped.
+pub fn find_references(root: &Path, config: &Config) -> Vec<(String, Vec<(usize, String)>)> {
+    let found: Mutex<Vec<(String, Vec<(usize, String)>)>> = Mutex::new(Vec::new());
+    walk(root, config, &|path, rel| {
+        let Ok(bytes) = std::fs::read(path) else { return };
+        if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+            return;
+        }
+        let refs: Vec<(usize, String)> = config
+            .ids
+            .find_iter(&bytes)
+            .map(|m| (m.start, String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned()))
+            .collect();
+        if !refs.is_empty() {
+            found.lock().unwrap_or_else(|e| e.into_inner()).push((rel, refs));
+        }
+    });
+    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {
