@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""`concord check` end to end, cold process, with its peak memory; ripgrep on the same tree
+in the same run for scale.
+
+    nice -n 10 python3 bench/run_check.py --files 50000 --runs 5 --warmup 1
+
+The workspace is the full kind: code in five languages, 1,000 chunks whose index carries
+1,536-float embeddings (~21 MB), a WBS of 333 items, a queue and 100 live locks.
+"Cold process" means a new process each run (no server, nothing cached in memory by Concord);
+the page cache is warm (dropping it needs privileges a shared machine does not give).
+Peak memory is the kernel's maximum resident set size of the process (getrusage via wait4, the
+number `/usr/bin/time -v` prints as "Maximum resident set size"; one extra run under
+/usr/bin/time -v, when installed, cross-checks it).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (RG_PATTERN, base_parser, check_tools, describe_machine, interleaved, machine,  # noqa: E402
+                    main_guard, paired_ratio, print_table, save, summarize, tool_version, workspace)
+
+
+def full_workspace(args, files: int):
+    code, _ = workspace(args, f"code-{files}", ["--files", str(files), "--no-ops", "--big-file-lines", "10000"])
+    return workspace(args, f"full-{files}", ["--files", str(files), "--big-file-lines", "10000",
+                                             "--embedding-dim", "1536", "--locks", "100",
+                                             "--link-code", str(code)])
+
+
+def time_v(argv: list[str]) -> dict:
+    if not Path("/usr/bin/time").exists():
+        return {}
+    out = subprocess.run(["/usr/bin/time", "-v", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True).stderr
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out)
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (.+)", out)
+    return {"maxrss_mb": int(rss.group(1)) / 1024 if rss else None, "elapsed": wall.group(1) if wall else None}
+
+
+def main() -> None:
+    p = base_parser(__doc__.split("\n\n")[0])
+    p.set_defaults(runs=5, warmup=1)
+    p.add_argument("--files", type=int, default=50000)
+    args = p.parse_args()
+    check_tools(args, "rg")
+    print(describe_machine(machine()))
+    ws, manifest = full_workspace(args, args.files)
+    c = manifest["counts"]
+    print(f"workspace: {c['files']} files, {c['bytes'] / 1e6:.0f} MB of text + {c['index_bytes'] / 1e6:.0f} MB "
+          f"index, {c['chunks']} chunks, {c['work_items']} work items, {c['locks']} locks")
+    concord = [args.concord, "check", str(ws), "--format", "json", "--fail-on", "never"]
+    skip = ["-g", "!docs/blueprints/blueprint_index.json", "-g", "!docs/blueprints/crosswalk.json"]
+    commands = {"concord-check": {"argv": concord},
+                "rg": {"argv": ["rg", "-c", *skip, RG_PATTERN, str(ws)], "ok": (0, 1)}}
+    samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
+    summary = summarize(samples)
+    print_table(summary, f"concord check end to end, {args.files} files, cold process ({args.runs} runs)")
+    ratio = paired_ratio(samples, "concord-check", "rg")
+    tv = time_v(concord)
+    print(f"  concord-check/rg {ratio['median']:.2f}x (paired {ratio['min']:.2f}..{ratio['max']:.2f}); "
+          f"peak RSS {summary['concord-check']['maxrss_mb']['median']:.0f} MB"
+          + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
+    path = save(args, "check", {"files": args.files, "workspace": c, "summary": summary,
+                                "ratios": {"concord-check/rg": ratio}, "time_v": tv,
+                                "versions": {"rg": tool_version(["rg", "--version"])}})
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main_guard(main)
