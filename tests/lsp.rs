@@ -427,8 +427,13 @@ async fn a_workspace_without_ops_files_still_works() {
     let mut client = LspClient::spawn(&[]);
     client.initialize(&root, json!({}), json!({})).await;
     let a = uri(&root.join("src/a.rs"));
-    let diags = client.diagnostics(&a, |d| !d.is_empty()).await;
-    assert_eq!(codes(&diags), vec!["untraced-file"]);
+    let b = uri(&root.join("src/b.py"));
+    let diags = client.diagnostics(&b, |d| !d.is_empty()).await;
+    assert_eq!(
+        codes(&diags),
+        vec!["untraced-file"],
+        "b.py carries no tag; a.rs's tag counts while nothing is defined"
+    );
     client.open(&root.join("src/a.rs"), "rust").await;
     let hover = client.request("textDocument/hover", text_position(&a, 0, 5)).await;
     assert!(hover["contents"]["value"].as_str().unwrap().contains("unknown ID"));

@@ -110,10 +110,9 @@ impl Analysis {
     }
 }
 
-pub fn analyze(ws: &Workspace) -> Report {
-    let analysis = Analysis::new(ws);
-    let mut all: Vec<Finding> = analysis.workspace_findings.values().flatten().cloned().collect();
-    // Each file's findings are independent given the analysis: computed on every core.
+/// Every file's own findings (severities applied), computed on every core: they are
+/// independent given the analysis.
+pub fn all_file_findings(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
     let files: Vec<&FileFacts> = ws.files.values().collect();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
     let chunk = files.len().div_ceil(threads).max(1);
@@ -121,7 +120,6 @@ pub fn analyze(ws: &Workspace) -> Report {
         let workers: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
-                let analysis = &analysis;
                 scope.spawn(move || {
                     part.iter()
                         .flat_map(|facts| {
@@ -134,10 +132,17 @@ pub fn analyze(ws: &Workspace) -> Report {
                 })
             })
             .collect();
-        for worker in workers {
-            all.extend(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-        }
-    });
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
+pub fn analyze(ws: &Workspace) -> Report {
+    let analysis = Analysis::new(ws);
+    let mut all: Vec<Finding> = analysis.workspace_findings.values().flatten().cloned().collect();
+    all.extend(all_file_findings(ws, &analysis));
     findings::sort(&mut all);
     let gate_failures = analysis
         .coverage
@@ -235,7 +240,14 @@ pub fn file_findings(
         out.push(Finding::new(Code::Secret, &facts.path, secret.span, message).with_id(secret.rule_id));
     }
     if facts.must_trace {
-        let carries_known_id = facts.refs.iter().any(|r| r.traces && model.is_known(&r.id));
+        // A tag traces when its ID is known, or when nothing of its kind is defined at all
+        // (then no ID can be checked, and calling the file untraced would say nothing).
+        let kind_defined = |id: &str| match config.ids.kind_of(id) {
+            Some(crate::ids::IdKind::Work) => !model.work.is_empty(),
+            _ => !model.chunks.is_empty(),
+        };
+        let carries_known_id =
+            facts.refs.iter().any(|r| r.traces && (model.is_known(&r.id) || !kind_defined(&r.id)));
         let item_level = config.item_level(&facts.path) && facts.line_comment.is_some();
         if item_level {
             out.extend(untraced_items(config, model, neighbours, facts));

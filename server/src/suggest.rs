@@ -89,8 +89,11 @@ const STOPWORDS: &[&str] = &[
 /// BM25 over the spec: one document per chunk and per work item.
 #[derive(Debug, Clone, Default)]
 pub struct Suggester {
-    docs: Vec<(String, HashMap<String, f64>, f64)>,
-    document_frequency: HashMap<String, f64>,
+    /// Each document's ID and length (in words).
+    docs: Vec<(String, f64)>,
+    /// For each word, the documents holding it and how often (an inverted index: ranking one
+    /// query touches only the documents that share a word with it).
+    postings: HashMap<String, Vec<(usize, f64)>>,
     average_length: f64,
 }
 
@@ -106,40 +109,43 @@ impl Suggester {
                 format!("{} {} {}", item.title, item.title, item.acceptance_criteria.join(" ")),
             ));
         }
-        let mut document_frequency: HashMap<String, f64> = HashMap::new();
-        let docs: Vec<(String, HashMap<String, f64>, f64)> = docs
+        let mut postings: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
+        let docs: Vec<(String, f64)> = docs
             .into_iter()
-            .map(|(id, text)| {
+            .enumerate()
+            .map(|(n, (id, text))| {
                 let terms = words(&text);
                 let mut counts: HashMap<String, f64> = HashMap::new();
                 for t in &terms {
                     *counts.entry(t.clone()).or_default() += 1.0;
                 }
-                for t in counts.keys() {
-                    *document_frequency.entry(t.clone()).or_default() += 1.0;
+                for (t, tf) in counts {
+                    postings.entry(t).or_default().push((n, tf));
                 }
-                (id, counts, terms.len() as f64)
+                (id, terms.len() as f64)
             })
             .collect();
-        let average_length = docs.iter().map(|d| d.2).sum::<f64>() / docs.len().max(1) as f64;
-        Suggester { docs, document_frequency, average_length }
+        let average_length = docs.iter().map(|d| d.1).sum::<f64>() / docs.len().max(1) as f64;
+        Suggester { docs, postings, average_length }
     }
 
     fn bm25(&self, query: &[String]) -> HashMap<&str, f64> {
         let n = self.docs.len() as f64;
         let (k1, b) = (1.2, 0.75);
-        let mut scores = HashMap::new();
-        for (id, counts, length) in &self.docs {
-            let mut score = 0.0;
-            for term in query {
-                let Some(tf) = counts.get(term) else { continue };
-                let df = self.document_frequency.get(term).copied().unwrap_or(0.0);
-                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                score +=
-                    idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * length / self.average_length.max(1.0)));
+        let mut scores: HashMap<&str, f64> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for term in query {
+            // A word repeated in the query counts once.
+            if !seen.insert(term) {
+                continue;
             }
-            if score > 0.0 {
-                scores.insert(id.as_str(), score);
+            let Some(hits) = self.postings.get(term) else { continue };
+            let df = hits.len() as f64;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for &(doc, tf) in hits {
+                let (id, length) = &self.docs[doc];
+                *scores.entry(id.as_str()).or_default() +=
+                    idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * length / self.average_length.max(1.0)));
             }
         }
         scores

@@ -264,19 +264,8 @@ impl Backend {
                 for (path, findings) in &loaded.analysis.workspace_findings {
                     by_path.entry(path.clone()).or_default().extend(findings.iter().cloned());
                 }
-                for facts in loaded.ws.files.values() {
-                    let found = crate::analysis::apply_severities(
-                        &loaded.ws.config,
-                        crate::analysis::file_findings(
-                            &loaded.ws.config,
-                            &loaded.ws.model,
-                            &loaded.analysis.neighbours,
-                            facts,
-                        ),
-                    );
-                    if !found.is_empty() {
-                        by_path.entry(facts.path.clone()).or_default().extend(found);
-                    }
+                for finding in crate::analysis::all_file_findings(&loaded.ws, &loaded.analysis) {
+                    by_path.entry(finding.path.clone()).or_default().push(finding);
                 }
                 by_path
                     .into_iter()
