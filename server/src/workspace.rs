@@ -182,10 +182,13 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
     (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
 }
 
-/// The ID references of every file, and nothing else: what `concord refs` prints. Per file,
-/// the references' byte offsets and IDs, sorted by path. Binary files are skipped.
-pub fn find_references(root: &Path, config: &Config) -> Vec<(String, Vec<(usize, String)>)> {
-    let found: Mutex<Vec<(String, Vec<(usize, String)>)>> = Mutex::new(Vec::new());
+/// A file's path and its references: byte offset and ID.
+pub type FileRefs = (String, Vec<(usize, String)>);
+
+/// The ID references of every file, and nothing else: what `concord refs` prints. Sorted by
+/// path. Binary files are skipped.
+pub fn find_references(root: &Path, config: &Config) -> Vec<FileRefs> {
+    let found: Mutex<Vec<FileRefs>> = Mutex::new(Vec::new());
     walk(root, config, &|path, rel| {
         let Ok(bytes) = std::fs::read(path) else { return };
         if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
