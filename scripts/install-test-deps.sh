@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 command -v nvim >/dev/null || need+=(neovim)
 command -v git >/dev/null || need+=(git)
+command -v rg >/dev/null || need+=(ripgrep)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${need[*]} (install them with apt-get, or run as root)" >&2

@@ -10,6 +10,8 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 # The editor tests use the release binary (it is what the extension bundles).
 cargo build --release
+# The benchmark harness builds and runs on a tiny workspace (no timing is asserted).
+bench/smoke.sh
 # VS Code and Cursor extension: unit, protocol contract, packaging, and a real VS Code
 # (code-server with Debian's chromium; installed once into a cache outside the clone).
 editors/vscode/scripts/test-all.sh
