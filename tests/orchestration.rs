@@ -186,7 +186,8 @@ fn a_hanging_agent_is_stopped_with_its_whole_process_group() {
     let pid = std::fs::read_to_string(env.root().join("fake.pid")).unwrap();
     // Gone, or a zombie waiting to be reaped: either way no longer running.
     let state = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    let running = state.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'));
+    let running =
+        !state.is_empty() && state.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'));
     assert!(!running, "the agent's child process survived: {state}");
 }
 

@@ -109,12 +109,18 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
     // Parsed only when it can matter: IDs to place in comments, or items to trace.
     let language = crate::items::Language::from_path(path);
     let item_level = kind != FileKind::Doc && config.item_level(path) && config.must_trace.matches(path);
+    // An ID on a line that starts with a comment marker is in a comment: no parse needed. Only
+    // the others (a docstring, a string, code) are settled by the tree-sitter comment query.
+    let on_comment_line: Vec<bool> = match language {
+        Some(l) if config.comments_only => refs.iter().map(|r| starts_comment_line(l, text, r)).collect(),
+        _ => vec![true; refs.len()],
+    };
     let parsed = language
-        .filter(|_| item_level || (config.comments_only && !refs.is_empty()))
+        .filter(|_| item_level || on_comment_line.iter().any(|quick| !quick))
         .map(|l| crate::items::parse(config.queries(), l, text));
-    if let (true, Some(parsed)) = (config.comments_only, &parsed) {
-        for r in &mut refs {
-            r.traces = comment_at(&parsed.comments, r.start);
+    if config.comments_only && language.is_some() {
+        for (r, quick) in refs.iter_mut().zip(&on_comment_line) {
+            r.traces = *quick || parsed.as_ref().is_some_and(|p| comment_at(&p.comments, r.start));
         }
     }
     let (items, header_ids) = match (&parsed, item_level) {
@@ -159,6 +165,17 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         refs,
         headings,
         first_line: text.lines().next().unwrap_or("").to_string(),
+    }
+}
+
+/// The reference's line, up to the reference, starts with the language's comment marker
+/// (`//`, `/*`, a `*` continuing a block comment, or `#`).
+fn starts_comment_line(language: crate::items::Language, text: &str, r: &Reference) -> bool {
+    let line_start = r.start - r.span.start.utf8 as usize;
+    let prefix = text[line_start..r.start].trim_start();
+    match language.line_comment() {
+        "#" => prefix.starts_with('#'),
+        _ => prefix.starts_with("//") || prefix.starts_with("/*") || prefix.starts_with('*'),
     }
 }
 

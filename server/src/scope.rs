@@ -92,6 +92,7 @@ pub fn edit_findings(
 /// Locks older than `locks.stale_after`, shown on the lock file.
 pub fn stale_lock_findings(config: &Config, model: &Model, now: i64) -> Vec<Finding> {
     let limit = config.stale_lock_after_secs as i64;
+    let limit_text = duration_text(config.stale_lock_after_secs);
     model
         .locks
         .iter()
@@ -102,13 +103,10 @@ pub fn stale_lock_findings(config: &Config, model: &Model, now: i64) -> Vec<Find
                     Code::StaleLock,
                     &lock.path,
                     Span::default(),
+                    // No "… ago" here: the message stays the same while the lock stays stale.
                     format!(
-                        "The lock of {} is stale: older than {}. If the agent is gone, run `concord lock sweep --older-than {}` (or `concord lock release --agent {}`) and put {} back in the queue; otherwise ask it to finish or release.",
-                        describe(lock, now),
-                        human_age(limit),
-                        human_age(limit).replace(' ', ""),
-                        lock.agent,
-                        lock.task_id
+                        "The lock of {} (task {}, since {}) is stale: older than {limit_text}. If the agent is gone, run `concord lock sweep --older-than {limit_text}` (or `concord lock release --agent {}`) and put {} back in the queue; otherwise ask it to finish or release.",
+                        lock.agent, lock.task_id, lock.acquired_at, lock.agent, lock.task_id
                     ),
                 )
                 .with_id(&lock.task_id)
@@ -174,4 +172,14 @@ pub fn check_changes(
         }
     }
     report
+}
+
+/// A duration as `concord.toml` and `--older-than` write it: `7d`, `24h`, `90m`, `45s`.
+pub fn duration_text(secs: u64) -> String {
+    match secs {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }
