@@ -40,6 +40,17 @@ impl Neighbours {
         words: &str,
         ignore: Option<(u32, u32)>,
     ) -> Vec<Candidate> {
+        let (same_file, same_dir) = self.context(model, facts, ignore);
+        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, 5)
+    }
+
+    /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
+    pub fn context(
+        &self,
+        model: &Model,
+        facts: &FileFacts,
+        ignore: Option<(u32, u32)>,
+    ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
         let mut same_file: BTreeMap<String, usize> = BTreeMap::new();
         for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
             if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
@@ -55,7 +66,7 @@ impl Neighbours {
             }
         }
         same_dir.retain(|_, n| *n > 0);
-        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, 5)
+        (same_file, same_dir)
     }
 }
 
@@ -288,13 +299,16 @@ fn untraced_items(
 ) -> Vec<Finding> {
     let traces = item_traces(config, model, facts);
     let comment = facts.line_comment.unwrap_or("//");
+    // The nearby IDs are the same for every item of the file: counted once.
+    let (same_file, same_dir) = neighbours.context(model, facts, None);
     facts
         .items
         .iter()
         .zip(&traces)
         .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
         .map(|(item, _)| {
-            let candidates = neighbours.suggest(model, facts, &format!("{} {}", item.name, item.doc), None);
+            let words = format!("{} {}", item.name, item.doc);
+            let candidates = neighbours.suggester.suggest(model, &facts.path, &words, &same_file, &same_dir, 5);
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(
