@@ -298,7 +298,6 @@ fn untraced_items(
     facts: &FileFacts,
 ) -> Vec<Finding> {
     let traces = item_traces(config, model, facts);
-    let comment = facts.line_comment.unwrap_or("//");
     // The nearby IDs are the same for every item of the file: counted once.
     let (same_file, same_dir) = neighbours.context(model, facts, None);
     facts
@@ -312,14 +311,16 @@ fn untraced_items(
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(
-                "The {what} traces to no spec chunk or work item: add a comment naming what it implements (`{comment} implements TD-0103`) above it or in its doc comment, or tag its enclosing item or the file header.{hint}"
+                "The {what} traces to no spec chunk or work item: add a comment naming what it implements (`{}`) above it or in its doc comment, or tag its enclosing item or the file header.{hint}",
+                tag_comment(&facts.path, "implements TD-0103").trim_end()
             );
             let mut finding = Finding::new(Code::UntracedItem, &facts.path, item.name_span, message);
             if let Some(best) = candidates.first() {
                 let insert = Span::point(item.insert_at);
+                let tag = tag_comment(&facts.path, &format!("implements {}", best.id));
                 finding = finding.with_fix(Fix {
-                    title: format!("Add `{comment} implements {}` above {}", best.id, item.name),
-                    edits: vec![Edit { span: insert, new_text: format!("{}{comment} implements {}\n", item.indent, best.id) }],
+                    title: format!("Add `{}` above {}", tag.trim_end(), item.name),
+                    edits: vec![Edit { span: insert, new_text: format!("{}{tag}", item.indent) }],
                     candidates,
                 });
             }

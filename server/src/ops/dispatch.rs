@@ -257,8 +257,9 @@ fn after_success(
     }
     let mut notes = Vec::new();
     if let Ok(changes) = super::git::changes_during(&ws.root, base, before) {
-        let model =
-            crate::workspace::Workspace::load(&ws.root).map(|w| w.model).unwrap_or_else(|_| ws.model.clone());
+        // Other agents may have taken locks during the run: only the lock folder is read again.
+        let mut model = ws.model.clone();
+        model.locks = LockDir::new(&ws.root, &ws.config).read_all().0;
         let scope = crate::scope::check_changes(&ws.config, &model, lock, &changes, crate::time::now_secs());
         if !scope.is_clean() {
             let mut what: Vec<String> =
