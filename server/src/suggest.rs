@@ -86,11 +86,15 @@ const STOPWORDS: &[&str] = &[
     "tests",
 ];
 
-/// BM25 over the spec: one document per chunk and per work item.
+/// BM25 over the spec: one document per chunk and per work item. Every known ID is a document,
+/// so a ranking is a dense score per document: no map keyed by strings on the hot path, which
+/// runs once per untraced item.
 #[derive(Debug, Clone, Default)]
 pub struct Suggester {
     /// Each document's ID and length (in words).
     docs: Vec<(String, f64)>,
+    /// The document of each ID.
+    index: HashMap<String, usize>,
     /// For each word, the documents holding it and how often (an inverted index: ranking one
     /// query touches only the documents that share a word with it).
     postings: HashMap<String, Vec<(usize, f64)>>,
@@ -125,26 +129,27 @@ impl Suggester {
                 (id, terms.len() as f64)
             })
             .collect();
+        let index = docs.iter().enumerate().map(|(n, (id, _))| (id.clone(), n)).collect();
         let average_length = docs.iter().map(|d| d.1).sum::<f64>() / docs.len().max(1) as f64;
-        Suggester { docs, postings, average_length }
+        Suggester { docs, index, postings, average_length }
     }
 
-    fn bm25(&self, query: &[String]) -> HashMap<&str, f64> {
+    /// BM25 score of every document for `query`, by document number.
+    fn bm25(&self, query: &[String]) -> Vec<f64> {
         let n = self.docs.len() as f64;
         let (k1, b) = (1.2, 0.75);
-        let mut scores: HashMap<&str, f64> = HashMap::new();
-        let mut seen = std::collections::HashSet::new();
-        for term in query {
+        let mut scores = vec![0.0; self.docs.len()];
+        for (i, term) in query.iter().enumerate() {
             // A word repeated in the query counts once.
-            if !seen.insert(term) {
+            if query[..i].contains(term) {
                 continue;
             }
             let Some(hits) = self.postings.get(term) else { continue };
             let df = hits.len() as f64;
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(doc, tf) in hits {
-                let (id, length) = &self.docs[doc];
-                *scores.entry(id.as_str()).or_default() +=
+                let length = self.docs[doc].1;
+                scores[doc] +=
                     idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * length / self.average_length.max(1.0)));
             }
         }
@@ -162,58 +167,78 @@ impl Suggester {
         same_dir: &BTreeMap<String, usize>,
         limit: usize,
     ) -> Vec<Candidate> {
-        let mut scores: BTreeMap<String, (f64, Vec<String>)> = BTreeMap::new();
-        let mut add = |id: &str, score: f64, why: String| {
-            let entry = scores.entry(id.to_string()).or_default();
-            entry.0 += score;
-            entry.1.push(why);
-        };
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        let mut query = words(text);
+        query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
+        let text_scores = self.bm25(&query);
+        let best_text = text_scores.iter().copied().fold(0.0, f64::max);
+        let mut total = vec![0.0; self.docs.len()];
+        // The scope reasons are few; the others are read back for the winners alone.
+        let mut scope_reasons: Vec<(usize, String)> = Vec::new();
         for owner in model.scopes.owners_of(path) {
             // The chunks are the more specific answer; the work item itself ranks below them.
-            add(owner, SCOPE_WEIGHT * 0.4, format!("{owner}'s scope_paths cover the file"));
-            if let Some(item) = model.work.get(owner) {
-                for (chunk, _) in &item.blueprint_ids {
-                    add(
-                        chunk,
-                        SCOPE_WEIGHT * 0.5,
-                        format!("planned in {owner}, whose scope covers the file"),
-                    );
+            if let Some(&doc) = self.index.get(owner) {
+                total[doc] += SCOPE_WEIGHT * 0.4;
+                scope_reasons.push((doc, format!("{owner}'s scope_paths cover the file")));
+            }
+            for (chunk, _) in model.work.get(owner).map(|w| w.blueprint_ids.as_slice()).unwrap_or_default() {
+                if let Some(&doc) = self.index.get(chunk.as_str()) {
+                    total[doc] += SCOPE_WEIGHT * 0.5;
+                    scope_reasons.push((doc, format!("planned in {owner}, whose scope covers the file")));
                 }
             }
         }
         let max_file = same_file.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_file {
-            add(id, NEARBY_WEIGHT * *n as f64 / max_file, format!("used {n}× in this file"));
+            if let Some(&doc) = self.index.get(id) {
+                total[doc] += NEARBY_WEIGHT * *n as f64 / max_file;
+            }
         }
         let max_dir = same_dir.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_dir {
-            add(id, NEARBY_WEIGHT * 0.6 * *n as f64 / max_dir, format!("used {n}× in this directory"));
-        }
-        let file_name = path.rsplit('/').next().unwrap_or(path);
-        let mut query = words(text);
-        query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
-        let text_scores = self.bm25(&query);
-        let best = text_scores.values().copied().fold(0.0, f64::max);
-        for (id, score) in text_scores {
-            if best > 0.0 {
-                add(id, TEXT_WEIGHT * score / best, "its words match the title and summary".into());
+            if let Some(&doc) = self.index.get(id) {
+                total[doc] += NEARBY_WEIGHT * 0.6 * *n as f64 / max_dir;
             }
         }
-        let mut ranked: Vec<(String, f64, Vec<String>)> = scores
-            .into_iter()
-            .filter(|(id, _)| model.is_known(id))
-            .map(|(id, (s, why))| (id, s, why))
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top = ranked.first().map_or(1.0, |r| r.1.max(f64::MIN_POSITIVE));
+        if best_text > 0.0 {
+            for (sum, text) in total.iter_mut().zip(&text_scores) {
+                *sum += TEXT_WEIGHT * text / best_text;
+            }
+        }
+
+        // Highest score first, ties by ID: a total order, so the winners never depend on
+        // the order of the documents.
+        let order = |a: &usize, b: &usize| {
+            total[*b].total_cmp(&total[*a]).then_with(|| self.docs[*a].0.cmp(&self.docs[*b].0))
+        };
+        let mut ranked: Vec<usize> = (0..self.docs.len()).filter(|&doc| total[doc] > 0.0).collect();
+        if ranked.len() > limit && limit > 0 {
+            ranked.select_nth_unstable_by(limit - 1, order);
+        }
+        ranked.truncate(limit);
+        ranked.sort_unstable_by(order);
+        let top = ranked.first().map_or(1.0, |&doc| total[doc].max(f64::MIN_POSITIVE));
         ranked
             .into_iter()
-            .take(limit)
-            .map(|(id, score, why)| Candidate {
-                title: model.title_of(&id).unwrap_or("").to_string(),
-                score: (score / top * 1000.0).round() / 1000.0,
-                why: why.join("; "),
-                id,
+            .map(|doc| {
+                let id = &self.docs[doc].0;
+                let mut why: Vec<String> =
+                    scope_reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
+                if let Some(n) = same_file.get(id) {
+                    why.push(format!("used {n}× in this file"));
+                }
+                if let Some(n) = same_dir.get(id) {
+                    why.push(format!("used {n}× in this directory"));
+                }
+                if best_text > 0.0 && text_scores[doc] > 0.0 {
+                    why.push("its words match the title and summary".into());
+                }
+                Candidate {
+                    id: id.clone(),
+                    title: model.title_of(id).unwrap_or("").to_string(),
+                    score: (total[doc] / top * 1000.0).round() / 1000.0,
+                    why: why.join("; "),
+                }
             })
             .collect()
     }
