@@ -16,9 +16,9 @@ class LspError(Exception):
 
 
 class Client:
-    def __init__(self, argv: list[str], env: dict | None = None):
+    def __init__(self, argv: list[str], env: dict | None = None, stderr=subprocess.DEVNULL):
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, bufsize=0)
+                                     stderr=stderr, env=env, bufsize=0)
         self.fd = self.proc.stdout.fileno()
         self.buf = bytearray()
         self.next_id = 0

@@ -316,6 +316,32 @@ async fn bad_requests_get_errors_and_the_server_lives_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_is_timed_in_the_log() {
+    let root = common::fixture("basic");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut client =
+        LspClient::spawn_with_log(&[("CONCORD_LOG", "warn,concord::lsp::timing=debug")], log.into());
+    client.initialize(&root, vscode_like(), json!({})).await;
+    let stripe = client.open(&root.join("services/payments/stripe.py"), "python").await;
+    let id = client.request_async("textDocument/hover", text_position(&stripe, 0, 14)).await;
+    let hover = client.response(id, Duration::from_secs(10)).await;
+    assert!(hover["result"]["contents"]["value"].as_str().unwrap().contains("TD-0103"), "{hover}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("textDocument/hover (id {id}) took ")))
+        .unwrap_or_else(|| panic!("no timing line for hover {id} in:\n{log}"));
+    let nanos: u64 = line.rsplit(" took ").next().unwrap().trim_end_matches(" ns").parse().unwrap();
+    assert!(nanos > 0 && nanos < 10_000_000_000, "{line}");
+    // Notifications are not timed: they have no response.
+    assert!(!log.contains("textDocument/didOpen"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn utf8_is_negotiated_in_process() {
     // In-process over an in-memory duplex: the same server, no binary.
     let (client_end, server_end) = tokio::io::duplex(1 << 20);

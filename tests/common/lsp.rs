@@ -68,11 +68,16 @@ impl LspClient {
 
     /// Start the real `concord lsp` binary.
     pub fn spawn(envs: &[(&str, &str)]) -> LspClient {
+        Self::spawn_with_log(envs, std::process::Stdio::inherit())
+    }
+
+    /// Start the real `concord lsp` binary with its log (stderr) going to `log`.
+    pub fn spawn_with_log(envs: &[(&str, &str)], log: std::process::Stdio) -> LspClient {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_concord"));
         cmd.arg("lsp")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
+            .stderr(log)
             .env_remove("CONCORD_AGENT")
             .kill_on_drop(true);
         for (k, v) in envs {

@@ -4,6 +4,7 @@ mod convert;
 mod documents;
 mod features;
 mod server;
+mod timing;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +29,7 @@ where
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = shutdown_requested.clone();
     let (service, socket) = LspService::new(move |client| Backend::new(client, flag));
-    Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    Server::new(input, output, socket).concurrency_level(CONCURRENCY).serve(timing::Timed(service)).await;
     shutdown_requested.load(Ordering::SeqCst)
 }
 
