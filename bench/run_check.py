@@ -2,7 +2,7 @@
 """`concord check` end to end, cold process, with its peak memory; ripgrep on the same tree
 in the same run for scale.
 
-    nice -n 10 python3 bench/run_check.py --files 50000 --runs 5 --warmup 1
+    nice -n 10 python3 bench/run_check.py --files 50000 --runs 5 --warmup 1 [--no-item]
 
 The workspace is the full kind: code in five languages, 1,000 chunks whose index carries
 1,536-float embeddings (~21 MB), a WBS of 333 items, a queue and 100 live locks.
@@ -11,6 +11,10 @@ the page cache is warm (dropping it needs privileges a shared machine does not g
 Peak memory is the kernel's maximum resident set size of the process (getrusage via wait4, the
 number `/usr/bin/time -v` prints as "Maximum resident set size"; one extra run under
 /usr/bin/time -v, when installed, cross-checks it).
+concord-check-item runs the same check with `[trace] level = "item"` (the same code, hard-linked):
+every file in the five languages goes through tree-sitter. Bytes parsed per second is the
+source text over the CPU time item-level adds to the file-level check (a marginal figure: it
+includes extracting items and comments, and checking and ranking suggestions for them).
 """
 from __future__ import annotations
 
@@ -25,11 +29,12 @@ from common import (RG_PATTERN, base_parser, check_tools, describe_machine, inte
                     main_guard, paired_ratio, print_table, save, summarize, tool_version, workspace)
 
 
-def full_workspace(args, files: int):
+def full_workspace(args, files: int, level: str = "file"):
     code, _ = workspace(args, f"code-{files}", ["--files", str(files), "--no-ops", "--big-file-lines", "10000"])
-    return workspace(args, f"full-{files}", ["--files", str(files), "--big-file-lines", "10000",
-                                             "--embedding-dim", "1536", "--locks", "100",
-                                             "--link-code", str(code)])
+    suffix = "" if level == "file" else f"-{level}"
+    return workspace(args, f"full-{files}{suffix}", ["--files", str(files), "--big-file-lines", "10000",
+                                                     "--embedding-dim", "1536", "--locks", "100",
+                                                     "--trace-level", level, "--link-code", str(code)])
 
 
 def time_v(argv: list[str]) -> dict:
@@ -46,10 +51,12 @@ def main() -> None:
     p = base_parser(__doc__.split("\n\n")[0])
     p.set_defaults(runs=5, warmup=1)
     p.add_argument("--files", type=int, default=50000)
+    p.add_argument("--no-item", action="store_true", help="skip the item-level check")
     args = p.parse_args()
     check_tools(args, "rg")
     print(describe_machine(machine()))
     ws, manifest = full_workspace(args, args.files)
+    item_ws = None if args.no_item else full_workspace(args, args.files, "item")[0]
     c = manifest["counts"]
     print(f"workspace: {c['files']} files, {c['bytes'] / 1e6:.0f} MB of text + {c['index_bytes'] / 1e6:.0f} MB "
           f"index, {c['chunks']} chunks, {c['work_items']} work items, {c['locks']} locks")
@@ -57,16 +64,29 @@ def main() -> None:
     skip = ["-g", "!docs/blueprints/blueprint_index.json", "-g", "!docs/blueprints/crosswalk.json"]
     commands = {"concord-check": {"argv": concord},
                 "rg": {"argv": ["rg", "-c", *skip, RG_PATTERN, str(ws)], "ok": (0, 1)}}
+    if item_ws:
+        commands["concord-check-item"] = {"argv": [args.concord, "check", str(item_ws), "--format", "json",
+                                                   "--fail-on", "never"]}
     samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
     summary = summarize(samples)
     print_table(summary, f"concord check end to end, {args.files} files, cold process ({args.runs} runs)")
     ratio = paired_ratio(samples, "concord-check", "rg")
+    item = {}
+    if item_ws:
+        extra_cpu = summary["concord-check-item"]["cpu"]["median"] - summary["concord-check"]["cpu"]["median"]
+        item = {"ratio_to_file_level": paired_ratio(samples, "concord-check-item", "concord-check"),
+                "parsed_bytes": c["bytes"], "extra_cpu_s": extra_cpu,
+                "parsed_mb_per_cpu_s": c["bytes"] / 1e6 / max(extra_cpu, 1e-9)}
+        print(f"  item-level: {summary['concord-check-item']['wall']['median']:.2f} s wall, "
+              f"{item['ratio_to_file_level']['median']:.2f}x the file-level check; "
+              f"{c['bytes'] / 1e6:.0f} MB parsed at {item['parsed_mb_per_cpu_s']:.1f} MB per CPU second "
+              f"({extra_cpu:.2f} s CPU more than file-level)")
     tv = time_v(concord)
     print(f"  concord-check/rg {ratio['median']:.2f}x (paired {ratio['min']:.2f}..{ratio['max']:.2f}); "
           f"peak RSS {summary['concord-check']['maxrss_mb']['median']:.0f} MB"
           + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
     path = save(args, "check", {"files": args.files, "workspace": c, "summary": summary,
-                                "ratios": {"concord-check/rg": ratio}, "time_v": tv,
+                                "ratios": {"concord-check/rg": ratio}, "time_v": tv, "item": item,
                                 "versions": {"rg": tool_version(["rg", "--version"])}})
     print(f"results: {path}")
 

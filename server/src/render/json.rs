@@ -29,10 +29,10 @@ pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
     let shown = super::visible(report, min);
     let (by_severity, by_code) = super::counts(&shown);
     let coverage = report.coverage.summary();
-    let doc = json!({
+    let mut doc = json!({
         "version": 1,
         "root": root,
-        "findings": shown.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
+        "findings": null,
         "summary": {
             "files_scanned": report.files_scanned,
             "files_skipped": report.files_skipped,
@@ -47,6 +47,8 @@ pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
             },
         },
     });
+    // Moved in, not passed to `json!`, which would copy every finding once more.
+    doc["findings"] = Value::Array(shown.iter().map(|f| finding_json(f)).collect());
     let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
     text.push('\n');
     text
