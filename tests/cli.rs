@@ -96,6 +96,29 @@ fn output_file_is_written_whole() {
 }
 
 #[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `concord check --format json | head -c 20`: the report is streamed, and a closed pipe
+    // ends the write quietly with the check's own exit code.
+    use std::io::Read;
+    let dir = common::demo(); // its report is larger than a pipe's buffer
+    let full = common::concord(&["check", ".", "--format", "json"], Some(&dir));
+    assert!(full.stdout.len() > 1 << 16, "the demo's report is {} bytes", full.stdout.len());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["check", ".", "--format", "json"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 20];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"{"), "{}", String::from_utf8_lossy(&first));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), full.status.code(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn crosswalk_is_deterministic_atomic_and_checkable() {
     let src = common::fixture("basic");
     let dir = tempfile::tempdir().unwrap();

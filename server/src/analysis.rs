@@ -12,6 +12,9 @@ use crate::scan::FileFacts;
 use crate::text::{LineCol, Span};
 use crate::workspace::Workspace;
 
+/// Candidates offered per suggestion: the ranking is measured on the first and the first three.
+pub const SUGGESTIONS: usize = 3;
+
 /// What suggestions are drawn from: the known IDs each directory uses, and the spec's words.
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
@@ -41,7 +44,7 @@ impl Neighbours {
         ignore: Option<(u32, u32)>,
     ) -> Vec<Candidate> {
         let (same_file, same_dir) = self.context(model, facts, ignore);
-        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, 5)
+        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, SUGGESTIONS)
     }
 
     /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
@@ -307,7 +310,7 @@ fn untraced_items(
         .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
         .map(|(item, _)| {
             let words = format!("{} {}", item.name, item.doc);
-            let candidates = neighbours.suggester.suggest(model, &facts.path, &words, &same_file, &same_dir, 5);
+            let candidates = neighbours.suggester.suggest(model, &facts.path, &words, &same_file, &same_dir, SUGGESTIONS);
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(

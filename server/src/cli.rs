@@ -281,18 +281,28 @@ fn check(args: CheckArgs) -> ExitCode {
     let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
     let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
     let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
-    let out = match args.format {
-        Format::Text => render::render_text(&report, min),
-        Format::Json => render::render_json(&report, &root, min),
-        Format::Sarif => render::render_sarif(&report, min),
+    // JSON is streamed: an item-level report of a big tree runs to gigabytes.
+    let write = |out: &mut dyn std::io::Write| match args.format {
+        Format::Text => out.write_all(render::render_text(&report, min).as_bytes()),
+        Format::Json => render::write_json(&report, &root, min, out),
+        Format::Sarif => out.write_all(render::render_sarif(&report, min).as_bytes()),
     };
     match &args.output {
         Some(file) => {
-            if let Err(e) = crate::fsutil::write_atomic(file, out.as_bytes()) {
+            if let Err(e) = crate::fsutil::write_atomic_with(file, write) {
                 return usage_error(format!("cannot write {}: {e}", file.display()));
             }
         }
-        None => print!("{out}"),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match write(&mut stdout).and_then(|()| std::io::Write::flush(&mut stdout)) {
+                // A reader that stopped early (`| head`) is not an error of the check.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return usage_error(format!("cannot write the report: {e}"));
+                }
+                _ => {}
+            }
+        }
     }
     exit_for(&report, args.fail_on)
 }

@@ -1,7 +1,7 @@
 //! How long the server takes over each request, from dispatch to response, in the log:
 //! `CONCORD_LOG=concord::lsp::timing=debug` prints one line per request; requests slower than
-//! `SLOW` are logged as warnings at any level. This is the server-side latency the benchmark
-//! reports (a client's round trip adds framing, pipes and its own scheduling).
+//! `SLOW` are logged as warnings (shown at the default level). This is the server-side latency
+//! the benchmark reports (a client's round trip adds framing, pipes and its own scheduling).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,55 +1,113 @@
+//! The `concord check --format json` document (docs/schemas/findings.schema.json), written as
+//! it is serialized: an item-level check of a big tree has hundreds of thousands of findings,
+//! and neither a `serde_json::Value` per finding nor the whole text may be held in memory.
+
+use std::io::Write;
+
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use crate::analysis::Report;
-use crate::findings::{Finding, Severity};
+use crate::findings::{Candidate, Finding, Severity};
+use crate::text::Range;
 
-pub fn finding_json(f: &Finding) -> Value {
-    let mut value = json!({
-        "code": f.code.as_str(),
-        "severity": f.severity.as_str(),
-        "path": f.path,
-        "range": f.span.utf16_range(),
-        "message": f.message,
-    });
-    if let Some(id) = &f.id {
-        value["data"] = json!({ "id": id });
-    }
-    if let Some(fix) = &f.fix {
-        value["fix"] = json!({
-            "title": fix.title,
-            "edits": fix.edits.iter().map(|e| json!({ "range": e.span.utf16_range(), "new_text": e.new_text })).collect::<Vec<_>>(),
-            "candidates": fix.candidates,
-        });
-    }
-    value
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    root: &'a str,
+    findings: Findings<'a>,
+    summary: Value,
 }
 
-/// The `concord check --format json` document (docs/schemas/findings.schema.json).
-pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
+/// The findings as a sequence, each serialized when its turn comes.
+struct Findings<'a>(&'a [&'a Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|f| FindingView::of(f)))
+    }
+}
+
+#[derive(Serialize)]
+struct FindingView<'a> {
+    code: &'static str,
+    severity: &'static str,
+    path: &'a str,
+    range: Range,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<DataView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<FixView<'a>>,
+}
+
+#[derive(Serialize)]
+struct DataView<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct FixView<'a> {
+    title: &'a str,
+    edits: Vec<EditView<'a>>,
+    candidates: &'a [Candidate],
+}
+
+#[derive(Serialize)]
+struct EditView<'a> {
+    range: Range,
+    new_text: &'a str,
+}
+
+impl<'a> FindingView<'a> {
+    fn of(f: &'a Finding) -> FindingView<'a> {
+        FindingView {
+            code: f.code.as_str(),
+            severity: f.severity.as_str(),
+            path: &f.path,
+            range: f.span.utf16_range(),
+            message: &f.message,
+            data: f.id.as_deref().map(|id| DataView { id }),
+            fix: f.fix.as_ref().map(|fix| FixView {
+                title: &fix.title,
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|e| EditView { range: e.span.utf16_range(), new_text: &e.new_text })
+                    .collect(),
+                candidates: &fix.candidates,
+            }),
+        }
+    }
+}
+
+/// Write the JSON document to `out`, pretty-printed, ending with a newline.
+pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Write) -> std::io::Result<()> {
     let shown = super::visible(report, min);
     let (by_severity, by_code) = super::counts(&shown);
-    let coverage = report.coverage.summary();
-    let mut doc = json!({
-        "version": 1,
-        "root": root,
-        "findings": null,
-        "summary": {
-            "files_scanned": report.files_scanned,
-            "files_skipped": report.files_skipped,
-            "by_severity": by_severity,
-            "by_code": by_code,
-            "coverage": coverage,
-            "items": report.items,
-            "gate": {
-                "passed": report.gate_failures.is_empty(),
-                "priorities": report.gate_priorities,
-                "failing": report.gate_failures,
-            },
+    let summary = json!({
+        "files_scanned": report.files_scanned,
+        "files_skipped": report.files_skipped,
+        "by_severity": by_severity,
+        "by_code": by_code,
+        "coverage": report.coverage.summary(),
+        "items": report.items,
+        "gate": {
+            "passed": report.gate_failures.is_empty(),
+            "priorities": report.gate_priorities,
+            "failing": report.gate_failures,
         },
     });
-    // Moved in, not passed to `json!`, which would copy every finding once more.
-    doc["findings"] = Value::Array(shown.iter().map(|f| finding_json(f)).collect());
-    let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
-    text.push('\n');
-    text
+    let document = Document { version: 1, root, findings: Findings(&shown), summary };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    document.serialize(&mut serde_json::Serializer::pretty(&mut out)).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// The JSON document as a string (for tests and small reports).
+pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
+    let mut bytes = Vec::new();
+    write_json(report, root, min, &mut bytes).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("serde_json writes UTF-8")
 }
