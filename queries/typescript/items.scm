@@ -1,4 +1,4 @@
-; Traceable items in TypeScript source, for Concord.
+; Traceable items in TypeScript and TSX source, for Concord.
 ;
 ; Captures: see queries/README.md (the contract with the Rust module `items`).
 

@@ -69,7 +69,17 @@ impl Language {
         })
     }
 
-    /// The language's name, as used for the `queries/<name>/` folders.
+    /// The folder of its queries under `queries/` (and under an override directory). TSX is
+    /// TypeScript with JSX: its grammar has the same nodes for comments and items, so it shares
+    /// TypeScript's queries.
+    pub fn query_folder(self) -> &'static str {
+        match self {
+            Language::Tsx => Language::TypeScript.name(),
+            other => other.name(),
+        }
+    }
+
+    /// The language's name.
     pub fn name(self) -> &'static str {
         match self {
             Language::Rust => "rust",

@@ -25,7 +25,8 @@ impl QueryFile {
     }
 }
 
-/// The builtin query sources, in the order of [`Language::ALL`]: (comments.scm, items.scm).
+/// The builtin query sources, in the order of [`Language::ALL`]: (comments.scm, items.scm),
+/// from each language's [`Language::query_folder`].
 pub(super) const BUILTIN: [(&str, &str); 9] = [
     (include_str!("../../../queries/rust/comments.scm"), include_str!("../../../queries/rust/items.scm")),
     (include_str!("../../../queries/python/comments.scm"), include_str!("../../../queries/python/items.scm")),
@@ -33,7 +34,10 @@ pub(super) const BUILTIN: [(&str, &str); 9] = [
         include_str!("../../../queries/typescript/comments.scm"),
         include_str!("../../../queries/typescript/items.scm"),
     ),
-    (include_str!("../../../queries/tsx/comments.scm"), include_str!("../../../queries/tsx/items.scm")),
+    (
+        include_str!("../../../queries/typescript/comments.scm"),
+        include_str!("../../../queries/typescript/items.scm"),
+    ),
     (
         include_str!("../../../queries/javascript/comments.scm"),
         include_str!("../../../queries/javascript/items.scm"),
@@ -178,7 +182,7 @@ fn read_override(
     language: Language,
     file: QueryFile,
 ) -> Result<Option<(std::borrow::Cow<'static, str>, String)>, QueryError> {
-    let path = dir.join(language.name()).join(file.file_name());
+    let path = dir.join(language.query_folder()).join(file.file_name());
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some((text.into(), path.display().to_string()))),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -197,7 +201,7 @@ fn builtin_source(language: Language, file: QueryFile) -> (std::borrow::Cow<'sta
         QueryFile::Comments => comments,
         QueryFile::Items => items,
     };
-    (text.into(), format!("queries/{}/{} (builtin)", language.name(), file.file_name()))
+    (text.into(), format!("queries/{}/{} (builtin)", language.query_folder(), file.file_name()))
 }
 
 /// 1-based line and character column of a byte offset.

@@ -662,9 +662,9 @@ fn compiling_queries_takes() {
     let dir = temp_dir("all");
     for language in Language::ALL {
         let (comments, items) = BUILTIN_FOR_TESTS[language as usize];
-        std::fs::create_dir_all(dir.join(language.name())).unwrap();
-        std::fs::write(dir.join(language.name()).join("comments.scm"), comments).unwrap();
-        std::fs::write(dir.join(language.name()).join("items.scm"), items).unwrap();
+        std::fs::create_dir_all(dir.join(language.query_folder())).unwrap();
+        std::fs::write(dir.join(language.query_folder()).join("comments.scm"), comments).unwrap();
+        std::fs::write(dir.join(language.query_folder()).join("items.scm"), items).unwrap();
     }
     let started = Instant::now();
     let queries = Queries::with_overrides(&dir);
