@@ -172,7 +172,7 @@ impl<'a> Parser<'a, '_> {
     fn skip(&mut self) -> Result<(), SyntaxError> {
         match self.bytes.get(self.at) {
             Some(open @ (b'[' | b'{')) => {
-                let (close, what) = if *open == b'[' { (b']', "an array") } else { (b'}', "an object") };
+                let close = if *open == b'[' { b']' } else { b'}' };
                 if self.depth >= MAX_DEPTH {
                     return Err(self.error("nesting is deeper than 256 levels"));
                 }
@@ -187,47 +187,12 @@ impl<'a> Parser<'a, '_> {
                 loop {
                     self.skip_whitespace();
                     if close == b'}' {
-                        if self.bytes.get(self.at) != Some(&b'"') {
-                            return Err(if self.at >= self.bytes.len() {
-                                self.eof_error(what)
-                            } else {
-                                self.error("expected a key in double quotes")
-                            });
-                        }
-                        self.string()?;
-                        self.skip_whitespace();
-                        if self.bytes.get(self.at) != Some(&b':') {
-                            return Err(self.error("expected `:` after the key"));
-                        }
-                        self.at += 1;
-                        self.skip_whitespace();
+                        self.member_key()?;
                     }
                     self.skip()?;
-                    self.skip_whitespace();
-                    match self.bytes.get(self.at) {
-                        Some(b',') => {
-                            let comma = self.at;
-                            self.at += 1;
-                            self.skip_whitespace();
-                            if self.bytes.get(self.at) == Some(&close) {
-                                self.at = comma;
-                                return Err(self.error(&format!("trailing comma before `{}`", close as char)));
-                            }
-                        }
-                        Some(c) if *c == close => {
-                            self.at += 1;
-                            self.depth -= 1;
-                            return Ok(());
-                        }
-                        None => return Err(self.eof_error(what)),
-                        Some(_) => {
-                            let expected = if close == b']' {
-                                "expected `,` or `]` after an array element"
-                            } else {
-                                "expected `,` or `}` after an object member"
-                            };
-                            return Err(self.error(expected));
-                        }
+                    if self.after_element(close)? {
+                        self.depth -= 1;
+                        return Ok(());
                     }
                 }
             }
@@ -406,23 +371,8 @@ impl<'a> Parser<'a, '_> {
         loop {
             self.skip_whitespace();
             items.push(self.value()?);
-            self.skip_whitespace();
-            match self.bytes.get(self.at) {
-                Some(b',') => {
-                    let comma = self.at;
-                    self.at += 1;
-                    self.skip_whitespace();
-                    if self.bytes.get(self.at) == Some(&b']') {
-                        self.at = comma;
-                        return Err(self.error("trailing comma before `]`"));
-                    }
-                }
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Value::Array(items));
-                }
-                None => return Err(self.eof_error("an array")),
-                Some(_) => return Err(self.error("expected `,` or `]` after an array element")),
+            if self.after_element(b']')? {
+                return Ok(Value::Array(items));
             }
         }
     }
@@ -438,18 +388,7 @@ impl<'a> Parser<'a, '_> {
         loop {
             self.skip_whitespace();
             let key_start = self.at;
-            match self.bytes.get(self.at) {
-                Some(b'"') => {}
-                None => return Err(self.eof_error("an object")),
-                Some(_) => return Err(self.error("expected a key in double quotes")),
-            }
-            let key = self.string()?;
-            self.skip_whitespace();
-            if self.bytes.get(self.at) != Some(&b':') {
-                return Err(self.error("expected `:` after the key"));
-            }
-            self.at += 1;
-            self.skip_whitespace();
+            let key = self.member_key()?;
             let value = if self.skip_keys.contains(&key.as_ref()) {
                 let start = self.at;
                 self.skip()?;
@@ -458,24 +397,55 @@ impl<'a> Parser<'a, '_> {
                 self.value()?
             };
             members.push(Member { key, key_start, value });
-            self.skip_whitespace();
-            match self.bytes.get(self.at) {
-                Some(b',') => {
-                    let comma = self.at;
-                    self.at += 1;
-                    self.skip_whitespace();
-                    if self.bytes.get(self.at) == Some(&b'}') {
-                        self.at = comma;
-                        return Err(self.error("trailing comma before `}`"));
-                    }
-                }
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(Value::Object(members));
-                }
-                None => return Err(self.eof_error("an object")),
-                Some(_) => return Err(self.error("expected `,` or `}` after an object member")),
+            if self.after_element(b'}')? {
+                return Ok(Value::Object(members));
             }
+        }
+    }
+
+    /// An object member's key and its `:`, leaving the parser at the value.
+    fn member_key(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+        match self.bytes.get(self.at) {
+            Some(b'"') => {}
+            None => return Err(self.eof_error("an object")),
+            Some(_) => return Err(self.error("expected a key in double quotes")),
+        }
+        let key = self.string()?;
+        self.skip_whitespace();
+        if self.bytes.get(self.at) != Some(&b':') {
+            return Err(self.error("expected `:` after the key"));
+        }
+        self.at += 1;
+        self.skip_whitespace();
+        Ok(key)
+    }
+
+    /// What follows an array element or an object member: a `,` (then `Ok(false)`: more
+    /// follow) or the closing `close` (consumed, `Ok(true)`).
+    fn after_element(&mut self, close: u8) -> Result<bool, SyntaxError> {
+        self.skip_whitespace();
+        let (what, expected) = if close == b']' {
+            ("an array", "expected `,` or `]` after an array element")
+        } else {
+            ("an object", "expected `,` or `}` after an object member")
+        };
+        match self.bytes.get(self.at) {
+            Some(b',') => {
+                let comma = self.at;
+                self.at += 1;
+                self.skip_whitespace();
+                if self.bytes.get(self.at) == Some(&close) {
+                    self.at = comma;
+                    return Err(self.error(&format!("trailing comma before `{}`", close as char)));
+                }
+                Ok(false)
+            }
+            Some(&c) if c == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            None => Err(self.eof_error(what)),
+            Some(_) => Err(self.error(expected)),
         }
     }
 }
