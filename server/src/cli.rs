@@ -354,12 +354,19 @@ fn explain(code: Option<&str>) -> ExitCode {
         }
         Some(name) => match Code::parse(name) {
             Some(code) => {
+                let spec = code.spec();
+                let note = if spec.default_note.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", spec.default_note)
+                };
                 println!(
-                    "{} (default severity: {})\n\n{}\n\nWhat to do: {}",
-                    code.as_str(),
-                    code.default_severity().as_str(),
-                    code.summary(),
-                    code.help()
+                    "{} (default severity: {}{note})\n\n{}\n\nWhat to do: {}\n\nSee {}",
+                    spec.name,
+                    spec.default_severity.as_str(),
+                    spec.summary,
+                    spec.help,
+                    code.docs_link()
                 );
                 ExitCode::SUCCESS
             }

@@ -271,39 +271,9 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-struct SeveritySection {
-    unknown_id: Option<Level>,
-    untraced_file: Option<Level>,
-    untraced_item: Option<Level>,
-    unknown_reference: Option<Level>,
-    uncovered_chunk: Option<Level>,
-    malformed_file: Option<Level>,
-    duplicate_id: Option<Level>,
-    secret: Option<Level>,
-    outside_scope: Option<Level>,
-    locked_by_other: Option<Level>,
-    stale_lock: Option<Level>,
-}
-
-impl SeveritySection {
-    fn get(&self, code: Code) -> Option<Level> {
-        match code {
-            Code::UnknownId => self.unknown_id,
-            Code::UntracedFile => self.untraced_file,
-            Code::UntracedItem => self.untraced_item,
-            Code::UnknownReference => self.unknown_reference,
-            Code::UncoveredChunk => self.uncovered_chunk,
-            Code::MalformedFile => self.malformed_file,
-            Code::DuplicateId => self.duplicate_id,
-            Code::Secret => self.secret,
-            Code::OutsideScope => self.outside_scope,
-            Code::LockedByOther => self.locked_by_other,
-            Code::StaleLock => self.stale_lock,
-        }
-    }
-}
+/// `[severity]`: one key per finding code, the names of `findings::CODES` (an unknown name is
+/// an error listing them).
+type SeveritySection = BTreeMap<Code, Level>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -517,7 +487,7 @@ impl Config {
         };
         let mut severities = BTreeMap::new();
         for code in Code::ALL {
-            if let Some(level) = file.severity.get(code) {
+            if let Some(&level) = file.severity.get(&code) {
                 severities.insert(code, level);
             }
         }

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::Span;
 
-/// Stable finding codes: users configure severities by them, CI filters on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Stable finding codes: users configure severities by them, CI filters on them. Everything
+/// else about a code (its name, default severity and texts) is its row in [`CODES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
     UnknownId,
     UntracedFile,
@@ -22,94 +22,194 @@ pub enum Code {
     StaleLock,
 }
 
+/// One finding code as users meet it: in `concord explain`, SARIF rules, the `[severity]`
+/// keys of `concord.toml`, docs/findings.md, docs/configuration.md and findings.schema.json
+/// (the docs and the schema are generated from [`CODES`] and a test fails when they drift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSpec {
+    pub code: Code,
+    /// The stable kebab-case name, also the `[severity]` key and the docs anchor.
+    pub name: &'static str,
+    pub default_severity: Severity,
+    /// When the severity differs from the default without configuration; empty if never.
+    pub default_note: &'static str,
+    /// What the finding means, for SARIF rule descriptions, `concord explain` and the docs.
+    pub summary: &'static str,
+    /// What to do about it, in general terms (each message adds specifics).
+    pub help: &'static str,
+}
+
+/// The page that documents every code, one anchor per code name.
+pub const DOCS_PAGE: &str = "docs/findings.md";
+
+/// Every finding code, in [`Code`] declaration order (checked at compile time below). Adding a
+/// code: a variant, its row here, the emitter and a fixture; the docs follow from the table.
+pub const CODES: [CodeSpec; 11] = [
+    CodeSpec {
+        code: Code::UnknownId,
+        name: "unknown-id",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "An ID-shaped reference names no chunk or work item that exists (reported once some IDs of that kind are defined).",
+        help: "Fix the typo (the message and the quick fix suggest the closest IDs), or define the ID: add the chunk to the blueprint index or a `## ID Title` heading, or the work item to ops/wbs.json.",
+    },
+    CodeSpec {
+        code: Code::UntracedFile,
+        name: "untraced-file",
+        default_severity: Severity::Warning,
+        default_note: "",
+        summary: "A file that must be traced carries no known ID and is mapped by no crosswalk path or work-item scope.",
+        help: "Add a comment naming the chunk or work item the file implements (e.g. `// implements TD-0103`; the fix suggests IDs used nearby), or add the path to a work item's scope_paths.",
+    },
+    CodeSpec {
+        code: Code::UntracedItem,
+        name: "untraced-item",
+        default_severity: Severity::Warning,
+        default_note: "",
+        summary: "A function, method, class or test that must be traced (item-level tracing) carries no ID, directly or by inheritance.",
+        help: "Add a comment naming the chunk or work item above the item or in its doc comment, or tag the enclosing item or the file header.",
+    },
+    CodeSpec {
+        code: Code::UnknownReference,
+        name: "unknown-reference",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "An ops file names a chunk or work item that does not exist: a work item's `blueprint_ids` or `depends_on`, a queue event, a lock's task.",
+        help: "Correct the ID in the ops file, or create the missing chunk or work item.",
+    },
+    CodeSpec {
+        code: Code::UncoveredChunk,
+        name: "uncovered-chunk",
+        default_severity: Severity::Info,
+        default_note: "error when the chunk's priority is gated (`[coverage] gate`, `must` by default), unless the code is `\"off\"`",
+        summary: "A spec chunk has no work item, no code or no test referencing it (`missing_wbs`, `missing_code`, `missing_tests`); chunks of a gated priority fail the check.",
+        help: "Plan a work item that lists the chunk in blueprint_ids, then tag the code and tests that implement it.",
+    },
+    CodeSpec {
+        code: Code::MalformedFile,
+        name: "malformed-file",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "An ops or configuration file cannot be read as its format says; the finding is at the line and column.",
+        help: "Correct the file at the position shown; docs/formats.md describes each format.",
+    },
+    CodeSpec {
+        code: Code::DuplicateId,
+        name: "duplicate-id",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "The same ID is defined in two places; it is reported at both.",
+        help: "Give one of the two definitions a new ID, or delete the duplicate.",
+    },
+    CodeSpec {
+        code: Code::Secret,
+        name: "secret",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "A credential (API key, token, private key) appears in the file. The secret is never printed: only its kind, first characters and length.",
+        help: "Remove the secret, rotate it (treat it as leaked) and read it from an environment variable instead; for a test value, mark the line `concord:allow-secret` or add it to the secrets baseline.",
+    },
+    CodeSpec {
+        code: Code::OutsideScope,
+        name: "outside-scope",
+        default_severity: Severity::Warning,
+        default_note: "",
+        summary: "A file outside the active agent's locked scope was changed.",
+        help: "Revert this edit or hand the task back; change files only inside the lock's scope_paths.",
+    },
+    CodeSpec {
+        code: Code::LockedByOther,
+        name: "locked-by-other",
+        default_severity: Severity::Error,
+        default_note: "",
+        summary: "A file inside another agent's lock was changed.",
+        help: "Do not edit this file: another agent holds it. Revert the edit and wait for the lock to be released.",
+    },
+    CodeSpec {
+        code: Code::StaleLock,
+        name: "stale-lock",
+        default_severity: Severity::Warning,
+        default_note: "",
+        summary: "A lock is older than the configured limit (`locks.stale_after`).",
+        help: "Ask the holder to release it, or run `concord lock sweep` to remove locks older than the limit.",
+    },
+];
+
+// `Code::spec` indexes the table by discriminant: the rows must follow the declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < CODES.len() {
+        assert!(CODES[i].code as usize == i, "CODES rows must follow the order of the Code variants");
+        i += 1;
+    }
+};
+
 impl Code {
-    pub const ALL: [Code; 11] = [
-        Code::UnknownId,
-        Code::UntracedFile,
-        Code::UntracedItem,
-        Code::UnknownReference,
-        Code::UncoveredChunk,
-        Code::MalformedFile,
-        Code::DuplicateId,
-        Code::Secret,
-        Code::OutsideScope,
-        Code::LockedByOther,
-        Code::StaleLock,
-    ];
+    pub const ALL: [Code; CODES.len()] = {
+        let mut all = [Code::UnknownId; CODES.len()];
+        let mut i = 0;
+        while i < CODES.len() {
+            all[i] = CODES[i].code;
+            i += 1;
+        }
+        all
+    };
+
+    pub fn spec(self) -> &'static CodeSpec {
+        &CODES[self as usize]
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Code::UnknownId => "unknown-id",
-            Code::UntracedFile => "untraced-file",
-            Code::UntracedItem => "untraced-item",
-            Code::UnknownReference => "unknown-reference",
-            Code::UncoveredChunk => "uncovered-chunk",
-            Code::MalformedFile => "malformed-file",
-            Code::DuplicateId => "duplicate-id",
-            Code::Secret => "secret",
-            Code::OutsideScope => "outside-scope",
-            Code::LockedByOther => "locked-by-other",
-            Code::StaleLock => "stale-lock",
-        }
+        self.spec().name
     }
 
     pub fn parse(name: &str) -> Option<Code> {
-        Code::ALL.into_iter().find(|c| c.as_str() == name)
+        CODES.iter().find(|c| c.name == name).map(|c| c.code)
     }
 
     pub fn default_severity(self) -> Severity {
-        match self {
-            Code::UnknownId
-            | Code::UnknownReference
-            | Code::MalformedFile
-            | Code::DuplicateId
-            | Code::Secret
-            | Code::LockedByOther => Severity::Error,
-            Code::UntracedFile | Code::UntracedItem | Code::OutsideScope | Code::StaleLock => {
-                Severity::Warning
-            }
-            Code::UncoveredChunk => Severity::Info,
-        }
+        self.spec().default_severity
     }
 
     /// One sentence for SARIF rule help and `concord explain`.
     pub fn summary(self) -> &'static str {
-        match self {
-            Code::UnknownId => "An ID-shaped reference names no chunk or work item that exists.",
-            Code::UntracedFile => "A file that must be traced carries no known ID and is mapped by no crosswalk path or work-item scope.",
-            Code::UntracedItem => "A function, method, class or test that must be traced carries no ID, directly or by inheritance.",
-            Code::UnknownReference => "An ops file (work items, queue, locks) names a chunk or work item that does not exist.",
-            Code::UncoveredChunk => "A spec chunk has no work item, no code or no test referencing it.",
-            Code::MalformedFile => "An ops or configuration file cannot be read as its format says.",
-            Code::DuplicateId => "The same ID is defined in two places.",
-            Code::Secret => "A credential (API key, token, private key) appears in the file.",
-            Code::OutsideScope => "A file outside the active agent's locked scope was changed.",
-            Code::LockedByOther => "A file inside another agent's lock was changed.",
-            Code::StaleLock => "A lock is older than the configured limit.",
-        }
+        self.spec().summary
     }
 
     /// What to do about it, in general terms (each message adds specifics).
     pub fn help(self) -> &'static str {
-        match self {
-            Code::UnknownId => "Fix the typo (see the suggestions), or define the ID: add the chunk to the blueprint index or a `## ID Title` heading, or the work item to ops/wbs.json.",
-            Code::UntracedFile => "Add a comment naming the chunk or work item this file implements (e.g. `// implements TD-0103`), or add the path to a work item's scope_paths.",
-            Code::UntracedItem => "Add a comment naming the chunk or work item above the item or in its doc comment, or tag the enclosing item or the file header.",
-            Code::UnknownReference => "Correct the ID in the ops file, or create the missing chunk or work item.",
-            Code::UncoveredChunk => "Plan a work item that lists the chunk in blueprint_ids, then tag the code and tests that implement it.",
-            Code::MalformedFile => "Correct the file at the position shown; see docs/formats.md for the format.",
-            Code::DuplicateId => "Give one of the two definitions a new ID, or delete the duplicate.",
-            Code::Secret => "Remove the secret, rotate it (treat it as leaked), and read it from an environment variable instead.",
-            Code::OutsideScope => "Revert this edit or hand the task back; change files only inside the lock's scope_paths.",
-            Code::LockedByOther => "Do not edit this file: another agent holds it. Revert the edit and wait for the lock to be released.",
-            Code::StaleLock => "Ask the holder to release it, or run `concord lock sweep` to remove locks older than the limit.",
-        }
+        self.spec().help
+    }
+
+    /// Where the code is documented: `docs/findings.md#<name>`.
+    pub fn docs_link(self) -> String {
+        format!("{DOCS_PAGE}#{}", self.as_str())
     }
 }
 
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// By name, as in `[severity]`; an unknown name is an error that lists the known ones.
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Code::parse(&name).ok_or_else(|| {
+            let known: Vec<String> = CODES.iter().map(|c| format!("`{}`", c.name)).collect();
+            serde::de::Error::custom(format!(
+                "unknown finding code `{name}`, expected one of {}",
+                known.join(", ")
+            ))
+        })
     }
 }
 

@@ -1,0 +1,178 @@
+//! Text that is generated from one table in the code must match it: the finding-code tables in
+//! docs/findings.md and docs/configuration.md and the code list in findings.schema.json (from
+//! `findings::CODES`), and the agent presets the editor extensions offer (from
+//! `ops::agents::PRESETS`). On drift a test fails and prints the expected text;
+//! `UPDATE_DOCS=1 cargo test --test generated` rewrites the generated parts in place.
+
+use std::path::{Path, PathBuf};
+
+use concord::findings::{CodeSpec, CODES};
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_DOCS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo_root().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+fn write(rel: &str, text: &str) {
+    concord::fsutil::write_atomic(&repo_root().join(rel), text.as_bytes())
+        .unwrap_or_else(|e| panic!("cannot write {rel}: {e}"));
+}
+
+/// The part of `text` between the marker comments of `section`, and where it is.
+fn generated_part(text: &str, rel: &str, section: &str) -> std::ops::Range<usize> {
+    let begin = format!("<!-- generated: {section} -->\n");
+    let end = format!("<!-- end generated: {section} -->");
+    let start = text.find(&begin).unwrap_or_else(|| panic!("{rel} has no `{}` marker", begin.trim_end()))
+        + begin.len();
+    let stop = text[start..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("{rel} has no `{end}` marker after its begin marker"))
+        + start;
+    start..stop
+}
+
+/// Compare the generated section of a docs page with `expected`; rewrite it when updating.
+fn check_section(rel: &str, section: &str, expected: &str) {
+    let text = read(rel);
+    let range = generated_part(&text, rel, section);
+    if text[range.clone()] == *expected {
+        return;
+    }
+    if updating() {
+        let mut updated = text.clone();
+        updated.replace_range(range, expected);
+        write(rel, &updated);
+        return;
+    }
+    panic!(
+        "the `{section}` part of {rel} does not match the table it is generated from; \
+         run `UPDATE_DOCS=1 cargo test --test generated` or replace it with:\n\n{expected}"
+    );
+}
+
+/// A markdown table cell: no line breaks, and `|` would end the cell.
+fn cell(text: &str) -> String {
+    text.replace('\n', " ").replace('|', "\\|")
+}
+
+fn default_column(spec: &CodeSpec) -> String {
+    if spec.default_note.is_empty() {
+        spec.default_severity.as_str().to_string()
+    } else {
+        format!("{}; {}", spec.default_severity.as_str(), spec.default_note)
+    }
+}
+
+fn findings_table() -> String {
+    let mut out = String::from("| code | default | what it means | what to do |\n|---|---|---|---|\n");
+    for spec in &CODES {
+        out.push_str(&format!(
+            "| <a id=\"{name}\"></a>`{name}` | {} | {} | {} |\n",
+            cell(&default_column(spec)),
+            cell(spec.summary),
+            cell(spec.help),
+            name = spec.name,
+        ));
+    }
+    out
+}
+
+fn severity_keys_table() -> String {
+    let mut out = String::from("| key | default | reported when |\n|---|---|---|\n");
+    for spec in &CODES {
+        out.push_str(&format!(
+            "| [`{name}`](findings.md#{name}) | `\"{}\"`{} | {} |\n",
+            spec.default_severity.as_str(),
+            if spec.default_note.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", cell(spec.default_note))
+            },
+            cell(spec.summary),
+            name = spec.name,
+        ));
+    }
+    out
+}
+
+#[test]
+fn findings_page_lists_every_code_from_the_table() {
+    check_section("docs/findings.md", "finding codes", &findings_table());
+}
+
+#[test]
+fn configuration_page_lists_every_severity_key_from_the_table() {
+    check_section("docs/configuration.md", "severity keys", &severity_keys_table());
+}
+
+const FINDINGS_SCHEMA: &str = "docs/schemas/findings.schema.json";
+
+/// The two values of findings.schema.json that list the codes, as the table says they are.
+fn schema_code_list() -> (String, Vec<String>) {
+    let names: Vec<String> = CODES.iter().map(|c| c.name.to_string()).collect();
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let description = format!(
+        "A stable, kebab-case name for the kind of finding. Known codes: {}. More codes may be added, \
+         so readers must accept codes they do not know.",
+        quoted.join(", ")
+    );
+    (description, names)
+}
+
+/// The schema is hand-formatted, so an update swaps the two values' text and leaves the rest.
+#[test]
+fn findings_schema_lists_every_code_from_the_table() {
+    let text = read(FINDINGS_SCHEMA);
+    let schema: Value = serde_json::from_str(&text).expect("findings.schema.json is JSON");
+    let code = &schema["$defs"]["finding"]["properties"]["code"];
+    let (description, names) = schema_code_list();
+    let expected_examples = Value::from(names.clone());
+    if code["description"] == description.as_str() && code["examples"] == expected_examples {
+        return;
+    }
+    let inline = |v: &Value| -> String {
+        match v {
+            Value::Array(items) => format!(
+                "[{}]",
+                items.iter().map(|i| serde_json::to_string(i).unwrap()).collect::<Vec<_>>().join(", ")
+            ),
+            other => serde_json::to_string(other).unwrap(),
+        }
+    };
+    let old_description = format!("\"description\": {}", inline(&code["description"]));
+    let old_examples = format!("\"examples\": {}", inline(&code["examples"]));
+    let new_description = format!("\"description\": {}", inline(&Value::from(description.clone())));
+    let new_examples = format!("\"examples\": {}", inline(&expected_examples));
+    if updating() && text.matches(&old_description).count() == 1 && text.matches(&old_examples).count() == 1 {
+        let updated = text.replace(&old_description, &new_description).replace(&old_examples, &new_examples);
+        write(FINDINGS_SCHEMA, &updated);
+        return;
+    }
+    panic!(
+        "{FINDINGS_SCHEMA}: $defs.finding.properties.code does not list the codes of findings::CODES; \
+         run `UPDATE_DOCS=1 cargo test --test generated` or set, on one line each:\n{new_description}\n{new_examples}"
+    );
+}
+
+#[test]
+fn explain_and_the_severity_keys_know_every_code_of_the_table() {
+    for spec in &CODES {
+        assert_eq!(concord::findings::Code::parse(spec.name), Some(spec.code));
+        assert_eq!(spec.code.spec(), spec);
+        let toml = format!("[severity]\n{} = \"hint\"\n", spec.name);
+        let config = concord::config::Config::parse(Some(&toml)).expect("a table name is a severity key");
+        assert_eq!(config.severity(spec.code), Some(concord::findings::Severity::Hint), "{}", spec.name);
+    }
+    let err = concord::config::Config::parse(Some("[severity]\nuntraced-files = \"off\"\n")).unwrap_err();
+    assert!(err.message.contains("unknown finding code `untraced-files`"), "{}", err.message);
+    assert!(err.message.contains("`untraced-file`"), "the error lists the known codes: {}", err.message);
+    assert_eq!(err.span.map(|s| s.start.line), Some(1), "the error is at the key");
+}
