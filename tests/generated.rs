@@ -1,8 +1,8 @@
-//! Text that is generated from one table in the code must match it: the finding-code tables in
-//! docs/findings.md and docs/configuration.md and the code list in findings.schema.json (from
-//! `findings::CODES`), and the agent presets the editor extensions offer (from
-//! `ops::agents::PRESETS`). On drift a test fails and prints the expected text;
-//! `UPDATE_DOCS=1 cargo test --test generated` rewrites the generated parts in place.
+//! What is derived from one table in the code must agree with it. Generated (on drift a test
+//! fails and prints the expected text; `UPDATE_DOCS=1 cargo test --test generated` rewrites the
+//! generated parts in place): the finding-code tables in docs/findings.md and
+//! docs/configuration.md and the code list in findings.schema.json, from `findings::CODES`.
+//! Checked: the agent presets the editor extensions offer, against `ops::agents::PRESETS`.
 
 use std::path::{Path, PathBuf};
 
@@ -175,4 +175,43 @@ fn explain_and_the_severity_keys_know_every_code_of_the_table() {
     assert!(err.message.contains("unknown finding code `untraced-files`"), "{}", err.message);
     assert!(err.message.contains("`untraced-file`"), "the error lists the known codes: {}", err.message);
     assert_eq!(err.span.map(|s| s.start.line), Some(1), "the error is at the key");
+}
+
+/// The names in backticks inside the parentheses after `a preset (` in a setting's description.
+fn presets_offered(description: &str) -> Option<Vec<String>> {
+    let list = description.split_once("a preset (")?.1.split_once(')')?.0;
+    Some(list.split(',').map(|name| name.trim().trim_matches('`').to_string()).collect())
+}
+
+#[test]
+fn every_listed_preset_resolves_to_the_command_it_names() {
+    use concord::ops::agents::{preset, PRESETS};
+    for name in PRESETS {
+        let cli = preset(name).unwrap_or_else(|| panic!("{name} is listed in PRESETS but has no preset"));
+        assert_eq!(cli.argv.first().map(String::as_str), Some(*name), "a preset is named after its command");
+    }
+    assert!(preset("claude-code").is_none(), "the server knows Claude Code as `claude`, its command");
+}
+
+#[test]
+fn the_editor_extensions_offer_the_servers_presets() {
+    let presets: Vec<String> = concord::ops::agents::PRESETS.iter().map(|p| p.to_string()).collect();
+    for manifest in ["editors/vscode/package.json", "editors/cursor/package.json"] {
+        let json: Value = serde_json::from_str(&read(manifest)).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        let setting = &json["contributes"]["configuration"]["properties"]["concord.agent.preset"];
+        let description = setting["markdownDescription"].as_str().unwrap_or_default();
+        assert_eq!(
+            presets_offered(description).as_ref(),
+            Some(&presets),
+            "{manifest}: concord.agent.preset must say \"a preset (`{}`)\" (ops::agents::PRESETS); it says {description:?}",
+            presets.join("`, `"),
+        );
+        // Custom `[agents.NAME]` entries are valid too, so the setting takes any string.
+        let default =
+            setting["default"].as_str().unwrap_or_else(|| panic!("{manifest}: the default is a string"));
+        assert!(
+            default.is_empty() || presets.iter().any(|p| p == default),
+            "{manifest}: default {default:?}"
+        );
+    }
 }

@@ -47,8 +47,11 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// The built-in presets, with flags each CLI documents.
+/// The built-in presets, with flags each CLI documents. Only the names in [`PRESETS`] resolve.
 pub fn preset(name: &str) -> Option<AgentCli> {
+    if !PRESETS.contains(&name) {
+        return None;
+    }
     let cli = match name {
         "cursor-agent" => AgentCli {
             argv: strings(&[
@@ -108,6 +111,8 @@ pub fn preset(name: &str) -> Option<AgentCli> {
     Some(cli)
 }
 
+/// The preset names the server knows, each the command it runs; the editor extensions offer
+/// these (tests/generated.rs checks their manifests against this list).
 pub const PRESETS: &[&str] = &["cursor-agent", "claude", "codex", "aider"];
 
 pub struct Placeholders<'a> {
