@@ -102,35 +102,13 @@ pub fn nearest<'k>(unknown: &str, known: impl Iterator<Item = &'k str>, limit: u
         // Two edits change the length by at most two: most IDs are ruled out without a table.
         .filter(|k| k.len().abs_diff(unknown.len()) <= 2)
         .filter_map(|k| {
-            let d = edit_distance(unknown.as_bytes(), k.as_bytes());
+            // Optimal string alignment: Levenshtein plus adjacent transpositions.
+            let d = strsim::osa_distance(unknown, k);
             (d <= 2).then_some((d, k))
         })
         .collect();
     scored.sort();
     scored.into_iter().take(limit).map(|(_, k)| k).collect()
-}
-
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-pub fn edit_distance(a: &[u8], b: &[u8]) -> usize {
-    let (n, m) = (a.len(), b.len());
-    let mut rows = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[n][m]
 }
 
 #[cfg(test)]

@@ -17,55 +17,35 @@ pub struct TestResult {
     pub output: String,
 }
 
-/// Split a command line into words; `None` when it needs a shell.
+/// Split a command line into words as a POSIX shell would (`shlex`); `None` when it needs a
+/// shell, or has an unterminated quote.
 pub fn split_words(line: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars().peekable();
+    if needs_shell(line) {
+        return None;
+    }
+    shlex::split(line)
+}
+
+/// Whether the line uses what only a shell does: operators, redirections, substitutions or
+/// globs outside single quotes (inside double quotes only `$` and backquotes still expand).
+fn needs_shell(line: &str) -> bool {
+    let mut chars = line.chars();
+    let mut quote = None;
     while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        ch => word.push(ch),
-                    }
-                }
+        match (quote, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => {
+                chars.next();
             }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => word.push(chars.next()?),
-                        '$' | '`' => return None,
-                        ch => word.push(ch),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                word.push(chars.next()?);
-            }
-            '|' | '&' | ';' | '<' | '>' | '$' | '`' | '(' | ')' | '*' | '?' | '~' => return None,
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
+            (Some('"'), '$' | '`') => return true,
+            (Some('"'), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '|' | '&' | ';' | '<' | '>' | '$' | '`' | '(' | ')' | '*' | '?' | '~') => return true,
+            _ => {}
         }
     }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
+    false
 }
 
 pub fn run_test(command: &str, cwd: &Path, timeout: Duration) -> TestResult {
@@ -107,5 +87,12 @@ mod tests {
         assert_eq!(split_words("make test && echo ok"), None);
         assert_eq!(split_words("pytest $ARGS"), None);
         assert_eq!(split_words("echo 'unterminated"), None);
+        assert_eq!(split_words(r#"echo "$HOME""#), None);
+        assert_eq!(
+            split_words(r#"echo '$HOME' "a|b""#),
+            Some(["echo", "$HOME", "a|b"].map(String::from).to_vec())
+        );
+        assert_eq!(split_words(r"ls \*"), Some(["ls", "*"].map(String::from).to_vec()));
+        assert_eq!(split_words("cargo test # all of it"), Some(["cargo", "test"].map(String::from).to_vec()));
     }
 }
