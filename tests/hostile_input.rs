@@ -237,3 +237,41 @@ fn config_errors_point_at_the_setting() {
     let err = config_error(b"# timeout\n[dispatch]\ntimeout = \"soon\"\n");
     assert!(err.contains("concord.toml:3:11: dispatch.timeout"), "{err}");
 }
+
+/// Run `args` with a standard output whose reader has already gone (`| head -0`).
+fn with_closed_stdout(args: &[&str], dir: &Path) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn every_printing_command_ends_quietly_when_its_reader_stops() {
+    // Enough output to fill a pipe, whatever the timing.
+    let items: Vec<Value> = (0..2_000)
+        .map(|n| serde_json::json!({"id": format!("WBS-{n:03}"), "title": format!("item {n} {}", "x".repeat(40))}))
+        .collect();
+    let wbs = serde_json::json!({ "items": items }).to_string();
+    let dir = common::workspace(&[(WBS, wbs.as_bytes())]);
+    for args in [
+        &["status"][..],
+        &["explain"],
+        &["explain", "unknown-id"],
+        &["crosswalk"],
+        &["lock", "list"],
+        &["refs"],
+    ] {
+        let out = with_closed_stdout(args, dir.path());
+        assert_no_crash(&out, &args.join(" "));
+        assert!(out.stderr.is_empty(), "{}: {}", args.join(" "), common::stderr(&out));
+    }
+    // The command still did its work: the crosswalk was written.
+    assert!(dir.path().join("docs/blueprints/crosswalk.json").exists());
+}
