@@ -12,6 +12,42 @@ use crate::findings::Severity;
 use crate::render;
 use crate::workspace::Workspace;
 
+// Everything the CLI prints to standard output goes through these two, which shadow std's
+// (so every command, present and future, gets them): a reader that stops early
+// (`concord status | head -1`) ends the output quietly instead of a panic with "failed
+// printing to stdout", and the command itself finishes as it would have.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+macro_rules! println {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Set once standard output cannot be written: nothing more is tried.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write to standard output; a closed pipe silences the rest of the output, another error is
+/// said once on standard error.
+pub(crate) fn write_stdout(args: std::fmt::Arguments) {
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = std::io::Write::write_fmt(&mut std::io::stdout().lock(), args) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("concord: cannot write to standard output: {e}");
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "concord",

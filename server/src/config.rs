@@ -444,46 +444,95 @@ impl Config {
             return Ok(Config::default());
         };
         let index = LineIndex::new(text);
-        let file: ConfigFile = toml::from_str(text).map_err(|err| ConfigError {
-            message: err.message().trim().to_string(),
-            span: err.span().map(|r| index.span(text, r.start, r.end)),
-        })?;
-        Config::resolve(file, Some((text, &index)))
+        let positioned = |err: toml::de::Error| {
+            let message = err.message().trim().to_string();
+            let span = match err.span() {
+                Some(r) => Some(index.span(text, r.start, r.end)),
+                // The parser's only unpositioned error: a dotted key of too many parts.
+                None => too_deep_key(text).map(|r| index.span(text, r.start, r.end)),
+            };
+            let message = if message == "recursion limit" {
+                "this key is nested too deep: concord.toml's settings are at most three levels deep"
+                    .to_string()
+            } else {
+                message
+            };
+            ConfigError { message, span }
+        };
+        let tree = toml::de::DeTable::parse(text).map_err(positioned)?;
+        let file: ConfigFile = toml::from_str(text).map_err(positioned)?;
+        let spans = Spans { text, index: &index, root: tree.get_ref() };
+        Config::resolve(file, Some(&spans))
     }
 
-    fn resolve(file: ConfigFile, source: Option<(&str, &LineIndex)>) -> Result<Config, ConfigError> {
-        // Semantic errors carry the position of the offending key when it can be found.
-        let locate = |needle: &str| -> Option<Span> {
-            let (text, index) = source?;
-            let at = text.find(needle)?;
-            Some(index.span(text, at, at + needle.len()))
-        };
-        let families = file
-            .ids
-            .families
-            .iter()
-            .map(|f| IdFamily::new(&f.name, &f.pattern, f.kind))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| ConfigError { span: locate("families"), message })?;
+    /// Parse the bytes of `concord.toml`: bytes that are not UTF-8 are an error at their place.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Config, ConfigError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Config::parse(Some(text)),
+            Err(e) => {
+                let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).expect("valid up to here");
+                let bad = e.error_len().unwrap_or(bytes.len() - e.valid_up_to());
+                let index = LineIndex::new(valid);
+                let at = index.span(valid, valid.len(), valid.len());
+                Err(ConfigError {
+                    message: format!(
+                        "this file is not UTF-8 text: byte{} {} here cannot be read; save it as UTF-8",
+                        if bad == 1 { "" } else { "s" },
+                        bytes[e.valid_up_to()..e.valid_up_to() + bad]
+                            .iter()
+                            .map(|b| format!("0x{b:02X}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    span: Some(at),
+                })
+            }
+        }
+    }
+
+    fn resolve(file: ConfigFile, spans: Option<&Spans>) -> Result<Config, ConfigError> {
+        // Semantic errors carry the position of the offending value (or key) in the file.
+        let value_at = |path: &str| spans.and_then(|s| s.value(path));
+        let element_at =
+            |path: &str, i: usize| spans.and_then(|s| s.element(path, i)).or_else(|| value_at(path));
+        let mut families = Vec::new();
+        for (i, family) in file.ids.families.iter().enumerate() {
+            let family =
+                IdFamily::new(&family.name, &family.pattern, family.kind).map_err(|message| ConfigError {
+                    span: spans
+                        .and_then(|s| s.in_element("ids.families", i, "pattern"))
+                        .or_else(|| element_at("ids.families", i)),
+                    message,
+                })?;
+            families.push(family);
+        }
         if families.is_empty() {
             return Err(ConfigError {
                 message: "ids.families must name at least one ID family".into(),
-                span: locate("families"),
+                span: value_at("ids.families"),
             });
         }
-        let ids =
-            IdMatcher::new(families).map_err(|message| ConfigError { message, span: locate("families") })?;
+        let ids = IdMatcher::new(families)
+            .map_err(|message| ConfigError { message, span: value_at("ids.families") })?;
 
         let paths = file.paths;
         for (key, value) in paths_entries(&paths) {
             check_relative(value).map_err(|why| ConfigError {
                 message: format!("paths.{key} = {value:?} {why}"),
-                span: locate(value),
+                span: value_at(&format!("paths.{key}")),
             })?;
         }
+        // Each pattern on its own, so that an error points at the element that has it.
         let globs = |key: &str, patterns: &[String]| -> Result<GlobSet, ConfigError> {
-            build_globset(patterns)
-                .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: locate(key) })
+            let mut builder = GlobSetBuilder::new();
+            for (i, pattern) in patterns.iter().enumerate() {
+                let glob = compile_glob(pattern).map_err(|message| ConfigError {
+                    message: format!("{key}: {message}"),
+                    span: element_at(key, i),
+                })?;
+                builder.add(glob);
+            }
+            builder.build().map_err(|e| ConfigError { message: format!("{key}: {e}"), span: value_at(key) })
         };
         let mut severities = BTreeMap::new();
         for code in Code::ALL {
@@ -491,40 +540,38 @@ impl Config {
                 severities.insert(code, level);
             }
         }
-        let stale_lock_after_secs = parse_duration(&file.locks.stale_after).map_err(|message| {
-            ConfigError { message: format!("locks.stale_after: {message}"), span: locate("stale_after") }
-        })?;
+        let duration = |key: &str, value: &str| {
+            parse_duration(value)
+                .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: value_at(key) })
+        };
+        let stale_lock_after_secs = duration("locks.stale_after", &file.locks.stale_after)?;
         let mut policy = crate::secrets::SecretPolicy::default();
-        for pattern in &file.secrets.allow {
+        for (i, pattern) in file.secrets.allow.iter().enumerate() {
             let regex = regex::Regex::new(pattern).map_err(|e| ConfigError {
                 message: format!("secrets.allow: invalid regex {pattern:?}: {e}"),
-                span: locate(pattern),
+                span: element_at("secrets.allow", i),
             })?;
             policy.allow_regexes.push(regex);
         }
         policy.stopwords.extend(file.secrets.stopwords.iter().cloned());
         check_relative(&file.secrets.baseline).map_err(|why| ConfigError {
             message: format!("secrets.baseline = {:?} {why}", file.secrets.baseline),
-            span: locate(&file.secrets.baseline),
+            span: value_at("secrets.baseline"),
         })?;
-        let duration = |key: &str, value: &str| {
-            parse_duration(value)
-                .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: locate(value) })
-        };
         if !["chat", "responses"].contains(&file.review.openai_api.as_str()) {
             return Err(ConfigError {
                 message: format!(
                     "review.openai_api must be \"chat\" or \"responses\", found {:?}",
                     file.review.openai_api
                 ),
-                span: locate("openai_api"),
+                span: value_at("review.openai_api"),
             });
         }
         for (name, agent) in &file.agents {
             if agent.argv.is_empty() || agent.help.is_empty() {
                 return Err(ConfigError {
                     message: format!("agents.{name}: argv and help must name a program"),
-                    span: locate(name),
+                    span: spans.and_then(|s| s.key_in("agents", name)),
                 });
             }
         }
@@ -565,7 +612,7 @@ impl Config {
                 Some(dir) => {
                     check_relative(dir).map_err(|why| ConfigError {
                         message: format!("trace.queries_dir {why}"),
-                        span: locate(dir),
+                        span: value_at("trace.queries_dir"),
                     })?;
                     Some(dir.clone())
                 }
@@ -651,6 +698,81 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 11] {
     ]
 }
 
+/// Where keys and values are in `concord.toml`, from toml's own spanned parse: semantic
+/// errors point at the setting itself, never at an earlier mention of the same text.
+struct Spans<'a, 't> {
+    text: &'a str,
+    index: &'a LineIndex,
+    root: &'a toml::de::DeTable<'t>,
+}
+
+impl Spans<'_, '_> {
+    fn span(&self, range: std::ops::Range<usize>) -> Span {
+        self.index.span(self.text, range.start, range.end)
+    }
+
+    /// The key and value at a dotted path (`files.exclude`).
+    fn entry(
+        &self,
+        path: &str,
+    ) -> Option<(&toml::Spanned<std::borrow::Cow<'_, str>>, &toml::Spanned<toml::de::DeValue<'_>>)> {
+        let mut table = self.root;
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let (key, value) = table.iter().find(|(k, _)| k.get_ref() == part)?;
+            if parts.peek().is_none() {
+                return Some((key, value));
+            }
+            let toml::de::DeValue::Table(inner) = value.get_ref() else { return None };
+            table = inner;
+        }
+        None
+    }
+
+    fn value(&self, path: &str) -> Option<Span> {
+        self.entry(path).map(|(_, v)| self.span(v.span()))
+    }
+
+    /// A table's key that is data (a name under `[agents]`), not a setting.
+    fn key_in(&self, table: &str, name: &str) -> Option<Span> {
+        let (_, value) = self.entry(table)?;
+        let toml::de::DeValue::Table(inner) = value.get_ref() else { return None };
+        inner.iter().find(|(k, _)| k.get_ref() == name).map(|(k, _)| self.span(k.span()))
+    }
+
+    fn element_value(&self, path: &str, i: usize) -> Option<&toml::Spanned<toml::de::DeValue<'_>>> {
+        let (_, value) = self.entry(path)?;
+        let toml::de::DeValue::Array(items) = value.get_ref() else { return None };
+        items.get(i)
+    }
+
+    /// Element `i` of the array at `path`.
+    fn element(&self, path: &str, i: usize) -> Option<Span> {
+        self.element_value(path, i).map(|v| self.span(v.span()))
+    }
+
+    /// A key of the table that is element `i` of the array at `path` (`ids.families[2].pattern`).
+    fn in_element(&self, path: &str, i: usize, key: &str) -> Option<Span> {
+        let toml::de::DeValue::Table(table) = self.element_value(path, i)?.get_ref() else { return None };
+        table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| self.span(v.span()))
+    }
+}
+
+/// Where a dotted key of more parts than the TOML parser takes is (it reports none).
+fn too_deep_key(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let key = trimmed.split(['=', '#']).next().unwrap_or("");
+        if key.matches('.').count() >= 64 {
+            let start = offset + (line.len() - trimmed.len());
+            return Some(start..start + key.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// `path` is `dir` or inside it (both workspace-relative, `/`-separated).
 pub fn is_under(path: &str, dir: &str) -> bool {
     let dir = dir.trim_end_matches('/');
@@ -671,7 +793,20 @@ pub fn check_relative(path: &str) -> Result<(), &'static str> {
 /// One glob, matched against whole workspace-relative paths: `*` stays within a directory,
 /// `**` crosses directories, `{a,b}` and `[abc]` work as in shells.
 pub fn compile_glob(pattern: &str) -> Result<Glob, String> {
+    use crate::globs::{MAX_BRACE_ALTERNATIVES, MAX_GLOB_LEN};
+    if pattern.len() > MAX_GLOB_LEN {
+        let start: String = pattern.chars().take(40).collect();
+        return Err(format!(
+            "glob {start:?}… is {} bytes long; at most {MAX_GLOB_LEN} are allowed",
+            pattern.len()
+        ));
+    }
     check_relative(pattern).map_err(|why| format!("glob {pattern:?} {why}"))?;
+    if crate::globs::brace_alternatives(pattern).is_err() {
+        return Err(format!(
+            "glob {pattern:?} stands for more than {MAX_BRACE_ALTERNATIVES} patterns through its {{…}} groups; split it or use `*`"
+        ));
+    }
     let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
     GlobBuilder::new(pattern)
         .literal_separator(true)
@@ -688,21 +823,34 @@ pub fn build_globset(patterns: &[String]) -> Result<GlobSet, String> {
     builder.build().map_err(|e| e.to_string())
 }
 
-/// "90s", "15m", "24h", "7d" (a bare number is seconds).
+/// The longest duration accepted anywhere (`locks.stale_after`, timeouts, `--older-than`):
+/// 100 years, far past any real use and far below where seconds overflow.
+pub const MAX_DURATION_SECS: u64 = 36_500 * 86_400;
+
+/// "90s", "15m", "24h", "7d" (a bare number is seconds), at most `MAX_DURATION_SECS`.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let value: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 90m, 24h or 7d"))?;
-    let scale = match unit.trim() {
+    let scale: u64 = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
+        _ if number.is_empty() => return Err(format!("{text:?} is not a duration like 90m, 24h or 7d")),
         _ => return Err(format!("{text:?} has an unknown unit (use s, m, h, d or w)")),
     };
-    Ok(value * scale)
+    if number.is_empty() {
+        return Err(format!("{text:?} is not a duration like 90m, 24h or 7d"));
+    }
+    let too_long = || format!("{text:?} is out of range: durations go up to 36500d (100 years)");
+    // Digits only, so a parse failure means the number does not fit.
+    let value: u64 = number.parse().map_err(|_| too_long())?;
+    match value.checked_mul(scale) {
+        Some(secs) if secs <= MAX_DURATION_SECS => Ok(secs),
+        _ => Err(too_long()),
+    }
 }
 
 #[cfg(test)]
@@ -761,5 +909,11 @@ mod tests {
         assert_eq!(parse_duration("90m"), Ok(5400));
         assert_eq!(parse_duration("2d"), Ok(172_800));
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("d").is_err());
+        assert_eq!(parse_duration("36500d"), Ok(MAX_DURATION_SECS));
+        for huge in ["36501d", "999999999999999d", "9223372036854775807d", "99999999999999999999999s"] {
+            let err = parse_duration(huge).unwrap_err();
+            assert!(err.contains("out of range"), "{huge}: {err}");
+        }
     }
 }

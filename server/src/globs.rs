@@ -8,14 +8,24 @@
 //! alternatives, `\` escapes. Case is ignored: on case-insensitive file systems `A.py` and
 //! `a.py` are one file, and when unsure the answer must be "overlap".
 
-/// Most alternatives a pattern's braces may expand to before the test gives up (and says "overlap").
-const MAX_EXPANSIONS: usize = 256;
+/// Most alternatives a pattern's braces may expand to: `compile_glob` refuses more, and the
+/// overlap test gives up past it (and says "overlap").
+pub const MAX_BRACE_ALTERNATIVES: usize = 256;
+
+/// Longest glob accepted, in bytes: PATH_MAX on Linux, far beyond any real scope. Longer ones
+/// are refused by `compile_glob`, and the overlap test says "overlap" for them unread.
+pub const MAX_GLOB_LEN: usize = 4096;
 
 /// `true` when some path could match both patterns (or when the patterns are too complex to
 /// decide, which errs on the side of refusing).
 pub fn may_overlap(a: &str, b: &str) -> bool {
-    let (Some(left), Some(right)) = (expand_braces(a), expand_braces(b)) else { return true };
-    left.iter().any(|x| right.iter().any(|y| paths_intersect(&segments(x), &segments(y))))
+    if a.len() > MAX_GLOB_LEN || b.len() > MAX_GLOB_LEN {
+        return true;
+    }
+    let (Ok(left), Ok(right)) = (expand_braces(a), expand_braces(b)) else { return true };
+    let left: Vec<Vec<Segment>> = left.iter().map(|x| segments(x)).collect();
+    let right: Vec<Vec<Segment>> = right.iter().map(|y| segments(y)).collect();
+    left.iter().any(|x| right.iter().any(|y| paths_intersect(x, y)))
 }
 
 /// Any pattern of `a` may overlap any pattern of `b`: the pair, for messages.
@@ -47,43 +57,78 @@ enum Token {
 }
 
 /// Segment-level intersection: `**` consumes zero or more segments of the other side.
+///
+/// A walk over the pairs (i, j) of positions in `a` and `b`, one row of `i` at a time: within
+/// a row a `**` (on either side) moves `j` right, and every other step moves to the next row.
+/// Only the reachable `j`s of the current row are kept, ascending, so memory is one row and
+/// plain literal paths cost one step per segment; no recursion, whatever the length.
 fn paths_intersect(a: &[Segment], b: &[Segment]) -> bool {
-    let mut memo = vec![vec![None; b.len() + 1]; a.len() + 1];
-    intersect_from(a, b, 0, 0, &mut memo)
-}
-
-fn intersect_from(
-    a: &[Segment],
-    b: &[Segment],
-    i: usize,
-    j: usize,
-    memo: &mut Vec<Vec<Option<bool>>>,
-) -> bool {
-    if let Some(known) = memo[i][j] {
-        return known;
-    }
-    let result = match (a.get(i), b.get(j)) {
-        (None, None) => true,
-        (Some(Segment::AnyDepth), _) if intersect_from(a, b, i + 1, j, memo) => true,
-        (_, Some(Segment::AnyDepth)) if intersect_from(a, b, i, j + 1, memo) => true,
-        (Some(Segment::AnyDepth), Some(_)) => intersect_from(a, b, i, j + 1, memo),
-        (Some(_), Some(Segment::AnyDepth)) => intersect_from(a, b, i + 1, j, memo),
-        (Some(Segment::Part(x)), Some(Segment::Part(y))) => {
-            segment_intersects(x, y) && intersect_from(a, b, i + 1, j + 1, memo)
+    let m = b.len();
+    let mut row: Vec<usize> = vec![0];
+    let mut closed: Vec<usize> = Vec::new();
+    for i in 0..=a.len() {
+        let a_any = a.get(i) == Some(&Segment::AnyDepth);
+        // Close the row under rightward moves: a `**` at a[i] or b[j] consumes b[j].
+        closed.clear();
+        let mut next = 0;
+        let mut pending: Option<usize> = None;
+        loop {
+            let candidate = match (row.get(next), pending) {
+                (Some(&r), Some(p)) if p < r => {
+                    pending = None;
+                    p
+                }
+                (Some(&r), p) => {
+                    next += 1;
+                    if p == Some(r) {
+                        pending = None;
+                    }
+                    r
+                }
+                (None, Some(p)) => {
+                    pending = None;
+                    p
+                }
+                (None, None) => break,
+            };
+            if closed.last() == Some(&candidate) {
+                continue;
+            }
+            closed.push(candidate);
+            if candidate < m && (a_any || b[candidate] == Segment::AnyDepth) {
+                pending = Some(candidate + 1);
+            }
         }
-        _ => false,
-    };
-    memo[i][j] = Some(result);
-    result
+        let Some(segment) = a.get(i) else {
+            return closed.last() == Some(&m);
+        };
+        row.clear();
+        for &j in &closed {
+            let to = match (segment, b.get(j)) {
+                // `**` matches nothing here, or the other side's `**` swallows a[i].
+                (Segment::AnyDepth, _) | (_, Some(Segment::AnyDepth)) => j,
+                (Segment::Part(x), Some(Segment::Part(y))) if segment_intersects(x, y) => j + 1,
+                _ => continue,
+            };
+            if row.last() != Some(&to) {
+                row.push(to);
+            }
+        }
+        if row.is_empty() {
+            return false;
+        }
+    }
+    unreachable!("the last row returns")
 }
 
 /// Whether two single-segment patterns share a string: a search over pairs of positions of
 /// the two patterns, moving both on a character they both accept.
 fn segment_intersects(x: &[Token], y: &[Token]) -> bool {
-    let mut seen = vec![vec![false; y.len() + 1]; x.len() + 1];
+    let width = y.len() + 1;
+    let mut seen = vec![false; (x.len() + 1) * width];
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
-        if std::mem::replace(&mut seen[i][j], true) {
+        if std::mem::replace(&mut seen[i * width + j], true) {
             continue;
         }
         if i == x.len() && j == y.len() {
@@ -214,63 +259,89 @@ fn class_at(chars: &[char], start: usize) -> Option<(Token, usize)> {
     None
 }
 
-/// Every alternative of a pattern's `{a,b}` groups (nested allowed), or `None` past the cap.
-fn expand_braces(pattern: &str) -> Option<Vec<String>> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let Some(open) = find_unescaped(&chars, 0, '{') else { return Some(vec![pattern.to_string()]) };
-    // The matching close brace, and the top-level commas inside.
-    let mut depth = 0;
-    let mut commas = Vec::new();
-    let mut close = None;
-    let mut i = open;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(i);
-                    break;
-                }
-            }
-            ',' if depth == 1 => commas.push(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    let Some(close) = close else { return Some(vec![pattern.to_string()]) };
-    let prefix: String = chars[..open].iter().collect();
-    let suffix: String = chars[close + 1..].iter().collect();
-    let mut bounds = vec![open];
-    bounds.extend(commas);
-    bounds.push(close);
-    let mut out = Vec::new();
-    for pair in bounds.windows(2) {
-        let middle: String = chars[pair[0] + 1..pair[1]].iter().collect();
-        for expanded in expand_braces(&format!("{prefix}{middle}{suffix}"))? {
-            out.push(expanded);
-            if out.len() > MAX_EXPANSIONS {
-                return None;
-            }
-        }
-    }
-    Some(out)
+/// A pattern has more brace alternatives than `MAX_BRACE_ALTERNATIVES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyAlternatives;
+
+/// How many plain patterns a pattern's `{a,b}` groups stand for, or an error past
+/// `MAX_BRACE_ALTERNATIVES`.
+pub fn brace_alternatives(pattern: &str) -> Result<usize, TooManyAlternatives> {
+    expand_braces(pattern).map(|all| all.len())
 }
 
-fn find_unescaped(chars: &[char], from: usize, wanted: char) -> Option<usize> {
-    let mut i = from;
-    while i < chars.len() {
-        if chars[i] == '\\' {
-            i += 2;
-            continue;
-        }
-        if chars[i] == wanted {
-            return Some(i);
-        }
-        i += 1;
+/// One `{…}` group being read: the expansions of the text before it and the alternatives
+/// finished so far.
+struct OpenGroup {
+    before: Vec<String>,
+    alternatives: Vec<String>,
+}
+
+/// Every alternative of a pattern's `{a,b}` groups (nested allowed), in one pass over the
+/// pattern with an explicit stack of open groups. Text is appended in place, and a group
+/// multiplies the expansions only when it has two or more alternatives, which can happen at
+/// most log2(MAX_BRACE_ALTERNATIVES) times: the cost is linear in the pattern's length.
+/// An unclosed `{` leaves the whole pattern as it is (the glob compiler reports it).
+fn expand_braces(pattern: &str) -> Result<Vec<String>, TooManyAlternatives> {
+    if !pattern.contains('{') {
+        return Ok(vec![pattern.to_string()]);
     }
-    None
+    let mut open: Vec<OpenGroup> = Vec::new();
+    let mut current: Vec<String> = vec![String::new()];
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let escaped = chars.next();
+                for text in &mut current {
+                    text.push('\\');
+                    text.extend(escaped);
+                }
+            }
+            '{' => {
+                open.push(OpenGroup {
+                    before: std::mem::replace(&mut current, vec![String::new()]),
+                    alternatives: Vec::new(),
+                });
+            }
+            ',' if !open.is_empty() => {
+                let group = open.last_mut().expect("a group is open");
+                group.alternatives.append(&mut current);
+                current.push(String::new());
+                if group.alternatives.len() > MAX_BRACE_ALTERNATIVES {
+                    return Err(TooManyAlternatives);
+                }
+            }
+            '}' if !open.is_empty() => {
+                let mut group = open.pop().expect("a group is open");
+                group.alternatives.append(&mut current);
+                current = product(group.before, &group.alternatives)?;
+            }
+            c => {
+                for text in &mut current {
+                    text.push(c);
+                }
+            }
+        }
+    }
+    if open.is_empty() {
+        Ok(current)
+    } else {
+        Ok(vec![pattern.to_string()])
+    }
+}
+
+/// Every `before` followed by every alternative, in order.
+fn product(mut before: Vec<String>, alternatives: &[String]) -> Result<Vec<String>, TooManyAlternatives> {
+    if let [only] = alternatives {
+        for text in &mut before {
+            text.push_str(only);
+        }
+        return Ok(before);
+    }
+    if before.len().saturating_mul(alternatives.len()) > MAX_BRACE_ALTERNATIVES {
+        return Err(TooManyAlternatives);
+    }
+    Ok(before.iter().flat_map(|b| alternatives.iter().map(move |a| format!("{b}{a}"))).collect())
 }
 
 #[cfg(test)]
@@ -359,5 +430,36 @@ mod tests {
     fn too_many_alternatives_means_overlap() {
         let wide = "{a,b,c,d,e,f,g,h}/{a,b,c,d,e,f,g,h}/{a,b,c,d,e,f,g,h}/x";
         assert!(may_overlap(wide, "zzz/never"));
+        assert_eq!(brace_alternatives(wide), Err(TooManyAlternatives));
+        assert_eq!(brace_alternatives("web/{src/{app,lib},tests}/**"), Ok(3));
+    }
+
+    fn deep(segments: usize, last: &str) -> String {
+        format!("{}{last}", "a/".repeat(segments))
+    }
+
+    /// A test thread has a 2 MiB stack: a recursive walk over 100,000 segments overflows it.
+    #[test]
+    fn very_long_paths_are_decided_without_recursion() {
+        let (x, y) = (segments(&deep(100_000, "x")), segments(&deep(100_000, "y")));
+        assert!(!paths_intersect(&x, &y));
+        assert!(paths_intersect(&x, &x));
+        let any = segments(&format!("{}**/x", "a/".repeat(50_000)));
+        assert!(paths_intersect(&any, &x));
+        assert!(!paths_intersect(&any, &y));
+        // Past the length bound the test does not read the patterns: "overlap".
+        assert!(may_overlap(&deep(30_000, "x"), &deep(30_000, "y")));
+        assert!(!may_overlap(&deep(2_000, "x"), &deep(2_000, "y")));
+    }
+
+    #[test]
+    fn many_brace_groups_expand_in_linear_time() {
+        let started = std::time::Instant::now();
+        let pattern = format!("b/{}", "{a}".repeat(100_000));
+        assert_eq!(expand_braces(&pattern).unwrap(), vec![format!("b/{}", "a".repeat(100_000))]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        let doubled = "{a,b}".repeat(9);
+        assert_eq!(expand_braces(&doubled), Err(TooManyAlternatives));
+        assert_eq!(expand_braces(&"{a,b}".repeat(8)).map(|v| v.len()), Ok(256));
     }
 }

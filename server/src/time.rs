@@ -18,11 +18,22 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     {
         return None;
     }
-    let num =
-        |range: std::ops::Range<usize>| -> Option<i64> { std::str::from_utf8(&b[range]).ok()?.parse().ok() };
+    // Digits only: `str::parse` would also take a sign ("+1").
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = b.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+    };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = 19;
@@ -35,7 +46,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let offset = match b.get(rest)? {
         b'Z' | b'z' if rest + 1 == b.len() => 0,
         sign @ (b'+' | b'-') if rest + 6 == b.len() && b[rest + 3] == b':' => {
-            let minutes = num(rest + 1..rest + 3)? * 60 + num(rest + 4..rest + 6)?;
+            let (hours, minutes) = (num(rest + 1..rest + 3)?, num(rest + 4..rest + 6)?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let minutes = hours * 60 + minutes;
             if *sign == b'+' {
                 minutes * 60
             } else {
@@ -62,6 +77,16 @@ pub fn human_age(secs: i64) -> String {
         60..3600 => format!("{}m", secs / 60),
         3600..86_400 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
         _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -100,7 +125,24 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-20T10:00:00.123Z"), Some(t));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        for bad in ["", "2026-11-20", "2026-13-01T00:00:00Z", "2026-11-20T10:00:00", "yesterday"] {
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z").map(format_rfc3339).as_deref(),
+            Some("2024-02-29T00:00:00Z")
+        );
+        for bad in [
+            "",
+            "2026-11-20",
+            "2026-13-01T00:00:00Z",
+            "2026-11-20T10:00:00",
+            "yesterday",
+            "2026-02-31T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-+1-01T00:00:00Z",
+            "2026-11-20T10:00:00+24:00",
+            "2026-11-20T10:00:00+02:60",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
         assert_eq!(human_age(90_000), "1d 1h");

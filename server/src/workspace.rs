@@ -52,11 +52,7 @@ impl std::fmt::Display for LoadError {
 
 pub fn load_config(root: &Path) -> Result<Config, LoadError> {
     match std::fs::read(root.join(CONFIG_FILE)) {
-        Ok(bytes) => {
-            let text =
-                String::from_utf8(bytes).map_err(|_| LoadError::ConfigUnreadable("not UTF-8 text".into()))?;
-            Config::parse(Some(&text)).map_err(LoadError::Config)
-        }
+        Ok(bytes) => Config::parse_bytes(&bytes).map_err(LoadError::Config),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(e) => Err(LoadError::ConfigUnreadable(e.to_string())),
     }

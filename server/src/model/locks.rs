@@ -19,6 +19,23 @@ pub struct Lock {
 
 /// A lock file; a file that is not a whole, valid lock yields findings instead.
 pub fn parse_lock(path: &str, text: &str) -> Result<Lock, Vec<Finding>> {
+    match read_lock(path, text) {
+        (Some(lock), _) => Ok(lock),
+        (None, findings) => Err(findings),
+    }
+}
+
+/// A lock file, and its findings. A lock whose `acquired_at` is not an RFC 3339 time, or
+/// whose scope holds a glob that does not compile, is still a lock (its holder still holds
+/// it; a time nobody can read makes it stale), but each such value gets a finding.
+pub fn read_lock(path: &str, text: &str) -> (Option<Lock>, Vec<Finding>) {
+    match parse_whole_lock(path, text) {
+        Ok((lock, warnings)) => (Some(lock), warnings),
+        Err(findings) => (None, findings),
+    }
+}
+
+fn parse_whole_lock(path: &str, text: &str) -> Result<(Lock, Vec<Finding>), Vec<Finding>> {
     let mut reader = FileReader::new(path, text);
     let Some(root) = reader.parse(&[]) else {
         return Err(reader.findings);
@@ -33,8 +50,7 @@ pub fn parse_lock(path: &str, text: &str) -> Result<Lock, Vec<Finding>> {
     if root.get("scope_paths").is_none() {
         reader.malformed_at(&root, "the lock has no `scope_paths`: a lock must say which files it holds");
     }
-    let scope_paths: Vec<String> =
-        reader.strings(&root, "scope_paths", "the lock").into_iter().map(|(s, _)| s).collect();
+    let scope_paths = reader.strings(&root, "scope_paths", "the lock");
     let host = reader.string(&root, "host", "the lock");
     let pid = reader.integer(&root, "pid", "the lock");
     if let (Some((agent, span)), Some(stem)) = (&agent, file_stem(path)) {
@@ -48,19 +64,40 @@ pub fn parse_lock(path: &str, text: &str) -> Result<Lock, Vec<Finding>> {
         }
     }
     match (agent, task, acquired_at) {
-        (Some((agent, _)), Some((task_id, task_span)), Some((acquired_at, _)))
+        (Some((agent, _)), Some((task_id, task_span)), Some((acquired_at, acquired_span)))
             if reader.findings.is_empty() =>
         {
-            Ok(Lock {
+            let mut warnings = Vec::new();
+            if crate::time::parse_rfc3339(&acquired_at).is_none() {
+                let shown: String = acquired_at.chars().take(60).collect();
+                warnings.push(Finding::new(
+                    crate::findings::Code::MalformedFile,
+                    path,
+                    acquired_span,
+                    format!("the lock's `acquired_at` {shown:?} is not an RFC 3339 UTC time like 2026-11-20T10:00:00Z; nobody can tell its age, so it counts as stale"),
+                ));
+            }
+            for (glob, span) in &scope_paths {
+                if let Err(message) = crate::config::compile_glob(glob) {
+                    warnings.push(Finding::new(
+                        crate::findings::Code::MalformedFile,
+                        path,
+                        *span,
+                        format!("the lock's scope_paths: {message}"),
+                    ));
+                }
+            }
+            let lock = Lock {
                 agent,
                 task_id,
-                scope_paths,
+                scope_paths: scope_paths.into_iter().map(|(s, _)| s).collect(),
                 acquired_at,
                 host,
                 pid,
                 path: path.to_string(),
                 task_span,
-            })
+            };
+            Ok((lock, warnings))
         }
         _ => Err(reader.findings),
     }

@@ -23,7 +23,7 @@ use crate::text::Span;
 pub use access::{parse_access, AccessCheck};
 pub use blueprints::parse_index;
 pub use crosswalk::{parse_crosswalk, CrosswalkMapping};
-pub use locks::{parse_lock, Lock};
+pub use locks::{parse_lock, read_lock, Lock};
 pub use queue::{parse_queue, QueueEvent, Status};
 pub use wbs::{parse_wbs, Autopilot, Budget, Risk, WorkItem};
 
@@ -183,10 +183,9 @@ impl Model {
         }
 
         for src in &sources.locks {
-            match parse_lock(&src.path, &src.text) {
-                Ok(lock) => model.locks.push(lock),
-                Err(findings) => model.findings.extend(findings),
-            }
+            let (lock, findings) = read_lock(&src.path, &src.text);
+            model.locks.extend(lock);
+            model.findings.extend(findings);
         }
         model.locks.sort_by(|a, b| a.agent.cmp(&b.agent));
 
@@ -369,7 +368,7 @@ pub fn ops_file_findings(config: &Config, path: &str, text: &str) -> Option<Vec<
     } else if path == p.access_status {
         parse_access(path, text).1
     } else if crate::config::is_under(path, &p.locks_dir) && path.ends_with(".lock") {
-        parse_lock(path, text).err().unwrap_or_default()
+        read_lock(path, text).1
     } else {
         return None;
     };

@@ -243,14 +243,22 @@ impl LockDir {
         let now = now_secs();
         let mut removed = Vec::new();
         for lock in live {
-            let age = parse_rfc3339(&lock.acquired_at).map(|t| now - t);
-            if age.is_some_and(|a| a > older_than as i64) {
+            if is_older_than(&lock, now, older_than) {
                 std::fs::remove_file(self.path_of(&lock.agent))
                     .map_err(|e| io("cannot remove a stale lock", e))?;
                 removed.push(lock);
             }
         }
         Ok(removed)
+    }
+}
+
+/// A lock taken more than `limit` seconds before `now`; a lock whose time cannot be read
+/// counts as older than any limit (its file has a finding saying so).
+pub fn is_older_than(lock: &Lock, now: i64, limit: u64) -> bool {
+    match parse_rfc3339(&lock.acquired_at) {
+        Some(taken) => i64::try_from(limit).is_ok_and(|limit| now.saturating_sub(taken) > limit),
+        None => true,
     }
 }
 
@@ -301,8 +309,8 @@ pub fn describe_all(locks: &[Lock], stale_after: u64) -> String {
     let now = now_secs();
     let mut out = String::new();
     for lock in locks {
-        let age = parse_rfc3339(&lock.acquired_at).map(|t| now - t);
-        let stale = if age.is_some_and(|a| a > stale_after as i64) { "  STALE" } else { "" };
+        let age = parse_rfc3339(&lock.acquired_at).map(|t| now.saturating_sub(t));
+        let stale = if is_older_than(lock, now, stale_after) { "  STALE" } else { "" };
         out.push_str(&format!(
             "{:<12} {:<10} {:>9}  {}{stale}\n",
             lock.agent,
