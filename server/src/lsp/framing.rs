@@ -700,3 +700,361 @@ fn whole_frame(output: &[u8]) -> Option<usize> {
     })?;
     (output.len() >= header_end + length).then_some(header_end + length)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{expect, Expect};
+
+    fn frame(body: &str) -> Vec<u8> {
+        encode_frame(body.as_bytes())
+    }
+
+    /// Everything the layer does with `input`, one output a line: `-> ` forwarded to the
+    /// server, `<- ` answered to the client, `## ` logged. Fed whole and one byte at a time,
+    /// which must agree.
+    fn run(input: &[u8], limits: Limits) -> String {
+        let render = |outputs: Vec<Output>| -> String {
+            outputs
+                .into_iter()
+                .map(|o| match o {
+                    Output::Forward(body) => format!("-> {}\n", String::from_utf8(body).unwrap()),
+                    Output::Reply(reply) => format!("<- {reply}\n"),
+                    Output::Note(note) => format!("## {note}\n"),
+                })
+                .collect()
+        };
+        let mut whole = Vec::new();
+        let mut deframer = Deframer::new(limits);
+        deframer.feed(input, &mut whole);
+        deframer.finish(&mut whole);
+        let mut bytewise = Vec::new();
+        let mut deframer = Deframer::new(limits);
+        for byte in input {
+            deframer.feed(std::slice::from_ref(byte), &mut bytewise);
+        }
+        deframer.finish(&mut bytewise);
+        let (whole, bytewise) = (render(whole), render(bytewise));
+        assert_eq!(whole, bytewise, "fed whole vs one byte at a time");
+        whole
+    }
+
+    fn check(input: &[u8], expected: Expect) {
+        expected.assert_eq(&run(input, Limits::default()));
+    }
+
+    const SHUTDOWN: &str = r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#;
+
+    /// `garbage` then a shutdown request: what the layer makes of the garbage, and that the
+    /// shutdown still reaches the server.
+    fn then_shutdown(garbage: &[u8], expected: Expect) {
+        let mut input = garbage.to_vec();
+        input.extend(frame(SHUTDOWN));
+        expected.assert_eq(&run(&input, Limits::default()));
+    }
+
+    #[test]
+    fn good_frames_pass_in_order() {
+        let mut input =
+            frame(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{}}}"#);
+        input.extend(b"\r\n");
+        input.extend(b"content-length:52\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n");
+        input.extend(br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+        input.extend(frame(r#"{"jsonrpc":"2.0","id":"a","result":null}"#));
+        input.extend(frame(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"no","data":[1]}}"#));
+        check(
+            &input,
+            expect![[r#"
+                -> {"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{}}}
+                -> {"jsonrpc":"2.0","method":"initialized","params":{}}
+                -> {"jsonrpc":"2.0","id":"a","result":null}
+                -> {"jsonrpc":"2.0","id":null,"error":{"code":-1,"message":"no","data":[1]}}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_one_message() {
+        then_shutdown(
+            &frame("[]"),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (2 bytes): an empty batch
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: an empty batch"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame("{}"),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (2 bytes): "jsonrpc" must be "2.0" (only JSON-RPC 2.0 is served)
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"jsonrpc\" must be \"2.0\" (only JSON-RPC 2.0 is served)"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame("null"),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (4 bytes): a message is an object, not null
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a message is an object, not null"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame(r#"{"id":5,"method":"hover","params":[]}"#),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (37 bytes): "jsonrpc" must be "2.0" (only JSON-RPC 2.0 is served)
+                <- {"jsonrpc":"2.0","id":5,"error":{"code":-32600,"message":"Invalid Request: \"jsonrpc\" must be \"2.0\" (only JSON-RPC 2.0 is served)"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame(r#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (46 bytes): "id" must be an integer or a string
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be an integer or a string"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame("{\"jsonrpc\":\"2.0\",\"id\":9223372036854775808,\"method\":\"x\"}"),
+            expect![[r###"
+                ## dropped frame 1 at byte 0 (55 bytes): "id" must be an integer or a string
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"id\" must be an integer or a string"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "###]],
+        );
+        then_shutdown(
+            &frame(r#"{"jsonrpc":"2.0","method":1,"params":"bar"}"#),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (43 bytes): "method" must be a string
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"method\" must be a string"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &frame(r#"{"jsonrpc":"2.0","id":3,"method":"x","params":"bar"}"#),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (52 bytes): "params" must be an object or an array
+                <- {"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"Invalid Request: \"params\" must be an object or an array"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn responses_the_framework_could_not_decode() {
+        then_shutdown(
+            &[
+                frame(r#"{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"m","extra":0}}"#),
+                frame(r#"{"jsonrpc":"2.0","id":2,"error":{"code":1.5,"message":"m"}}"#),
+                frame(r#"{"jsonrpc":"2.0","id":2,"result":1,"error":{"code":1,"message":"m"}}"#),
+                frame(r#"{"jsonrpc":"2.0","id":2}"#),
+                frame(r#"{"jsonrpc":"2.0","id":2,"method":"m","result":1}"#),
+            ]
+            .concat(),
+            expect![[r###"
+                ## dropped frame 1 at byte 0 (67 bytes): "error" has an unknown member "extra"
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"error\" has an unknown member \"extra\""}}
+                ## dropped frame 2 at byte 89 (59 bytes): "error.code" must be an integer
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: \"error.code\" must be an integer"}}
+                ## dropped frame 3 at byte 170 (68 bytes): a response cannot carry both a result and an error
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a response cannot carry both a result and an error"}}
+                ## dropped frame 4 at byte 260 (24 bytes): a response needs a "result" or an "error"
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a response needs a \"result\" or an \"error\""}}
+                ## dropped frame 5 at byte 306 (48 bytes): a message with a method cannot carry a result or an error
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a message with a method cannot carry a result or an error"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "###]],
+        );
+    }
+
+    #[test]
+    fn batches_are_refused_as_a_whole() {
+        then_shutdown(
+            &frame(
+                r#"[{"jsonrpc":"2.0","id":7,"method":"shutdown"},{"jsonrpc":"2.0","method":"initialized"},
+                   {"jsonrpc":"2.0","id":"r","result":1},3]"#,
+            ),
+            expect![[r###"
+                ## dropped frame 1 at byte 0 (147 bytes): a batch of 4 messages (batches are not served); 2 answered
+                <- [{"jsonrpc":"2.0","id":7,"error":{"code":-32600,"message":"Invalid Request: batches are not served; send each message in its own frame"}},{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a message is an object, not a number"}}]
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "###]],
+        );
+        // Only notifications: nothing to answer, but logged.
+        check(
+            &frame(r#"[{"jsonrpc":"2.0","method":"initialized"}]"#),
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (42 bytes): a batch of 1 messages (batches are not served); 0 answered
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_json() {
+        then_shutdown(
+            b"Content-Length: 4\r\n\r\n\"\xff\xfe\"",
+            expect![[r#"
+                ## dropped frame 1 at byte 0 (4 bytes): not UTF-8 (body byte 1)
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the body is not UTF-8"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            &[frame(r#"{"jsonrpc":"2.0","#), frame(""), frame(&"[".repeat(200))].concat(),
+            expect![[r###"
+                ## dropped frame 1 at byte 0 (17 bytes): not JSON: EOF while parsing a value at line 1 column 17
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: EOF while parsing a value at line 1 column 17"}}
+                ## dropped frame 2 at byte 39 (0 bytes): not JSON: EOF while parsing a value at line 1 column 0
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: EOF while parsing a value at line 1 column 0"}}
+                ## dropped frame 3 at byte 60 (200 bytes): not JSON: recursion limit exceeded at line 1 column 128
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: recursion limit exceeded at line 1 column 128"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "###]],
+        );
+    }
+
+    #[test]
+    fn bad_headers_skip_to_the_next_frame() {
+        then_shutdown(
+            b"Content-Type: foo\r\n\r\n{}",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: no Content-Length header; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: no Content-Length header"}}
+                ## found the next header at byte 23 after skipping 2 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            b"Contnt-Lngth 2\r\n\r\n[]",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: a 14-byte line with no ':'; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: a 14-byte line with no ':'"}}
+                ## found the next header at byte 20 after skipping 19 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            b"Content-Length: abc\r\n\r\n[]",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: Content-Length "abc" is not a byte count; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: Content-Length \"abc\" is not a byte count"}}
+                ## found the next header at byte 25 after skipping 2 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            b"Content-Length: 99999999999999999999999\r\n\r\n[]",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: Content-Length "99999999999999999999999" is not a byte count; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: Content-Length \"99999999999999999999999\" is not a byte count"}}
+                ## found the next header at byte 45 after skipping 2 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        then_shutdown(
+            b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n[]",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: two different Content-Length headers; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: two different Content-Length headers"}}
+                ## found the next header at byte 42 after skipping 2 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        // Garbage glued before a header: the header is still found.
+        then_shutdown(
+            b"{\"a\":1}",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: a header name that is not a token; skipping to the next Content-Length header
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: a header name that is not a token"}}
+                ## found the next header at byte 7 after skipping 6 bytes
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+        // Another charset: the declared length is still trusted to skip the body.
+        then_shutdown(
+            b"Content-Length: 2\r\nContent-Type: application/json; charset=utf-16\r\n\r\n{}",
+            expect![[r#"
+                ## dropped frame 1 at byte 0: bad header: charset "utf-16" (only utf-8 is served); skipping its body
+                <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: charset \"utf-16\" (only utf-8 is served)"}}
+                -> {"jsonrpc":"2.0","id":1,"method":"shutdown"}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn headers_and_bodies_are_bounded() {
+        let limits = Limits { header_bytes: 64, body_bytes: 10 };
+        let mut input = b"X-Padding: ".to_vec();
+        input.extend([b'a'; 100]);
+        input.extend(b"\r\n");
+        input.extend(frame(&format!("[{}]", " ".repeat(20))));
+        input.extend(frame("[]"));
+        expect![[r#"
+            ## dropped frame 1 at byte 0: bad header: no end of the header section within 64 bytes; skipping to the next Content-Length header
+            <- {"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: bad header: no end of the header section within 64 bytes"}}
+            ## found the next header at byte 113 after skipping 112 bytes
+            ## refused frame 2 at byte 113: its body of 22 bytes is larger than the limit of 10 bytes; skipping it
+            <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a frame of 22 bytes is larger than the limit of 10 bytes"}}
+            ## dropped frame 3 at byte 157 (2 bytes): an empty batch
+            <- {"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: an empty batch"}}
+        "#]]
+        .assert_eq(&run(&input, limits));
+    }
+
+    #[test]
+    fn a_huge_declared_length_is_skipped_without_allocating_it() {
+        let mut deframer = Deframer::default();
+        let mut out = Vec::new();
+        deframer.feed(b"Content-Length: 18446744073709551615\r\n\r\n", &mut out);
+        deframer.feed(&[b'x'; 100_000], &mut out);
+        assert!(deframer.buffer.capacity() < 1 << 20, "{}", deframer.buffer.capacity());
+        deframer.finish(&mut out);
+        let notes: Vec<_> = out.iter().filter(|o| matches!(o, Output::Note(_))).collect();
+        assert_eq!(notes.len(), 2, "{out:?}");
+        assert!(matches!(&out[1], Output::Reply(r) if r["error"]["code"] == -32600), "{out:?}");
+    }
+
+    #[test]
+    fn input_that_ends_inside_a_frame_is_logged() {
+        check(
+            b"Content-Length: 10\r\n\r\n{\"js",
+            expect![[r#"
+                ## input ended inside frame 1 at byte 0: 4 of its 10 body bytes arrived; dropped
+            "#]],
+        );
+        check(
+            b"Content-Len",
+            expect![[r#"
+                ## input ended inside the header of frame 1 at byte 0; 11 bytes dropped
+            "#]],
+        );
+        check(b"\r\n\r\n", expect![""]);
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let open = |text: &str| {
+            frame(&format!(
+                r#"{{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{{"textDocument":{{"text":"{text}"}}}}}}"#
+            ))
+        };
+        check(
+            &[open(r"a\ud800b"), open(r"\uDC00\ud83d\ude00\\ud800\ud800")].concat(),
+            expect![[r###"
+                ## frame 1 at byte 0 (textDocument/didOpen): replaced 1 lone UTF-16 surrogate escape(s) with U+FFFD
+                -> {"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"text":"a�b"}}}
+                ## frame 2 at byte 117 (textDocument/didOpen): replaced 2 lone UTF-16 surrogate escape(s) with U+FFFD
+                -> {"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":{"text":"�😀\\ud800�"}}}
+            "###]],
+        );
+    }
+
+    #[test]
+    fn the_writer_keeps_frames_whole() {
+        let output = [frame("{\"a\":1}"), frame("{\"b\":2}")].concat();
+        assert_eq!(whole_frame(&output), Some(frame("{\"a\":1}").len()));
+        assert_eq!(whole_frame(&output[..5]), None);
+        assert_eq!(whole_frame(&output[..24]), None);
+    }
+}
