@@ -467,3 +467,173 @@ async fn a_workspace_without_ops_files_still_works() {
     assert_eq!(symbols, json!([]));
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
+
+fn raw_frame(body: &[u8]) -> Vec<u8> {
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    frame.extend_from_slice(body);
+    frame
+}
+
+/// An error answer with a null id (what the framing layer gives when it has no usable id).
+fn null_id_error(message: &Value) -> bool {
+    message.get("id") == Some(&Value::Null) && message.get("error").is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_frame_before_shutdown_does_not_end_the_server() {
+    // The reproduction: `[]`, a pause, then `shutdown`, which must be answered.
+    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    client.send_raw(b"Content-Length: 2\r\n\r\n[]").await;
+    let refusal = client.message(Duration::from_secs(10), null_id_error).await;
+    assert_eq!(refusal["error"]["code"], -32600, "{refusal}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.send_raw(&raw_frame(br#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#)).await;
+    let answer = client.response(1, Duration::from_secs(10)).await;
+    assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_answered_logged_and_survived() {
+    let root = common::fixture("basic");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut client = LspClient::spawn_with_log(&[], log.into());
+    client.initialize(&root, vscode_like(), json!({ "debounceMs": 10 })).await;
+    let stripe = client.open(&root.join("services/payments/stripe.py"), "python").await;
+
+    // Each bad input, the error code it is answered with (`None`: a batch answered as an array),
+    // and the id of that answer.
+    let cases: Vec<(&str, Vec<u8>, i64, Value)> = vec![
+        ("empty array", raw_frame(b"[]"), -32600, Value::Null),
+        ("empty object", raw_frame(b"{}"), -32600, Value::Null),
+        ("null", raw_frame(b"null"), -32600, Value::Null),
+        (
+            "JSON-RPC 1.0",
+            raw_frame(br#"{"id":900,"method":"textDocument/hover","params":{}}"#),
+            -32600,
+            json!(900),
+        ),
+        (
+            "fractional id",
+            raw_frame(br#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#),
+            -32600,
+            Value::Null,
+        ),
+        ("invalid UTF-8", raw_frame(b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}"), -32700, Value::Null),
+        ("not JSON", raw_frame(b"{\"jsonrpc\""), -32700, Value::Null),
+        (
+            "no Content-Length",
+            b"Content-Type: application/vscode-jsonrpc\r\n\r\n{}".to_vec(),
+            -32700,
+            Value::Null,
+        ),
+        ("garbled header", b"Contnt-Lngth 2\r\n\r\n[]".to_vec(), -32700, Value::Null),
+        ("non-numeric length", b"Content-Length: two\r\n\r\n[]".to_vec(), -32700, Value::Null),
+        (
+            "overflowing length",
+            b"Content-Length: 184467440737095516160\r\n\r\n[]".to_vec(),
+            -32700,
+            Value::Null,
+        ),
+    ];
+    for (name, bytes, code, id) in cases {
+        client.send_raw(&bytes).await;
+        let answer = client
+            .message(Duration::from_secs(10), |m| m.get("error").is_some() && m.get("id") == Some(&id))
+            .await;
+        assert_eq!(answer["error"]["code"], code, "{name}: {answer}");
+        // And the server still serves.
+        let hover = client.request("textDocument/hover", text_position(&stripe, 0, 14)).await;
+        assert!(hover["contents"]["value"].as_str().unwrap().contains("TD-0103"), "{name}: {hover}");
+    }
+
+    // A batch is refused as a whole: one error per request in it, in an array.
+    client
+        .send_raw(&raw_frame(
+            br#"[{"jsonrpc":"2.0","id":901,"method":"shutdown"},{"jsonrpc":"2.0","method":"initialized"}]"#,
+        ))
+        .await;
+    let answer = client.message(Duration::from_secs(10), Value::is_array).await;
+    assert_eq!(
+        answer,
+        json!([{ "jsonrpc": "2.0", "id": 901, "error": { "code": -32600,
+        "message": "Invalid Request: batches are not served; send each message in its own frame" } }])
+    );
+
+    // A lone surrogate in an opened document becomes U+FFFD; UTF-16 positions stay right.
+    let odd = root.join("services/payments/odd.py");
+    let open = format!(
+        r#"{{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{{"textDocument":{{"uri":"{}","languageId":"python","version":1,"text":"x = \"\ud800\"  # TD-0103\n"}}}}}}"#,
+        uri(&odd)
+    );
+    client.send_raw(&raw_frame(open.as_bytes())).await;
+    let hover = client.request("textDocument/hover", text_position(&uri(&odd), 0, 13)).await;
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("Payments / Stripe"), "{hover}");
+    assert_eq!(hover["range"]["start"]["character"], 11, "{hover}");
+
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for expected in [
+        "] dropped frame ",
+        "an empty batch",
+        "\"jsonrpc\" must be \"2.0\"",
+        "not UTF-8",
+        "bad header: no Content-Length header",
+        "bad header: Content-Length \"two\" is not a byte count",
+        "a batch of 2 messages",
+        "(textDocument/didOpen): replaced 1 lone UTF-16 surrogate escape(s) with U+FFFD",
+    ] {
+        assert!(log.contains(expected), "{expected:?} not in the log:\n{log}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_frame_is_refused_and_skipped() {
+    let root = common::fixture("basic");
+    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    client.initialize(&root, json!({}), json!({})).await;
+    let declared = concord::lsp::framing::MAX_BODY_BYTES + 1;
+    client.send_raw(format!("Content-Length: {declared}\r\n\r\n").as_bytes()).await;
+    let refusal = client.message(Duration::from_secs(10), null_id_error).await;
+    assert_eq!(refusal["error"]["code"], -32600, "{refusal}");
+    let chunk = vec![b'x'; 1 << 20];
+    let mut left = declared as usize;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        client.send_raw(&chunk[..n]).await;
+        left -= n;
+    }
+    let id = client.request_async("workspace/symbol", json!({ "query": "TD-0103" })).await;
+    let answer = client.response(id, Duration::from_secs(30)).await;
+    assert!(answer["result"].as_array().is_some_and(|s| !s.is_empty()), "{answer}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_closes_its_input_ends_the_server() {
+    let root = common::fixture("basic");
+    // Mid-way through a frame whose declared length never arrives.
+    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    client.initialize(&root, json!({}), json!({})).await;
+    client.send_raw(b"Content-Length: 99999999999999\r\n\r\n[]").await;
+    client.message(Duration::from_secs(10), null_id_error).await;
+    client.close_input();
+    let status = tokio::time::timeout(Duration::from_secs(10), client.child.as_mut().unwrap().wait())
+        .await
+        .expect("the server ends when its input does")
+        .unwrap();
+    // No `shutdown` came first.
+    assert_eq!(status.code(), Some(1));
+
+    // After `shutdown`, closing the input is a clean end.
+    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    client.initialize(&root, json!({}), json!({})).await;
+    client.request("shutdown", Value::Null).await;
+    client.close_input();
+    let status = tokio::time::timeout(Duration::from_secs(10), client.child.as_mut().unwrap().wait())
+        .await
+        .expect("the server ends when its input does")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -11,7 +11,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufRea
 use tokio::sync::mpsc;
 
 pub struct LspClient {
-    writer: Box<dyn AsyncWrite + Unpin + Send>,
+    /// `None` once the client has closed its end.
+    writer: Option<Box<dyn AsyncWrite + Unpin + Send>>,
     incoming: mpsc::UnboundedReceiver<Value>,
     /// Notifications received while waiting for something else.
     pub notifications: VecDeque<Value>,
@@ -58,7 +59,7 @@ impl LspClient {
             }
         });
         LspClient {
-            writer: Box::new(writer),
+            writer: Some(Box::new(writer)),
             incoming: rx,
             notifications: VecDeque::new(),
             next_id: 1,
@@ -95,8 +96,36 @@ impl LspClient {
         let body = serde_json::to_vec(&message).unwrap();
         let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
         frame.extend(body);
-        self.writer.write_all(&frame).await.expect("the server reads");
-        self.writer.flush().await.unwrap();
+        self.send_raw(&frame).await;
+    }
+
+    /// Bytes exactly as given: frames, or anything else.
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        let writer = self.writer.as_mut().expect("the client's end is open");
+        writer.write_all(bytes).await.expect("the server reads");
+        writer.flush().await.unwrap();
+    }
+
+    /// Close the client's end of the connection (the server sees its input end).
+    pub fn close_input(&mut self) {
+        self.writer = None;
+    }
+
+    /// Wait for the next message from the server that satisfies `accept` (any shape: an error
+    /// with a null id, a batch answer), keeping the others for later.
+    pub async fn message(&mut self, timeout: Duration, accept: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.notifications.iter().position(&accept) {
+            return self.notifications.remove(i).unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let message =
+                self.next(deadline).await.unwrap_or_else(|| panic!("no such message within {timeout:?}"));
+            if accept(&message) {
+                return message;
+            }
+            self.notifications.push_back(message);
+        }
     }
 
     pub async fn notify(&mut self, method: &str, params: Value) {

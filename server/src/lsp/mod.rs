@@ -3,6 +3,7 @@
 mod convert;
 mod documents;
 mod features;
+pub mod framing;
 mod server;
 mod timing;
 
@@ -18,10 +19,41 @@ pub use server::{Backend, COMMANDS};
 
 /// How many requests run at once: enough that slow commands never starve hovers.
 const CONCURRENCY: usize = 32;
+/// Buffer of each in-memory pipe between the framing layer and the framework.
+const PIPE_BYTES: usize = 256 * 1024;
+/// Replies of the framing layer waiting for the writer (the reader waits when it is full).
+const REPLY_QUEUE: usize = 64;
 
-/// Serve one client on `input`/`output` until it sends `exit`. Returns whether `shutdown`
-/// came first (the exit code the protocol asks for depends on it).
+/// Serve one client on `input`/`output` until it sends `exit` or its input ends. Returns whether
+/// `shutdown` came first (the exit code the protocol asks for depends on it).
+///
+/// The client's bytes go through the framing layer, which answers malformed frames itself; the
+/// framework only sees checked messages, over in-memory pipes.
 pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite + Unpin,
+{
+    let (to_server, server_input) = tokio::io::duplex(PIPE_BYTES);
+    let (server_output, from_server) = tokio::io::duplex(PIPE_BYTES);
+    let (replies_tx, replies_rx) = tokio::sync::mpsc::channel(REPLY_QUEUE);
+    let session = async {
+        tokio::join!(
+            serve_checked(server_input, server_output),
+            framing::write_client(from_server, replies_rx, output)
+        )
+        .0
+    };
+    tokio::pin!(session);
+    tokio::select! {
+        clean = &mut session => clean,
+        // The client's input ended: the server sees its end and finishes what it was doing.
+        () = framing::read_client(input, to_server, replies_tx) => session.await,
+    }
+}
+
+/// The framework itself, on input that has passed the framing layer.
+async fn serve_checked<I, O>(input: I, output: O) -> bool
 where
     I: AsyncRead + Unpin,
     O: AsyncWrite,
