@@ -325,7 +325,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     match &args.output {
         Some(file) => {
-            if let Err(e) = crate::fsutil::write_atomic_with(file, write) {
+            if let Err(e) = crate::fsutil::write_user_output_with(file, write) {
                 return usage_error(format!("cannot write {}: {e}", file.display()));
             }
         }
@@ -357,9 +357,9 @@ fn crosswalk(args: CrosswalkArgs) -> ExitCode {
     };
     let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
     let text = coverage.to_crosswalk_json();
-    let target = ws.root.join(&ws.config.paths.crosswalk);
     let rel = &ws.config.paths.crosswalk;
-    let current = std::fs::read_to_string(&target).ok();
+    let current =
+        crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size).ok().flatten();
     print!("{}", render::render_coverage_summary(&coverage.summary()));
     if args.check {
         if current.as_deref() == Some(text.as_str()) {
@@ -371,7 +371,7 @@ fn crosswalk(args: CrosswalkArgs) -> ExitCode {
     }
     if current.as_deref() == Some(text.as_str()) {
         println!("{rel} is up to date");
-    } else if let Err(e) = crate::fsutil::write_atomic(&target, text.as_bytes()) {
+    } else if let Err(e) = crate::fsutil::write_in_workspace(&ws.root, rel, text.as_bytes()) {
         return usage_error(format!("cannot write {rel}: {e}"));
     } else {
         println!("wrote {rel} ({} chunks)", coverage.chunks.len());
@@ -497,8 +497,9 @@ fn scope_check(args: ScopeCheckArgs) -> ExitCode {
         eprintln!("concord scope-check: {agent} holds no lock, so every change is outside its scope. Take the lock first.");
         return ExitCode::from(1);
     };
-    let recorded = std::fs::read_to_string(ws.root.join(&lock.path))
+    let recorded = crate::fsutil::read_text_in_workspace(&ws.root, &lock.path, ws.config.max_file_size)
         .ok()
+        .flatten()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["base_commit"].as_str().map(str::to_string));
     let base = args.base.or(recorded).unwrap_or_else(|| "HEAD".into());
@@ -686,7 +687,7 @@ fn refs(path: Option<&Path>, count: bool, only: &[String]) -> ExitCode {
             continue;
         }
         // Line and column (1-based, bytes, as grep tools print them) only for what is printed.
-        let Ok(bytes) = std::fs::read(root.join(file)) else { continue };
+        let Ok(bytes) = crate::fsutil::read_regular(&root.join(file), config.max_file_size) else { continue };
         let (mut line, mut line_start, mut scanned) = (1, 0, 0);
         for (offset, id) in refs {
             for newline in memchr::memchr_iter(b'\n', &bytes[scanned..*offset]) {

@@ -116,6 +116,44 @@ impl<'a> Json<'a> {
     }
 }
 
+/// The keys of one object so far, to refuse a key given twice: readers disagree on which value
+/// wins (the first, the last), so a duplicate makes the file ambiguous, and a writer that kept
+/// one of them would silently drop the other.
+#[derive(Default)]
+struct Keys<'a> {
+    /// Small objects (most of them) are searched in order; big ones through a map.
+    few: Vec<(Cow<'a, str>, usize)>,
+    many: std::collections::HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> Keys<'a> {
+    const FEW: usize = 16;
+
+    fn insert(&mut self, parser: &Parser, key: Cow<'a, str>, at: usize) -> Result<(), SyntaxError> {
+        let first = if self.many.is_empty() {
+            self.few.iter().find(|(k, _)| *k == key).map(|(_, at)| *at)
+        } else {
+            self.many.get(&key).copied()
+        };
+        if let Some(first) = first {
+            let line = parser.bytes[..first].iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(SyntaxError {
+                offset: at,
+                message: format!(
+                    "duplicate key `{key}` in one object (it is first on line {line}): readers disagree on which one counts; keep one"
+                ),
+            });
+        }
+        if self.many.is_empty() && self.few.len() < Self::FEW {
+            self.few.push((key, at));
+        } else {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(key, at);
+        }
+        Ok(())
+    }
+}
+
 struct Parser<'a, 's> {
     text: &'a str,
     bytes: &'a [u8],
@@ -184,10 +222,13 @@ impl<'a> Parser<'a, '_> {
                     self.depth -= 1;
                     return Ok(());
                 }
+                let mut keys = Keys::default();
                 loop {
                     self.skip_whitespace();
                     if close == b'}' {
-                        self.member_key()?;
+                        let key_start = self.at;
+                        let key = self.member_key()?;
+                        keys.insert(self, key.clone(), key_start)?;
                     }
                     self.skip()?;
                     if self.after_element(close)? {
@@ -326,18 +367,23 @@ impl<'a> Parser<'a, '_> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let high = self.hex4()?;
-                if (0xD800..0xDC00).contains(&high) {
-                    if self.bytes[self.at..].starts_with(b"\\u") {
+                // A surrogate pair is one character; a lone surrogate becomes U+FFFD, and an
+                // escape after a lone high surrogate is read as its own character.
+                let unit = self.hex4()?;
+                match unit {
+                    0xD800..=0xDBFF if self.bytes[self.at..].starts_with(b"\\u") => {
+                        let after_high = self.at;
                         self.at += 2;
                         let low = self.hex4()?;
-                        let code = 0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3ff);
-                        char::from_u32(code).unwrap_or('\u{fffd}')
-                    } else {
-                        '\u{fffd}'
+                        if (0xDC00..=0xDFFF).contains(&low) {
+                            char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                                .unwrap_or('\u{fffd}')
+                        } else {
+                            self.at = after_high;
+                            '\u{fffd}'
+                        }
                     }
-                } else {
-                    char::from_u32(high).unwrap_or('\u{fffd}')
+                    _ => char::from_u32(unit).unwrap_or('\u{fffd}'),
                 }
             }
             _ => {
@@ -352,10 +398,11 @@ impl<'a> Parser<'a, '_> {
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
         let digits = self.bytes.get(self.at..self.at + 4).ok_or_else(|| self.eof_error("a string"))?;
-        let text =
-            std::str::from_utf8(digits).map_err(|_| self.error("expected four hex digits after \\u"))?;
-        let value =
-            u32::from_str_radix(text, 16).map_err(|_| self.error("expected four hex digits after \\u"))?;
+        // Exactly four hex digits: `from_str_radix` alone would also take a sign (`\u+abc`).
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(self.error("expected four hex digits after \\u"));
+        }
+        let value = digits.iter().fold(0, |n, &d| n * 16 + char::from(d).to_digit(16).unwrap_or(0));
         self.at += 4;
         Ok(value)
     }
@@ -379,7 +426,8 @@ impl<'a> Parser<'a, '_> {
 
     fn object(&mut self) -> Result<Value<'a>, SyntaxError> {
         self.at += 1;
-        let mut members = Vec::new();
+        let mut members: Vec<Member<'a>> = Vec::new();
+        let mut keys = Keys::default();
         self.skip_whitespace();
         if self.bytes.get(self.at) == Some(&b'}') {
             self.at += 1;
@@ -389,6 +437,7 @@ impl<'a> Parser<'a, '_> {
             self.skip_whitespace();
             let key_start = self.at;
             let key = self.member_key()?;
+            keys.insert(self, key.clone(), key_start)?;
             let value = if self.skip_keys.contains(&key.as_ref()) {
                 let start = self.at;
                 self.skip()?;
@@ -486,11 +535,40 @@ mod tests {
             ("", 0, "truncated"),
             (r#"{"a": "\q"}"#, 8, "invalid escape"),
             (r#"{"a": 01}"#, 7, "expected `,` or `}`"),
+            (r#"{"a": "\u+abc"}"#, 9, "four hex digits"),
+            (r#"{"a": "\u-abc"}"#, 9, "four hex digits"),
+            ("{\"items\": [1],\n \"items\": []}", 16, "duplicate key `items`"),
+            (r#"{"a": {"b": 1, "c": 2, "b": 3}}"#, 23, "duplicate key `b`"),
+            (r#"{"embedding": {"x": 1, "x": 2}}"#, 23, "duplicate key `x`"),
         ];
         for (text, offset, words) in cases {
             let err = parse(text, &[]).unwrap_err();
             assert_eq!(err.offset, *offset, "{text}: {err:?}");
             assert!(err.message.contains(words), "{text}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_key_in_different_objects_is_fine() {
+        assert!(parse(r#"[{"id": 1}, {"id": 2, "x": {"id": 3}}]"#, &[]).is_ok());
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}}}", many.join(", "));
+        assert!(parse(&text, &[]).is_ok());
+        let err = parse(&format!("{{{}, \"k3\": 0}}", many.join(", ")), &[]).unwrap_err();
+        assert!(err.message.contains("duplicate key `k3`"), "{err:?}");
+    }
+
+    #[test]
+    fn surrogates_pair_up_or_become_replacement_characters() {
+        let cases: &[(&str, &str)] = &[
+            (r#""\ud83d\ude00""#, "\u{1f600}"),
+            (r#""\ud800""#, "\u{fffd}"),
+            (r#""\udc00x""#, "\u{fffd}x"),
+            (r#""\ud800\u0041""#, "\u{fffd}A"),
+            (r#""\ud800\ud83d\ude00""#, "\u{fffd}\u{1f600}"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text, &[]).unwrap().as_str(), Some(*expected), "{text}");
         }
     }
 

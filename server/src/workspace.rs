@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use crate::config::{Config, ConfigError, CONFIG_FILE};
 use crate::findings::{Code, Finding};
+use crate::fsutil::{self, ReadError};
 use crate::model::{Model, Source, Sources};
 use crate::scan::{scan_text, FileFacts};
 use crate::text::Span;
@@ -50,10 +51,13 @@ impl std::fmt::Display for LoadError {
     }
 }
 
+/// The largest `concord.toml` that is read: a configuration is a page of settings.
+const CONFIG_READ_CAP: u64 = 4 * 1024 * 1024;
+
 pub fn load_config(root: &Path) -> Result<Config, LoadError> {
-    match std::fs::read(root.join(CONFIG_FILE)) {
+    match fsutil::read_in_workspace(root, CONFIG_FILE, CONFIG_READ_CAP) {
         Ok(bytes) => Config::parse_bytes(&bytes).map_err(LoadError::Config),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(ReadError::Missing) => Ok(Config::default()),
         Err(e) => Err(LoadError::ConfigUnreadable(e.to_string())),
     }
 }
@@ -65,7 +69,9 @@ impl Workspace {
         }
         let mut config = load_config(root)?;
         let mut io_findings = Vec::new();
-        if let Some(baseline) = read_source(root, &config.secrets_baseline.clone(), &mut io_findings) {
+        if let Some(baseline) =
+            read_source(root, &config.secrets_baseline.clone(), config.max_file_size, &mut io_findings)
+        {
             let (accepted, findings) = crate::model::parse_secrets_baseline(&baseline.path, &baseline.text);
             io_findings.extend(findings);
             config.set_secret_baseline(accepted);
@@ -186,7 +192,7 @@ pub type FileRefs = (String, Vec<(usize, String)>);
 pub fn find_references(root: &Path, config: &Config) -> Vec<FileRefs> {
     let found: Mutex<Vec<FileRefs>> = Mutex::new(Vec::new());
     walk(root, config, &|path, rel| {
-        let Ok(bytes) = std::fs::read(path) else { return };
+        let Ok(bytes) = fsutil::read_regular(path, config.max_file_size) else { return };
         if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
             return;
         }
@@ -205,11 +211,12 @@ pub fn find_references(root: &Path, config: &Config) -> Vec<FileRefs> {
 }
 
 fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {
-    let meta = std::fs::metadata(path).map_err(|_| "unreadable")?;
-    if meta.len() > config.max_file_size {
-        return Err("larger than files.max_file_size");
-    }
-    let bytes = std::fs::read(path).map_err(|_| "unreadable")?;
+    // The walker saw a regular file; the read checks again on the opened handle.
+    let bytes = fsutil::read_regular(path, config.max_file_size).map_err(|e| match e {
+        ReadError::TooLarge(_) => "larger than files.max_file_size",
+        ReadError::NotRegular(_) => "not a regular file",
+        _ => "unreadable",
+    })?;
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("binary");
     }
@@ -217,18 +224,15 @@ fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &
     Ok(scan_text(config, rel, text))
 }
 
-/// Read one ops file. Missing is fine (`None`); unreadable or not UTF-8 is a finding.
-pub fn read_source(root: &Path, rel: &str, findings: &mut Vec<Finding>) -> Option<Source> {
-    let bytes = match std::fs::read(root.join(rel)) {
+/// Read one ops file through the one reader (inside the workspace, a regular file, at most
+/// `limit` bytes). Missing is fine (`None`); anything else that stops the read, or text that is
+/// not UTF-8, is a finding.
+pub fn read_source(root: &Path, rel: &str, limit: u64, findings: &mut Vec<Finding>) -> Option<Source> {
+    let bytes = match fsutil::read_in_workspace(root, rel, limit) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(ReadError::Missing) => return None,
         Err(e) => {
-            findings.push(Finding::new(
-                Code::MalformedFile,
-                rel,
-                Span::default(),
-                format!("{rel} cannot be read: {e}"),
-            ));
+            findings.push(Finding::new(Code::MalformedFile, rel, Span::default(), format!("{rel} {e}")));
             return None;
         }
     };
@@ -257,6 +261,7 @@ fn read_sources(
     findings: &mut Vec<Finding>,
 ) -> Sources {
     let paths = &config.paths;
+    let limit = config.max_file_size;
     let mut locks = Vec::new();
     if let Ok(entries) = std::fs::read_dir(root.join(&paths.locks_dir)) {
         let mut names: Vec<String> = entries
@@ -266,15 +271,15 @@ fn read_sources(
         names.sort();
         for name in names {
             let rel = format!("{}/{name}", paths.locks_dir.trim_end_matches('/'));
-            locks.extend(read_source(root, &rel, findings));
+            locks.extend(read_source(root, &rel, limit, findings));
         }
     }
     Sources {
-        index: read_source(root, &paths.blueprint_index, findings),
-        wbs: read_source(root, &paths.wbs, findings),
-        queue: read_source(root, &paths.queue, findings),
-        crosswalk: read_source(root, &paths.crosswalk, findings),
-        access: read_source(root, &paths.access_status, findings),
+        index: read_source(root, &paths.blueprint_index, limit, findings),
+        wbs: read_source(root, &paths.wbs, limit, findings),
+        queue: read_source(root, &paths.queue, limit, findings),
+        crosswalk: read_source(root, &paths.crosswalk, limit, findings),
+        access: read_source(root, &paths.access_status, limit, findings),
         locks,
         headings: files.values().flat_map(|f| f.headings.iter().cloned()).collect(),
     }

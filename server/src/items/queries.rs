@@ -183,14 +183,19 @@ fn read_override(
     file: QueryFile,
 ) -> Result<Option<(std::borrow::Cow<'static, str>, String)>, QueryError> {
     let path = dir.join(language.query_folder()).join(file.file_name());
-    match std::fs::read_to_string(&path) {
+    // The one reader: a FIFO, a device or a link there is refused instead of blocking the load.
+    let read = crate::fsutil::read_regular(&path, crate::fsutil::DEFAULT_READ_CAP).and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|_| crate::fsutil::ReadError::Io(std::io::Error::other("not UTF-8 text")))
+    });
+    match read {
         Ok(text) => Ok(Some((text.into(), path.display().to_string()))),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::fsutil::ReadError::Missing) => Ok(None),
         Err(err) => Err(QueryError {
             file: path.display().to_string(),
             line: 0,
             column: 0,
-            message: format!("cannot read the query file: {err}"),
+            message: format!("the query file {err}"),
         }),
     }
 }

@@ -155,7 +155,12 @@ impl Backend {
         if let Some(doc) = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).get(uri) {
             return Some(doc.line(line));
         }
-        let text = std::fs::read_to_string(uri.to_file_path()?).ok()?;
+        // Through the one reader: a link out of the workspace, a FIFO or `/dev/zero` gives no text.
+        let root = self.root()?;
+        let path = uri.to_file_path()?;
+        let rel = path.strip_prefix(&root).ok()?;
+        let text =
+            crate::fsutil::read_text_in_workspace(&root, rel, crate::fsutil::DEFAULT_READ_CAP).ok()??;
         Some(text.lines().nth(line as usize).unwrap_or("").to_string())
     }
 
@@ -240,7 +245,8 @@ impl Backend {
         let config = &loaded.ws.config;
         // An ops file edited but not saved: its own loader's findings, from the buffer. The
         // cross-file checks come back when it is saved and the model reloads.
-        let on_disk = std::fs::read_to_string(loaded.ws.root.join(path)).ok();
+        let on_disk =
+            crate::fsutil::read_text_in_workspace(&loaded.ws.root, path, config.max_file_size).ok().flatten();
         if on_disk.as_deref() != Some(text) {
             if let Some(found) = crate::model::ops_file_findings(config, path, text) {
                 return crate::analysis::apply_severities(config, found);
@@ -403,7 +409,8 @@ impl Backend {
                 for (path, deleted) in paths {
                     ws.files.remove(&path);
                     if !deleted {
-                        if let Ok(bytes) = std::fs::read(ws.root.join(&path)) {
+                        let limit = ws.config.max_file_size;
+                        if let Ok(bytes) = crate::fsutil::read_in_workspace(&ws.root, &path, limit) {
                             if crate::workspace::unscannable(&bytes).is_none()
                                 && !ws.config.scan_exclude.is_match(&path)
                             {
@@ -838,8 +845,8 @@ impl LanguageServer for Backend {
                 let Some(loaded) = self.loaded() else { return Err(Error::invalid_request()) };
                 let written = tokio::task::spawn_blocking(move || {
                     let text = loaded.analysis.coverage.to_crosswalk_json();
-                    let target = loaded.ws.root.join(&loaded.ws.config.paths.crosswalk);
-                    crate::fsutil::write_atomic(&target, text.as_bytes())
+                    let ws = &loaded.ws;
+                    crate::fsutil::write_in_workspace(&ws.root, &ws.config.paths.crosswalk, text.as_bytes())
                         .map(|_| loaded.analysis.coverage.chunks.len())
                 })
                 .await;

@@ -49,8 +49,7 @@ pub fn changes_since(root: &Path, base: &str) -> Result<Vec<Change>, String> {
     let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "-z"])?;
     for path in untracked.split(|&b| b == 0).filter(|p| !p.is_empty()) {
         let path = String::from_utf8_lossy(path).into_owned();
-        let added =
-            std::fs::read(root.join(&path)).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
+        let added = count_lines(&root.join(&path));
         changes.push(Change { path, added, removed: 0 });
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -85,8 +84,8 @@ pub fn prefix(root: &Path) -> Result<String, String> {
 
 /// The commit recorded in an agent's lock when it was taken.
 pub fn head_at_lock(root: &Path, config: &crate::config::Config, agent: &str) -> Option<String> {
-    let text =
-        std::fs::read_to_string(root.join(&config.paths.locks_dir).join(format!("{agent}.lock"))).ok()?;
+    let rel = format!("{}/{agent}.lock", config.paths.locks_dir.trim_end_matches('/'));
+    let text = crate::fsutil::read_text_in_workspace(root, rel, config.max_file_size).ok()??;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     value.get("base_commit")?.as_str().map(str::to_string)
 }
@@ -94,11 +93,38 @@ pub fn head_at_lock(root: &Path, config: &crate::config::Config, agent: &str) ->
 /// A file's content hash (0 when it does not exist), to tell "changed during a run" from
 /// "was already changed before it".
 pub fn content_hash(path: &Path) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let Ok(bytes) = std::fs::read(path) else { return 0 };
+    use std::hash::Hasher;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
+    let read = for_each_chunk(path, |chunk| hasher.write(chunk));
+    if read {
+        hasher.finish()
+    } else {
+        0
+    }
+}
+
+/// Lines in a file the diff names (0 for anything but a regular file: a FIFO or a link to a
+/// device in the work tree is not read).
+fn count_lines(path: &Path) -> u64 {
+    let mut lines = 0;
+    for_each_chunk(path, |chunk| lines += memchr::memchr_iter(b'\n', chunk).count() as u64);
+    lines
+}
+
+/// Stream a regular file (never a link, FIFO or device) through `visit`; false when it cannot
+/// be read.
+fn for_each_chunk(path: &Path, mut visit: impl FnMut(&[u8])) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = crate::fsutil::open_regular(path) else { return false };
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(n) => visit(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// The files already changed since `base` and their content: written before a run, so that
@@ -127,8 +153,8 @@ pub fn changes_during(
 
 /// The snapshot a dispatch wrote into its run folder (empty when there is none).
 pub fn read_snapshot(run_dir: &Path) -> std::collections::BTreeMap<String, u64> {
-    std::fs::read_to_string(run_dir.join("dirty-before.json"))
+    crate::fsutil::read_regular(&run_dir.join("dirty-before.json"), crate::fsutil::DEFAULT_READ_CAP)
         .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+        .and_then(|t| serde_json::from_slice(&t).ok())
         .unwrap_or_default()
 }

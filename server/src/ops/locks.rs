@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -40,8 +41,11 @@ fn io(context: &str, e: std::io::Error) -> LockError {
 }
 
 pub struct LockDir {
+    root: PathBuf,
     dir: PathBuf,
     rel: String,
+    /// `files.max_file_size`: no lock file is read past it.
+    limit: u64,
 }
 
 /// Held while the lock folder is being read and changed; the flock goes with the file.
@@ -52,17 +56,25 @@ struct Mutex {
 impl LockDir {
     pub fn new(root: &Path, config: &Config) -> LockDir {
         let rel = config.paths.locks_dir.trim_end_matches('/').to_string();
-        LockDir { dir: root.join(&rel), rel }
+        LockDir { root: root.to_path_buf(), dir: root.join(&rel), rel, limit: config.max_file_size }
     }
 
     fn mutex(&self) -> Result<Mutex, LockError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| io("cannot create the lock folder", e))?;
+        // The folder must stay inside the workspace (a cloned repository may make it a link).
+        let path =
+            crate::fsutil::writable_in_workspace(&self.root, Path::new(&format!("{}/.mutex", self.rel)))
+                .map_err(|e| io("cannot use the lock folder", e))?;
+        // Never through a link, never blocking on a FIFO; only a regular file is locked.
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(self.dir.join(".mutex"))
-            .map_err(|e| io("cannot open the lock folder's mutex", e))?;
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| io("cannot open the lock folder's mutex (it must be a regular file)", e))?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(LockError::Io(format!("{}/.mutex is not a regular file; remove it", self.rel)));
+        }
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -98,13 +110,13 @@ impl LockDir {
         names.sort();
         for name in names {
             let rel = format!("{}/{name}", self.rel);
-            match std::fs::read_to_string(self.dir.join(&name)) {
-                Ok(text) => match parse_lock(&rel, &text) {
+            match crate::fsutil::read_text_in_workspace(&self.root, &rel, self.limit) {
+                Ok(Some(text)) => match parse_lock(&rel, &text) {
                     Ok(lock) => locks.push(lock),
                     Err(_) => broken.push(rel),
                 },
                 // Released between listing and reading.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(None) => {}
                 Err(_) => broken.push(rel),
             }
         }
@@ -177,12 +189,16 @@ impl LockDir {
         let target = self.path_of(&lock.agent);
         let tmp = self.dir.join(format!(".{}.lock.tmp-{}", lock.agent, std::process::id()));
         let written = (|| {
+            crate::fsutil::fault_point("create");
             let mut file = File::options().write(true).create_new(true).open(&tmp)?;
+            crate::fsutil::fault_point("write");
             file.write_all(text.as_bytes())?;
+            crate::fsutil::fault_point("sync");
             file.sync_all()?;
+            crate::fsutil::fault_point("link");
             std::fs::hard_link(&tmp, &target)
         })();
-        let _ = std::fs::remove_file(&tmp);
+        let _ = crate::fsutil::remove_file(&tmp);
         match written {
             Ok(()) => {
                 if let Ok(dir) = File::open(&self.dir) {
@@ -204,7 +220,7 @@ impl LockDir {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with('.') && name.contains(".lock.tmp-") {
-                let _ = std::fs::remove_file(entry.path());
+                let _ = crate::fsutil::remove_file(&entry.path());
             }
         }
     }
@@ -213,13 +229,15 @@ impl LockDir {
         check_agent_name(agent)?;
         let _held = self.mutex()?;
         let path = self.path_of(agent);
-        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => LockError::Invalid(format!(
-                "{agent} holds no lock ({}/{agent}.lock does not exist)",
-                self.rel
-            )),
-            _ => io("cannot read the lock", e),
-        })?;
+        let rel = format!("{}/{agent}.lock", self.rel);
+        let text = match crate::fsutil::read_in_workspace(&self.root, &rel, self.limit) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(crate::fsutil::ReadError::Missing) => {
+                return Err(LockError::Invalid(format!("{agent} holds no lock ({rel} does not exist)")))
+            }
+            // Not readable as a lock (a link out, a FIFO, too large): released all the same.
+            Err(_) => String::new(),
+        };
         let lock = parse_lock(&format!("{}/{agent}.lock", self.rel), &text).ok();
         if let (Some(task), Some(lock)) = (task, &lock) {
             if lock.task_id != task {
@@ -229,7 +247,7 @@ impl LockDir {
                 )));
             }
         }
-        std::fs::remove_file(&path).map_err(|e| io("cannot remove the lock", e))?;
+        crate::fsutil::remove_file(&path).map_err(|e| io("cannot remove the lock", e))?;
         lock.ok_or_else(|| {
             LockError::Io(format!("removed {}/{agent}.lock, which was not a valid lock", self.rel))
         })
@@ -244,7 +262,7 @@ impl LockDir {
         let mut removed = Vec::new();
         for lock in live {
             if is_older_than(&lock, now, older_than) {
-                std::fs::remove_file(self.path_of(&lock.agent))
+                crate::fsutil::remove_file(&self.path_of(&lock.agent))
                     .map_err(|e| io("cannot remove a stale lock", e))?;
                 removed.push(lock);
             }
@@ -279,8 +297,9 @@ fn check_agent_name(agent: &str) -> Result<(), LockError> {
 
 /// The task's `scope_paths` from the WBS.
 fn task_scope(root: &Path, config: &Config, task: &str) -> Result<Vec<String>, LockError> {
-    let text = std::fs::read_to_string(root.join(&config.paths.wbs))
-        .map_err(|e| LockError::Invalid(format!("cannot read {}: {e}", config.paths.wbs)))?;
+    let text = crate::fsutil::read_text_in_workspace(root, &config.paths.wbs, config.max_file_size)
+        .and_then(|t| t.ok_or_else(|| "does not exist".to_string()))
+        .map_err(|e| LockError::Invalid(format!("{} {e}", config.paths.wbs)))?;
     let (items, _) = parse_wbs(config, &config.paths.wbs, &text);
     let item = items.iter().find(|i| i.id == task).ok_or_else(|| {
         LockError::Invalid(format!(

@@ -6,7 +6,6 @@
 //! rework, `blocked → todo`). Every event records who, when and why. Events are appended whole,
 //! with one write on a file opened for appending: earlier lines are never rewritten or lost.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -84,27 +83,10 @@ pub fn append(path: &Path, event: &Event) -> std::io::Result<()> {
     append_line(path, &line)
 }
 
+/// Append one whole line (see `fsutil::append_line`: never through a link, only to a regular
+/// file, a torn last line closed off first).
 pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(path)?;
-    // A torn last line (an earlier crash) is closed off so this event stays a line of its own.
-    let len = file.metadata()?.len();
-    let mut record = String::with_capacity(line.len() + 2);
-    if len > 0 {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut last = [0u8; 1];
-        file.seek(SeekFrom::Start(len - 1))?;
-        file.read_exact(&mut last)?;
-        if last[0] != b'\n' {
-            record.push('\n');
-        }
-    }
-    record.push_str(line);
-    record.push('\n');
-    file.write_all(record.as_bytes())?;
-    file.sync_data()
+    crate::fsutil::append_line(path, line)
 }
 
 #[cfg(test)]

@@ -106,8 +106,9 @@ pub struct Options<'a> {
 
 pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
     let report_path = find_report(ws, options.run)?;
-    let report = std::fs::read_to_string(&report_path)
-        .map_err(|e| format!("cannot read {}: {e}", report_path.display()))?;
+    let report = crate::fsutil::read_regular(&report_path, ws.config.max_file_size)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map_err(|e| format!("{} {e}", report_path.display()))?;
     let report_rel = crate::workspace::relative(&ws.root, &report_path)
         .unwrap_or_else(|| report_path.display().to_string());
     let wbs_id = field(&report, "wbs")
@@ -274,7 +275,7 @@ fn run_gates(
     }
     let mut leaks = Vec::new();
     for path in places {
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = crate::fsutil::read_regular(&path, ws.config.max_file_size) else { continue };
         if crate::workspace::unscannable(&bytes).is_some() {
             continue;
         }
