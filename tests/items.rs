@@ -111,3 +111,57 @@ fn ids_in_string_literals_are_data_not_traces() {
     assert!(by_path("src/b.py").is_empty());
     assert!(by_path("src/c.rs").is_empty(), "a doc comment traces");
 }
+
+/// The attribution rules end to end, per language: a comment attached to the first item traces
+/// only that item, a comment leading a method traces only the method, and a header separated
+/// from the first item traces every item. Each case lists the items left untraced.
+#[test]
+fn comments_trace_exactly_the_item_they_are_attached_to() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("pay/charge.go", "package pay\n\n// Charge implements TD-0103.\nfunc Charge() {}\n\nfunc RefundOrder() {}\n", &["function RefundOrder"]),
+        ("pay/header.go", "// Package pay implements TD-0103.\npackage pay\n\nfunc Charge() {}\n\nfunc RefundOrder() {}\n", &[]),
+        ("pay/ledger.go", "package pay\n\ntype Ledger struct{}\n\n// TD-0102\nfunc (l *Ledger) Add() {}\n\nfunc (l *Ledger) Remove() {}\n", &["method Remove", "struct Ledger"]),
+        ("src/charge.rs", "/// Charge implements TD-0103.\npub fn charge() {}\n\npub fn refund_order() {}\n", &["function refund_order"]),
+        ("src/header.rs", "//! Payments: TD-0103.\n\n/// Charges.\npub fn charge() {}\n\npub fn refund_order() {}\n", &[]),
+        ("src/ledger.rs", "pub struct Ledger;\n\nimpl Ledger {\n    // TD-0102\n    pub fn add(&self) {}\n\n    pub fn remove(&self) {}\n}\n", &["impl Ledger", "method remove", "struct Ledger"]),
+        ("py/charge.py", "# Charge implements TD-0103.\ndef charge():\n    pass\n\n\ndef refund_order():\n    pass\n", &["function refund_order"]),
+        ("py/header.py", "\"\"\"Payments: TD-0103.\"\"\"\n\n\ndef charge():\n    pass\n", &[]),
+        ("py/ledger.py", "class Ledger:\n    # TD-0102\n    def add(self):\n        pass\n\n    def remove(self):\n        pass\n", &["class Ledger", "method remove"]),
+        ("java/Cart.java", "package shop;\n\n/** The cart: TD-0103. */\npublic class Cart {\n    public void add() {}\n}\n\nclass Other {\n    void run() {}\n}\n", &["class Other", "method run"]),
+        ("java/Ledger.java", "package shop;\n\npublic class Ledger {\n    // TD-0102\n    public void add() {}\n\n    public void remove() {}\n}\n", &["class Ledger", "method remove"]),
+        ("ts/charge.ts", "// Charge implements TD-0103.\nexport function charge(): void {}\n\nexport function refundOrder(): void {}\n", &["function refundOrder"]),
+        ("ts/ledger.ts", "/** Payments: TD-0103 */\n\nexport class Ledger {\n  add(): void {}\n}\n", &[]),
+        ("tsx/Banner.tsx", "export class Banner {\n  // TD-0102\n  render() {\n    return <div />;\n  }\n\n  hide() {}\n}\n", &["class Banner", "method hide"]),
+        ("js/charge.js", "// Charge implements TD-0103.\nfunction charge() {}\n\nfunction refundOrder() {}\n", &["function refundOrder"]),
+        ("c/charge.c", "// Charge implements TD-0103.\nint charge(void) { return 0; }\n\nint refund_order(void) { return 0; }\n", &["function refund_order"]),
+        ("c/header.c", "/* Payments: TD-0103 */\n\n#include <stdio.h>\n\nint charge(void) { return 0; }\n", &[]),
+        ("cpp/ledger.cpp", "class Ledger {\npublic:\n    // TD-0102\n    void add() {}\n\n    void remove() {}\n};\n", &["class Ledger", "method remove"]),
+    ];
+    let index = br#"[{"id": "TD-0102", "title": "Ledger"}, {"id": "TD-0103", "title": "Charges"}]"#;
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("docs/blueprints/blueprint_index.json", index),
+        ("concord.toml", b"[trace]\nlevel = \"item\"\nitems = \"all\"\n"),
+    ];
+    files.extend(cases.iter().map(|(path, text, _)| (*path, text.as_bytes())));
+    let dir = common::workspace(&files);
+    let out = common::concord(&["check", ".", "--format", "json", "--fail-on", "never"], Some(dir.path()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let mut failures = Vec::new();
+    for (path, _, expected) in cases {
+        let mut untraced: Vec<String> = findings
+            .iter()
+            .filter(|f| f["path"] == *path && f["code"] == "untraced-item")
+            .map(|f| {
+                let message = f["message"].as_str().unwrap();
+                let what = message.strip_prefix("The ").and_then(|m| m.split(" traces to no").next());
+                what.unwrap_or(message).to_string()
+            })
+            .collect();
+        untraced.sort();
+        if untraced != *expected {
+            failures.push(format!("{path}: untraced {untraced:?}, expected {expected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -64,7 +64,8 @@ pub struct ItemFacts {
     pub is_public: bool,
     /// Index of the enclosing item.
     pub parent: Option<usize>,
-    /// IDs in its leading comments, doc comment or docstring, or in comments in its body.
+    /// IDs in the comments attributed to it: its leading comments, doc comment or docstring,
+    /// and comments in its body outside its nested items.
     pub ids: Vec<String>,
     /// Where a tag comment goes (start of the line above its decorators), and its indentation.
     pub insert_at: crate::text::LineCol,
@@ -84,7 +85,7 @@ pub struct FileFacts {
     pub secrets: Vec<SecretHit>,
     /// Item-level files: the items, in order (empty otherwise).
     pub items: Vec<ItemFacts>,
-    /// IDs in the comments above the first item (a file header tag).
+    /// IDs in the file header: the leading comments of the file that lead no item.
     pub header_ids: Vec<String>,
     /// The line comment syntax of the file's language, when it is parsed.
     pub line_comment: Option<&'static str>,
@@ -185,37 +186,49 @@ fn comment_at(comments: &[crate::items::Comment], at: usize) -> bool {
 }
 
 /// The items of a parsed file with the IDs that tag each directly, and the file header's IDs.
+/// An ID in a comment tags the comment's owner (see [`crate::items::Item::comments`]); one
+/// outside comments (when any occurrence traces) tags the innermost item holding it.
 fn items_of(
     parsed: &crate::items::ParsedFile,
     refs: &[Reference],
     text: &str,
     index: &LineIndex,
 ) -> (Vec<ItemFacts>, Vec<String>) {
-    let ids_in = |start: usize, end: usize| -> Vec<String> {
-        let mut ids: Vec<String> = refs
-            .iter()
-            .filter(|r| r.traces && r.start >= start && r.end <= end)
-            .map(|r| r.id.clone())
-            .collect();
-        ids.dedup();
+    let ids_in_comments = |comments: &[usize]| -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for &c in comments {
+            let comment = &parsed.comments[c];
+            let first = refs.partition_point(|r| r.start < comment.start);
+            for r in refs[first..].iter().take_while(|r| r.end <= comment.end) {
+                if r.traces && !ids.contains(&r.id) {
+                    ids.push(r.id.clone());
+                }
+            }
+        }
         ids
     };
+    let mut outside_comments: Vec<Vec<&str>> = vec![Vec::new(); parsed.items.len()];
+    for r in refs.iter().filter(|r| r.traces && !comment_at(&parsed.comments, r.start)) {
+        if let Some(i) = parsed.innermost_item(r.start, r.end) {
+            outside_comments[i].push(&r.id);
+        }
+    }
     let items = parsed
         .items
         .iter()
-        .map(|item| {
-            let mut ids = Vec::new();
+        .zip(outside_comments)
+        .map(|(item, outside)| {
+            let mut ids = ids_in_comments(&item.comments);
+            for id in outside {
+                if !ids.iter().any(|known| known == id) {
+                    ids.push(id.to_string());
+                }
+            }
             let mut doc = String::new();
             for &c in &item.leading_comments {
                 let comment = &parsed.comments[c];
-                ids.extend(ids_in(comment.start, comment.end));
                 doc.push_str(&text[comment.start..comment.end]);
                 doc.push(' ');
-            }
-            for id in ids_in(item.start, item.end) {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
             }
             ItemFacts {
                 kind: item.kind.name(),
@@ -231,8 +244,7 @@ fn items_of(
             }
         })
         .collect();
-    let first = parsed.items.iter().map(|i| i.insert_at).min().unwrap_or(text.len());
-    (items, ids_in(0, first))
+    (items, ids_in_comments(&parsed.header))
 }
 
 /// `## TD-0103 Payments / Stripe` defines TD-0103 with the title "Payments / Stripe".

@@ -11,6 +11,10 @@ use crate::model::Model;
 const SCOPE_WEIGHT: f64 = 3.0;
 const NEARBY_WEIGHT: f64 = 1.0;
 const TEXT_WEIGHT: f64 = 3.0;
+/// A work item's text (its title and acceptance criteria) paraphrases the chunks it plans, so
+/// it matches every item of its scope about as well as the right chunk does; its text counts
+/// this much, so the more specific chunk ranks first.
+const WORK_TEXT_SHARE: f64 = 0.5;
 
 /// Words for matching: split on non-letters and at camelCase humps, lowercased, short words and
 /// common ones dropped, plural `s` and `ing`/`ed` endings cut.
@@ -99,6 +103,8 @@ pub struct Suggester {
     /// query touches only the documents that share a word with it).
     postings: HashMap<String, Vec<(usize, f64)>>,
     average_length: f64,
+    /// Documents from here on are work items (chunks come first).
+    first_work_doc: usize,
 }
 
 impl Suggester {
@@ -131,7 +137,7 @@ impl Suggester {
             .collect();
         let index = docs.iter().enumerate().map(|(n, (id, _))| (id.clone(), n)).collect();
         let average_length = docs.iter().map(|d| d.1).sum::<f64>() / docs.len().max(1) as f64;
-        Suggester { docs, index, postings, average_length }
+        Suggester { docs, index, postings, average_length, first_work_doc: model.chunks.len() }
     }
 
     /// BM25 score of every document for `query`, by document number.
@@ -201,8 +207,10 @@ impl Suggester {
             }
         }
         if best_text > 0.0 {
-            for (sum, text) in total.iter_mut().zip(&text_scores) {
-                *sum += TEXT_WEIGHT * text / best_text;
+            for (doc, (sum, text)) in total.iter_mut().zip(&text_scores).enumerate() {
+                let weight =
+                    if doc >= self.first_work_doc { TEXT_WEIGHT * WORK_TEXT_SHARE } else { TEXT_WEIGHT };
+                *sum += weight * text / best_text;
             }
         }
 

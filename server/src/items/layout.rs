@@ -16,33 +16,53 @@ pub(super) struct Spec {
     pub(super) docstrings: bool,
     /// C++ rules for publicity (access specifiers, anonymous namespaces).
     cpp: bool,
+    /// Comments that document what encloses them, never the item below (Rust `//!`, `/*!`).
+    inner_docs: &'static [&'static str],
 }
 
 impl Spec {
     pub(super) fn of(language: Language) -> Spec {
         match language {
-            Language::Rust => {
-                Spec { wrappers: &[], attributes: &["attribute_item"], docstrings: false, cpp: false }
-            }
-            Language::Python => {
-                Spec { wrappers: &["decorated_definition"], attributes: &[], docstrings: true, cpp: false }
-            }
+            Language::Rust => Spec {
+                wrappers: &[],
+                attributes: &["attribute_item"],
+                docstrings: false,
+                cpp: false,
+                inner_docs: &["//!", "/*!"],
+            },
+            Language::Python => Spec {
+                wrappers: &["decorated_definition"],
+                attributes: &[],
+                docstrings: true,
+                cpp: false,
+                inner_docs: &[],
+            },
             Language::TypeScript | Language::Tsx | Language::JavaScript => Spec {
                 wrappers: &["export_statement", "expression_statement", "ambient_declaration"],
                 attributes: &["decorator"],
                 docstrings: false,
                 cpp: false,
+                inner_docs: &[],
             },
-            Language::Go => {
-                Spec { wrappers: &["type_declaration"], attributes: &[], docstrings: false, cpp: false }
+            Language::Go => Spec {
+                wrappers: &["type_declaration"],
+                attributes: &[],
+                docstrings: false,
+                cpp: false,
+                inner_docs: &[],
+            },
+            Language::Java => {
+                Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false, inner_docs: &[] }
             }
-            Language::Java => Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false },
-            Language::C => Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false },
+            Language::C => {
+                Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false, inner_docs: &[] }
+            }
             Language::Cpp => Spec {
                 wrappers: &["template_declaration"],
                 attributes: &["attribute_declaration"],
                 docstrings: false,
                 cpp: true,
+                inner_docs: &[],
             },
         }
     }
@@ -206,11 +226,17 @@ fn context_here<'t>(spec: &Spec, node: Node<'t>, ancestors: &[Node<'t>], levels:
 /// starts its own line and ends on the line just above the next one (or the item), with the
 /// item's attributes or decorators allowed in between. Docstrings (strings) never lead.
 pub(super) fn comments_above(
+    spec: &Spec,
     text: &str,
     comments: &[Comment],
     is_string: &[bool],
     context: &Context,
 ) -> Vec<usize> {
+    // A docstring never leads; an inner doc comment documents what encloses it.
+    let cannot_lead = |c: usize| {
+        is_string[c]
+            || text.get(comments[c].start..).is_some_and(|t| spec.inner_docs.iter().any(|p| t.starts_with(p)))
+    };
     let mut leading = Vec::new();
     let mut top = context.outer.start_byte();
     let mut below = comments.partition_point(|c| c.end <= top);
@@ -223,7 +249,7 @@ pub(super) fn comments_above(
         if let Some((first, last_end)) = context.attributes {
             // A comment among the attributes: step over the attributes to the comment.
             if comments[c].start >= first && comments[c].end <= last_end {
-                if is_string[c] {
+                if cannot_lead(c) {
                     break;
                 }
                 leading.push(c);
@@ -236,7 +262,7 @@ pub(super) fn comments_above(
                 continue;
             }
         }
-        if is_string[c] || !directly_above(text, comments[c], top) {
+        if cannot_lead(c) || !directly_above(text, comments[c], top) {
             break;
         }
         leading.push(c);
@@ -359,5 +385,107 @@ pub(super) fn is_public(
                 && !context.anonymous_namespace
                 && context.member_public.unwrap_or(true)
         }
+    }
+}
+
+/// Where the file's preamble ends: the start of the first node that is neither a comment nor
+/// a package, import, include or inner-attribute line (nor, in Python, the module docstring;
+/// in JavaScript and TypeScript, a directive such as `"use strict"`). Comments before it that
+/// lead no item are the file header. C and C++ include guards and `extern "C" {` are looked
+/// into, since they wrap the whole file.
+pub(super) fn preamble_end(language: Language, root: Node) -> usize {
+    first_code(language, root, true).unwrap_or(root.end_byte())
+}
+
+fn first_code(language: Language, container: Node, top: bool) -> Option<usize> {
+    let mut cursor = container.walk();
+    let mut first_statement = top;
+    let mut more = cursor.goto_first_child();
+    while more {
+        let child = cursor.node();
+        let field = cursor.field_name();
+        more = cursor.goto_next_sibling();
+        if child.is_extra() || !child.is_named() {
+            continue;
+        }
+        if !top && matches!(field, Some("name" | "condition" | "value")) {
+            continue; // `#ifndef NAME`, `#if COND`, `extern "C"`
+        }
+        let is_docstring = first_statement && is_lone_string(child);
+        first_statement = false;
+        match preamble_role(language, child, is_docstring) {
+            Preamble::Line => continue,
+            Preamble::Container => match first_code(language, child, false) {
+                Some(start) => return Some(start),
+                None => continue,
+            },
+            Preamble::Code => return Some(child.start_byte()),
+        }
+    }
+    None
+}
+
+enum Preamble {
+    /// Part of the preamble.
+    Line,
+    /// Wraps the rest of the file: look inside.
+    Container,
+    /// The preamble ends here.
+    Code,
+}
+
+fn is_lone_string(node: Node) -> bool {
+    node.kind() == "expression_statement"
+        && node.named_child_count() == 1
+        && node.named_child(0).is_some_and(|n| n.kind() == "string")
+}
+
+fn preamble_role(language: Language, node: Node, is_first_lone_string: bool) -> Preamble {
+    let kind = node.kind();
+    let line = match language {
+        Language::Rust => {
+            matches!(
+                kind,
+                "use_declaration" | "extern_crate_declaration" | "inner_attribute_item" | "attribute_item"
+            ) || (kind == "mod_item" && node.child_by_field_name("body").is_none())
+        }
+        Language::Python => {
+            matches!(kind, "import_statement" | "import_from_statement" | "future_import_statement")
+                || is_first_lone_string
+        }
+        Language::TypeScript | Language::Tsx | Language::JavaScript => {
+            matches!(kind, "import_statement" | "hash_bang_line")
+                || is_lone_string(node)
+                || (kind == "export_statement" && node.child_by_field_name("source").is_some())
+        }
+        Language::Go => matches!(kind, "package_clause" | "import_declaration"),
+        Language::Java => matches!(kind, "package_declaration" | "import_declaration"),
+        Language::C | Language::Cpp => {
+            if matches!(
+                kind,
+                "preproc_ifdef"
+                    | "preproc_if"
+                    | "preproc_else"
+                    | "preproc_elif"
+                    | "linkage_specification"
+                    | "declaration_list"
+            ) {
+                return Preamble::Container;
+            }
+            matches!(
+                kind,
+                "preproc_include"
+                    | "preproc_def"
+                    | "preproc_function_def"
+                    | "preproc_call"
+                    | "using_declaration"
+                    | "namespace_alias_definition"
+            )
+        }
+    };
+    if line {
+        Preamble::Line
+    } else {
+        Preamble::Code
     }
 }

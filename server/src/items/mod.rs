@@ -206,6 +206,10 @@ pub struct Item {
     /// the item (attributes, decorators and doc comments may stand between them), then a Python
     /// docstring.
     pub leading_comments: Vec<usize>,
+    /// Indexes of every comment attributed to this item, in order: its leading comments and
+    /// docstring, and the comments in its body that are not attributed to an item inside it.
+    /// What they name traces this item (and, through it, what it contains), nothing else.
+    pub comments: Vec<usize>,
     /// The whitespace that indents the line at `insert_at`.
     pub indent: String,
     /// Start of the line where a new comment above the item goes: above its decorators or
@@ -221,6 +225,10 @@ pub struct ParsedFile {
     pub comments: Vec<Comment>,
     /// Sorted by start; an enclosing item comes before the items inside it.
     pub items: Vec<Item>,
+    /// Indexes of the comments of the file header: the comments of the preamble (before the
+    /// first node that is not a comment, package, import or include line, or a Python module
+    /// docstring) that lead no item. They trace every item of the file.
+    pub header: Vec<usize>,
     /// The parse met syntax errors; what it found is still reported.
     pub had_errors: bool,
 }
@@ -238,7 +246,13 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
         Err(_) => parse_with(&mut Parser::new(), &lang.grammar, text),
     });
     let Some(tree) = tree else {
-        return ParsedFile { language, comments: Vec::new(), items: Vec::new(), had_errors: true };
+        return ParsedFile {
+            language,
+            comments: Vec::new(),
+            items: Vec::new(),
+            header: Vec::new(),
+            had_errors: true,
+        };
     };
     let root = tree.root_node();
     let mut cursor = QueryCursor::new();
@@ -322,7 +336,7 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
             stack.pop();
         }
         let parent = stack.last().copied();
-        let mut leading = layout::comments_above(text, &comments, &is_string, context);
+        let mut leading = layout::comments_above(&spec, text, &comments, &is_string, context);
         if spec.docstrings {
             leading.extend(layout::docstring(candidate.node, &comments));
         }
@@ -344,13 +358,61 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
             is_test,
             is_public,
             leading_comments: leading,
+            comments: Vec::new(),
             indent,
             insert_at,
         });
         stack.push(items.len() - 1);
     }
 
-    ParsedFile { language, comments, items, had_errors: root.has_error() }
+    let header = attribute(&mut items, &comments, layout::preamble_end(language, root));
+    ParsedFile { language, comments, items, header, had_errors: root.has_error() }
+}
+
+/// Gives each comment to one owner: the item it leads, else the innermost item containing it,
+/// else the file header when it lies in the preamble (before `preamble_end`). Fills
+/// [`Item::comments`] and returns the header's comments.
+fn attribute(items: &mut [Item], comments: &[Comment], preamble_end: usize) -> Vec<usize> {
+    let mut owner: Vec<Option<usize>> = vec![None; comments.len()];
+    for (i, item) in items.iter().enumerate() {
+        for &c in &item.leading_comments {
+            owner[c].get_or_insert(i);
+        }
+    }
+    let mut header = Vec::new();
+    for (c, comment) in comments.iter().enumerate() {
+        if owner[c].is_none() {
+            owner[c] = innermost(items, comment.start, comment.end);
+        }
+        match owner[c] {
+            Some(i) => items[i].comments.push(c),
+            None if comment.end <= preamble_end => header.push(c),
+            None => {}
+        }
+    }
+    header
+}
+
+/// The innermost item whose range holds `start..end`. Items are sorted by start with each
+/// parent before its children, so it is the last item starting at or before `start` or one
+/// of its ancestors.
+fn innermost(items: &[Item], start: usize, end: usize) -> Option<usize> {
+    let mut at = items.partition_point(|item| item.start <= start).checked_sub(1);
+    while let Some(i) = at {
+        if end <= items[i].end {
+            return Some(i);
+        }
+        at = items[i].parent;
+    }
+    None
+}
+
+impl ParsedFile {
+    /// The innermost item whose range holds the bytes `start..end` (an ID outside comments,
+    /// when any occurrence traces).
+    pub fn innermost_item(&self, start: usize, end: usize) -> Option<usize> {
+        innermost(&self.items, start, end)
+    }
 }
 
 fn parse_with(parser: &mut Parser, grammar: &tree_sitter::Language, text: &str) -> Option<tree_sitter::Tree> {

@@ -8,9 +8,11 @@
 //! ```
 //!
 //! Lines before the first `===` are notes. An item line is
-//! `<indent by depth><kind> <name>[ pub][ test] @<line>:<indent>[ << <comment> | <comment>]`:
+//! `<indent by depth><kind> <name>[ pub][ test] @<line>:<indent>[ << <comment> | ...][ ++ <comment> | ...]`:
 //! depth shows the parent, `@line:indent` is where a new comment goes (1-based line of
-//! `insert_at`, width of `indent`), and each leading comment is shown by its first line.
+//! `insert_at`, width of `indent`), `<<` lists the leading comments and `++` the other comments
+//! attributed to the item (in its body, outside its nested items), each by its first line. A
+//! line `header << <comment> | ...` before the items lists the file header's comments.
 //! A first line `!errors` means the parse met syntax errors. Run with `FIXTURES_BLESS=1` to
 //! rewrite the expectations from the current output (then review the diff).
 
@@ -83,6 +85,14 @@ fn render(text: &str, parsed: &ParsedFile) -> String {
     if parsed.had_errors {
         out.push("!errors".to_string());
     }
+    let shown = |indexes: &mut dyn Iterator<Item = &usize>| -> String {
+        let lines: Vec<String> =
+            indexes.map(|&i| first_line(&text[parsed.comments[i].start..parsed.comments[i].end])).collect();
+        lines.join(" | ")
+    };
+    if !parsed.header.is_empty() {
+        out.push(format!("header << {}", shown(&mut parsed.header.iter())));
+    }
     for item in &parsed.items {
         let mut depth = 0;
         let mut parent = item.parent;
@@ -100,13 +110,13 @@ fn render(text: &str, parsed: &ParsedFile) -> String {
         let line_no = text[..item.insert_at].matches('\n').count() + 1;
         line.push_str(&format!(" @{line_no}:{}", item.indent.chars().count()));
         if !item.leading_comments.is_empty() {
-            let shown: Vec<String> = item
-                .leading_comments
-                .iter()
-                .map(|&i| first_line(&text[parsed.comments[i].start..parsed.comments[i].end]))
-                .collect();
             line.push_str(" << ");
-            line.push_str(&shown.join(" | "));
+            line.push_str(&shown(&mut item.leading_comments.iter()));
+        }
+        let mut in_body = item.comments.iter().filter(|c| !item.leading_comments.contains(c)).peekable();
+        if in_body.peek().is_some() {
+            line.push_str(" ++ ");
+            line.push_str(&shown(&mut in_body));
         }
         out.push(line);
     }
@@ -144,6 +154,29 @@ fn check_invariants(text: &str, parsed: &ParsedFile) {
     }
 }
 
+/// Every comment has at most one owner: one item, or the header.
+fn check_attribution(parsed: &ParsedFile) {
+    let mut owners = vec![0usize; parsed.comments.len()];
+    for &c in parsed.items.iter().flat_map(|item| &item.comments).chain(&parsed.header) {
+        owners[c] += 1;
+    }
+    assert!(owners.iter().all(|&n| n <= 1), "a comment attributed twice: {parsed:?}");
+    for item in &parsed.items {
+        assert!(
+            item.leading_comments.iter().all(|c| item.comments.contains(c)),
+            "leading comments attributed"
+        );
+        for &c in &item.comments {
+            let comment = parsed.comments[c];
+            assert!(
+                item.leading_comments.contains(&c)
+                    || (item.start <= comment.start && comment.end <= item.end),
+                "a body comment lies in the item"
+            );
+        }
+    }
+}
+
 fn run_fixtures(language: Language) {
     let file = fixture_text(language);
     let (notes, cases) = read_fixtures(file);
@@ -154,6 +187,7 @@ fn run_fixtures(language: Language) {
     for case in &cases {
         let parsed = parse(queries, language, &case.source);
         check_invariants(&case.source, &parsed);
+        check_attribution(&parsed);
         let actual = render(&case.source, &parsed);
         if actual != case.expect {
             failures.push(format!(
@@ -367,6 +401,7 @@ fn random_bytes_never_panic() {
             };
             let parsed = parse(queries, language, &text);
             check_invariants(&text, &parsed);
+            check_attribution(&parsed);
         }
     }
 }
