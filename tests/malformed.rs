@@ -34,6 +34,8 @@ const CASES: &[Case] = &[
     Case { name: "index not UTF-8", file: INDEX, bytes: b"[{\"id\": \"TD-0001\", \"title\": \"caf\xe9\"}]", code: Code::MalformedFile, line: 0, column: 32, words: "not UTF-8" },
     Case { name: "index duplicate", file: INDEX, bytes: b"[{\"id\": \"TD-0001\", \"title\": \"a\"},\n {\"id\": \"TD-0001\", \"title\": \"b\"}]", code: Code::DuplicateId, line: 1, column: 9, words: "defined more than once" },
     Case { name: "wbs trailing comma", file: WBS, bytes: b"{\"items\": [\n  {\"id\": \"WBS-001\", \"title\": \"a\"},\n]}", code: Code::MalformedFile, line: 1, column: 33, words: "trailing comma" },
+    Case { name: "wbs duplicate items key", file: WBS, bytes: b"{\"items\": [{\"id\": \"WBS-001\", \"title\": \"a\"}],\n \"items\": []}", code: Code::MalformedFile, line: 1, column: 1, words: "duplicate key `items`" },
+    Case { name: "queue line with a signed unicode escape", file: QUEUE, bytes: b"{\"id\": \"WBS-001\", \"status\": \"todo\", \"by\": \"\\u+abc\"}\n", code: Code::MalformedFile, line: 0, column: 45, words: "four hex digits" },
     Case { name: "wbs scope escapes the workspace", file: WBS, bytes: b"[{\"id\": \"WBS-001\", \"title\": \"a\", \"scope_paths\": [\"../secrets/**\"]}]", code: Code::MalformedFile, line: 0, column: 50, words: "leaves the workspace" },
     Case { name: "wbs absolute scope", file: WBS, bytes: b"[{\"id\": \"WBS-001\", \"title\": \"a\", \"scope_paths\": [\"/etc/**\"]}]", code: Code::MalformedFile, line: 0, column: 50, words: "absolute" },
     Case { name: "wbs bad autopilot mode", file: WBS, bytes: b"[{\"id\": \"WBS-001\", \"title\": \"a\", \"autopilot_mode\": \"yolo\"}]", code: Code::MalformedFile, line: 0, column: 52, words: "full, review_only, disabled" },

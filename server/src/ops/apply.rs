@@ -1,12 +1,14 @@
 //! `concord apply` and `concord approve`: turn a review decision into the queue event, a line in
-//! the progress log, the lock released and follow-up work items. Idempotent (a review applied
-//! once is recognised), every file written whole.
+//! the progress log, the lock released and follow-up work items. Each is planned whole and run
+//! as a recorded, resumable sequence (`journal`): a run killed at any point is finished by the
+//! next one, and a review applied once is recognised.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::queue::{self, check_transition, Event};
+use super::journal::{self, Plan};
+use super::queue::{check_transition, event_json, Event};
 use crate::model::{Autopilot, Risk, Status, WorkItem};
 use crate::workspace::Workspace;
 
@@ -17,7 +19,7 @@ pub fn find_decision(ws: &Workspace, review: Option<&str>) -> Result<PathBuf, St
         let path = ws.root.join(review);
         let path =
             if path.extension().is_some_and(|e| e == "md") { path.with_extension("json") } else { path };
-        return path.is_file().then_some(path).ok_or_else(|| format!("no review decision at {review}"));
+        return path.exists().then_some(path).ok_or_else(|| format!("no review decision at {review}"));
     }
     std::fs::read_dir(&dir)
         .map_err(|_| {
@@ -38,21 +40,64 @@ fn needs_person(item: &WorkItem) -> bool {
     matches!(item.risk, Risk::High | Risk::Critical) || item.autopilot == Autopilot::ReviewOnly
 }
 
+/// A file of the workspace as text, through the one reader.
+fn read_text(ws: &Workspace, path: &Path) -> Result<String, String> {
+    let rel = crate::workspace::relative(&ws.root, path).unwrap_or_else(|| path.display().to_string());
+    crate::fsutil::read_text_in_workspace(
+        &ws.root,
+        path.strip_prefix(&ws.root).unwrap_or(path),
+        ws.config.max_file_size,
+    )
+    .map_err(|e| format!("{rel} {e}"))?
+    .ok_or_else(|| format!("{rel} does not exist"))
+}
+
 /// Whether the gates recorded beside a decision all passed.
-fn gates_passed(decision_path: &Path) -> Result<bool, String> {
+fn gates_passed(ws: &Workspace, decision_path: &Path) -> Result<bool, String> {
     let gates = decision_path.with_extension("gates.json");
-    let text = std::fs::read_to_string(&gates).map_err(|_| {
-        format!("{} is missing: without recorded gates nothing can be marked done", gates.display())
-    })?;
+    let text = read_text(ws, &gates)
+        .map_err(|e| format!("{e}: without recorded gates nothing can be marked done"))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", gates.display()))?;
     Ok(value["passed"] == Value::Bool(true))
 }
 
+/// Finish what an interrupted `apply` or `approve` left. When one was finished the workspace
+/// changed under `ws`, so it is loaded again.
+fn resume(ws: &Workspace) -> Result<(Vec<Plan>, Option<Workspace>), String> {
+    let finished = journal::resume_pending(&ws.root, &ws.config)?;
+    if finished.is_empty() {
+        return Ok((finished, None));
+    }
+    let fresh = Workspace::load(&ws.root).map_err(|e| e.to_string())?;
+    Ok((finished, Some(fresh)))
+}
+
+fn finished_message(finished: &[Plan], key: &str) -> Option<String> {
+    finished
+        .iter()
+        .find(|p| p.key == key)
+        .map(|p| format!("{} (finished what an interrupted run had left)", p.message))
+}
+
+fn queue_line(event: &Event, at: &str) -> String {
+    serde_json::to_string(&event_json(event, at)).expect("an event serializes")
+}
+
+fn progress_line(at: &str, text: &str) -> String {
+    format!("- {at} {text}")
+}
+
 pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, String> {
+    let (finished, fresh) = resume(ws)?;
+    let ws = fresh.as_ref().unwrap_or(ws);
     let path = find_decision(ws, review)?;
     let rel = crate::workspace::relative(&ws.root, &path).unwrap_or_else(|| path.display().to_string());
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let key = format!("apply {rel}");
+    if let Some(message) = finished_message(&finished, &key) {
+        return Ok(message);
+    }
+    let text = read_text(ws, &path)?;
     let decision: Value = serde_json::from_str(&text).map_err(|e| format!("{rel} is not JSON: {e}"))?;
     super::llm::validate(&super::llm::decision_schema(), &decision, &rel)?;
     if ws
@@ -75,7 +120,7 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         target = Status::AwaitingApproval;
     }
     if target == Status::Done {
-        if !gates_passed(&path)? {
+        if !gates_passed(ws, &path)? {
             return Err(format!("{rel} recommends done, but its gates did not all pass: done is impossible while a gate fails"));
         }
         if needs_person(item) {
@@ -84,12 +129,12 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
     }
     check_transition(item, current, target).map_err(|why| format!("cannot apply {rel}: {why}"))?;
 
-    // Follow-ups first: a re-run after a crash finds them by title and does not add them twice.
-    let followups = add_followups(ws, item, &decision)?;
+    let followups = plan_followups(ws, item, &decision)?;
+    let followup_ids: Vec<String> =
+        followups.iter().filter_map(|f| f["id"].as_str().map(str::to_string)).collect();
+    let at = crate::time::format_rfc3339(crate::time::now_secs());
     let reason = format!("{verdict}: applied {rel}");
-    let queue_path = ws.root.join(&ws.config.paths.queue);
-    queue::append(
-        &queue_path,
+    let mut queue = vec![queue_line(
         &Event {
             id,
             status: target,
@@ -98,46 +143,48 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
             attempt: None,
             extra: Some(json!({ "review": rel })),
         },
-    )
-    .map_err(|e| format!("cannot write the queue: {e}"))?;
-    for new_id in &followups {
-        queue::append(
-            &queue_path,
-            &Event {
-                id: new_id,
-                status: Status::Todo,
-                by,
-                reason: &format!("follow-up of {id} from {rel}"),
-                attempt: None,
-                extra: None,
-            },
-        )
-        .map_err(|e| format!("cannot write the queue: {e}"))?;
+        &at,
+    )];
+    for new_id in &followup_ids {
+        let reason = format!("follow-up of {id} from {rel}");
+        queue.push(queue_line(
+            &Event { id: new_id, status: Status::Todo, by, reason: &reason, attempt: None, extra: None },
+            &at,
+        ));
     }
     let summary = decision["summary"].as_str().unwrap_or("").lines().next().unwrap_or("");
-    progress_line(
-        ws,
+    let progress = vec![progress_line(
+        &at,
         &format!("{id} {} → {} ({verdict}): {summary} (review: {rel})", current.as_str(), target.as_str()),
-    )?;
-    let released = match ws.model.lock_for_task(id) {
-        Some(lock) if target != Status::InProgress => super::locks::LockDir::new(&ws.root, &ws.config)
-            .release(&lock.agent, Some(id))
-            .map(|l| format!("; released {}'s lock", l.agent))
-            .unwrap_or_default(),
-        _ => String::new(),
+    )];
+    let release = match ws.model.lock_for_task(id) {
+        Some(lock) if target != Status::InProgress => Some((lock.agent.clone(), id.to_string())),
+        _ => None,
     };
-    let extra =
-        if followups.is_empty() { String::new() } else { format!("; follow-ups {}", followups.join(", ")) };
+    let released =
+        release.as_ref().map(|(agent, _)| format!("; released {agent}'s lock")).unwrap_or_default();
+    let extra = if followup_ids.is_empty() {
+        String::new()
+    } else {
+        format!("; follow-ups {}", followup_ids.join(", "))
+    };
     let next = if target == Status::AwaitingApproval {
         format!(". A person must approve it: `concord approve {id}`")
     } else {
         String::new()
     };
-    Ok(format!("{id}: {} → {}{released}{extra}{next}", current.as_str(), target.as_str()))
+    let message = format!("{id}: {} → {}{released}{extra}{next}", current.as_str(), target.as_str());
+    journal::run(&ws.root, &ws.config, &Plan { key, followups, queue, progress, release, message })
 }
 
 /// A person's sign-off for an item awaiting approval.
 pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
+    let (finished, fresh) = resume(ws)?;
+    let ws = fresh.as_ref().unwrap_or(ws);
+    let key = format!("approve {id}");
+    if let Some(message) = finished_message(&finished, &key) {
+        return Ok(message);
+    }
     let item = ws.model.work.get(id).ok_or_else(|| format!("{id} is not a work item"))?;
     let current = ws.model.status_of(id);
     if current != Status::AwaitingApproval {
@@ -147,54 +194,50 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
         ));
     }
     check_transition(item, current, Status::Done)?;
-    queue::append(
-        &ws.root.join(&ws.config.paths.queue),
-        &Event { id, status: Status::Done, by, reason: "approved by a person", attempt: None, extra: None },
-    )
-    .map_err(|e| format!("cannot write the queue: {e}"))?;
-    progress_line(ws, &format!("{id} awaiting_approval → done: approved by {by}"))?;
-    Ok(format!("{id}: approved by {by}; it is done"))
+    let at = crate::time::format_rfc3339(crate::time::now_secs());
+    let event =
+        Event { id, status: Status::Done, by, reason: "approved by a person", attempt: None, extra: None };
+    let plan = Plan {
+        key,
+        followups: Vec::new(),
+        queue: vec![queue_line(&event, &at)],
+        progress: vec![progress_line(&at, &format!("{id} awaiting_approval → done: approved by {by}"))],
+        release: None,
+        message: format!("{id}: approved by {by}; it is done"),
+    };
+    journal::run(&ws.root, &ws.config, &plan)
 }
 
-fn progress_line(ws: &Workspace, text: &str) -> Result<(), String> {
-    let line = format!("- {} {text}", crate::time::format_rfc3339(crate::time::now_secs()));
-    queue::append_line(&ws.root.join(&ws.config.paths.progress), &line)
-        .map_err(|e| format!("cannot write {}: {e}", ws.config.paths.progress))
-}
-
-/// Append the decision's follow-ups to the WBS as `<ID>A`, `<ID>B`, …; returns the new IDs.
-fn add_followups(ws: &Workspace, item: &WorkItem, decision: &Value) -> Result<Vec<String>, String> {
+/// The decision's follow-ups as new work items `<ID>A`, `<ID>B`, … (a follow-up already in the
+/// WBS, by title and dependency, is not planned again). The WBS is read with the model's parser
+/// and must read exactly: a file that does not (a syntax error, a duplicate key) is never
+/// rewritten.
+fn plan_followups(ws: &Workspace, item: &WorkItem, decision: &Value) -> Result<Vec<Value>, String> {
     let wanted = decision["followups"].as_array().cloned().unwrap_or_default();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let wbs_path = ws.root.join(&ws.config.paths.wbs);
-    let text = std::fs::read_to_string(&wbs_path)
-        .map_err(|e| format!("cannot read {}: {e}", ws.config.paths.wbs))?;
-    let mut wbs: Value = serde_json::from_str(&text).map_err(|e| {
-        format!("{} is not valid JSON, so follow-ups cannot be added: {e}", ws.config.paths.wbs)
-    })?;
-    let list = match &mut wbs {
-        Value::Array(list) => list,
-        Value::Object(map) => match ["items", "wbs", "tasks"].iter().find(|k| map.contains_key(**k)) {
-            Some(key) => {
-                map.get_mut(*key).and_then(Value::as_array_mut).ok_or("the WBS items are not an array")?
-            }
-            None => return Err("the WBS has no items array".into()),
-        },
-        _ => return Err("the WBS is neither an array nor an object".into()),
-    };
+    let wbs_rel = &ws.config.paths.wbs;
+    let text = read_text(ws, &ws.root.join(wbs_rel))?;
+    let json = crate::json::parse(&text, &[])
+        .map_err(|e| format!("{wbs_rel}: {}", journal::syntax_message(&text, &e)))?;
+    let existing =
+        journal::items_array(&json).map_err(|e| format!("{wbs_rel}: {e}"))?.as_array().unwrap_or_default();
+    let mut taken: Vec<String> =
+        existing.iter().filter_map(|w| w.get("id")?.as_str().map(str::to_string)).collect();
     let base = item.id.trim_end_matches(|c: char| c.is_ascii_uppercase());
-    let mut added = Vec::new();
+    let mut planned = Vec::new();
     for followup in wanted {
         let title = followup["title"].as_str().unwrap_or("Follow-up").to_string();
-        if list.iter().any(|w| {
-            w["title"] == title.as_str()
-                && w["depends_on"].as_array().is_some_and(|d| d.contains(&json!(item.id)))
-        }) {
+        let already = existing.iter().any(|w| {
+            w.get("title").and_then(|t| t.as_str()) == Some(title.as_str())
+                && w.get("depends_on")
+                    .and_then(|d| d.as_array())
+                    .is_some_and(|d| d.iter().any(|x| x.as_str() == Some(item.id.as_str())))
+        });
+        if already {
             continue;
         }
-        let taken: Vec<String> = list.iter().filter_map(|w| w["id"].as_str().map(str::to_string)).collect();
         let Some(new_id) = ('A'..='Z')
             .map(|c| format!("{base}{c}"))
             .find(|id| !taken.contains(id) && ws.config.ids.is_id(id))
@@ -206,7 +249,7 @@ fn add_followups(ws: &Workspace, item: &WorkItem, decision: &Value) -> Result<Ve
             .filter(|s| !s.is_empty())
             .cloned()
             .unwrap_or_else(|| item.scope_paths.iter().map(|s| json!(s)).collect());
-        list.push(json!({
+        planned.push(json!({
             "id": new_id, "title": title, "phase": item.phase,
             "blueprint_ids": item.blueprint_ids.iter().map(|(b, _)| b).collect::<Vec<_>>(),
             "scope_paths": scope,
@@ -215,13 +258,7 @@ fn add_followups(ws: &Workspace, item: &WorkItem, decision: &Value) -> Result<Ve
             "risk_level": item.risk.as_str(), "autopilot_mode": item.autopilot.as_str(),
             "depends_on": [item.id],
         }));
-        added.push(new_id);
+        taken.push(new_id);
     }
-    if !added.is_empty() {
-        let mut out = serde_json::to_string_pretty(&wbs).expect("json");
-        out.push('\n');
-        crate::fsutil::write_atomic(&wbs_path, out.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", ws.config.paths.wbs))?;
-    }
-    Ok(added)
+    Ok(planned)
 }

@@ -65,6 +65,7 @@ impl LockDir {
             crate::fsutil::writable_in_workspace(&self.root, Path::new(&format!("{}/.mutex", self.rel)))
                 .map_err(|e| io("cannot use the lock folder", e))?;
         // Never through a link, never blocking on a FIFO; only a regular file is locked.
+        crate::fsutil::fault_point("create");
         let file = File::options()
             .create(true)
             .truncate(false)

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod git;
 pub mod hook;
+pub mod journal;
 pub mod llm;
 pub mod locks;
 pub mod queue;
