@@ -637,3 +637,48 @@ async fn a_client_that_closes_its_input_ends_the_server() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debounce_is_bounded() {
+    // Out of range in concord.toml: a positioned configuration error.
+    let ws = common::fixture_copy("basic");
+    std::fs::write(ws.path().join("concord.toml"), "[lsp]\n\ndebounce_ms = 99999999999\n").unwrap();
+    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    client.initialize(ws.path(), vscode_like(), json!({})).await;
+    let config = uri(&ws.path().join("concord.toml"));
+    let diags = client.diagnostics(&config, |d| !d.is_empty()).await;
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("lsp.debounce_ms = 99999999999 is out of range: 0 to 5000"), "{message}");
+    assert_eq!(diags[0]["range"]["start"]["line"], 2, "{diags:?}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+
+    // From the client: clamped, with a log line, and diagnostics still come.
+    let root = common::fixture("basic");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut client = LspClient::spawn_with_log(&[], log.into());
+    client.initialize(&root, vscode_like(), json!({ "debounceMs": 1_000_000_000_000_000u64 })).await;
+    let started = Instant::now();
+    let doc = client.open_text(&root.join("tools/new.py"), "python", "# TD-9999\n").await;
+    let diags = client.diagnostics(&doc, |d| !d.is_empty()).await;
+    assert!(codes(&diags).contains(&"unknown-id".to_string()), "{diags:?}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    for value in [json!(-3), json!("fast")] {
+        client
+            .notify(
+                "workspace/didChangeConfiguration",
+                json!({ "settings": { "concord": { "debounceMs": value } } }),
+            )
+            .await;
+    }
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for expected in [
+        "initializationOptions: debounceMs 1000000000000000 is above the maximum; using 5000 ms",
+        "didChangeConfiguration: debounceMs -3 is negative; using 0 ms",
+        "didChangeConfiguration: debounceMs \"fast\" is not a whole number of milliseconds; ignored",
+    ] {
+        assert!(log.contains(expected), "{expected:?} not in the log:\n{log}");
+    }
+}

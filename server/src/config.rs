@@ -345,6 +345,10 @@ impl Default for SecretsSection {
     }
 }
 
+/// The longest diagnostics debounce accepted, from `concord.toml` or a client (ms): longer
+/// would look like diagnostics that never come.
+pub const DEBOUNCE_MS_MAX: u64 = 5_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct LspSection {
@@ -545,6 +549,15 @@ impl Config {
                 .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: value_at(key) })
         };
         let stale_lock_after_secs = duration("locks.stale_after", &file.locks.stale_after)?;
+        if file.lsp.debounce_ms > DEBOUNCE_MS_MAX {
+            return Err(ConfigError {
+                message: format!(
+                    "lsp.debounce_ms = {} is out of range: 0 to {DEBOUNCE_MS_MAX} milliseconds",
+                    file.lsp.debounce_ms
+                ),
+                span: value_at("lsp.debounce_ms"),
+            });
+        }
         let mut policy = crate::secrets::SecretPolicy::default();
         for (i, pattern) in file.secrets.allow.iter().enumerate() {
             let regex = regex::Regex::new(pattern).map_err(|e| ConfigError {
@@ -878,6 +891,13 @@ mod tests {
         assert!(err.message.contains("unknown field `queu`"), "{}", err.message);
 
         let err = Config::parse(Some("[lsp]\ndebounce_ms = \"fast\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1);
+
+        let err = Config::parse(Some("[lsp]\ndebounce_ms = 5001\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1);
+        assert!(err.message.contains("out of range: 0 to 5000"), "{}", err.message);
+        assert_eq!(Config::parse(Some("[lsp]\ndebounce_ms = 5000\n")).unwrap().debounce_ms, 5000);
+        let err = Config::parse(Some("[lsp]\ndebounce_ms = -1\n")).unwrap_err();
         assert_eq!(err.span.unwrap().start.line, 1);
 
         let err = Config::parse(Some("[severity]\nunknown-id = \"loud\"\n")).unwrap_err();

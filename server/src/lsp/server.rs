@@ -479,13 +479,35 @@ impl Backend {
     }
 }
 
-fn init_options(params: &InitializeParams) -> (Option<String>, bool, Option<u64>) {
+fn init_options(params: &InitializeParams) -> (Option<String>, bool, Option<Duration>) {
     let options = params.initialization_options.as_ref();
     let get = |key: &str| options.and_then(|o| o.get(key));
     let agent = get("agent").and_then(Value::as_str).filter(|a| !a.is_empty()).map(str::to_string);
     let trusted = get("trusted").and_then(Value::as_bool).unwrap_or(false);
-    let debounce = get("debounceMs").and_then(Value::as_u64);
+    let debounce = get("debounceMs").and_then(|v| client_debounce(v, "initializationOptions"));
     (agent, trusted, debounce)
+}
+
+/// A client's `debounceMs`, clamped to 0..=`DEBOUNCE_MS_MAX` (saying so in the log); `None`
+/// (also logged) for a value that is not a whole number.
+fn client_debounce(value: &Value, source: &str) -> Option<Duration> {
+    let max = crate::config::DEBOUNCE_MS_MAX;
+    let ms = match (value.as_u64(), value.as_i64()) {
+        (Some(ms), _) if ms <= max => ms,
+        (Some(ms), _) => {
+            log::warn!("{source}: debounceMs {ms} is above the maximum; using {max} ms");
+            max
+        }
+        (None, Some(ms)) => {
+            log::warn!("{source}: debounceMs {ms} is negative; using 0 ms");
+            0
+        }
+        (None, None) => {
+            log::warn!("{source}: debounceMs {value} is not a whole number of milliseconds; ignored");
+            return None;
+        }
+    };
+    Some(Duration::from_millis(ms))
 }
 
 impl LanguageServer for Backend {
@@ -515,7 +537,7 @@ impl LanguageServer for Backend {
             agent: agent.or_else(|| std::env::var("CONCORD_AGENT").ok().filter(|a| !a.is_empty())),
             agent_preset,
             trusted,
-            debounce: debounce.map(|ms| Duration::from_millis(ms.min(5_000))),
+            debounce,
             encoding: if utf8 { Encoding::Utf8 } else { Encoding::Utf16 },
             work_done_progress: capabilities
                 .window
@@ -679,8 +701,10 @@ impl LanguageServer for Backend {
             if let Some(trusted) = concord.get("trusted").and_then(Value::as_bool) {
                 settings.trusted = trusted;
             }
-            if let Some(ms) = concord.get("debounceMs").and_then(Value::as_u64) {
-                settings.debounce = Some(Duration::from_millis(ms.min(5_000)));
+            if let Some(debounce) =
+                concord.get("debounceMs").and_then(|v| client_debounce(v, "didChangeConfiguration"))
+            {
+                settings.debounce = Some(debounce);
             }
             log::info!("settings changed: agent {:?}, trusted {}", settings.agent, settings.trusted);
         }
