@@ -10,4 +10,8 @@ pub mod hook;
 pub mod llm;
 pub mod locks;
 pub mod queue;
+pub mod requeue;
 pub mod review;
+pub mod rollback;
+pub mod scrub;
+pub mod trust;

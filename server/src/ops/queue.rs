@@ -84,7 +84,11 @@ pub fn append(path: &Path, event: &Event) -> std::io::Result<()> {
     append_line(path, &line)
 }
 
+/// Append one line (scrubbed: the queue and the decision log are committed, append-only files,
+/// so a secret written there could never be taken back).
 pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    let line = super::scrub::text(line);
+    let line = line.as_str();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -105,6 +109,23 @@ pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
     record.push('\n');
     file.write_all(record.as_bytes())?;
     file.sync_data()
+}
+
+/// The last event of `id` in the queue file as written, with every field (the run, the host
+/// and process that started it); read fresh, not from a loaded workspace.
+pub fn last_event(path: &Path, id: &str) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
+}
+
+/// The status of `id` according to the queue file now (`todo` when it has no event).
+pub fn current_status(path: &Path, id: &str) -> Status {
+    last_event(path, id)
+        .and_then(|v| v.get("status").and_then(Value::as_str).and_then(Status::parse))
+        .unwrap_or(Status::Todo)
 }
 
 #[cfg(test)]
