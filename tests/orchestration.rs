@@ -17,7 +17,9 @@ const WBS: &str = r#"{"items": [
   {"id": "WBS-003", "title": "Broken", "phase": "P2", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/broken/**"],
    "acceptance_criteria": ["Feature works"], "test_commands": ["sh -c 'echo boom; exit 1'"], "risk_level": "low"},
   {"id": "WBS-004", "title": "Keys", "phase": "P2", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/keys/**"],
-   "acceptance_criteria": ["Feature works"], "test_commands": ["sh -c 'echo key: $TEST_OPENAI_KEY $TEST_ANTHROPIC_KEY'"], "risk_level": "low"}
+   "acceptance_criteria": ["Feature works"], "test_commands": ["sh -c 'echo key: $TEST_OPENAI_KEY $TEST_ANTHROPIC_KEY'"], "risk_level": "low"},
+  {"id": "WBS-005", "title": "Slow tests", "phase": "P3", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/slow/**"],
+   "acceptance_criteria": ["Feature works"], "test_commands": ["sh -c 'sleep 300 & echo $! > \"$FAKE_PID_FILE\"; wait'"], "risk_level": "low"}
 ]}"#;
 
 struct Env {
@@ -319,8 +321,8 @@ fn success_review_apply_and_a_follow_up() {
     assert!(env.locks().is_empty());
     let wbs: Value =
         serde_json::from_str(&std::fs::read_to_string(env.root().join("ops/wbs.json")).unwrap()).unwrap();
-    assert_eq!(wbs["items"][4]["id"], "WBS-001A");
-    assert_eq!(wbs["items"][4]["depends_on"], json!(["WBS-001"]));
+    assert_eq!(wbs["items"][5]["id"], "WBS-001A");
+    assert_eq!(wbs["items"][5]["depends_on"], json!(["WBS-001"]));
     let progress = std::fs::read_to_string(env.root().join("docs/PROGRESS.md")).unwrap();
     assert!(progress.contains("WBS-001 review → done (accept)"));
 
@@ -900,6 +902,33 @@ fn sigint_and_sigterm_stop_the_agent_record_todo_and_release_the_lock() {
         assert!(env.locks().is_empty(), "SIG{name}: the lock is released");
         assert!(!running(&grandchild) && !running(&agent), "SIG{name}: the agent's processes are gone");
     }
+}
+
+#[test]
+fn a_signal_during_the_reviews_test_commands_stops_them_and_writes_nothing() {
+    let env = setup("");
+    let out = env.concord(&["dispatch", "WBS-005", "--agent", "A5"], "report-only", "");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let _ = std::fs::remove_file(env.bin.path().join("fake.pid"));
+    let child = env
+        .command(&["review", "--no-llm"], "", "", &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !env.bin.path().join("fake.pid").exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the test command never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    signal(&child.id().to_string(), "INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("interrupted by SIGINT"), "{}", common::stderr(&out));
+    assert!(!running(&env.fake_pid()), "the test command's process group is gone");
+    assert!(!env.root().join("docs/reviews").exists(), "no decision was written");
+    assert_eq!(env.status_of("WBS-005"), "review", "the run is still to be reviewed");
 }
 
 #[test]

@@ -584,11 +584,11 @@ fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) 
     };
     match run(&ws) {
         Ok(message) => {
-            println!("{message}");
+            println!("{}", crate::ops::scrub::text(&message));
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("concord: {message}");
+            eprintln!("concord: {}", crate::ops::scrub::text(&message));
             ExitCode::from(1)
         }
     }
