@@ -1,5 +1,7 @@
 //! The command line: a thin adapter over the core. Exit codes: 0 nothing at or above
-//! `--fail-on`, 1 findings at or above it, 2 a usage or configuration error.
+//! `--fail-on`, 1 findings at or above it, 2 a usage or configuration error. `review` also
+//! exits 3 `needs_human`, 4 `partial`, 5 `reject`, 6 `blocked`; `dispatch` and `review` stopped
+//! by a signal exit 128 + its number (130 SIGINT, 143 SIGTERM).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,6 +108,8 @@ pub enum Command {
         #[arg(long)]
         model: Option<String>,
         #[command(flatten)]
+        trust: TrustArg,
+        #[command(flatten)]
         ws: WorkspaceArg,
     },
     /// Review a run report: gates, then the assistant manager and the primary decider.
@@ -116,6 +120,8 @@ pub enum Command {
         #[arg(long)]
         no_llm: bool,
         #[command(flatten)]
+        trust: TrustArg,
+        #[command(flatten)]
         ws: WorkspaceArg,
     },
     /// Apply a review decision to the queue, the progress log, the lock and the WBS.
@@ -124,6 +130,25 @@ pub enum Command {
         review: Option<String>,
         #[command(flatten)]
         ws: WorkspaceArg,
+    },
+    /// Move an item whose run died (with its machine, or by kill -9) from in_progress back to
+    /// todo and release its lock; refused while its run's process is alive on this host.
+    Requeue {
+        id: String,
+        /// Why (recorded in the queue).
+        #[arg(long)]
+        reason: String,
+        /// Who requeues (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Trust a workspace: let `dispatch` and `review` run the commands its WBS and concord.toml
+    /// name (recorded per user under $XDG_CONFIG_HOME/concord/ or ~/.config/concord/).
+    Trust {
+        /// The workspace root (default: the current directory).
+        path: Option<PathBuf>,
     },
     /// A person's approval of an item awaiting it.
     Approve {
@@ -141,6 +166,14 @@ pub struct WorkspaceArg {
     /// The workspace root.
     #[arg(long, short = 'C', default_value = ".")]
     pub workspace: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrustArg {
+    /// Trust this workspace for this run only (CONCORD_TRUST=1 does the same), instead of
+    /// `concord trust`.
+    #[arg(long)]
+    pub trust: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -285,10 +318,29 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::ScopeCheck(args) => scope_check(args),
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
-        Command::Dispatch { id, agent, cli, model, ws } => {
-            dispatch(&ws.workspace, id.as_deref(), &agent.agent, cli.as_deref(), model.as_deref())
+        Command::Dispatch { id, agent, cli, model, trust, ws } => dispatch(
+            &ws.workspace,
+            id.as_deref(),
+            &agent.agent,
+            cli.as_deref(),
+            model.as_deref(),
+            trust.trust,
+        ),
+        Command::Review { run, no_llm, trust, ws } => {
+            review(&ws.workspace, run.as_deref(), no_llm, trust.trust)
         }
-        Command::Review { run, no_llm, ws } => review(&ws.workspace, run.as_deref(), no_llm),
+        Command::Requeue { id, reason, by, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::requeue::requeue(w, &id, &reason, &by))
+        }
+        Command::Trust { path } => {
+            match crate::ops::trust::trust(path.as_deref().unwrap_or(Path::new("."))) {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => usage_error(message),
+            }
+        }
         Command::Apply { review, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::apply(w, review.as_deref(), "concord"))
         }
@@ -305,7 +357,10 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
 
 fn load(path: Option<&Path>) -> Result<Workspace, ExitCode> {
     let root = path.unwrap_or(Path::new("."));
-    Workspace::load(root).map_err(usage_error)
+    let ws = Workspace::load(root).map_err(usage_error)?;
+    // Whatever this command writes or prints is scrubbed under this workspace's configuration.
+    crate::ops::scrub::use_config(&ws.config);
+    Ok(ws)
 }
 
 fn check(args: CheckArgs) -> ExitCode {
@@ -573,11 +628,11 @@ fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) 
     };
     match run(&ws) {
         Ok(message) => {
-            println!("{message}");
+            println!("{}", crate::ops::scrub::text(&message));
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("concord: {message}");
+            eprintln!("concord: {}", crate::ops::scrub::text(&message));
             ExitCode::from(1)
         }
     }
@@ -614,12 +669,30 @@ fn status(root: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn dispatch(root: &Path, id: Option<&str>, agent: &str, cli: Option<&str>, model: Option<&str>) -> ExitCode {
+/// The exit status of a run stopped by SIGINT or SIGTERM: 128 + the signal's number.
+fn signal_exit() -> Option<ExitCode> {
+    crate::ops::agents::received_signal().map(|(number, _)| ExitCode::from(128 + number as u8))
+}
+
+fn dispatch(
+    root: &Path,
+    id: Option<&str>,
+    agent: &str,
+    cli: Option<&str>,
+    model: Option<&str>,
+    trusted: bool,
+) -> ExitCode {
+    if let Err(message) =
+        crate::ops::trust::require(root, trusted, "dispatch", "the agent CLI and its help command")
+    {
+        eprintln!("concord dispatch: {message}");
+        return ExitCode::from(2);
+    }
     let ws = match load(Some(root)) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cancel = crate::ops::agents::cancel_on_signals();
     let request = crate::ops::dispatch::Request { id, agent, cli, model };
     match crate::ops::dispatch::dispatch(&ws, &request, &cancel) {
         Ok(outcome) if outcome.ok => {
@@ -628,21 +701,38 @@ fn dispatch(root: &Path, id: Option<&str>, agent: &str, cli: Option<&str>, model
         }
         Ok(outcome) => {
             eprintln!("concord dispatch: {}", outcome.message);
-            ExitCode::from(1)
+            signal_exit().filter(|_| outcome.interrupted).unwrap_or(ExitCode::from(1))
         }
         Err(message) => {
             eprintln!("concord dispatch: {message}");
-            ExitCode::from(1)
+            signal_exit().unwrap_or(ExitCode::from(1))
         }
     }
 }
 
-fn review(root: &Path, run: Option<&str>, no_llm: bool) -> ExitCode {
+/// `review`'s exit status: scripts stop on anything but an accept.
+fn decision_exit(decision: &str) -> ExitCode {
+    match decision {
+        "accept" => ExitCode::SUCCESS,
+        "needs_human" => ExitCode::from(3),
+        "partial" => ExitCode::from(4),
+        "reject" => ExitCode::from(5),
+        _ => ExitCode::from(6),
+    }
+}
+
+fn review(root: &Path, run: Option<&str>, no_llm: bool, trusted: bool) -> ExitCode {
+    if let Err(message) = crate::ops::trust::require(root, trusted, "review", "the work item's test_commands")
+    {
+        eprintln!("concord review: {message}");
+        return ExitCode::from(2);
+    }
     let ws = match load(Some(root)) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    match crate::ops::review::review(&ws, &crate::ops::review::Options { run, no_llm }) {
+    let cancel = crate::ops::agents::cancel_on_signals();
+    match crate::ops::review::review_with(&ws, &crate::ops::review::Options { run, no_llm }, &cancel) {
         Ok(outcome) => {
             for gate in &outcome.gates {
                 println!(
@@ -653,11 +743,11 @@ fn review(root: &Path, run: Option<&str>, no_llm: bool) -> ExitCode {
                 );
             }
             println!("{}", outcome.message);
-            ExitCode::SUCCESS
+            decision_exit(outcome.decision["decision"].as_str().unwrap_or(""))
         }
         Err(message) => {
             eprintln!("concord review: {message}");
-            ExitCode::from(1)
+            signal_exit().unwrap_or(ExitCode::from(1))
         }
     }
 }

@@ -167,26 +167,65 @@ pub fn responses_answer(content: &Value) -> Value {
 /// lists; `FAKE_MODE` (environment) picks the behaviour of a run.
 pub fn fake_agent(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
     let help: String = flags.iter().map(|f| format!("  {f}  an option\n")).collect();
+    fake_agent_with_help(dir, name, &format!("Usage: {name} [options] [prompt]\nOptions:\n{help}"))
+}
+
+/// A fake agent CLI whose `--help` prints `help` as written (after `FAKE_HELP_DELAY` seconds).
+///
+/// Environment of a run: `FAKE_MODE` (below), `FAKE_WRITE_DIR` (where its code goes; empty:
+/// the first scope glob of the task), `FAKE_PID_FILE` (the pid of a child it leaves running),
+/// `FAKE_LOG` (every invocation's arguments, one line each), `FAKE_LEAK` (a key to leak).
+pub fn fake_agent_with_help(dir: &Path, name: &str, help: &str) -> PathBuf {
+    let help_file = dir.join(format!("{name}.help"));
+    std::fs::write(&help_file, help).unwrap();
+    let help = help_file.display();
     let script = format!(
-        r#"#!/bin/sh
+        r##"#!/bin/sh
+[ -n "$FAKE_LOG" ] && printf '%s\n' "{name} $*" >> "$FAKE_LOG"
 for a in "$@"; do
-  if [ "$a" = "--help" ]; then printf 'Usage: {name} [options] [prompt]\nOptions:\n{help}'; exit 0; fi
+  if [ "$a" = "--help" ]; then sleep "${{FAKE_HELP_DELAY:-0}}"; cat '{help}'; exit 0; fi
 done
-# The task file: named in the last argument, or the text arrives on stdin.
-last=""; for a in "$@"; do last="$a"; done
-task=$(printf '%s' "$last" | sed -n 's/^Read the task file \(.*\) and do exactly what it says\.$/\1/p')
+# The task file: named in the last argument, in --message-file, or the text arrives on stdin.
+last=""; prev=""; task=""
+for a in "$@"; do
+  [ "$prev" = "--message-file" ] && task="$a"
+  prev="$a"; last="$a"
+done
+[ -z "$task" ] && task=$(printf '%s' "$last" | sed -n 's/^Read the task file \(.*\) and do exactly what it says\.$/\1/p')
 if [ -n "$task" ]; then text=$(cat "$task"); else text=$(cat); fi
 report=$(printf '%s\n' "$text" | sed -n 's/^Write it to `\(.*\)` with these sections:$/\1/p')
 wbs=$(printf '%s\n' "$text" | sed -n 's/^# Task \([A-Z0-9-]*\):.*/\1/p')
+write_dir="$FAKE_WRITE_DIR"
+if [ -z "$write_dir" ] || [ "$write_dir" = "$PWD/" ]; then
+  write_dir="$PWD/$(printf '%s\n' "$text" | sed -n 's/^- `\(.*\)\/\*\*`$/\1/p' | head -n 1)"
+fi
 echo "working on $wbs" >&2
 write_report() {{
   mkdir -p "$(dirname "$report")"
   printf 'wbs: %s\nagent: fake\n\n## Tests\n- `true`: Pass\n\n## Acceptance criteria\n- Feature works: Pass\n' "$wbs" > "$report"
 }}
+success='{{"type":"result","subtype":"success","is_error":false,"result":"all done"}}'
 case "$FAKE_MODE" in
   success)
-    mkdir -p "$FAKE_WRITE_DIR"; echo "print('done')  # $wbs" > "$FAKE_WRITE_DIR/impl.py"; write_report
-    echo '{{"type":"result","subtype":"success","is_error":false,"result":"all done"}}' ;;
+    mkdir -p "$write_dir"; echo "print('done')  # $wbs" > "$write_dir/impl.py"; write_report
+    echo "$success" ;;
+  report-only)
+    write_report; echo "$success" ;;
+  edit-two)
+    echo "# attempt one" >> src/feature/app.py; echo "# out of scope" >> src/other/util.py
+    mkdir -p src/other/new; echo "new" > src/other/new/made.py; write_report; echo "$success" ;;
+  edit-app)
+    echo "# attempt two" >> src/feature/app.py; write_report; echo "$success" ;;
+  echo-keys)
+    mkdir -p "$write_dir"; echo "ok = True" > "$write_dir/impl.py"; write_report
+    echo "my keys: $TEST_OPENAI_KEY and $TEST_ANTHROPIC_KEY"; echo "$success" ;;
+  error-key)
+    write_report
+    printf '{{"type":"result","subtype":"error_during_execution","is_error":true,"result":"API Error: 401 invalid api key %s"}}\n' "$FAKE_LEAK" ;;
+  unknown-option)
+    echo "error: unknown option '--force'" >&2; echo "(Did you mean --yolo?)" >&2; exit 1 ;;
+  success-hang)
+    write_report; echo "$success"; sleep 300 & echo $! > "$FAKE_PID_FILE"; sleep 300 ;;
   is-error)
     write_report; echo '{{"type":"result","subtype":"success","is_error":true,"result":"API Error: 500 Internal Server Error"}}' ;;
   fail-exit)
@@ -197,7 +236,7 @@ case "$FAKE_MODE" in
     sleep 300 & echo $! > "$FAKE_PID_FILE"; sleep 300 ;;
   *) echo "unknown FAKE_MODE" >&2; exit 9 ;;
 esac
-"#
+"##
     );
     let path = dir.join(name);
     std::fs::write(&path, script).unwrap();

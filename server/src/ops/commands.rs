@@ -48,14 +48,15 @@ fn needs_shell(line: &str) -> bool {
     false
 }
 
-pub fn run_test(command: &str, cwd: &Path, timeout: Duration) -> TestResult {
+/// Run one test command; `cancel` (SIGINT/SIGTERM) stops its whole process group.
+pub fn run_test(command: &str, cwd: &Path, timeout: Duration, cancel: &Arc<AtomicBool>) -> TestResult {
     let argv = split_words(command).unwrap_or_else(|| vec!["sh".into(), "-c".into(), command.into()]);
-    let never = Arc::new(AtomicBool::new(false));
-    match super::agents::run(&argv, cwd, None, timeout, &never, &[]) {
+    match super::agents::run(&argv, cwd, &super::agents::RunOptions::new(timeout, cancel)) {
         Err(e) => TestResult { command: command.into(), passed: false, summary: e, output: String::new() },
         Ok(done) => {
             let output = format!("{}{}", done.stdout, done.stderr);
             let (passed, summary) = match (done.timed_out, done.exit_code) {
+                _ if done.cancelled => (false, "interrupted".into()),
                 (true, _) => (false, format!("stopped after {}s", timeout.as_secs())),
                 (false, Some(0)) => (true, "exit code 0".into()),
                 (false, Some(code)) => (false, format!("exit code {code}")),

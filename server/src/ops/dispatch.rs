@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::agents::{self, Placeholders};
-use super::locks::LockDir;
+use super::locks::{LockDir, LockError};
 use super::queue::{self, Event};
 use crate::model::{Autopilot, Status, WorkItem};
 use crate::workspace::Workspace;
@@ -86,26 +86,109 @@ pub struct Outcome {
     pub run_id: String,
     pub ok: bool,
     pub message: String,
+    /// Stopped by SIGINT/SIGTERM (through the cancel flag): the caller exits non-zero.
+    pub interrupted: bool,
 }
 
 /// Dispatch one item. `Err` means nothing was started (and nothing changed); `Ok` with
-/// `ok: false` means the run failed and the item went back to `todo` with its lock released.
+/// `ok: false` means the run failed, its changes were undone and kept as a patch, and the item
+/// went back to `todo` with its lock released. Every message is scrubbed.
 pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> Result<Outcome, String> {
-    let item = match request.id {
+    super::scrub::use_config(&ws.config);
+    match dispatch_unscrubbed(ws, request, cancel) {
+        Ok(mut outcome) => {
+            outcome.message = super::scrub::text(&outcome.message);
+            Ok(outcome)
+        }
+        Err(message) => Err(super::scrub::text(&message)),
+    }
+}
+
+/// The items to try, in order: the one named (if eligible), else every eligible one.
+fn candidates<'w>(ws: &'w Workspace, request: &Request) -> Result<Vec<&'w WorkItem>, String> {
+    match request.id {
         Some(id) => {
             let item = ws.model.work.get(id).ok_or_else(|| format!("{id} is not a work item"))?;
             eligibility(ws, item).map_err(|why| format!("{id} cannot be dispatched: {why}"))?;
-            item
+            Ok(vec![item])
         }
-        None => in_priority_order(ws).into_iter().find(|w| eligibility(ws, w).is_ok()).ok_or_else(|| {
-            let counts = ws.model.work.values().filter(|w| ws.model.status_of(&w.id) == Status::Todo).count();
-            format!("no work item is eligible ({counts} todo; see `concord status` for why each is waiting)")
-        })?,
-    };
+        None => {
+            let eligible: Vec<&WorkItem> =
+                in_priority_order(ws).into_iter().filter(|w| eligibility(ws, w).is_ok()).collect();
+            if eligible.is_empty() {
+                let counts =
+                    ws.model.work.values().filter(|w| ws.model.status_of(&w.id) == Status::Todo).count();
+                return Err(format!(
+                    "no work item is eligible ({counts} todo; see `concord status` for why each is waiting)"
+                ));
+            }
+            Ok(eligible)
+        }
+    }
+}
+
+fn dispatch_unscrubbed(
+    ws: &Workspace,
+    request: &Request,
+    cancel: &Arc<AtomicBool>,
+) -> Result<Outcome, String> {
+    let candidates = candidates(ws, request)?;
     let config = &ws.config;
     let cli_name = request.cli.unwrap_or(&config.dispatch.agent_cli);
     let cli = agents::resolve(cli_name, &config.agents)?;
     let model_name = request.model.unwrap_or(&config.dispatch.model);
+    // Flags are checked before anything is written or locked: only flags the help defines.
+    let help = agents::help_text(&cli, &ws.root, cancel)
+        .map_err(|e| format!("cannot read {cli_name}'s help to check its flags: {e}"))?;
+    let defined = agents::defined_flags(&help);
+    let render = |task_file: &str, instruction: &str, last_message: &str| {
+        let argv = agents::render_argv(
+            &cli,
+            &Placeholders { model: model_name, task_file, instruction, last_message_file: last_message },
+        );
+        agents::with_supported_flags(&cli, argv, &defined)
+    };
+    if let Some(flag) = agents::unknown_flag(&render("TASK", "INSTRUCTION", "LAST"), &defined) {
+        return Err(format!(
+            "refusing to start {cli_name}: its `{}` does not define the flag {flag} (an option line must list it; a mention in another option's description does not count). Fix the command line in concord.toml ([agents] / [dispatch]); Concord never passes a flag the CLI does not document.",
+            cli.help.join(" ")
+        ));
+    }
+
+    // Two dispatches started together may both pick the same item: the one that loses the
+    // lock takes the next eligible item instead.
+    let locks = LockDir::new(&ws.root, config);
+    let mut passed_over = Vec::new();
+    let mut taken = None;
+    for item in &candidates {
+        if let Err(why) = leftovers_block(ws, item) {
+            if request.id.is_some() || candidates.len() == 1 {
+                return Err(why);
+            }
+            passed_over.push(format!("{}: {why}", item.id));
+            continue;
+        }
+        match locks.acquire(&ws.root, config, request.agent, &item.id, None) {
+            Ok(lock) => {
+                // The queue may have moved since the workspace was read.
+                let status = queue::current_status(&ws.root.join(&config.paths.queue), &item.id);
+                if status == Status::Todo {
+                    taken = Some((*item, lock));
+                    break;
+                }
+                let _ = locks.release(request.agent, Some(&item.id));
+                passed_over.push(format!("{} is now {}", item.id, status.as_str()));
+            }
+            Err(LockError::Conflict(why)) if request.id.is_none() => {
+                passed_over.push(format!("{}: {why}", item.id));
+            }
+            Err(e) => return Err(format!("cannot take the lock: {e}")),
+        }
+    }
+    let Some((item, lock)) = taken else {
+        return Err(format!("no eligible item could be taken: {}", passed_over.join("; ")));
+    };
+
     let run_id = format!(
         "{}-{}",
         item.id,
@@ -116,40 +199,31 @@ pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> 
     let last_message = run_dir.join("last-message.txt");
     let report = format!("{}/{run_id}.md", ws.config.paths.runs_dir);
     let instruction = format!("Read the task file {} and do exactly what it says.", task_file.display());
-    let argv = agents::render_argv(
-        &cli,
-        &Placeholders {
-            model: model_name,
-            task_file: &task_file.display().to_string(),
-            instruction: &instruction,
-            last_message_file: &last_message.display().to_string(),
-        },
-    );
-    // Flags are checked before anything is written or locked.
-    let help = agents::help_text(&cli, &ws.root)
-        .map_err(|e| format!("cannot read {cli_name}'s help to check its flags: {e}"))?;
-    if let Some(flag) = agents::unknown_flag(&argv, &help) {
-        return Err(format!(
-            "refusing to start {cli_name}: its `{}` does not list the flag {flag}. Fix the command line in concord.toml ([agents] / [dispatch]); Concord never passes a flag the CLI does not document.",
-            cli.help.join(" ")
-        ));
-    }
+    let argv = render(&task_file.display().to_string(), &instruction, &last_message.display().to_string());
 
-    let locks = LockDir::new(&ws.root, config);
-    let lock = locks
-        .acquire(&ws.root, config, request.agent, &item.id, None)
-        .map_err(|e| format!("cannot take the lock: {e}"))?;
-    std::fs::create_dir_all(&run_dir).map_err(|e| format!("cannot create {}: {e}", run_dir.display()))?;
+    let give_back = |why: String| {
+        let _ = locks.release(request.agent, Some(&item.id));
+        Err(format!("{why}; the lock was released"))
+    };
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        return give_back(format!("cannot create {}: {e}", run_dir.display()));
+    }
     let _ = std::fs::write(ws.root.join(".concord/.gitignore"), "*\n");
-    let task_text = task_file_text(ws, item, &lock.scope_paths, &report, &run_id);
-    // What was already changed before the run is not the run's doing.
+    let task_text = super::scrub::text(&task_file_text(ws, item, &lock.scope_paths, &report, &run_id));
+    // What was already changed before the run is not the run's doing; it is copied so that a
+    // failed run can be undone without losing it.
     let base = super::git::head_at_lock(&ws.root, config, &lock.agent).unwrap_or_else(|| "HEAD".into());
     let before = super::git::dirty_snapshot(&ws.root, &base);
     let _ =
         std::fs::write(run_dir.join("dirty-before.json"), serde_json::to_string(&before).unwrap_or_default());
+    if let Err(e) = super::rollback::save_before(&ws.root, &run_dir, &before) {
+        return give_back(format!("cannot keep a copy of the files changed before the run: {e}"));
+    }
     let attempt = ws.model.queue.iter().filter(|e| e.id == item.id && e.status == Status::InProgress).count()
         as i64
         + 1;
+    let host = super::locks::hostname().unwrap_or_default();
+    let pid = std::process::id();
     let setup = (|| -> std::io::Result<()> {
         crate::fsutil::write_atomic(&task_file, task_text.as_bytes())?;
         let decision = json!({
@@ -168,31 +242,58 @@ pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> 
                 by: request.agent,
                 reason: &format!("dispatched run {run_id} to {cli_name}"),
                 attempt: Some(attempt),
-                extra: Some(json!({ "run": run_id })),
+                // Where the run lives, so `concord requeue` can tell a dead run from a live one.
+                extra: Some(json!({ "run": run_id, "host": host, "pid": pid })),
             },
         )
     })();
     if let Err(e) = setup {
-        let _ = locks.release(request.agent, Some(&item.id));
-        return Err(format!("cannot record the dispatch: {e}; the lock was released"));
+        return give_back(format!("cannot record the dispatch: {e}"));
     }
 
     let timeout = Duration::from_secs(config.dispatch_timeout_secs);
-    let finished =
-        agents::run(&argv, &ws.root, cli.stdin.then_some(task_text.as_str()), timeout, cancel, &[]);
+    let record_process = |agent_pid: u32| {
+        let process = json!({ "host": host, "pid": pid, "agent_pid": agent_pid });
+        let _ = crate::fsutil::write_atomic(&run_dir.join("process.json"), process.to_string().as_bytes());
+    };
+    let options = agents::RunOptions {
+        stdin: cli.stdin.then_some(task_text.as_str()),
+        timeout,
+        cancel,
+        env: &[],
+        success_grace: (cli.judge == agents::Judge::JsonResult).then_some(agents::SUCCESS_GRACE),
+        on_start: Some(&record_process),
+    };
+    let finished = agents::run(&argv, &ws.root, &options);
+    let mut leaks = Vec::new();
     let verdict = match finished {
         Ok(finished) => {
-            let scrub = |t: &str| config.secrets().scrub(t);
-            let _ = std::fs::write(run_dir.join("stdout.log"), scrub(&finished.stdout));
-            let _ = std::fs::write(run_dir.join("stderr.log"), scrub(&finished.stderr));
+            // Secrets in the output are recorded (never copied) before the logs are scrubbed.
+            let scrubber = super::scrub::active();
+            for (name, text) in [("stdout.log", &finished.stdout), ("stderr.log", &finished.stderr)] {
+                leaks.extend(scrubber.leaks(text).into_iter().map(|l| (name, l)));
+                let _ = crate::fsutil::write_atomic(&run_dir.join(name), scrubber.scrub(text).as_bytes());
+            }
+            write_leaks(&run_dir, &leaks);
             agents::judge(&cli, &finished, &last_message).and_then(|why| {
-                after_success(ws, item, &cli, &lock, &report, &base, &before)
+                after_success(ws, item, &cli, &lock, &report, (&base, &before), cancel)
                     .map(|extra| format!("{why}; {extra}"))
             })
         }
         Err(e) => Err(e),
     };
+    let leak_note = if leaks.is_empty() {
+        String::new()
+    } else {
+        let places: Vec<String> =
+            leaks.iter().map(|(f, l)| format!("{} in {f} line {}", l.rule, l.line)).collect();
+        format!(
+            " WARNING: the agent's output held a secret ({}); the logs were scrubbed, but rotate this key. The review's secrets gate fails until then.",
+            places.join(", ")
+        )
+    };
     let queue_path = ws.root.join(&config.paths.queue);
+    let interrupted = cancel.load(std::sync::atomic::Ordering::SeqCst) && agents::received_signal().is_some();
     match verdict {
         Ok(why) => {
             let reason = format!("run {run_id} succeeded: {why}");
@@ -212,10 +313,19 @@ pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> 
                 id: item.id.clone(),
                 run_id,
                 ok: true,
-                message: format!("{}: {reason}. Next: `concord review {report}`.", item.id),
+                message: format!("{}: {reason}. Next: `concord review {report}`.{leak_note}", item.id),
+                interrupted: false,
             })
         }
         Err(why) => {
+            // The run's changes do not survive it: kept as a patch, the files put back.
+            let undone = match super::git::changes_during(&ws.root, &base, &before) {
+                Ok(mut changes) => {
+                    changes.retain(|c| !crate::scope::always_allowed(config, &c.path));
+                    super::rollback::undo(&ws.root, &run_dir, &base, &before, &changes).describe(&ws.root)
+                }
+                Err(_) => "not a git repository: the run's changes could not be undone".into(),
+            };
             let reason = format!("run {run_id} failed: {why}");
             let written = queue::append(
                 &queue_path,
@@ -229,16 +339,104 @@ pub fn dispatch(ws: &Workspace, request: &Request, cancel: &Arc<AtomicBool>) -> 
                 },
             );
             let released = locks.release(request.agent, Some(&item.id));
-            let mut message = format!("{}: {reason}. The item is back in todo (attempt {attempt}) and the lock was released; logs in {}.", item.id, run_dir.display());
+            let mut message = format!(
+                "{}: {reason}. The item is back in todo (attempt {attempt}) and the lock was released; {undone}; logs in {}.{leak_note}",
+                item.id,
+                run_dir.display()
+            );
             if let Err(e) = written {
                 message.push_str(&format!(" WARNING: the queue could not be written ({e})."));
             }
             if let Err(e) = released {
                 message.push_str(&format!(" WARNING: the lock could not be released ({e})."));
             }
-            Ok(Outcome { id: item.id.clone(), run_id, ok: false, message })
+            Ok(Outcome { id: item.id.clone(), run_id, ok: false, message, interrupted })
         }
     }
+}
+
+/// Secrets found in a run's output: rule, fingerprint and where, never the secret. The review's
+/// secrets gate reads this file.
+fn write_leaks(run_dir: &std::path::Path, leaks: &[(&str, super::scrub::Leak)]) {
+    if leaks.is_empty() {
+        return;
+    }
+    let list: Vec<serde_json::Value> = leaks
+        .iter()
+        .map(|(file, l)| json!({ "rule": l.rule, "fingerprint": l.fingerprint, "where": format!("{file}:{}", l.line), "redacted": l.redacted }))
+        .collect();
+    let _ = crate::fsutil::write_atomic(
+        &run_dir.join(LEAKS_FILE),
+        (serde_json::to_string_pretty(&list).unwrap_or_default() + "\n").as_bytes(),
+    );
+}
+
+/// The run folder's record of secrets found in the agent's output.
+pub const LEAKS_FILE: &str = "leaks.json";
+
+/// Whether a file that already differs from the base commit is someone else's business: inside
+/// another live lock, or inside the scope of another work item whose work passed its own gates
+/// (in review, awaiting approval, or done).
+fn belongs_elsewhere(ws: &Workspace, locks: &[crate::model::Lock], own: &WorkItem, path: &str) -> bool {
+    let in_scope = |globs: &[String]| crate::scope::scope_set(globs).is_match(path);
+    locks.iter().any(|l| l.task_id != own.id && in_scope(&l.scope_paths))
+        || ws.model.work.values().any(|w| {
+            w.id != own.id
+                && matches!(
+                    ws.model.status_of(&w.id),
+                    Status::Review | Status::AwaitingApproval | Status::Done
+                )
+                && in_scope(&w.scope_paths)
+        })
+}
+
+/// The changes a run's scope gate counts: every file that differs from the lock's base commit
+/// (not only those the run touched: a failed attempt's leftover counts against the next one),
+/// except Concord's own files and files that were already changed before the run, unchanged
+/// by it, and belong to another lock or to another item's accepted work.
+pub fn counted_changes(
+    ws: &Workspace,
+    item: &WorkItem,
+    locks: &[crate::model::Lock],
+    base: &str,
+    before: &std::collections::BTreeMap<String, u64>,
+) -> Result<Vec<crate::scope::Change>, String> {
+    let mut changes = super::git::changes_since(&ws.root, base)?;
+    changes.retain(|c| {
+        if crate::scope::always_allowed(&ws.config, &c.path) {
+            return false;
+        }
+        let untouched = before.get(&c.path) == Some(&super::git::content_hash(&ws.root.join(&c.path)));
+        !(untouched && belongs_elsewhere(ws, locks, item, &c.path))
+    });
+    Ok(changes)
+}
+
+/// Refuse to start a run that could only fail its scope gate: files that differ from HEAD
+/// outside the item's scope and belong to no other lock or accepted work.
+fn leftovers_block(ws: &Workspace, item: &WorkItem) -> Result<(), String> {
+    let Some(head) = super::git::head(&ws.root) else { return Ok(()) };
+    let Ok(changes) = super::git::changes_since(&ws.root, &head) else { return Ok(()) };
+    let locks = LockDir::new(&ws.root, &ws.config).read_all().0;
+    let scope = crate::scope::scope_set(&item.scope_paths);
+    let stray: Vec<String> = changes
+        .into_iter()
+        .map(|c| c.path)
+        .filter(|p| {
+            !crate::scope::always_allowed(&ws.config, p)
+                && !scope.is_match(p)
+                && !belongs_elsewhere(ws, &locks, item, p)
+        })
+        .collect();
+    if stray.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to dispatch {}: {} differ from HEAD outside its scope ({}) and belong to no live lock or accepted work item, so its scope gate would fail. Commit, stash (`git stash -u`) or revert them first.",
+        item.id,
+        stray.join(", "),
+        item.scope_paths.join(" ")
+    ))
 }
 
 /// After the agent says it succeeded: the run report must exist, the diff must stay in scope,
@@ -249,17 +447,18 @@ fn after_success(
     cli: &agents::AgentCli,
     lock: &crate::model::Lock,
     report: &str,
-    base: &str,
-    before: &std::collections::BTreeMap<String, u64>,
+    // The lock's base commit, and the files already changed before the run.
+    (base, before): (&str, &std::collections::BTreeMap<String, u64>),
+    cancel: &Arc<AtomicBool>,
 ) -> Result<String, String> {
     if !ws.root.join(report).is_file() {
         return Err(format!("the agent wrote no run report at {report}"));
     }
     let mut notes = Vec::new();
-    if let Ok(changes) = super::git::changes_during(&ws.root, base, before) {
-        // Other agents may have taken locks during the run: only the lock folder is read again.
-        let mut model = ws.model.clone();
-        model.locks = LockDir::new(&ws.root, &ws.config).read_all().0;
+    // Other agents may have taken locks during the run: only the lock folder is read again.
+    let mut model = ws.model.clone();
+    model.locks = LockDir::new(&ws.root, &ws.config).read_all().0;
+    if let Ok(changes) = counted_changes(ws, item, &model.locks, base, before) {
         let scope = crate::scope::check_changes(&ws.config, &model, lock, &changes, crate::time::now_secs());
         if !scope.is_clean() {
             let mut what: Vec<String> =
@@ -268,12 +467,13 @@ fn after_success(
             what.extend(scope.budget.iter().cloned());
             return Err(format!("the diff breaks the lock's scope: {}", what.join(", ")));
         }
-        if cli.judge == agents::Judge::DiffAndTests
-            && changes.iter().all(|c| crate::scope::always_allowed(&ws.config, &c.path))
-        {
+        if cli.judge == agents::Judge::DiffAndTests && changes.is_empty() {
             return Err("the agent changed nothing in its scope".into());
         }
-        notes.push(format!("{} files changed, all in scope", changes.len()));
+        notes.push(match changes.len() {
+            1 => "1 file changed, in scope".to_string(),
+            n => format!("{n} files changed, all in scope"),
+        });
     } else {
         notes.push("not a git repository: the scope check was skipped".into());
     }
@@ -283,6 +483,7 @@ fn after_success(
                 command,
                 &ws.root,
                 Duration::from_secs(ws.config.test_timeout_secs),
+                cancel,
             );
             if !result.passed {
                 return Err(format!("test command `{command}` failed: {}", result.summary));

@@ -158,3 +158,46 @@ pub fn read_snapshot(run_dir: &Path) -> std::collections::BTreeMap<String, u64> 
         .and_then(|t| serde_json::from_slice(&t).ok())
         .unwrap_or_default()
 }
+
+/// Whether `path` (relative to the workspace root) exists in commit `base`.
+pub fn exists_at(root: &Path, base: &str, path: &str) -> bool {
+    git(root, &["cat-file", "-e", &format!("{base}:./{path}")]).is_ok()
+}
+
+/// A binary patch that turns `base` into the working tree for `tracked` (files known to `base`)
+/// and adds the `untracked` ones, in a form `git apply` takes.
+pub fn patch_since(
+    root: &Path,
+    base: &str,
+    tracked: &[String],
+    untracked: &[String],
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    if !tracked.is_empty() {
+        let mut args = vec!["diff", "--binary", "--no-renames", base, "--"];
+        args.extend(tracked.iter().map(String::as_str));
+        out.extend(git(root, &args)?);
+    }
+    for path in untracked {
+        // `--no-index` exits 1 when the files differ, which is the point: read its output anyway.
+        let result = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["diff", "--binary", "--no-index", "--", "/dev/null", path])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        out.extend(result.stdout);
+    }
+    Ok(out)
+}
+
+/// Put `path` back as it is in `base`, in the working tree and the index.
+pub fn restore_from(root: &Path, base: &str, path: &str) -> Result<(), String> {
+    git(root, &["restore", &format!("--source={base}"), "--staged", "--worktree", "--", path]).map(|_| ())
+}
+
+/// Take `path` out of the index if it was added there (a new file that is being removed).
+pub fn unstage_new(root: &Path, path: &str) {
+    let _ = git(root, &["rm", "--cached", "--quiet", "--ignore-unmatch", "--", path]);
+}

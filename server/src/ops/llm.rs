@@ -26,9 +26,20 @@ fn agent(timeout: Duration) -> ureq::Agent {
 }
 
 /// POST a JSON body; retries retryable statuses and connection failures. Errors name the URL
-/// and status, never a header.
+/// and status, never a header. The body is scrubbed before it leaves (no key Concord reads, of
+/// this provider or another, and nothing secret-shaped is ever sent), and so is any error text
+/// (a 401 body may echo the key it refused).
 fn post(url: &str, headers: &[(&str, String)], body: &Value, deadline: Instant) -> Result<Value, String> {
-    let body = body.to_string();
+    post_unscrubbed(url, headers, &super::scrub::text(&body.to_string()), deadline)
+        .map_err(|e| super::scrub::text(&e))
+}
+
+fn post_unscrubbed(
+    url: &str,
+    headers: &[(&str, String)],
+    body: &str,
+    deadline: Instant,
+) -> Result<Value, String> {
     let mut attempt = 0;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -39,7 +50,7 @@ fn post(url: &str, headers: &[(&str, String)], body: &Value, deadline: Instant) 
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }
-        let (retryable, wait, failure) = match request.send(body.as_str()) {
+        let (retryable, wait, failure) = match request.send(body) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let text = response.body_mut().read_to_string().unwrap_or_default();
@@ -49,7 +60,8 @@ fn post(url: &str, headers: &[(&str, String)], body: &Value, deadline: Instant) 
                 }
                 let wait = retry_after(response.headers());
                 let detail: String = text.chars().take(300).collect();
-                (RETRY_STATUSES.contains(&status), wait, format!("{url}: HTTP {status}: {detail}"))
+                let retryable = should_retry(response.headers()).unwrap_or(RETRY_STATUSES.contains(&status));
+                (retryable, wait, format!("{url}: HTTP {status}: {detail}"))
             }
             Err(e) => (true, None, format!("{url}: {}", e.to_string().chars().take(300).collect::<String>())),
         };
@@ -63,6 +75,16 @@ fn post(url: &str, headers: &[(&str, String)], body: &Value, deadline: Instant) 
         }
         std::thread::sleep(wait);
         attempt += 1;
+    }
+}
+
+/// The server's own word on retrying, as the official SDKs read it: `x-should-retry: true` or
+/// `false` overrides the status list.
+fn should_retry(headers: &ureq::http::HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry").and_then(|v| v.to_str().ok()).map(str::trim) {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
     }
 }
 

@@ -316,7 +316,8 @@ fn task_scope(root: &Path, config: &Config, task: &str) -> Result<Vec<String>, L
     Ok(item.scope_paths.clone())
 }
 
-fn hostname() -> Option<String> {
+/// This machine's name, as locks and runs record it.
+pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

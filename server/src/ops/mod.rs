@@ -11,4 +11,8 @@ pub mod journal;
 pub mod llm;
 pub mod locks;
 pub mod queue;
+pub mod requeue;
 pub mod review;
+pub mod rollback;
+pub mod scrub;
+pub mod trust;

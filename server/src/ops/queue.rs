@@ -83,10 +83,32 @@ pub fn append(path: &Path, event: &Event) -> std::io::Result<()> {
     append_line(path, &line)
 }
 
-/// Append one whole line (see `fsutil::append_line`: never through a link, only to a regular
-/// file, a torn last line closed off first).
+/// Append one whole line, scrubbed (the queue and the decision log are committed, append-only
+/// files, so a secret written there could never be taken back); see `fsutil::append_line`:
+/// never through a link, only to a regular file, a torn last line closed off first.
 pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
-    crate::fsutil::append_line(path, line)
+    crate::fsutil::append_line(path, &super::scrub::text(line))
+}
+
+/// A queue larger than this is not read for one item's last event (the loader reports it).
+const QUEUE_READ_CAP: u64 = 256 * 1024 * 1024;
+
+/// The last event of `id` in the queue file as written, with every field (the run, the host
+/// and process that started it); read fresh, not from a loaded workspace.
+pub fn last_event(path: &Path, id: &str) -> Option<Value> {
+    let bytes = crate::fsutil::read_regular(path, QUEUE_READ_CAP).ok()?;
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
+}
+
+/// The status of `id` according to the queue file now (`todo` when it has no event).
+pub fn current_status(path: &Path, id: &str) -> Status {
+    last_event(path, id)
+        .and_then(|v| v.get("status").and_then(Value::as_str).and_then(Status::parse))
+        .unwrap_or(Status::Todo)
 }
 
 #[cfg(test)]

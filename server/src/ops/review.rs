@@ -4,6 +4,8 @@
 //! `needs_human`, never a loop.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -29,24 +31,64 @@ pub struct Outcome {
     pub message: String,
 }
 
-/// The run report to review: a path, a run id, or (none) the newest in the runs folder.
+/// The run report to review: a path, a run id, or (none) the run that most recently entered
+/// `review`. Only a run in `review` is reviewed: a failed run's report (its item went back to
+/// `todo`) or a stale one (a later run of the item is in review) is refused.
 pub fn find_report(ws: &Workspace, run: Option<&str>) -> Result<PathBuf, String> {
     let runs = ws.root.join(&ws.config.paths.runs_dir);
-    if let Some(run) = run {
-        for candidate in [ws.root.join(run), runs.join(run), runs.join(format!("{run}.md"))] {
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
+    let queue_path = ws.root.join(&ws.config.paths.queue);
+    let Some(run) = run else {
+        let text = std::fs::read_to_string(&queue_path).unwrap_or_default();
+        let newest = text
+            .lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["status"] == "review")
+            .find(|e| {
+                let id = e["id"].as_str().unwrap_or("");
+                super::queue::current_status(&queue_path, id) == crate::model::Status::Review
+            });
+        let Some(event) = newest else {
+            return Err("no run is in review (a run enters review when dispatch judged it a success; see `concord status`)".into());
+        };
+        let id = event["id"].as_str().unwrap_or("");
+        let run = event["run"]
+            .as_str()
+            .ok_or_else(|| format!("{id} is in review, but its queue event names no run: name the report"))?;
+        let path = runs.join(format!("{run}.md"));
+        return path.is_file().then_some(path).ok_or_else(|| {
+            format!(
+                "{id}'s run {run} is in review, but its report {}/{run}.md is missing",
+                ws.config.paths.runs_dir
+            )
+        });
+    };
+    for candidate in [ws.root.join(run), runs.join(run), runs.join(format!("{run}.md"))] {
+        if candidate.is_file() {
+            return Ok(candidate);
         }
-        return Err(format!("no run report {run} (looked in {} too)", ws.config.paths.runs_dir));
     }
-    let newest = std::fs::read_dir(&runs)
-        .map_err(|_| format!("no run reports: {} does not exist", ws.config.paths.runs_dir))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .max();
-    newest.map(|(_, p)| p).ok_or_else(|| format!("no run reports in {}", ws.config.paths.runs_dir))
+    Err(format!("no run report {run} (looked in {} too)", ws.config.paths.runs_dir))
+}
+
+/// The report's run must be the one its item has in review.
+fn require_in_review(ws: &Workspace, id: &str, run_id: Option<&str>, report_rel: &str) -> Result<(), String> {
+    let queue_path = ws.root.join(&ws.config.paths.queue);
+    let status = super::queue::current_status(&queue_path, id);
+    if status != crate::model::Status::Review {
+        return Err(format!(
+            "{id} is {}, not review: only a run that dispatch judged a success is reviewed ({report_rel} is not in review)",
+            status.as_str()
+        ));
+    }
+    let in_review =
+        super::queue::last_event(&queue_path, id).and_then(|e| e["run"].as_str().map(str::to_string));
+    match (run_id, in_review) {
+        (Some(mine), Some(theirs)) if mine != theirs => {
+            Err(format!("{report_rel} is run {mine}, but {id}'s run in review is {theirs}: review that one"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A field line of the report (`wbs: WBS-005`).
@@ -104,7 +146,28 @@ pub struct Options<'a> {
     pub no_llm: bool,
 }
 
+/// Review without outside cancellation (the language server).
 pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
+    review_with(ws, options, &std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)))
+}
+
+/// Review; `cancel` (SIGINT/SIGTERM) stops a running test command, and then nothing is written.
+/// Every file written and every message returned is scrubbed.
+pub fn review_with(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>) -> Result<Outcome, String> {
+    super::scrub::use_config(&ws.config);
+    match review_unscrubbed(ws, options, cancel) {
+        Ok(mut outcome) => {
+            outcome.message = super::scrub::text(&outcome.message);
+            for gate in &mut outcome.gates {
+                gate.detail = super::scrub::text(&gate.detail);
+            }
+            Ok(outcome)
+        }
+        Err(message) => Err(super::scrub::text(&message)),
+    }
+}
+
+fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>) -> Result<Outcome, String> {
     let report_path = find_report(ws, options.run)?;
     let report = crate::fsutil::read_regular(&report_path, ws.config.max_file_size)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -131,8 +194,14 @@ pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
         let stem = report_path.file_stem()?.to_str()?;
         super::agents::run_dir(&ws.root, stem).is_dir().then(|| stem.to_string())
     });
+    require_in_review(ws, &item.id, run_id.as_deref(), &report_rel)?;
 
-    let (gates, tests) = run_gates(ws, item, &report, &report_rel, run_id.as_deref());
+    let (gates, tests) = run_gates(ws, item, &report, &report_rel, run_id.as_deref(), cancel);
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        let why = super::agents::received_signal()
+            .map_or("cancelled".to_string(), |(_, name)| format!("interrupted by {name}"));
+        return Err(format!("the review of {} was {why} while its test commands ran; their process groups were stopped and nothing was written", item.id));
+    }
     let gates_passed = gates.iter().all(|g| g.passed);
     let acceptance: Vec<Value> = {
         let reported = reported_criteria(&report);
@@ -161,8 +230,10 @@ pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
     } else {
         ask_reviewers(ws, item, &report, &gates, &acceptance, &mut notes)
     };
-    // The decision is about the reviewed item, whatever a model wrote there.
+    // The decision is about the reviewed item, and its acceptance results are Concord's own
+    // reading of the report, whatever a model wrote there.
     decision["wbs_id"] = json!(item.id);
+    decision["acceptance"] = json!(acceptance);
     cap(&mut decision, item, gates_passed, &mut notes);
     llm::validate(&llm::decision_schema(), &decision, "decision")
         .map_err(|e| format!("internal: the decision does not fit its schema: {e}"))?;
@@ -181,7 +252,7 @@ pub fn review(ws: &Workspace, options: &Options) -> Result<Outcome, String> {
         "wbs_id": wbs_id, "report": report_rel, "passed": gates_passed,
         "gates": gates.iter().map(|g| json!({ "name": g.name, "passed": g.passed, "detail": g.detail })).collect::<Vec<_>>(),
     });
-    let scrub = |text: String| ws.config.secrets().scrub(&text);
+    let scrub = |text: String| super::scrub::text(&text);
     let write = |path: &Path, text: String| {
         crate::fsutil::write_atomic(path, scrub(text).as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -208,10 +279,17 @@ fn run_gates(
     report: &str,
     report_rel: &str,
     run_id: Option<&str>,
+    cancel: &Arc<AtomicBool>,
 ) -> (Vec<Gate>, Vec<TestResult>) {
     let mut gates = Vec::new();
     let timeout = Duration::from_secs(ws.config.test_timeout_secs);
-    let tests: Vec<TestResult> = item.test_commands.iter().map(|c| run_test(c, &ws.root, timeout)).collect();
+    let mut tests: Vec<TestResult> = Vec::new();
+    for command in &item.test_commands {
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tests.push(run_test(command, &ws.root, timeout, cancel));
+    }
     let failed: Vec<String> =
         tests.iter().filter(|t| !t.passed).map(|t| format!("`{}` ({})", t.command, t.summary)).collect();
     gates.push(Gate {
@@ -226,15 +304,14 @@ fn run_gates(
         },
     });
 
-    // Scope: the diff since the lock was taken.
-    // Files already changed before the run (its dispatch recorded them) are not its doing.
+    // Scope: every file that differs from the lock's base commit, as dispatch counted them.
     let lock = ws.model.lock_for_task(&item.id);
     let before = run_id
         .map(|run| super::git::read_snapshot(&super::agents::run_dir(&ws.root, run)))
         .unwrap_or_default();
     let changes = lock
         .and_then(|l| super::git::head_at_lock(&ws.root, &ws.config, &l.agent))
-        .and_then(|base| super::git::changes_during(&ws.root, &base, &before).ok());
+        .and_then(|base| super::dispatch::counted_changes(ws, item, &ws.model.locks, &base, &before).ok());
     gates.push(match (lock, &changes) {
         (Some(lock), Some(changes)) => {
             let scope =
@@ -274,6 +351,22 @@ fn run_gates(
         }
     }
     let mut leaks = Vec::new();
+    // Secrets the agent printed: recorded by dispatch before its logs were scrubbed.
+    if let Some(run) = run_id {
+        let dir = super::agents::run_dir(&ws.root, run);
+        let recorded: Vec<Value> = std::fs::read_to_string(dir.join(super::dispatch::LEAKS_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        for leak in recorded {
+            leaks.push(format!(
+                "the agent printed a secret ({}, fingerprint {}) in {}: it was scrubbed from the logs, but it left the machine's control: rotate this key",
+                leak["rule"].as_str().unwrap_or("?"),
+                leak["fingerprint"].as_str().unwrap_or("?"),
+                leak["where"].as_str().unwrap_or("?")
+            ));
+        }
+    }
     for path in places {
         let Ok(bytes) = crate::fsutil::read_regular(&path, ws.config.max_file_size) else { continue };
         if crate::workspace::unscannable(&bytes).is_some() {
@@ -515,7 +608,7 @@ fn review_context(ws: &Workspace, item: &WorkItem, report: &str, gates: &[Gate])
     for g in gates {
         out.push_str(&format!("- {}: {} ({})\n", g.name, if g.passed { "PASS" } else { "FAIL" }, g.detail));
     }
-    let report: String = ws.config.secrets().scrub(report).chars().take(60_000).collect();
+    let report: String = super::scrub::text(report).chars().take(60_000).collect();
     out.push_str(&format!("\n## Run report\n{report}\n"));
     out
 }
