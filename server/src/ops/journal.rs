@@ -44,8 +44,17 @@ impl Plan {
     }
 }
 
-/// Record the plan, then carry it out.
+/// Record the plan, then carry it out. Its lines are scrubbed before the journal is written, so
+/// the journal, the queue and the progress log never hold a secret, and a resumed run compares
+/// the same lines.
 pub fn run(root: &Path, config: &Config, plan: &Plan) -> Result<String, String> {
+    let scrub = |lines: &[String]| lines.iter().map(|l| super::scrub::text(l)).collect::<Vec<_>>();
+    let plan = &Plan {
+        queue: scrub(&plan.queue),
+        progress: scrub(&plan.progress),
+        message: super::scrub::text(&plan.message),
+        ..plan.clone()
+    };
     let rel = plan.journal_rel();
     let mut text = serde_json::to_string_pretty(plan).expect("a plan serializes");
     text.push('\n');
