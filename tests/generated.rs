@@ -215,3 +215,144 @@ fn the_editor_extensions_offer_the_servers_presets() {
         );
     }
 }
+
+/// Every schema generated from a type in `formats` is committed as generated.
+#[test]
+fn format_schemas_are_generated_from_their_types() {
+    let mut stale = Vec::new();
+    for schema in concord::formats::SCHEMAS {
+        let rel = format!("docs/schemas/{}", schema.file);
+        let expected = schema.render();
+        let current = std::fs::read_to_string(repo_root().join(&rel)).unwrap_or_default();
+        if current == expected {
+            continue;
+        }
+        if updating() {
+            write(&rel, &expected);
+        } else {
+            stale.push(format!("{rel}:\n{expected}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "these schemas differ from what their types in server/src/formats.rs generate; \
+         run `UPDATE_DOCS=1 cargo test --test generated` or write:\n\n{}",
+        stale.join("\n")
+    );
+}
+
+fn format_schema(file: &str) -> jsonschema::Validator {
+    let schema = concord::formats::SCHEMAS.iter().find(|s| s.file == file).expect("a generated schema");
+    let schema: Value = serde_json::from_str(&schema.render()).unwrap();
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{file} is not a valid schema: {e}"))
+}
+
+fn assert_valid(file: &str, instance: &Value) {
+    let errors: Vec<String> =
+        format_schema(file).iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{file} rejects {instance}: {errors:?}");
+}
+
+/// What the writer wrote reads back into the type and serializes to the same JSON.
+fn assert_round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(written: &Value) {
+    let typed: T = serde_json::from_value(written.clone())
+        .unwrap_or_else(|e| panic!("{written} does not read as the type: {e}"));
+    assert_eq!(&serde_json::to_value(&typed).unwrap(), written);
+}
+
+#[test]
+fn each_schema_accepts_its_own_examples() {
+    for schema in concord::formats::SCHEMAS {
+        let generated: Value = serde_json::from_str(&schema.render()).unwrap();
+        for example in generated["examples"].as_array().into_iter().flatten() {
+            assert_valid(schema.file, example);
+        }
+    }
+}
+
+#[test]
+fn what_the_writers_write_fits_the_types_and_schemas() {
+    use concord::formats::{Crosswalk, LockFile, QueueEvent};
+    // Queue event, as ops::queue appends it.
+    let event = concord::ops::queue::Event {
+        id: "WBS-005",
+        status: concord::model::Status::Review,
+        by: "AGENT-2",
+        reason: "run finished",
+        attempt: Some(2),
+        extra: Some(serde_json::json!({ "run": "WBS-005-2" })),
+    };
+    let written = concord::ops::queue::event_json(&event, "2026-11-20T10:02:11Z");
+    assert_valid("queue-event.schema.json", &written);
+    assert_round_trip::<QueueEvent>(&written);
+
+    // Crosswalk, as `concord crosswalk` writes it for a fixture workspace.
+    let ws = concord::workspace::Workspace::load(&repo_root().join("tests/fixtures/basic"))
+        .expect("fixture loads");
+    let written: Value =
+        serde_json::from_str(&concord::analysis::analyze(&ws).coverage.to_crosswalk_json()).unwrap();
+    assert_valid("crosswalk.schema.json", &written);
+    assert_round_trip::<Crosswalk>(&written);
+
+    // Lock, as `concord lock acquire` writes it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ops")).unwrap();
+    std::fs::write(
+        dir.path().join("ops/wbs.json"),
+        r#"[{"id": "WBS-001", "title": "t", "scope_paths": ["src/**"]}]"#,
+    )
+    .unwrap();
+    let config = concord::config::Config::default();
+    let locks = concord::ops::locks::LockDir::new(dir.path(), &config);
+    locks.acquire(dir.path(), &config, "AGENT-1", "WBS-001", None).expect("the lock is taken");
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ops/locks/AGENT-1.lock")).unwrap())
+            .unwrap();
+    assert_valid("lock.schema.json", &written);
+    assert_round_trip::<LockFile>(&written);
+}
+
+#[test]
+fn review_decision_schema_is_what_the_reviewers_are_held_to() {
+    let decision = serde_json::json!({
+        "wbs_id": "WBS-005", "decision": "partial", "recommended_status": "todo", "summary": "One test gap.",
+        "risks": [{ "id": "R1", "severity": "low", "description": "d", "evidence": null }],
+        "missing_deliverables": [], "test_gaps": ["refund of zero"],
+        "followups": [{ "title": "t", "summary": "s", "blocking": false, "scope_paths": ["src/**"] }],
+        "acceptance": [{ "criterion": "c", "result": "unknown" }],
+    });
+    assert_valid("review-decision.schema.json", &decision);
+    assert_round_trip::<concord::formats::ReviewDecision>(&decision);
+    let provider_schema = concord::ops::llm::decision_schema();
+    concord::ops::llm::validate(&provider_schema, &decision, "decision").expect("the local check accepts it");
+    let mut extra = decision.clone();
+    extra["risks"][0]["note"] = Value::from("x");
+    assert!(
+        concord::ops::llm::validate(&provider_schema, &extra, "decision").is_err(),
+        "nested objects are closed"
+    );
+    assert!(format_schema("review-decision.schema.json").iter_errors(&extra).next().is_some());
+    let gates = serde_json::json!({ "wbs_id": "WBS-005", "report": "", "passed": true, "gates": [{ "name": "tests", "passed": true, "detail": "ok" }] });
+    assert_valid("gates.schema.json", &gates);
+    assert_round_trip::<concord::formats::GatesFile>(&gates);
+}
+
+/// Until the writers use the `formats` types, their enums spell every value as the model's do.
+#[test]
+fn format_enums_agree_with_the_models() {
+    use concord::formats::{CoverageStatus, Priority, QueueStatus};
+    let names = |v: Value| v.as_str().unwrap().to_string();
+    for status in concord::model::Status::ALL {
+        let typed: QueueStatus = serde_json::from_value(Value::from(status.as_str())).unwrap();
+        assert_eq!(names(serde_json::to_value(typed).unwrap()), status.as_str());
+    }
+    for status in concord::coverage::CoverageStatus::ALL {
+        let typed: CoverageStatus = serde_json::from_value(Value::from(status.as_str())).unwrap();
+        assert_eq!(names(serde_json::to_value(typed).unwrap()), status.as_str());
+    }
+    for priority in ["must", "should", "could"] {
+        let model: concord::config::Priority = serde_json::from_value(Value::from(priority)).unwrap();
+        let typed: Priority = serde_json::from_value(Value::from(model.as_str())).unwrap();
+        assert_eq!(names(serde_json::to_value(typed).unwrap()), priority);
+    }
+}

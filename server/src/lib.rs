@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod coverage;
 pub mod findings;
+pub mod formats;
 pub mod fsutil;
 pub mod globs;
 pub mod ids;

@@ -1,0 +1,639 @@
+//! The files Concord writes, one serde type each, and their JSON Schemas: every schema in
+//! [`SCHEMAS`] is generated from its type (`schemars`) and committed under docs/schemas/, and
+//! tests/generated.rs fails when a committed file differs from what the type generates
+//! (`UPDATE_DOCS=1 cargo test --test generated` rewrites it).
+//!
+//! The types describe what is written. Reading stays with `json.rs` and `model/`, which keep
+//! positions for findings and accept more where people write these files by hand (noted on each
+//! type). Writers still build their JSON themselves; they are to move to these types.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The general shape of an ID of a configured family; families are configurable, so no more
+/// than that is checked.
+const ID_PATTERN: &str = "^[A-Z][A-Z0-9]*-[0-9A-Z]+$";
+/// A workspace-relative glob: no leading `/`, no drive letter, no `..` segment.
+const RELATIVE_GLOB_PATTERN: &str = r"^(?!/)(?![A-Za-z]:)(?!(.*/)?\.\.(/|$)).+$";
+
+/// Concord agent lock
+///
+/// A lock held by one agent on the files of one work item (default path
+/// ops/locks/<AGENT>.lock). While it exists, other agents may not change files matching its
+/// scope, and no other lock with an overlapping scope can be taken. Extra fields are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "agent": "AGENT-3", "task_id": "WBS-006", "scope_paths": ["services/messaging/**"],
+    "acquired_at": "2026-11-24T08:00:00Z", "host": "build-1", "pid": 4242,
+    "base_commit": "3f2c9e1d4b5a6978877665544332211000ffeedd"
+}]))]
+pub struct LockFile {
+    /// Agent
+    ///
+    /// The agent holding the lock. Must equal the lock file's name without `.lock` (this cannot
+    /// be checked by the schema), so it contains no path separator.
+    #[schemars(length(min = 1), regex(pattern = r"^[^/\\]+$"), extend("examples" = ["AGENT-3"]))]
+    pub agent: String,
+    /// Work item
+    ///
+    /// The ID of the work item the agent is working on, for example `WBS-006`.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub task_id: String,
+    /// Locked scope
+    ///
+    /// Globs, relative to the workspace root with `/` separators, of the files the lock covers.
+    /// They must stay inside the workspace: no leading `/`, no drive letter and no `..` segment.
+    #[schemars(inner(length(min = 1), regex(pattern = RELATIVE_GLOB_PATTERN)))]
+    pub scope_paths: Vec<String>,
+    /// Acquired at
+    ///
+    /// When the lock was taken, as an RFC 3339 date-time. Used to tell stale locks.
+    #[schemars(extend("format" = "date-time"))]
+    pub acquired_at: String,
+    /// Host
+    ///
+    /// Name of the machine the holding process runs on; left out when it is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Process ID
+    ///
+    /// Process ID of the holder on `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub pid: Option<u32>,
+    /// Base commit
+    ///
+    /// The git commit `HEAD` named when the lock was taken, when the workspace is a git
+    /// repository: review diffs the agent's changes against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
+}
+
+/// Work item status
+///
+/// A work item's status in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStatus {
+    Todo,
+    InProgress,
+    Review,
+    AwaitingApproval,
+    Done,
+    Blocked,
+}
+
+/// Concord queue event
+///
+/// One line of the append-only queue log (default path ops/queue.jsonl): a JSON object
+/// recording a work item's new status. The last event for an item is its status; an item with
+/// no event is `todo`. Concord writes the item's ID as `id`; when reading, `wbs_id` and
+/// `task_id` are accepted instead, and blank lines between events are skipped. Extra fields are
+/// allowed (for example the review an `apply` carried out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [
+    { "id": "WBS-005", "status": "in_progress", "at": "2026-11-20T10:02:11Z", "by": "AGENT-2", "reason": "dispatched", "attempt": 1 }
+]))]
+pub struct QueueEvent {
+    /// Work item
+    ///
+    /// The ID of the work item the event is about, such as `WBS-005` or `WBS-005A`.
+    #[serde(alias = "wbs_id", alias = "task_id")]
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub id: String,
+    /// Status
+    ///
+    /// The item's status from this event on.
+    pub status: QueueStatus,
+    /// Time
+    ///
+    /// When the event happened, as an RFC 3339 date-time.
+    #[schemars(extend("format" = "date-time", "examples" = ["2026-11-20T10:02:11Z"]))]
+    pub at: String,
+    /// Actor
+    ///
+    /// Who caused the event: an agent (for example `AGENT-2`), `concord`, or a person.
+    pub by: String,
+    /// Reason
+    ///
+    /// Why the status changed, in words.
+    pub reason: String,
+    /// Attempt
+    ///
+    /// The dispatch attempt number this event belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// Run
+    ///
+    /// The dispatch run the event belongs to (its folder is .concord/runs/RUN, its report
+    /// docs/runs/RUN.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Host
+    ///
+    /// On `in_progress` events written by dispatch: the machine the run was started on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Process ID
+    ///
+    /// On `in_progress` events written by dispatch: the process ID of the `concord dispatch`
+    /// that runs it, so that `concord requeue` can tell a dead run from a live one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Further fields of the event, kept as written.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// Review verdict
+///
+/// The verdict: `accept` (the work meets its criteria), `partial` (some of it does; follow-ups
+/// needed), `reject` (it does not), `blocked` (it cannot proceed for an outside reason),
+/// `needs_human` (a person must decide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accept,
+    Partial,
+    Reject,
+    Blocked,
+    NeedsHuman,
+}
+
+/// Severity
+///
+/// How serious the risk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Risk
+///
+/// One risk found in the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// Risk ID
+    ///
+    /// A short identifier for the risk, unique within this decision (for example `R1`).
+    pub id: String,
+    pub severity: RiskSeverity,
+    /// Description
+    ///
+    /// What the risk is and what it could cause.
+    pub description: String,
+    /// Evidence
+    ///
+    /// Where the risk shows (a file and line, a log excerpt, a test result), or null when there
+    /// is nothing to point at.
+    // Required and nullable, as strict modes want (schemars drops `null` for a required Option).
+    #[schemars(required, extend("type" = ["string", "null"]))]
+    pub evidence: Option<String>,
+}
+
+/// Follow-up
+///
+/// One proposed follow-up work item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Followup {
+    /// Title
+    ///
+    /// A one-line title for the follow-up.
+    pub title: String,
+    /// Summary
+    ///
+    /// What the follow-up must do, in words.
+    pub summary: String,
+    /// Blocking
+    ///
+    /// True when the reviewed item cannot be done until this follow-up is.
+    pub blocking: bool,
+    /// Scope
+    ///
+    /// Globs, relative to the workspace root with `/` separators, of the files the follow-up may
+    /// change; empty when unknown.
+    pub scope_paths: Vec<String>,
+}
+
+/// Result
+///
+/// `pass` when the evidence shows the criterion is met, `fail` when it shows it is not,
+/// `unknown` when there is no evidence either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionOutcome {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+/// Criterion result
+///
+/// The result for one acceptance criterion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionResult {
+    /// Criterion
+    ///
+    /// The acceptance criterion, as written in the work item.
+    pub criterion: String,
+    pub result: CriterionOutcome,
+}
+
+/// Concord review decision
+///
+/// The machine-readable decision of one review of a work item's run (written as
+/// docs/reviews/<RUN>-<TIME>.json). The same schema is what the reviewers must answer with, so
+/// it stays inside the subset accepted by strict structured-output modes: every property is
+/// required, no object allows extra properties, a value that may be missing is written as null,
+/// and nothing is referenced (`$ref`): every part is written out in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    /// Work item
+    ///
+    /// The ID of the reviewed work item, for example `WBS-005`.
+    pub wbs_id: String,
+    pub decision: Verdict,
+    /// Recommended status
+    ///
+    /// The queue status the reviewer recommends for the item. `done` is never applied while a
+    /// hard gate fails, and high-risk items go to `awaiting_approval` instead of `done`.
+    pub recommended_status: QueueStatus,
+    /// Summary
+    ///
+    /// A short account of the review, in words.
+    pub summary: String,
+    /// Risks
+    ///
+    /// Risks found in the work; empty when there are none.
+    pub risks: Vec<Risk>,
+    /// Missing deliverables
+    ///
+    /// Things the work item asked for that the run did not deliver, one per entry in words;
+    /// empty when none.
+    pub missing_deliverables: Vec<String>,
+    /// Test gaps
+    ///
+    /// Behaviour that should be tested but is not, one per entry in words; empty when none.
+    pub test_gaps: Vec<String>,
+    /// Follow-ups
+    ///
+    /// New work items the review proposes; empty when none.
+    pub followups: Vec<Followup>,
+    /// Acceptance
+    ///
+    /// The result for each acceptance criterion of the work item.
+    pub acceptance: Vec<CriterionResult>,
+}
+
+/// Gate
+///
+/// One hard gate and its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GateResult {
+    /// Name
+    ///
+    /// Which gate: the item's test commands, the lock's scope, secrets in the diff, the run's
+    /// own result.
+    pub name: String,
+    /// Passed
+    ///
+    /// True when the gate passed.
+    pub passed: bool,
+    /// Detail
+    ///
+    /// What the gate found, in words (secrets redacted).
+    pub detail: String,
+}
+
+/// Concord review gates
+///
+/// The hard gates of one review, run by Concord itself before any model is asked (written as
+/// docs/reviews/<RUN>-<TIME>.gates.json beside the decision). A failed gate caps the
+/// decision: the item is never `done`. Extra fields are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "wbs_id": "WBS-005", "report": ".concord/runs/WBS-005-1/report.md", "passed": false,
+    "gates": [
+        { "name": "tests", "passed": true, "detail": "1 of 1 test commands passed" },
+        { "name": "scope", "passed": false, "detail": "services/other.py is outside the lock's scope" }
+    ]
+}]))]
+pub struct GatesFile {
+    /// Work item
+    ///
+    /// The ID of the reviewed work item.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub wbs_id: String,
+    /// Run report
+    ///
+    /// The run report the review read, workspace-relative; empty when there was none.
+    pub report: String,
+    /// Passed
+    ///
+    /// True when every gate passed.
+    pub passed: bool,
+    /// Gates
+    ///
+    /// Each gate, in the order they ran.
+    pub gates: Vec<GateResult>,
+}
+
+/// Priority
+///
+/// The chunk's priority, from the index (`should` when the index gives none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Must,
+    Should,
+    Could,
+}
+
+/// Coverage status
+///
+/// The first gap found, checking in this order: no work item (`missing_wbs`), no code
+/// (`missing_code`), no tests (`missing_tests`); `covered` when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    Covered,
+    MissingWbs,
+    MissingCode,
+    MissingTests,
+}
+
+/// Item counts
+///
+/// Traced items (functions, classes, tests) in item-level files, code and tests apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ItemCounts {
+    /// Traced code items.
+    pub code: u64,
+    /// Traced test items.
+    pub tests: u64,
+}
+
+/// Crosswalk entry
+///
+/// What covers one spec chunk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CrosswalkEntry {
+    /// Chunk
+    ///
+    /// The chunk's ID, for example `TD-0103`.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub blueprint_id: String,
+    /// Title
+    ///
+    /// The chunk's title.
+    pub title: String,
+    pub priority: Priority,
+    /// Topic
+    ///
+    /// The chunk's topic, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Work items
+    ///
+    /// IDs of the work items that list the chunk, sorted.
+    #[schemars(inner(regex(pattern = ID_PATTERN)))]
+    pub wbs_ids: Vec<String>,
+    /// Code files
+    ///
+    /// Code files traced to the chunk, sorted.
+    pub code_paths: Vec<String>,
+    /// Test files
+    ///
+    /// Test files traced to the chunk, sorted.
+    pub test_paths: Vec<String>,
+    pub status: CoverageStatus,
+    pub items: ItemCounts,
+}
+
+/// Summary
+///
+/// Counts over all entries; a status or priority with no chunks is left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CrosswalkSummary {
+    /// Number of chunk entries.
+    pub chunks: u64,
+    /// Number of chunks per coverage status.
+    pub by_status: BTreeMap<CoverageStatus, u64>,
+    /// For each priority, the number of its chunks per coverage status.
+    pub by_priority: BTreeMap<Priority, BTreeMap<CoverageStatus, u64>>,
+}
+
+/// Crosswalk as written
+///
+/// The object form written by `concord crosswalk`, deterministically (sorted, no timestamps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Crosswalk {
+    /// Format version
+    ///
+    /// Version of this file format. Currently 1.
+    #[schemars(range(min = 1))]
+    pub version: u32,
+    /// Generated by
+    ///
+    /// The command that wrote the file: `concord crosswalk`.
+    pub generated_by: String,
+    /// Chunk entries
+    ///
+    /// One entry per spec chunk, sorted by `blueprint_id`.
+    pub chunks: Vec<CrosswalkEntry>,
+    pub summary: CrosswalkSummary,
+}
+
+/// Hand-curated crosswalk entry
+///
+/// An entry of a hand-curated crosswalk: only `blueprint_id` is needed, and `code_paths` and
+/// `test_paths` may hold globs (a file they match counts as mapped to the chunk).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CuratedEntry {
+    /// Chunk
+    ///
+    /// The chunk's ID, for example `TD-0103`.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub blueprint_id: String,
+    /// Code files
+    ///
+    /// Code files or globs mapped to the chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_paths: Option<Vec<String>>,
+    /// Test files
+    ///
+    /// Test files or globs mapped to the chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_paths: Option<Vec<String>>,
+}
+
+/// Concord crosswalk
+///
+/// For each spec chunk, the work items, code and tests that cover it (default path
+/// docs/blueprints/crosswalk.json). `concord crosswalk` writes the object form; when reading,
+/// a top-level array of hand-curated entries is accepted too. Extra fields are allowed
+/// everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CrosswalkFile {
+    Written(Crosswalk),
+    Curated(Vec<CuratedEntry>),
+}
+
+/// How a schema is generated: the draft it declares, and whether parts are written out in
+/// place instead of referenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// JSON Schema 2020-12 with shared parts under `$defs`.
+    Draft2020,
+    /// Draft-07 with nothing referenced: what strict structured-output modes and the local
+    /// validator (`ops::llm::validate`, which does not follow `$ref`) accept.
+    Draft07Inline,
+}
+
+/// One generated schema: its file under docs/schemas/ and how to make it.
+pub struct SchemaFile {
+    pub file: &'static str,
+    generate: fn() -> Value,
+}
+
+impl SchemaFile {
+    /// The schema as committed: `$id` after `$schema`, pretty, newline-terminated.
+    pub fn render(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&(self.generate)()).expect("a schema serializes");
+        text.push('\n');
+        text
+    }
+}
+
+fn schema_of<T: JsonSchema>(file: &str, dialect: Dialect) -> Value {
+    let settings = match dialect {
+        Dialect::Draft2020 => schemars::generate::SchemaSettings::draft2020_12(),
+        Dialect::Draft07Inline => {
+            schemars::generate::SchemaSettings::draft07().with(|s| s.inline_subschemas = true)
+        }
+    };
+    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    titles_from_docs(&mut schema);
+    if dialect == Dialect::Draft2020 {
+        optional_means_absent(&mut schema);
+    }
+    let Value::Object(mut generated) = schema else { unreachable!("a root schema is an object") };
+    // The header first, then the body as generated, shared definitions last.
+    let mut out = serde_json::Map::new();
+    out.insert("$schema".into(), generated.remove("$schema").unwrap_or(Value::Null));
+    out.insert("$id".into(), Value::from(format!("https://concord.dev/schemas/{file}")));
+    for key in ["title", "description"] {
+        if let Some(value) = generated.remove(key) {
+            out.insert(key.into(), value);
+        }
+    }
+    let defs = generated.remove("$defs");
+    out.extend(generated);
+    if let Some(defs) = defs {
+        out.insert("$defs".into(), defs);
+    }
+    Value::Object(out)
+}
+
+/// An optional field of these files is left out when it has no value, never written as null:
+/// `null` is dropped from the types of properties that are not required.
+fn optional_means_absent(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let required: Vec<String> = object
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                for (name, property) in properties.iter_mut() {
+                    if required.contains(name) {
+                        continue;
+                    }
+                    if let Some(Value::Array(types)) = property.get_mut("type") {
+                        types.retain(|t| t != "null");
+                        if types.len() == 1 {
+                            let only = types.remove(0);
+                            property["type"] = only;
+                        }
+                    }
+                }
+            }
+            for (key, value) in object.iter_mut() {
+                if key != "examples" {
+                    optional_means_absent(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(optional_means_absent),
+        _ => {}
+    }
+}
+
+/// A doc comment `Title\n\nDescription` gives a schema's `title` and `description` (in place
+/// of the Rust type's name as title); lines of a paragraph are joined as the docs wrap them.
+fn titles_from_docs(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            if let Some(Value::String(doc)) = object.get("description").cloned() {
+                let paragraphs: Vec<String> = doc
+                    .split("\n\n")
+                    .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                    .collect();
+                match paragraphs.as_slice() {
+                    [title, rest @ ..] if !rest.is_empty() && !title.ends_with('.') => {
+                        object.insert("title".into(), Value::from(title.clone()));
+                        object.insert("description".into(), Value::from(rest.join("\n\n")));
+                    }
+                    _ => {
+                        object.insert("description".into(), Value::from(paragraphs.join("\n\n")));
+                    }
+                }
+            }
+            for (key, value) in object.iter_mut() {
+                // Examples are data, not schemas.
+                if key != "examples" {
+                    titles_from_docs(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(titles_from_docs),
+        _ => {}
+    }
+}
+
+/// Every schema generated from a type here.
+pub const SCHEMAS: &[SchemaFile] = &[
+    SchemaFile {
+        file: "lock.schema.json",
+        generate: || schema_of::<LockFile>("lock.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "queue-event.schema.json",
+        generate: || schema_of::<QueueEvent>("queue-event.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "review-decision.schema.json",
+        generate: || schema_of::<ReviewDecision>("review-decision.schema.json", Dialect::Draft07Inline),
+    },
+    SchemaFile {
+        file: "gates.schema.json",
+        generate: || schema_of::<GatesFile>("gates.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "crosswalk.schema.json",
+        generate: || schema_of::<CrosswalkFile>("crosswalk.schema.json", Dialect::Draft2020),
+    },
+];
