@@ -52,9 +52,14 @@ def main() -> None:
     p.set_defaults(runs=5, warmup=1)
     p.add_argument("--files", type=int, default=50000)
     p.add_argument("--no-item", action="store_true", help="skip the item-level check")
+    p.add_argument("--real-tree", default=None, help="a tree of real code built by bench/real_tree.py: "
+                   "time the item-level check on it against rg instead of a generated workspace")
     args = p.parse_args()
     check_tools(args, "rg")
     print(describe_machine(machine()))
+    if args.real_tree:
+        real_tree(args)
+        return
     ws, manifest = full_workspace(args, args.files)
     item_ws = None if args.no_item else full_workspace(args, args.files, "item")[0]
     c = manifest["counts"]
@@ -88,6 +93,30 @@ def main() -> None:
     path = save(args, "check", {"files": args.files, "workspace": c, "summary": summary,
                                 "ratios": {"concord-check/rg": ratio}, "time_v": tv, "item": item,
                                 "versions": {"rg": tool_version(["rg", "--version"])}})
+    print(f"results: {path}")
+
+
+def real_tree(args) -> None:
+    """The item-level check (its `concord.toml` says `level = "item"`) on real code, and rg on
+    the same tree in the same run."""
+    import json
+    root = Path(args.real_tree)
+    manifest = json.loads((root / "real-tree.json").read_text())
+    print(f"real tree {root}: {manifest['files']} files, {manifest['bytes'] / 1e6:.1f} MB, tagged {manifest['tagged']}")
+    concord = [args.concord, "check", str(root), "--format", "json", "--fail-on", "never"]
+    commands = {"concord-check-item": {"argv": concord},
+                "rg": {"argv": ["rg", "-c", RG_PATTERN, str(root)], "ok": (0, 1)}}
+    samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
+    summary = summarize(samples)
+    print_table(summary, f"item-level concord check on real code, {manifest['files']} files ({args.runs} runs)")
+    ratio = paired_ratio(samples, "concord-check-item", "rg")
+    cpu = summary["concord-check-item"]["cpu"]["median"]
+    tv = time_v(concord)
+    print(f"  concord/rg {ratio['median']:.1f}x; {manifest['bytes'] / 1e6 / max(cpu, 1e-9):.1f} MB per CPU second; "
+          f"peak RSS {summary['concord-check-item']['maxrss_mb']['median']:.0f} MB"
+          + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
+    path = save(args, "check-real", {"tree": manifest, "summary": summary, "ratios": {"concord/rg": ratio},
+                                     "time_v": tv, "versions": {"rg": tool_version(["rg", "--version"])}})
     print(f"results: {path}")
 
 
