@@ -354,10 +354,11 @@ fn run_gates(
     // Secrets the agent printed: recorded by dispatch before its logs were scrubbed.
     if let Some(run) = run_id {
         let dir = super::agents::run_dir(&ws.root, run);
-        let recorded: Vec<Value> = std::fs::read_to_string(dir.join(super::dispatch::LEAKS_FILE))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let recorded: Vec<Value> =
+            crate::fsutil::read_regular(&dir.join(super::dispatch::LEAKS_FILE), ws.config.max_file_size)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
         for leak in recorded {
             leaks.push(format!(
                 "the agent printed a secret ({}, fingerprint {}) in {}: it was scrubbed from the logs, but it left the machine's control: rotate this key",
