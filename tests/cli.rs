@@ -252,3 +252,33 @@ fn refs_lists_and_counts_references_like_grep_tools() {
     assert_eq!(common::stdout(&out), "a.py:1\nb/c.md:2\n");
     assert_eq!(common::concord(&["refs", ".", "--id", "NT-9999"], Some(dir.path())).status.code(), Some(1));
 }
+
+/// Every extension a grammar reads is source code: a tag in `.mts` covers its chunk, an untagged
+/// `.cts` is untraced, and the tag offered for a `.pyi` stub is a Python comment.
+#[test]
+fn every_parsed_extension_counts_as_source_with_its_own_tag_comment() {
+    let dir = common::workspace(&[
+        ("docs/blueprints/spec.md", b"# Spec\n\n## TD-0001 Payments\n\nTake payments.\n"),
+        ("web/a.mts", b"// implements TD-0001\nexport const pay = 1;\n"),
+        ("web/c.cts", b"export const x = 1;\n"),
+        ("web/b.pyi", b"def f() -> int: ...\n"),
+        ("lib/d.hh", b"int d();\n"),
+    ]);
+    let (_, report) = json_report(dir.path(), &[]);
+    let findings = report["findings"].as_array().unwrap();
+    let untraced: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["code"] == "untraced-file")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(untraced, ["lib/d.hh", "web/b.pyi", "web/c.cts"], "{findings:#?}");
+    let stub = findings.iter().find(|f| f["path"] == "web/b.pyi").unwrap();
+    assert_eq!(stub["fix"]["edits"][0]["new_text"], "# implements TD-0001\n", "{stub:#}");
+
+    let out = common::concord(&["crosswalk", "."], Some(dir.path()));
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let crosswalk: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("docs/blueprints/crosswalk.json")).unwrap())
+            .unwrap();
+    assert_eq!(crosswalk["chunks"][0]["code_paths"], serde_json::json!(["web/a.mts"]));
+}

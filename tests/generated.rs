@@ -2,11 +2,13 @@
 //! fails and prints the expected text; `UPDATE_DOCS=1 cargo test --test generated` rewrites the
 //! generated parts in place): the finding-code tables in docs/findings.md and
 //! docs/configuration.md and the code list in findings.schema.json, from `findings::CODES`.
+//! The file-type table in docs/configuration.md, from `languages::LANGUAGES`.
 //! Checked: the agent presets the editor extensions offer, against `ops::agents::PRESETS`.
 
 use std::path::{Path, PathBuf};
 
 use concord::findings::{CodeSpec, CODES};
+use concord::languages::{Role, LANGUAGES};
 use serde_json::Value;
 
 fn repo_root() -> PathBuf {
@@ -101,6 +103,32 @@ fn severity_keys_table() -> String {
         ));
     }
     out
+}
+
+fn file_types_table() -> String {
+    let mut out =
+        String::from("| file type | extensions | role | tag comment | parsed |\n|---|---|---|---|---|\n");
+    for spec in LANGUAGES {
+        let extensions: Vec<String> = spec.extensions.iter().map(|e| format!("`.{e}`")).collect();
+        let role = match spec.role {
+            Role::Source => "source",
+            Role::Doc => "doc",
+            Role::Other => "other",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {role} | `{}` | {} |\n",
+            spec.name,
+            cell(&extensions.join(" ")),
+            cell(concord::languages::tag_comment(&format!("a.{}", spec.extensions[0]), "TD-0103").trim_end()),
+            if spec.parser.is_some() { "yes" } else { "" },
+        ));
+    }
+    out
+}
+
+#[test]
+fn configuration_page_lists_every_file_type_from_the_table() {
+    check_section("docs/configuration.md", "file types", &file_types_table());
 }
 
 #[test]

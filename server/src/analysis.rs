@@ -394,16 +394,7 @@ fn untraced_file(model: &Model, neighbours: &Neighbours, facts: &FileFacts) -> F
     finding
 }
 
-/// A one-line comment in the file's language, with a newline.
-pub fn tag_comment(path: &str, body: &str) -> String {
-    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext {
-        "py" | "rb" | "sh" | "bash" | "yaml" | "yml" | "toml" | "r" | "pl" => format!("# {body}\n"),
-        "sql" | "lua" | "hs" => format!("-- {body}\n"),
-        "md" | "html" | "xml" | "vue" | "svelte" => format!("<!-- {body} -->\n"),
-        _ => format!("// {body}\n"),
-    }
-}
+pub use crate::languages::tag_comment;
 
 /// Configured severities; findings of codes turned off are dropped.
 pub fn apply_severities(config: &Config, findings: Vec<Finding>) -> Vec<Finding> {

@@ -232,7 +232,10 @@ pub enum ItemsToTrace {
 impl Default for TraceSection {
     fn default() -> Self {
         TraceSection {
-            include: vec![format!("**/*.{{{}}}", SOURCE_EXTENSIONS.join(","))],
+            include: vec![format!(
+                "**/*.{{{}}}",
+                crate::languages::source_extensions().collect::<Vec<_>>().join(",")
+            )],
             exclude: strings(&[
                 "**/fixtures/**",
                 "**/testdata/**",
@@ -255,11 +258,6 @@ impl Default for TraceSection {
         }
     }
 }
-
-pub const SOURCE_EXTENSIONS: &[&str] = &[
-    "rs", "py", "ts", "tsx", "js", "jsx", "mjs", "cjs", "go", "java", "kt", "c", "h", "cc", "cpp", "cxx",
-    "hpp", "cs", "rb", "php", "swift", "scala",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

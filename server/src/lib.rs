@@ -12,6 +12,7 @@ pub mod globs;
 pub mod ids;
 pub mod items;
 pub mod json;
+pub mod languages;
 pub mod lsp;
 pub mod model;
 pub mod ops;

@@ -2,8 +2,9 @@
 //! chunk headings it defines, and what kind of file it is. Pure: no I/O, so the language
 //! server can run it on an unsaved buffer and the CLI on a file read from disk.
 
-use crate::config::{is_under, Config, SOURCE_EXTENSIONS};
+use crate::config::{is_under, Config};
 use crate::ids::IdKind;
+use crate::languages::Role;
 use crate::model::{Heading, Place};
 use crate::text::{LineIndex, Span};
 
@@ -17,17 +18,11 @@ pub enum FileKind {
 
 impl FileKind {
     pub fn of(config: &Config, path: &str) -> FileKind {
-        let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-        if SOURCE_EXTENSIONS.contains(&ext) {
-            if config.is_test(path) {
-                FileKind::Test
-            } else {
-                FileKind::Code
-            }
-        } else if matches!(ext, "md" | "markdown" | "rst" | "txt" | "adoc") {
-            FileKind::Doc
-        } else {
-            FileKind::Other
+        match crate::languages::of_path(path).map(|spec| spec.role) {
+            Some(Role::Source) if config.is_test(path) => FileKind::Test,
+            Some(Role::Source) => FileKind::Code,
+            Some(Role::Doc) => FileKind::Doc,
+            Some(Role::Other) | None => FileKind::Other,
         }
     }
 }

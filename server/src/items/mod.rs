@@ -45,28 +45,10 @@ impl Language {
         Language::Cpp,
     ];
 
-    /// The language of a file, by its extension (case-insensitive). `.h` counts as C++, whose
-    /// grammar also reads most C headers.
+    /// The language of a file, by its extension (case-insensitive): the parser of its row in
+    /// [`crate::languages::LANGUAGES`].
     pub fn from_path(path: &str) -> Option<Language> {
-        let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        let (stem, extension) = file.rsplit_once('.')?;
-        if stem.is_empty() {
-            return None; // a dotfile such as `.rs`
-        }
-        Some(match extension.to_ascii_lowercase().as_str() {
-            "rs" => Language::Rust,
-            "py" | "pyi" | "pyw" => Language::Python,
-            "ts" | "mts" | "cts" => Language::TypeScript,
-            "tsx" => Language::Tsx,
-            "js" | "mjs" | "cjs" | "jsx" => Language::JavaScript,
-            "go" => Language::Go,
-            "java" => Language::Java,
-            "c" => Language::C,
-            "h" | "cc" | "cpp" | "cxx" | "c++" | "hh" | "hpp" | "hxx" | "h++" | "ipp" | "inl" => {
-                Language::Cpp
-            }
-            _ => return None,
-        })
+        crate::languages::of_path(path)?.parser
     }
 
     /// The folder of its queries under `queries/` (and under an override directory). TSX is
@@ -99,12 +81,13 @@ impl Language {
         Language::ALL.into_iter().find(|language| language.name() == name)
     }
 
-    /// The marker of a line comment: `#` for Python, `//` for the others.
+    /// The marker of a line comment (`#` for Python, `//` for the others), from its row in
+    /// [`crate::languages::LANGUAGES`].
     pub fn line_comment(self) -> &'static str {
-        match self {
-            Language::Python => "#",
-            _ => "//",
-        }
+        crate::languages::LANGUAGES
+            .iter()
+            .find(|spec| spec.parser == Some(self))
+            .map_or("//", |spec| spec.comment.open)
     }
 
     fn grammar(self) -> tree_sitter::Language {
