@@ -3,7 +3,7 @@
 
 use tree_sitter::Node;
 
-use super::{Comment, Item, ItemKind, Language};
+use super::{Comment, Family, Item, ItemKind};
 
 /// Per-language facts about the syntax tree that the queries do not express.
 pub(super) struct Spec {
@@ -21,43 +21,43 @@ pub(super) struct Spec {
 }
 
 impl Spec {
-    pub(super) fn of(language: Language) -> Spec {
-        match language {
-            Language::Rust => Spec {
+    pub(super) fn of(family: Family) -> Spec {
+        match family {
+            Family::Rust => Spec {
                 wrappers: &[],
                 attributes: &["attribute_item"],
                 docstrings: false,
                 cpp: false,
                 inner_docs: &["//!", "/*!"],
             },
-            Language::Python => Spec {
+            Family::Python => Spec {
                 wrappers: &["decorated_definition"],
                 attributes: &[],
                 docstrings: true,
                 cpp: false,
                 inner_docs: &[],
             },
-            Language::TypeScript | Language::Tsx | Language::JavaScript => Spec {
+            Family::EcmaScript => Spec {
                 wrappers: &["export_statement", "expression_statement", "ambient_declaration"],
                 attributes: &["decorator"],
                 docstrings: false,
                 cpp: false,
                 inner_docs: &[],
             },
-            Language::Go => Spec {
+            Family::Go => Spec {
                 wrappers: &["type_declaration"],
                 attributes: &[],
                 docstrings: false,
                 cpp: false,
                 inner_docs: &[],
             },
-            Language::Java => {
+            Family::Java => {
                 Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false, inner_docs: &[] }
             }
-            Language::C => {
+            Family::C => {
                 Spec { wrappers: &[], attributes: &[], docstrings: false, cpp: false, inner_docs: &[] }
             }
-            Language::Cpp => Spec {
+            Family::Cpp => Spec {
                 wrappers: &["template_declaration"],
                 attributes: &["attribute_declaration"],
                 docstrings: false,
@@ -332,15 +332,15 @@ fn has_child(node: Node, kind: &str, text: &str, wanted: Option<&str>) -> bool {
 /// The item's own visibility, by the rules of its language (see [`Item::is_public`]).
 /// Items inside functions are handled by the caller.
 pub(super) fn is_public(
-    language: Language,
+    family: Family,
     text: &str,
     node: Node,
     context: &Context,
     name: &str,
     parent: Option<(&Item, Node)>,
 ) -> bool {
-    match language {
-        Language::Rust => {
+    match family {
+        Family::Rust => {
             if node.kind() == "impl_item" {
                 return false; // an impl has no visibility of its own
             }
@@ -355,12 +355,12 @@ pub(super) fn is_public(
                 _ => false,
             }
         }
-        Language::Python => {
+        Family::Python => {
             let dunder = name.len() > 4 && name.starts_with("__") && name.ends_with("__");
             dunder || !name.starts_with('_')
         }
-        Language::Go => name.chars().next().is_some_and(char::is_uppercase),
-        Language::Java => {
+        Family::Go => name.chars().next().is_some_and(char::is_uppercase),
+        Family::Java => {
             let mut cursor = node.walk();
             let modifiers = node.children(&mut cursor).find(|c| c.kind() == "modifiers");
             let has = |m: &str| modifiers.is_some_and(|mods| has_child(mods, m, text, None));
@@ -370,7 +370,7 @@ pub(super) fn is_public(
             let in_interface = parent.is_some_and(|(p, _)| p.kind == ItemKind::Interface);
             in_interface && !has("private") && !has("protected")
         }
-        Language::TypeScript | Language::Tsx | Language::JavaScript => match parent {
+        Family::EcmaScript => match parent {
             Some((p, _)) if matches!(p.kind, ItemKind::Class | ItemKind::Interface) => {
                 let hidden = ["private", "protected"]
                     .iter()
@@ -379,8 +379,8 @@ pub(super) fn is_public(
             }
             _ => context.outer.kind() == "export_statement",
         },
-        Language::C => !has_child(node, "storage_class_specifier", text, Some("static")),
-        Language::Cpp => {
+        Family::C => !has_child(node, "storage_class_specifier", text, Some("static")),
+        Family::Cpp => {
             !has_child(node, "storage_class_specifier", text, Some("static"))
                 && !context.anonymous_namespace
                 && context.member_public.unwrap_or(true)
@@ -393,11 +393,11 @@ pub(super) fn is_public(
 /// in JavaScript and TypeScript, a directive such as `"use strict"`). Comments before it that
 /// lead no item are the file header. C and C++ include guards and `extern "C" {` are looked
 /// into, since they wrap the whole file.
-pub(super) fn preamble_end(language: Language, root: Node) -> usize {
-    first_code(language, root, true).unwrap_or(root.end_byte())
+pub(super) fn preamble_end(family: Family, root: Node) -> usize {
+    first_code(family, root, true).unwrap_or(root.end_byte())
 }
 
-fn first_code(language: Language, container: Node, top: bool) -> Option<usize> {
+fn first_code(family: Family, container: Node, top: bool) -> Option<usize> {
     let mut cursor = container.walk();
     let mut first_statement = top;
     let mut more = cursor.goto_first_child();
@@ -413,9 +413,9 @@ fn first_code(language: Language, container: Node, top: bool) -> Option<usize> {
         }
         let is_docstring = first_statement && is_lone_string(child);
         first_statement = false;
-        match preamble_role(language, child, is_docstring) {
+        match preamble_role(family, child, is_docstring) {
             Preamble::Line => continue,
-            Preamble::Container => match first_code(language, child, false) {
+            Preamble::Container => match first_code(family, child, false) {
                 Some(start) => return Some(start),
                 None => continue,
             },
@@ -440,27 +440,27 @@ fn is_lone_string(node: Node) -> bool {
         && node.named_child(0).is_some_and(|n| n.kind() == "string")
 }
 
-fn preamble_role(language: Language, node: Node, is_first_lone_string: bool) -> Preamble {
+fn preamble_role(family: Family, node: Node, is_first_lone_string: bool) -> Preamble {
     let kind = node.kind();
-    let line = match language {
-        Language::Rust => {
+    let line = match family {
+        Family::Rust => {
             matches!(
                 kind,
                 "use_declaration" | "extern_crate_declaration" | "inner_attribute_item" | "attribute_item"
             ) || (kind == "mod_item" && node.child_by_field_name("body").is_none())
         }
-        Language::Python => {
+        Family::Python => {
             matches!(kind, "import_statement" | "import_from_statement" | "future_import_statement")
                 || is_first_lone_string
         }
-        Language::TypeScript | Language::Tsx | Language::JavaScript => {
+        Family::EcmaScript => {
             matches!(kind, "import_statement" | "hash_bang_line")
                 || is_lone_string(node)
                 || (kind == "export_statement" && node.child_by_field_name("source").is_some())
         }
-        Language::Go => matches!(kind, "package_clause" | "import_declaration"),
-        Language::Java => matches!(kind, "package_declaration" | "import_declaration"),
-        Language::C | Language::Cpp => {
+        Family::Go => matches!(kind, "package_clause" | "import_declaration"),
+        Family::Java => matches!(kind, "package_declaration" | "import_declaration"),
+        Family::C | Family::Cpp => {
             if matches!(
                 kind,
                 "preproc_ifdef"

@@ -51,29 +51,19 @@ impl Language {
         crate::languages::of_path(path)?.parser
     }
 
-    /// The folder of its queries under `queries/` (and under an override directory). TSX is
-    /// TypeScript with JSX: its grammar has the same nodes for comments and items, so it shares
-    /// TypeScript's queries.
+    /// Its row in [`GRAMMARS`].
+    pub(crate) fn grammar_row(self) -> &'static Grammar {
+        &GRAMMARS[self as usize]
+    }
+
+    /// The folder of its queries under `queries/` (and under an override directory).
     pub fn query_folder(self) -> &'static str {
-        match self {
-            Language::Tsx => Language::TypeScript.name(),
-            other => other.name(),
-        }
+        self.grammar_row().query_folder
     }
 
     /// The language's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Language::Rust => "rust",
-            Language::Python => "python",
-            Language::TypeScript => "typescript",
-            Language::Tsx => "tsx",
-            Language::JavaScript => "javascript",
-            Language::Go => "go",
-            Language::Java => "java",
-            Language::C => "c",
-            Language::Cpp => "cpp",
-        }
+        self.grammar_row().name
     }
 
     /// The inverse of [`Language::name`].
@@ -91,19 +81,113 @@ impl Language {
     }
 
     fn grammar(self) -> tree_sitter::Language {
-        match self {
-            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
-            Language::Python => tree_sitter_python::LANGUAGE.into(),
-            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
-            Language::Go => tree_sitter_go::LANGUAGE.into(),
-            Language::Java => tree_sitter_java::LANGUAGE.into(),
-            Language::C => tree_sitter_c::LANGUAGE.into(),
-            Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
-        }
+        (self.grammar_row().grammar)()
     }
 }
+
+/// How a family of languages lays out items, comments, visibility and the preamble: the rules
+/// the queries do not express (see `layout.rs`). A new language with the syntax of an existing
+/// family needs only a row in [`GRAMMARS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    Rust,
+    Python,
+    /// JavaScript, TypeScript and TSX.
+    EcmaScript,
+    Go,
+    Java,
+    C,
+    Cpp,
+}
+
+/// A parsed language: everything the parser needs, in one row.
+pub(crate) struct Grammar {
+    pub(crate) name: &'static str,
+    /// Under `queries/` and an override directory.
+    pub(crate) query_folder: &'static str,
+    pub(crate) grammar: fn() -> tree_sitter::Language,
+    /// The builtin `comments.scm` and `items.scm`.
+    pub(crate) queries: (&'static str, &'static str),
+    pub(crate) family: Family,
+}
+
+macro_rules! builtin_queries {
+    ($folder:literal) => {
+        (
+            include_str!(concat!("../../../queries/", $folder, "/comments.scm")),
+            include_str!(concat!("../../../queries/", $folder, "/items.scm")),
+        )
+    };
+}
+
+/// One row per [`Language`], in the order of [`Language::ALL`] (a test checks it). The file
+/// extensions of each are in [`crate::languages::LANGUAGES`]. TSX is TypeScript with JSX: its
+/// grammar has the same nodes for comments and items, so it shares TypeScript's queries.
+pub(crate) const GRAMMARS: [Grammar; 9] = [
+    Grammar {
+        name: "rust",
+        query_folder: "rust",
+        grammar: || tree_sitter_rust::LANGUAGE.into(),
+        queries: builtin_queries!("rust"),
+        family: Family::Rust,
+    },
+    Grammar {
+        name: "python",
+        query_folder: "python",
+        grammar: || tree_sitter_python::LANGUAGE.into(),
+        queries: builtin_queries!("python"),
+        family: Family::Python,
+    },
+    Grammar {
+        name: "typescript",
+        query_folder: "typescript",
+        grammar: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+        queries: builtin_queries!("typescript"),
+        family: Family::EcmaScript,
+    },
+    Grammar {
+        name: "tsx",
+        query_folder: "typescript",
+        grammar: || tree_sitter_typescript::LANGUAGE_TSX.into(),
+        queries: builtin_queries!("typescript"),
+        family: Family::EcmaScript,
+    },
+    Grammar {
+        name: "javascript",
+        query_folder: "javascript",
+        grammar: || tree_sitter_javascript::LANGUAGE.into(),
+        queries: builtin_queries!("javascript"),
+        family: Family::EcmaScript,
+    },
+    Grammar {
+        name: "go",
+        query_folder: "go",
+        grammar: || tree_sitter_go::LANGUAGE.into(),
+        queries: builtin_queries!("go"),
+        family: Family::Go,
+    },
+    Grammar {
+        name: "java",
+        query_folder: "java",
+        grammar: || tree_sitter_java::LANGUAGE.into(),
+        queries: builtin_queries!("java"),
+        family: Family::Java,
+    },
+    Grammar {
+        name: "c",
+        query_folder: "c",
+        grammar: || tree_sitter_c::LANGUAGE.into(),
+        queries: builtin_queries!("c"),
+        family: Family::C,
+    },
+    Grammar {
+        name: "cpp",
+        query_folder: "cpp",
+        grammar: || tree_sitter_cpp::LANGUAGE.into(),
+        queries: builtin_queries!("cpp"),
+        family: Family::Cpp,
+    },
+];
 
 /// A comment (or Python docstring), as a byte range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,7 +388,7 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
 
     let mut candidates: Vec<Candidate> = by_node.into_values().collect();
     candidates.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.pattern, c.seq));
-    let spec = layout::Spec::of(language);
+    let spec = layout::Spec::of(language.grammar_row().family);
     let targets: Vec<Node> = candidates.iter().map(|c| c.node).collect();
     let contexts = layout::contexts(&spec, text, root, &targets);
 
@@ -328,7 +412,14 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
         let name = layout::name_text(text, candidate.name);
         let parent_info = parent.map(|p| (&items[p], targets[p]));
         let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
-            && layout::is_public(language, text, candidate.node, context, &name, parent_info);
+            && layout::is_public(
+                language.grammar_row().family,
+                text,
+                candidate.node,
+                context,
+                &name,
+                parent_info,
+            );
         let is_test = candidate.test || parent.is_some_and(|p| items[p].is_test);
         items.push(Item {
             kind: candidate.kind,
@@ -348,7 +439,7 @@ pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
         stack.push(items.len() - 1);
     }
 
-    let header = attribute(&mut items, &comments, layout::preamble_end(language, root));
+    let header = attribute(&mut items, &comments, layout::preamble_end(language.grammar_row().family, root));
     ParsedFile { language, comments, items, header, had_errors: root.has_error() }
 }
 

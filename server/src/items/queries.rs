@@ -25,29 +25,6 @@ impl QueryFile {
     }
 }
 
-/// The builtin query sources, in the order of [`Language::ALL`]: (comments.scm, items.scm),
-/// from each language's [`Language::query_folder`].
-pub(super) const BUILTIN: [(&str, &str); 9] = [
-    (include_str!("../../../queries/rust/comments.scm"), include_str!("../../../queries/rust/items.scm")),
-    (include_str!("../../../queries/python/comments.scm"), include_str!("../../../queries/python/items.scm")),
-    (
-        include_str!("../../../queries/typescript/comments.scm"),
-        include_str!("../../../queries/typescript/items.scm"),
-    ),
-    (
-        include_str!("../../../queries/typescript/comments.scm"),
-        include_str!("../../../queries/typescript/items.scm"),
-    ),
-    (
-        include_str!("../../../queries/javascript/comments.scm"),
-        include_str!("../../../queries/javascript/items.scm"),
-    ),
-    (include_str!("../../../queries/go/comments.scm"), include_str!("../../../queries/go/items.scm")),
-    (include_str!("../../../queries/java/comments.scm"), include_str!("../../../queries/java/items.scm")),
-    (include_str!("../../../queries/c/comments.scm"), include_str!("../../../queries/c/items.scm")),
-    (include_str!("../../../queries/cpp/comments.scm"), include_str!("../../../queries/cpp/items.scm")),
-];
-
 /// A query file that does not compile or breaks the capture-name contract.
 ///
 /// `line` and `column` are 1-based (the column counts characters); both are 0 when the error
@@ -201,7 +178,7 @@ fn read_override(
 }
 
 fn builtin_source(language: Language, file: QueryFile) -> (std::borrow::Cow<'static, str>, String) {
-    let (comments, items) = BUILTIN[language as usize];
+    let (comments, items) = language.grammar_row().queries;
     let text = match file {
         QueryFile::Comments => comments,
         QueryFile::Items => items,

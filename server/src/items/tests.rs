@@ -18,7 +18,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::queries::BUILTIN as BUILTIN_FOR_TESTS;
 use super::*;
 
 fn fixture_text(language: Language) -> &'static str {
@@ -696,7 +695,7 @@ fn rust_impl_and_trait_methods_are_found_once() {
 fn compiling_queries_takes() {
     let dir = temp_dir("all");
     for language in Language::ALL {
-        let (comments, items) = BUILTIN_FOR_TESTS[language as usize];
+        let (comments, items) = language.grammar_row().queries;
         std::fs::create_dir_all(dir.join(language.query_folder())).unwrap();
         std::fs::write(dir.join(language.query_folder()).join("comments.scm"), comments).unwrap();
         std::fs::write(dir.join(language.query_folder()).join("items.scm"), items).unwrap();
@@ -707,4 +706,13 @@ fn compiling_queries_takes() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(queries.is_ok());
     println!("compiled the queries of all {} languages in {elapsed:.2?}", Language::ALL.len());
+}
+
+#[test]
+fn grammar_rows_follow_the_order_of_all() {
+    for (i, language) in Language::ALL.into_iter().enumerate() {
+        assert_eq!(language as usize, i, "{language:?}");
+        assert_eq!(Language::from_name(language.name()), Some(language));
+        assert!(super::GRAMMARS[i].queries.0.contains("@comment"), "{language:?}");
+    }
 }
