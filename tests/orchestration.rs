@@ -1028,7 +1028,8 @@ fn failure_messages_keep_the_first_error_line_and_the_tail() {
 
 #[test]
 fn x_should_retry_is_honoured_either_way() {
-    for (status, header, expected) in [(429, "false", 2), (400, "true", 6)] {
+    // Without the header (empty is no word), any 5xx is retried, as the official SDKs do.
+    for (status, header, expected) in [(429, "false", 2), (400, "true", 6), (501, "", 6), (400, "", 2)] {
         let env = setup("");
         assert_eq!(
             env.concord(&["dispatch", "--agent", "A1"], "success", "src/feature").status.code(),

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// Retry like the official SDKs: these statuses, at most two retries, honouring `retry-after-ms`
-/// then `retry-after`, each wait capped.
-const RETRY_STATUSES: &[u16] = &[408, 409, 429, 500, 502, 503, 504, 529];
+/// Retry like the official SDKs: these statuses and any 5xx, at most two retries, honouring
+/// `retry-after-ms` then `retry-after`, each wait capped; without them an exponential backoff
+/// with jitter, so that many reviewers refused at once do not come back at once.
+const RETRY_STATUSES: &[u16] = &[408, 409, 429];
 const MAX_RETRIES: usize = 2;
 const MAX_WAIT: Duration = Duration::from_secs(8);
 
@@ -60,7 +61,8 @@ fn post_unscrubbed(
                 }
                 let wait = retry_after(response.headers());
                 let detail: String = text.chars().take(300).collect();
-                let retryable = should_retry(response.headers()).unwrap_or(RETRY_STATUSES.contains(&status));
+                let retryable = should_retry(response.headers())
+                    .unwrap_or(RETRY_STATUSES.contains(&status) || status >= 500);
                 (retryable, wait, format!("{url}: HTTP {status}: {detail}"))
             }
             Err(e) => (true, None, format!("{url}: {}", e.to_string().chars().take(300).collect::<String>())),
@@ -68,14 +70,21 @@ fn post_unscrubbed(
         if !retryable || attempt == MAX_RETRIES {
             return Err(failure);
         }
-        let backoff = Duration::from_millis(500 * (1 << attempt));
-        let wait = wait.unwrap_or(backoff).min(MAX_WAIT);
+        let wait = wait.unwrap_or_else(|| backoff(attempt)).min(MAX_WAIT);
         if Instant::now() + wait >= deadline {
             return Err(format!("{failure} (no time left to retry)"));
         }
         std::thread::sleep(wait);
         attempt += 1;
     }
+}
+
+/// 0.5 s, 1 s, 2 s, ... less up to a quarter at random (as the SDKs do).
+fn backoff(attempt: usize) -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    let base = 500u64 << attempt.min(10);
+    let random = RandomState::new().hash_one(Instant::now()) % 1000;
+    Duration::from_millis(base - base * random / 4000)
 }
 
 /// The server's own word on retrying, as the official SDKs read it: `x-should-retry: true` or
@@ -293,6 +302,17 @@ pub fn assistant_schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_with_at_most_a_quarter_of_jitter() {
+        for attempt in 0..4 {
+            let base = Duration::from_millis(500 << attempt);
+            for _ in 0..50 {
+                let wait = backoff(attempt);
+                assert!(wait <= base && wait >= base * 3 / 4, "{attempt}: {wait:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_decision_schema_is_strict_and_validates() {
