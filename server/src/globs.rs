@@ -33,13 +33,20 @@ pub fn first_overlap<'p>(a: &'p [String], b: &'p [String]) -> Option<(&'p str, &
     a.iter().find_map(|x| b.iter().find(|y| may_overlap(x, y)).map(|y| (x.as_str(), y.as_str())))
 }
 
+/// A pattern's segments. A trailing `**` matches one segment or more, as in globset (the
+/// matcher of every scope check: `a/**` matches `a/x` and `a/x/y`, not `a`), so it reads as
+/// `*/**`; elsewhere `**` matches zero or more.
 fn segments(pattern: &str) -> Vec<Segment> {
     let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
-    pattern
+    let mut segments: Vec<Segment> = pattern
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| if s == "**" { Segment::AnyDepth } else { Segment::Part(tokens(s)) })
-        .collect()
+        .collect();
+    if segments.last() == Some(&Segment::AnyDepth) {
+        segments.insert(segments.len() - 1, Segment::Part(vec![Token::Star]));
+    }
+    segments
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,7 +363,9 @@ mod tests {
             ("services/payments/**", "services/messaging/**", false),
             ("services/payments/**", "services/**", true),
             ("services/pay/**", "services/payments/**", false),
-            ("services/payments", "services/payments/**", true),
+            // A trailing `**` needs a segment (as in globset): no file is both `x` and under `x/`.
+            ("services/payments", "services/payments/**", false),
+            ("services/payments/x", "services/payments/**", true),
             // `**` against literals and at any depth.
             ("**", "anything/at/all.rs", true),
             ("**/*.py", "web/src/app.ts", false),
