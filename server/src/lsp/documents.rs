@@ -139,3 +139,79 @@ mod tests {
         assert_eq!(doc.rope.to_string(), "😀Y two\nend");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use tower_lsp_server::ls_types::Range;
+
+    /// Byte offsets of the line starts as the LSP counts lines: `\n`, `\r\n` and a lone `\r`
+    /// end a line, nothing else (not U+2028, not NEL), as in VS Code.
+    fn lsp_line_starts(text: &str) -> Vec<usize> {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    starts.push(i + 2);
+                    i += 1;
+                }
+                b'\r' => starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        starts
+    }
+
+    /// The byte offset of an LSP position (UTF-16 columns), clamped to the line's text; a
+    /// column inside a surrogate pair means the character's start.
+    fn lsp_offset(text: &str, line: u32, character: u32) -> usize {
+        let starts = lsp_line_starts(text);
+        let Some(&start) = starts.get(line as usize) else { return text.len() };
+        let end = starts.get(line as usize + 1).copied().unwrap_or(text.len());
+        let line_text = text[start..end].trim_end_matches(['\n', '\r']);
+        let mut units = 0;
+        for (byte, ch) in line_text.char_indices() {
+            units += ch.len_utf16();
+            if units > character as usize {
+                return start + byte;
+            }
+        }
+        start + line_text.len()
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "(a|é|𝄞|中|\n|\r\n|\r|\u{2028}|\u{85}| ){0,30}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Incremental edits give the text the client has: the same edits applied to a plain
+        /// string by the protocol's rules.
+        #[test]
+        fn incremental_edits_match_the_protocol(
+            start in text(),
+            edits in prop::collection::vec((0u32..6, 0u32..8, 0u32..6, 0u32..8, text()), 1..6),
+        ) {
+            let mut document = Document::new(&start, 0, None);
+            let mut expected = start.clone();
+            for (l1, c1, l2, c2, new_text) in edits {
+                let (from, to) = (lsp_offset(&expected, l1, c1), lsp_offset(&expected, l2, c2));
+                let (from, to) = (from, to.max(from));
+                expected.replace_range(from..to, &new_text);
+                let range = Range {
+                    start: Position { line: l1, character: c1 },
+                    end: Position { line: l2, character: c2 },
+                };
+                let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: new_text };
+                document.apply(&change, Encoding::Utf16);
+                prop_assert_eq!(document.rope.to_string(), expected.clone());
+            }
+        }
+    }
+}
