@@ -341,6 +341,28 @@ async fn each_request_is_timed_in_the_log() {
     assert!(!log.contains("textDocument/didOpen"), "{log}");
 }
 
+/// The client may set the log level (`initializationOptions.logLevel`), and `CONCORD_LOG`, when
+/// set, wins over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_sets_the_log_level_unless_the_environment_does() {
+    let root = common::fixture("basic");
+    for (env, expect_debug) in [("", true), ("error", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut client = LspClient::spawn_with_log(&[("CONCORD_LOG", env)], log.into());
+        client.initialize(&root, vscode_like(), json!({ "logLevel": "debug" })).await;
+        let stripe = client.open(&root.join("services/payments/stripe.py"), "python").await;
+        let id = client.request_async("textDocument/hover", text_position(&stripe, 0, 14)).await;
+        client.response(id, Duration::from_secs(10)).await;
+        assert_eq!(client.shutdown_and_exit().await, Some(0));
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        let timed = log.contains(&format!("textDocument/hover (id {id}) took "));
+        assert_eq!(timed, expect_debug, "CONCORD_LOG={env:?}:\n{log}");
+        assert_eq!(log.contains("DEBUG load{"), expect_debug, "the load phases are spans:\n{log}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn utf8_is_negotiated_in_process() {
     // In-process over an in-memory duplex: the same server, no binary.

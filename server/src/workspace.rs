@@ -85,9 +85,13 @@ impl Workspace {
             })?;
             config.queries = Some(std::sync::Arc::new(queries));
         }
+        let _load = tracing::debug_span!("load", root = %root.display()).entered();
+        let started = std::time::Instant::now();
         let (files, skipped) = scan_files(root, &config);
+        tracing::debug!(files = files.len(), ms = started.elapsed().as_millis() as u64, "scanned");
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 

@@ -4,6 +4,7 @@ mod convert;
 mod documents;
 mod features;
 pub mod framing;
+mod logging;
 mod server;
 mod timing;
 
@@ -66,10 +67,7 @@ where
 }
 
 pub fn run_stdio() -> ExitCode {
-    // Logs go to stderr; stdout carries the protocol. Level from CONCORD_LOG (default warn).
-    let _ = env_logger::Builder::from_env(env_logger::Env::new().filter_or("CONCORD_LOG", "warn"))
-        .target(env_logger::Target::Stderr)
-        .try_init();
+    logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

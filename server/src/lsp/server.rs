@@ -520,6 +520,11 @@ impl LanguageServer for Backend {
             .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
             .or_else(|| params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())));
         let (agent, trusted, debounce) = init_options(&params);
+        if let Some(level) =
+            params.initialization_options.as_ref().and_then(|o| o.get("logLevel")).and_then(Value::as_str)
+        {
+            super::logging::set_client_level(level);
+        }
         let agent_preset = params
             .initialization_options
             .as_ref()

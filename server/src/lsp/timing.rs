@@ -33,19 +33,23 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         // Notifications have no response to time; they return at once.
         let label = request.id().map(|id| format!("{} (id {id})", request.method()));
+        let span = tracing::debug_span!("request", method = request.method());
         let start = Instant::now();
         let response = self.0.call(request);
-        Box::pin(async move {
-            let out = response.await;
-            if let Some(label) = label {
-                let elapsed = start.elapsed();
-                if elapsed >= SLOW {
-                    log::warn!(target: TARGET, "{label} took {} ms", elapsed.as_millis());
-                } else {
-                    log::debug!(target: TARGET, "{label} took {} ns", elapsed.as_nanos());
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                let out = response.await;
+                if let Some(label) = label {
+                    let elapsed = start.elapsed();
+                    if elapsed >= SLOW {
+                        log::warn!(target: TARGET, "{label} took {} ms", elapsed.as_millis());
+                    } else {
+                        log::debug!(target: TARGET, "{label} took {} ns", elapsed.as_nanos());
+                    }
                 }
-            }
-            out
-        })
+                out
+            },
+            span,
+        ))
     }
 }
