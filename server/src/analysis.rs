@@ -120,6 +120,9 @@ impl Analysis {
         let mut out = apply_severities(config, file_findings(config, model, &self.neighbours, facts));
         out.extend(self.workspace_findings.get(&facts.path).into_iter().flatten().cloned());
         findings::sort(&mut out);
+        // The blueprint index's secrets are found both by its loader and by a scan of its open
+        // buffer: the same finding, shown once.
+        out.dedup();
         out
     }
 }
@@ -247,10 +250,8 @@ pub fn file_findings(
         }
     }
     for secret in &facts.secrets {
-        let message = format!(
-            "{} ({}) is written in this file. Remove it, rotate it now (treat it as leaked: it may already be in logs or history), and read it from an environment variable instead. If it is a harmless test value, add `concord:allow-secret` to the line or accept it in the baseline ({}).",
-            secret.description, secret.redacted, config.secrets_baseline
-        );
+        let message =
+            findings::secret_message(secret.description, &secret.redacted, &config.secrets_baseline);
         out.push(Finding::new(Code::Secret, &facts.path, secret.span, message).with_id(secret.rule_id));
     }
     if facts.must_trace {

@@ -8,6 +8,7 @@ mod crosswalk;
 mod locks;
 mod queue;
 pub mod reader;
+pub mod shown;
 mod wbs;
 
 pub use secrets_baseline::parse_secrets_baseline;
@@ -131,7 +132,7 @@ impl Model {
             heading_of.insert(&heading.id, &heading.place);
             let chunk = model.chunks.entry(heading.id.clone()).or_insert_with(|| Chunk {
                 id: heading.id.clone(),
-                title: heading.title.clone(),
+                title: String::new(),
                 summary: String::new(),
                 source: Some(heading.place.path.clone()),
                 topic: None,
@@ -141,14 +142,21 @@ impl Model {
             });
             chunk.heading = Some(heading.place.clone());
             if chunk.title.is_empty() {
-                chunk.title = heading.title.clone();
+                // The heading's file reports its own secrets; elsewhere the title is redacted.
+                chunk.title = shown::shown(config, &heading.title, shown::TITLE_CHARS);
             }
         }
 
         if let Some(src) = &sources.wbs {
             let (items, findings) = parse_wbs(config, &src.path, &src.text);
             model.findings.extend(findings);
-            for item in items {
+            for mut item in items {
+                // The WBS reports its own secrets (it is scanned as a file); elsewhere its texts
+                // are redacted. Nothing writes these back: `apply` edits the file's own text.
+                item.title = shown::shown(config, &item.title, shown::TITLE_CHARS);
+                for criterion in &mut item.acceptance_criteria {
+                    *criterion = shown::shown(config, criterion, shown::TEXT_CHARS);
+                }
                 match model.work.get(&item.id) {
                     Some(first) => duplicates
                         .entry(item.id.clone())
