@@ -223,11 +223,14 @@ impl Model {
     /// Ops files that name IDs that do not exist.
     fn check_references(&mut self, config: &Config, sources: &Sources) {
         let mut findings = Vec::new();
+        // "Did you mean" searches every known ID: once per distinct unknown ID.
+        let mut hints: BTreeMap<String, String> = BTreeMap::new();
         for item in self.work.values() {
             for (chunk_id, span) in &item.blueprint_ids {
                 if !self.chunks.contains_key(chunk_id) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &item.place.path,
                         *span,
                         chunk_id,
@@ -239,6 +242,7 @@ impl Model {
                 if !self.work.contains_key(dep) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &item.place.path,
                         *span,
                         dep,
@@ -252,6 +256,7 @@ impl Model {
                 if !self.work.contains_key(&event.id) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &src.path,
                         event.id_span,
                         &event.id,
@@ -264,6 +269,7 @@ impl Model {
             if !self.work.contains_key(&lock.task_id) {
                 findings.push(self.unknown_reference(
                     config,
+                    &mut hints,
                     &lock.path,
                     lock.task_span,
                     &lock.task_id,
@@ -274,13 +280,23 @@ impl Model {
         self.findings.extend(findings);
     }
 
-    fn unknown_reference(&self, config: &Config, path: &str, span: Span, id: &str, context: &str) -> Finding {
-        let suggestions = self.did_you_mean(config, id);
-        let hint = if suggestions.is_empty() {
-            String::new()
-        } else {
-            format!(" Did you mean {}?", suggestions.join(" or "))
-        };
+    fn unknown_reference(
+        &self,
+        config: &Config,
+        hints: &mut BTreeMap<String, String>,
+        path: &str,
+        span: Span,
+        id: &str,
+        context: &str,
+    ) -> Finding {
+        let hint = hints.entry(id.to_string()).or_insert_with(|| {
+            let suggestions = self.did_you_mean(config, id);
+            if suggestions.is_empty() {
+                String::new()
+            } else {
+                format!(" Did you mean {}?", suggestions.join(" or "))
+            }
+        });
         let kind = match config.ids.kind_of(id) {
             Some(IdKind::Work) => "work item in the WBS",
             _ => "chunk in the blueprint index or a chunk heading",
