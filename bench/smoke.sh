@@ -25,6 +25,8 @@ step run_scan.py
 python3 bench/run_scan.py "${common[@]}" --files 60 --runs 2 --warmup 0 >/dev/null
 step run_check.py
 python3 bench/run_check.py "${common[@]}" --files 60 --runs 2 --warmup 0 >/dev/null
+step run_dense.py
+python3 bench/run_dense.py "${common[@]}" --mb 0.05 --chunks 20 --runs 1 --warmup 0 >/dev/null
 step run_index.py
 python3 bench/run_index.py "${common[@]}" --chunks 20 --dim 16 --files 10 --runs 2 --warmup 0 >/dev/null
 step run_trace.py

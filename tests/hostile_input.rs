@@ -275,3 +275,143 @@ fn every_printing_command_ends_quietly_when_its_reader_stops() {
     // The command still did its work: the crosswalk was written.
     assert!(dir.path().join("docs/blueprints/crosswalk.json").exists());
 }
+
+#[test]
+fn a_newline_in_a_file_name_does_not_split_a_text_line() {
+    let dir = common::workspace(&[
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "Feature"}]"#),
+        ("src/evil\nsrc/fake.py:1:1: error[secret]: x.py", b"# TD-9999\n"),
+        ("src/tab\there.py", b"# TD-9999\n"),
+    ]);
+    let out = common::concord(&["check", ".", "--fail-on", "never"], Some(dir.path()));
+    let text = common::stdout(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("unknown-id")).collect();
+    assert_eq!(lines.len(), 2, "one line per finding:\n{text}");
+    assert!(
+        lines.iter().any(|l| l.starts_with(r#""src/evil\nsrc/fake.py:1:1: error[secret]: x.py":1:3: "#)),
+        "the name is quoted as a JSON string:\n{text}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with(r#""src/tab\there.py":1:3: "#)), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("src/fake.py")), "no forged line:\n{text}");
+    // The untraced-file message names the path too: it stays on its line.
+    let refs = common::concord(&["refs", "."], Some(dir.path()));
+    let text = common::stdout(&refs);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains(r#""src/evil\nsrc/fake.py:1:1: error[secret]: x.py":1:3:TD-9999"#), "{text}");
+    // JSON keeps the real name.
+    let all = findings(dir.path());
+    assert!(all.iter().any(|f| f["path"] == "src/evil\nsrc/fake.py:1:1: error[secret]: x.py"));
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[test]
+fn directories_the_walk_cannot_enter_are_counted_and_named() {
+    let dir = common::workspace(&[
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "Feature"}]"#),
+        ("src/ok.py", b"# TD-0001\n"),
+    ]);
+    // Deeper than PATH_MAX (4096): made one directory at a time relative to the last (mkdirat,
+    // openat), as no single path can name it.
+    std::fs::create_dir_all(dir.path().join("deep")).unwrap();
+    let c = |s: &str| std::ffi::CString::new(s).unwrap();
+    let top = c(dir.path().join("deep").to_str().unwrap());
+    let segment = c(&"d".repeat(200));
+    // SAFETY: plain system calls on descriptors this test owns; each is checked.
+    unsafe {
+        let mut fd = libc::open(top.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+        assert!(fd >= 0);
+        for _ in 0..24 {
+            assert_eq!(libc::mkdirat(fd, segment.as_ptr(), 0o755), 0);
+            let next = libc::openat(fd, segment.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+            assert!(next >= 0);
+            libc::close(fd);
+            fd = next;
+        }
+        let file = libc::openat(fd, c("lost.py").as_ptr(), libc::O_CREAT | libc::O_WRONLY, 0o644);
+        assert!(file >= 0);
+        assert_eq!(libc::write(file, b"# TD-9999\n".as_ptr().cast(), 10), 10);
+        libc::close(file);
+        libc::close(fd);
+    }
+    let unreadable = dir.path().join("locked");
+    std::fs::create_dir_all(&unreadable).unwrap();
+    std::fs::write(unreadable.join("hidden.py"), "# TD-9999\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let root = running_as_root();
+
+    let out = common::concord(&["check", ".", "--format", "json", "--fail-on", "never"], Some(dir.path()));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = &report["summary"];
+    let skipped: Vec<(String, String)> = summary["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["directory"] == true)
+        .map(|s| (s["path"].as_str().unwrap().to_string(), s["reason"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        skipped.iter().any(|(p, r)| p.starts_with("deep/") && r.contains("longer than the system allows")),
+        "{skipped:?}"
+    );
+    if root {
+        eprintln!(
+            "running as root: chmod 000 does not stop reads, so the unreadable-directory case is skipped"
+        );
+    } else {
+        assert!(skipped.iter().any(|(p, r)| p == "locked" && r == "permission denied"), "{skipped:?}");
+    }
+    assert_eq!(summary["dirs_skipped"].as_u64().unwrap() as usize, skipped.len(), "{summary}");
+    let out = common::concord(&["check", ".", "--fail-on", "never"], Some(dir.path()));
+    let text = common::stdout(&out);
+    assert!(text.contains(&format!("{} directories not scanned", skipped.len())), "{text}");
+    assert!(text.contains("longer than the system allows"), "{text}");
+    let refs = common::concord(&["refs", "."], Some(dir.path()));
+    assert!(common::stderr(&refs).contains("longer than the system allows"), "{}", common::stderr(&refs));
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The deep tree cannot be removed by one path either.
+    let _ = std::process::Command::new("rm").arg("-rf").arg(dir.path().join("deep")).status();
+}
+
+#[test]
+fn a_lone_cr_breaks_lines_and_a_bom_is_not_a_column() {
+    let dir = common::workspace(&[
+        ("docs/blueprints/blueprint_index.json", br#"[{"id": "TD-0001", "title": "Feature"}]"#),
+        ("docs/blueprints/technical/old-mac.md", b"# Spec\r\r## TD-0002 Sessions\rText.\r"),
+        ("src/cr.py", b"x = 1\rx = 2  # TD-9999\r\nx = 3 # TD-9998\n"),
+        ("src/bom.py", "\u{FEFF}# TD-9997\n".as_bytes()),
+    ]);
+    let all = findings(dir.path());
+    let at = |path: &str, id: &str| -> (u64, u64) {
+        let f = all
+            .iter()
+            .find(|f| f["path"] == path && f["message"].as_str().unwrap().starts_with(id))
+            .unwrap_or_else(|| panic!("{id} in {path}: {all:?}"));
+        (f["range"]["start"]["line"].as_u64().unwrap(), f["range"]["start"]["character"].as_u64().unwrap())
+    };
+    assert_eq!(at("src/cr.py", "TD-9999"), (1, 9), "a lone CR ends line 0");
+    assert_eq!(at("src/cr.py", "TD-9998"), (2, 8), "CRLF is one break");
+    assert_eq!(at("src/bom.py", "TD-9997"), (0, 2), "the BOM is not a column");
+    // The heading after lone CRs defines its chunk, on the line an editor shows.
+    assert_eq!(at("docs/blueprints/technical/old-mac.md", "TD-0002"), (2, 3));
+}
+
+#[test]
+fn a_huge_title_is_cut_in_messages() {
+    let title = "Payments ".repeat(200_000);
+    let index = serde_json::json!([{"id": "TD-0001", "title": title, "priority": "must"}]).to_string();
+    let dir = common::workspace(&[("docs/blueprints/blueprint_index.json", index.as_bytes())]);
+    let out = common::concord(&["check", ".", "--format", "json", "--fail-on", "never"], Some(dir.path()));
+    assert!(out.stdout.len() < 20_000, "the report is {} bytes", out.stdout.len());
+    let all = findings(dir.path());
+    let uncovered = finding(&all, "uncovered-chunk", "docs/blueprints/blueprint_index.json").unwrap();
+    let message = uncovered["message"].as_str().unwrap();
+    assert!(message.contains(&format!("\"{}…\"", &title[..200])), "{message}");
+    let status = common::concord(&["crosswalk"], Some(dir.path()));
+    assert!(status.status.success());
+    let crosswalk = std::fs::read_to_string(dir.path().join("docs/blueprints/crosswalk.json")).unwrap();
+    assert!(crosswalk.len() < 5_000, "{}", crosswalk.len());
+}

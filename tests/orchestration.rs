@@ -215,6 +215,26 @@ fn an_invented_flag_is_refused_before_anything_happens() {
 }
 
 #[test]
+fn a_custom_agent_needs_only_argv_help_and_judge_have_defaults() {
+    // No `help` (then `<program> --help`) and no `judge` (then `exit-code`): every key of
+    // `[agents.NAME]` but argv is optional, as the configuration page says.
+    let env = setup("[agents.plain]\nargv = [\"cursor-agent\", \"-p\", \"{instruction}\"]\n");
+    let out =
+        env.concord(&["dispatch", "WBS-001", "--agent", "A1", "--cli", "plain"], "fail-exit", "src/feature");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("exited with code 3"), "{}", common::stderr(&out));
+    let out =
+        env.concord(&["dispatch", "WBS-001", "--agent", "A1", "--cli", "plain"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(env.status_of("WBS-001"), "review", "judged by its exit code");
+    // An argv naming no program is still refused, at its table.
+    let dir = common::workspace(&[("concord.toml", b"[agents.broken]\nargv = []\n")]);
+    let out = common::concord(&["check"], Some(dir.path()));
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("agents.broken"), "{}", common::stderr(&out));
+}
+
+#[test]
 fn a_failing_agent_puts_the_item_back_and_releases_the_lock() {
     let env = setup("");
     for (mode, words) in [

@@ -84,6 +84,8 @@ pub struct Report {
     pub coverage: Coverage,
     pub files_scanned: usize,
     pub files_skipped: usize,
+    /// Everything passed over (files and directories), sorted by path.
+    pub skipped: Vec<crate::workspace::Skipped>,
     pub gate_failures: Vec<String>,
     /// The priorities the coverage gate checks.
     pub gate_priorities: Vec<crate::config::Priority>,
@@ -120,6 +122,9 @@ impl Analysis {
         let mut out = apply_severities(config, file_findings(config, model, &self.neighbours, facts));
         out.extend(self.workspace_findings.get(&facts.path).into_iter().flatten().cloned());
         findings::sort(&mut out);
+        // The blueprint index's secrets are found both by its loader and by a scan of its open
+        // buffer: the same finding, shown once.
+        out.dedup();
         out
     }
 }
@@ -168,7 +173,8 @@ pub fn analyze(ws: &Workspace) -> Report {
         findings: all,
         coverage: analysis.coverage,
         files_scanned: ws.files.len(),
-        files_skipped: ws.skipped.len(),
+        files_skipped: ws.skipped.iter().filter(|s| !s.dir).count(),
+        skipped: ws.skipped.clone(),
         gate_failures,
         gate_priorities: ws.config.gate.clone(),
         items: coverage::item_totals(&ws.config, &ws.model, ws.files.values()),
@@ -240,17 +246,29 @@ pub fn file_findings(
             Some(crate::ids::IdKind::Work) => !model.work.is_empty(),
             _ => !model.chunks.is_empty(),
         };
+        // One finding per reference, but its message and "did you mean" candidates (a search of
+        // every known ID) once per distinct unknown ID: a file naming `TD-9999` on every line
+        // costs a copy per line, not a search.
+        let mut by_id: std::collections::HashMap<&str, Finding> = std::collections::HashMap::new();
         for reference in
             facts.refs.iter().filter(|r| r.traces && !model.is_known(&r.id) && has_definitions(&r.id))
         {
-            out.push(unknown_id(config, model, facts, reference));
+            let template = by_id
+                .entry(reference.id.as_str())
+                .or_insert_with(|| unknown_id(config, model, facts, &reference.id));
+            let mut finding = template.clone();
+            finding.span = reference.span;
+            if let Some(fix) = &mut finding.fix {
+                for edit in &mut fix.edits {
+                    edit.span = reference.span;
+                }
+            }
+            out.push(finding);
         }
     }
     for secret in &facts.secrets {
-        let message = format!(
-            "{} ({}) is written in this file. Remove it, rotate it now (treat it as leaked: it may already be in logs or history), and read it from an environment variable instead. If it is a harmless test value, add `concord:allow-secret` to the line or accept it in the baseline ({}).",
-            secret.description, secret.redacted, config.secrets_baseline
-        );
+        let message =
+            findings::secret_message(secret.description, &secret.redacted, &config.secrets_baseline);
         out.push(Finding::new(Code::Secret, &facts.path, secret.span, message).with_id(secret.rule_id));
     }
     if facts.must_trace {
@@ -332,14 +350,11 @@ fn untraced_items(
         .collect()
 }
 
-fn unknown_id(
-    config: &Config,
-    model: &Model,
-    facts: &FileFacts,
-    reference: &crate::scan::Reference,
-) -> Finding {
-    let suggestions = model.did_you_mean(config, &reference.id);
-    let id = &reference.id;
+/// The `unknown-id` finding for `id` in this file, placed nowhere yet (its span and its fix's
+/// edit are set per reference).
+fn unknown_id(config: &Config, model: &Model, facts: &FileFacts, id: &str) -> Finding {
+    let suggestions = model.did_you_mean(config, id);
+    let span = Span::default();
     let message = if suggestions.is_empty() {
         format!("{id} is not a known ID: no chunk or work item has it. Correct the ID, or define it (blueprint index, a `## {id} Title` heading, or the WBS).")
     } else {
@@ -350,11 +365,11 @@ fn unknown_id(
             options.join(" or ")
         )
     };
-    let mut finding = Finding::new(Code::UnknownId, &facts.path, reference.span, message).with_id(id);
+    let mut finding = Finding::new(Code::UnknownId, &facts.path, span, message).with_id(id);
     if !suggestions.is_empty() {
         finding = finding.with_fix(Fix {
             title: format!("Replace {id} with {}", suggestions[0]),
-            edits: vec![Edit { span: reference.span, new_text: suggestions[0].clone() }],
+            edits: vec![Edit { span, new_text: suggestions[0].clone() }],
             candidates: suggestions
                 .iter()
                 .enumerate()

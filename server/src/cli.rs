@@ -762,7 +762,10 @@ fn refs(path: Option<&Path>, count: bool, only: &[String]) -> ExitCode {
         Ok(config) => config,
         Err(e) => return usage_error(e),
     };
-    let found = crate::workspace::find_references(root, &config);
+    let (found, skipped) = crate::workspace::find_references(root, &config);
+    for s in &skipped {
+        eprintln!("concord refs: skipped {}: {}", crate::render::quoted_path(&s.path), s.reason);
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut any = false;
     for (file, refs) in &found {
@@ -772,12 +775,14 @@ fn refs(path: Option<&Path>, count: bool, only: &[String]) -> ExitCode {
             continue;
         }
         any = true;
+        let path = file;
+        let file = crate::render::quoted_path(path);
         if count {
             let _ = writeln!(out, "{file}:{}", refs.len());
             continue;
         }
         // Line and column (1-based, bytes, as grep tools print them) only for what is printed.
-        let Ok(bytes) = crate::fsutil::read_regular(&root.join(file), config.max_file_size) else { continue };
+        let Ok(bytes) = crate::fsutil::read_regular(&root.join(path), config.max_file_size) else { continue };
         let (mut line, mut line_start, mut scanned) = (1, 0, 0);
         for (offset, id) in refs {
             for newline in memchr::memchr_iter(b'\n', &bytes[scanned..*offset]) {

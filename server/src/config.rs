@@ -492,7 +492,7 @@ impl Config {
         }
     }
 
-    fn resolve(file: ConfigFile, spans: Option<&Spans>) -> Result<Config, ConfigError> {
+    fn resolve(mut file: ConfigFile, spans: Option<&Spans>) -> Result<Config, ConfigError> {
         // Semantic errors carry the position of the offending value (or key) in the file.
         let value_at = |path: &str| spans.and_then(|s| s.value(path));
         let element_at =
@@ -578,10 +578,17 @@ impl Config {
                 span: value_at("review.openai_api"),
             });
         }
-        for (name, agent) in &file.agents {
-            if agent.argv.is_empty() || agent.help.is_empty() {
+        for (name, agent) in &mut file.agents {
+            if agent.help.is_empty() && !agent.argv.is_empty() {
+                agent.help = vec![agent.argv[0].clone(), "--help".to_string()];
+            }
+            if agent.argv.is_empty()
+                || agent.help.is_empty()
+                || agent.argv[0].is_empty()
+                || agent.help[0].is_empty()
+            {
                 return Err(ConfigError {
-                    message: format!("agents.{name}: argv and help must name a program"),
+                    message: format!("agents.{name}: argv (and help, when given) must name a program"),
                     span: spans.and_then(|s| s.key_in("agents", name)),
                 });
             }

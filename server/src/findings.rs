@@ -312,6 +312,13 @@ pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
+/// The message of a `secret` finding: what was found (redacted) and what to do about it.
+pub fn secret_message(description: &str, redacted: &str, baseline: &str) -> String {
+    format!(
+        "{description} ({redacted}) is written in this file. Remove it, rotate it now (treat it as leaked: it may already be in logs or history), and read it from an environment variable instead. If it is a harmless test value, add `concord:allow-secret` to the line or accept it in the baseline ({baseline})."
+    )
+}
+
 impl Fix {
     /// One alternative per candidate: the fix's edits with the best candidate's ID swapped
     /// for that candidate's (the first variant is the fix itself).

@@ -247,9 +247,17 @@ fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) ->
     let mut headings = Vec::new();
     let mut in_fence = false;
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let line_start = offset;
+    for line in crate::text::lines_inclusive(text) {
+        let mut line_start = offset;
         offset += line.len();
+        // A byte-order mark opening the file is not part of the first line's text.
+        let line = match line.strip_prefix(crate::text::BOM) {
+            Some(rest) if line_start == 0 => {
+                line_start = crate::text::BOM.len();
+                rest
+            }
+            _ => line,
+        };
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             in_fence = !in_fence;

@@ -49,8 +49,13 @@ impl Span {
     }
 }
 
-/// Start offsets of every line, for turning byte offsets into line/column.
-/// A line ends at `\n`; a `\r` before it belongs to the line break, not to the text.
+/// The byte-order mark that may open a UTF-8 file.
+pub const BOM: &str = "\u{FEFF}";
+
+/// Start offsets of every line, for turning byte offsets into line/column, as an editor counts
+/// them (the LSP's rule): a line ends at `\n`, `\r\n` or a lone `\r`, and nothing else (not
+/// U+2028, not a form feed). A byte-order mark opening the file is not text: editors drop it, so
+/// columns on the first line start after it.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
@@ -58,9 +63,16 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.push(if text.starts_with(BOM) { BOM.len() } else { 0 });
+        for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // `\r\n` is one break: the line starts after its `\n`.
+            if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                continue;
+            }
+            line_starts.push(at + 1);
+        }
         LineIndex { line_starts }
     }
 
@@ -76,6 +88,8 @@ impl LineIndex {
     pub fn line_of(&self, offset: usize) -> usize {
         match self.line_starts.binary_search(&offset) {
             Ok(line) => line,
+            // Inside the byte-order mark: the first line.
+            Err(0) => 0,
             Err(next) => next - 1,
         }
     }
@@ -88,7 +102,7 @@ impl LineIndex {
             offset -= 1;
         }
         let line = self.line_of(offset);
-        let start = self.line_starts[line];
+        let start = self.line_starts[line].min(offset);
         let prefix = &text[start..offset];
         LineCol { line: line as u32, utf8: prefix.len() as u32, utf16: utf16_len(prefix) as u32 }
     }
@@ -105,6 +119,26 @@ impl LineIndex {
         let end = self.line_starts.get(line + 1).copied().unwrap_or(text.len());
         text[start..end].trim_end_matches(['\n', '\r'])
     }
+}
+
+/// The lines of `text` with their line breaks, split as [`LineIndex`] splits them (`\n`,
+/// `\r\n`, a lone `\r`); the byte-order mark stays at the start of the first.
+pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut rest = 0;
+    std::iter::from_fn(move || {
+        if rest >= text.len() {
+            return None;
+        }
+        let start = rest;
+        let end = match memchr::memchr2(b'\n', b'\r', &bytes[start..]) {
+            Some(i) if bytes[start + i] == b'\r' && bytes.get(start + i + 1) == Some(&b'\n') => start + i + 2,
+            Some(i) => start + i + 1,
+            None => text.len(),
+        };
+        rest = end;
+        Some(&text[start..end])
+    })
 }
 
 /// Length of `s` in UTF-16 code units, with an ASCII fast path.
@@ -153,6 +187,32 @@ mod tests {
         assert_eq!(index.line_text(text, 1), "😀é TD-0001");
         assert_eq!(utf16_to_byte(index.line_text(text, 1), 4), 7);
         assert_eq!(index.line_col(text, text.len()).line, 2);
+    }
+
+    #[test]
+    fn lines_break_at_lf_crlf_and_a_lone_cr_only() {
+        let text = "a\rb\r\nc\nd\u{2028}e\u{c}f";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 4);
+        let at = |s: &str| index.line_col(text, text.find(s).unwrap());
+        assert_eq!((at("b").line, at("b").utf16), (1, 0));
+        assert_eq!((at("c").line, at("c").utf16), (2, 0));
+        assert_eq!((at("e").line, at("e").utf16), (3, 2), "U+2028 is text, as in the LSP");
+        assert_eq!(index.line_text(text, 1), "b");
+        let lines: Vec<&str> = lines_inclusive(text).collect();
+        assert_eq!(lines, vec!["a\r", "b\r\n", "c\n", "d\u{2028}e\u{c}f"]);
+        assert_eq!(lines_inclusive("").count(), 0);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{FEFF}TD-0001 x\nTD";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_col(text, 3), LineCol { line: 0, utf8: 0, utf16: 0 });
+        assert_eq!(index.line_col(text, 0), LineCol { line: 0, utf8: 0, utf16: 0 });
+        assert_eq!(index.line_col(text, 11).utf16, 8);
+        assert_eq!(index.line_text(text, 0), "TD-0001 x");
+        assert_eq!(index.line_col(text, text.len() - 2), LineCol { line: 1, utf8: 0, utf16: 0 });
     }
 
     #[test]

@@ -13,11 +13,13 @@ use crate::model::{Model, Source, Sources};
 use crate::scan::{scan_text, FileFacts};
 use crate::text::Span;
 
-/// A file the scan passed over, and why.
+/// A file (or a whole directory) the scan passed over, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub path: String,
     pub reason: &'static str,
+    /// A directory: nothing under it was scanned.
+    pub dir: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -131,8 +133,15 @@ pub fn unscannable(bytes: &[u8]) -> Option<&'static str> {
 /// Visit every file the scan covers, in parallel: .gitignore and hidden files honoured,
 /// `files.exclude` applied (excluded directories pruned), the blueprint index and the crosswalk
 /// left out (they are definitions and generated output, and can be very large). `visit` gets
-/// the path and the workspace-relative path, and may run on several threads at once.
-pub fn walk(root: &Path, config: &Config, visit: &(dyn Fn(&Path, String) + Sync)) {
+/// the path and the workspace-relative path, and may run on several threads at once. What the
+/// walk cannot enter or name (a directory it may not read, a path longer than the system
+/// allows, a name that is not UTF-8) goes to `skip`: never dropped in silence.
+pub fn walk(
+    root: &Path,
+    config: &Config,
+    visit: &(dyn Fn(&Path, String) + Sync),
+    skip: &(dyn Fn(Skipped) + Sync),
+) {
     let prune = config.scan_exclude_dirs.clone();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let walker = ignore::WalkBuilder::new(root)
@@ -155,11 +164,26 @@ pub fn walk(root: &Path, config: &Config, visit: &(dyn Fn(&Path, String) + Sync)
         .build_parallel();
     walker.run(|| {
         Box::new(move |entry| {
-            let Ok(entry) = entry else { return ignore::WalkState::Continue };
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    if let Some(skipped) = walk_error(root, &error) {
+                        skip(skipped);
+                    }
+                    return ignore::WalkState::Continue;
+                }
+            };
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 return ignore::WalkState::Continue;
             }
-            let Some(rel) = relative(root, entry.path()) else { return ignore::WalkState::Continue };
+            let Some(rel) = relative(root, entry.path()) else {
+                skip(Skipped {
+                    path: lossy_relative(root, entry.path()),
+                    reason: "its name is not UTF-8",
+                    dir: false,
+                });
+                return ignore::WalkState::Continue;
+            };
             if rel == config.paths.blueprint_index
                 || rel == config.paths.crosswalk
                 || config.scan_exclude.is_match(&rel)
@@ -172,17 +196,66 @@ pub fn walk(root: &Path, config: &Config, visit: &(dyn Fn(&Path, String) + Sync)
     });
 }
 
+/// A workspace-relative path for a message, whatever its bytes (not UTF-8: replacement characters).
+fn lossy_relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned()
+}
+
+/// What the walk could not enter, from its error: the path and why. Errors that are not about
+/// a path in the tree (a malformed `.gitignore` line) are not skips.
+fn walk_error(root: &Path, error: &ignore::Error) -> Option<Skipped> {
+    fn find(error: &ignore::Error) -> Option<(&Path, Option<&std::io::Error>)> {
+        match error {
+            ignore::Error::WithPath { path, err } => {
+                let io = match err.as_ref() {
+                    ignore::Error::Io(io) => Some(io),
+                    other => find(other).and_then(|(_, io)| io),
+                };
+                Some((path.as_path(), io))
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => find(err),
+            ignore::Error::Loop { child, .. } => Some((child.as_path(), None)),
+            _ => None,
+        }
+    }
+    let (path, io) = find(error)?;
+    let looped = matches!(error, ignore::Error::Loop { .. })
+        || matches!(error, ignore::Error::WithDepth { err, .. } if matches!(**err, ignore::Error::Loop { .. }));
+    let reason = if looped {
+        "a symbolic link loop"
+    } else {
+        match io {
+            Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => "permission denied",
+            // ENAMETOOLONG: deeper than the system's PATH_MAX (or a name past NAME_MAX).
+            Some(e) if e.raw_os_error() == Some(36) => "its path is longer than the system allows",
+            Some(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            None if path.starts_with(root)
+                && path.file_name().is_some_and(|n| n == ".gitignore" || n == ".ignore") =>
+            {
+                return None
+            }
+            _ => "unreadable",
+        }
+    };
+    Some(Skipped { path: lossy_relative(root, path), reason, dir: path.is_dir() || io.is_some() })
+}
+
 /// Walk and scan every file, in parallel.
 pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
     let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
-    walk(root, config, &|path, rel| {
-        let outcome = read_and_scan(config, path, &rel);
-        let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
-        match outcome {
-            Ok(facts) => guard.0.push(facts),
-            Err(reason) => guard.1.push(Skipped { path: rel, reason }),
-        }
-    });
+    walk(
+        root,
+        config,
+        &|path, rel| {
+            let outcome = read_and_scan(config, path, &rel);
+            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+            match outcome {
+                Ok(facts) => guard.0.push(facts),
+                Err(reason) => guard.1.push(Skipped { path: rel, reason, dir: false }),
+            }
+        },
+        &|skipped| results.lock().unwrap_or_else(|e| e.into_inner()).1.push(skipped),
+    );
     let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
@@ -192,26 +265,35 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
 pub type FileRefs = (String, Vec<(usize, String)>);
 
 /// The ID references of every file, and nothing else: what `concord refs` prints. Sorted by
-/// path. Binary files are skipped.
-pub fn find_references(root: &Path, config: &Config) -> Vec<FileRefs> {
+/// path. Binary files are skipped silently; directories the walk could not enter are returned.
+pub fn find_references(root: &Path, config: &Config) -> (Vec<FileRefs>, Vec<Skipped>) {
     let found: Mutex<Vec<FileRefs>> = Mutex::new(Vec::new());
-    walk(root, config, &|path, rel| {
-        let Ok(bytes) = fsutil::read_regular(path, config.max_file_size) else { return };
-        if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
-            return;
-        }
-        let refs: Vec<(usize, String)> = config
-            .ids
-            .find_iter(&bytes)
-            .map(|m| (m.start, String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned()))
-            .collect();
-        if !refs.is_empty() {
-            found.lock().unwrap_or_else(|e| e.into_inner()).push((rel, refs));
-        }
-    });
+    let skipped: Mutex<Vec<Skipped>> = Mutex::new(Vec::new());
+    let skip = |s: Skipped| skipped.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+    walk(
+        root,
+        config,
+        &|path, rel| {
+            let Ok(bytes) = fsutil::read_regular(path, config.max_file_size) else { return };
+            if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+                return;
+            }
+            let refs: Vec<(usize, String)> = config
+                .ids
+                .find_iter(&bytes)
+                .map(|m| (m.start, String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned()))
+                .collect();
+            if !refs.is_empty() {
+                found.lock().unwrap_or_else(|e| e.into_inner()).push((rel, refs));
+            }
+        },
+        &skip,
+    );
     let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (found, skipped)
 }
 
 fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {

@@ -1,9 +1,9 @@
 //! The blueprint index: a top-level array of chunks or an object with `chunks`.
 
 use super::reader::FileReader;
-use super::{Chunk, Place};
+use super::{shown, Chunk, Place};
 use crate::config::{Config, Priority};
-use crate::findings::Finding;
+use crate::findings::{Code, Finding};
 use crate::ids::IdKind;
 use crate::json::Json;
 
@@ -66,7 +66,9 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
     }
     let what = format!("chunk {id}");
     let title = reader.required_string(entry, "title", &what).map(|(t, _)| t).unwrap_or_default();
+    let title = shown_field(config, reader, entry, "title", &title, shown::TITLE_CHARS);
     let summary = reader.string(entry, "summary", &what).unwrap_or_default();
+    let summary = shown_field(config, reader, entry, "summary", &summary, shown::TEXT_CHARS);
     let mut source = reader.string(entry, "source", &what);
     // `source` may carry the line as `path:LINE`; only the path is kept.
     if let Some(s) = &source {
@@ -100,4 +102,40 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
         index_entry: Some(Place { path: reader.path.to_string(), span: id_span }),
         heading: None,
     })
+}
+
+/// A chunk's `key` text as it is shown elsewhere (see [`shown`]). The index is not scanned as a
+/// file (it can be very large), so a secret found in the text is reported here, where it is
+/// written: exactly, when the JSON string has no escapes, else on the whole string.
+fn shown_field(
+    config: &Config,
+    reader: &mut FileReader,
+    entry: &Json,
+    key: &str,
+    text: &str,
+    max_chars: usize,
+) -> String {
+    let (clean, secrets) = shown::shown_with_secrets(config, text, max_chars);
+    let reported =
+        !config.secrets_allow_paths.is_match(reader.path) && !config.secrets().is_path_allowed(reader.path);
+    if let (Some(value), true) = (entry.get(key), reported) {
+        let inner = (value.start + 1, value.end.saturating_sub(1).max(value.start + 1));
+        let exact = reader.text.get(inner.0..inner.1) == Some(text);
+        for secret in secrets {
+            let span = if exact {
+                reader.span(inner.0 + secret.start, inner.0 + secret.end)
+            } else {
+                reader.span_of(value)
+            };
+            let message = crate::findings::secret_message(
+                secret.description,
+                &secret.redacted,
+                &config.secrets_baseline,
+            );
+            reader
+                .findings
+                .push(Finding::new(Code::Secret, reader.path, span, message).with_id(secret.rule_id));
+        }
+    }
+    clean
 }

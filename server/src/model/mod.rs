@@ -8,6 +8,7 @@ mod crosswalk;
 mod locks;
 mod queue;
 pub mod reader;
+pub mod shown;
 mod wbs;
 
 pub use secrets_baseline::parse_secrets_baseline;
@@ -131,7 +132,7 @@ impl Model {
             heading_of.insert(&heading.id, &heading.place);
             let chunk = model.chunks.entry(heading.id.clone()).or_insert_with(|| Chunk {
                 id: heading.id.clone(),
-                title: heading.title.clone(),
+                title: String::new(),
                 summary: String::new(),
                 source: Some(heading.place.path.clone()),
                 topic: None,
@@ -141,14 +142,21 @@ impl Model {
             });
             chunk.heading = Some(heading.place.clone());
             if chunk.title.is_empty() {
-                chunk.title = heading.title.clone();
+                // The heading's file reports its own secrets; elsewhere the title is redacted.
+                chunk.title = shown::shown(config, &heading.title, shown::TITLE_CHARS);
             }
         }
 
         if let Some(src) = &sources.wbs {
             let (items, findings) = parse_wbs(config, &src.path, &src.text);
             model.findings.extend(findings);
-            for item in items {
+            for mut item in items {
+                // The WBS reports its own secrets (it is scanned as a file); elsewhere its texts
+                // are redacted. Nothing writes these back: `apply` edits the file's own text.
+                item.title = shown::shown(config, &item.title, shown::TITLE_CHARS);
+                for criterion in &mut item.acceptance_criteria {
+                    *criterion = shown::shown(config, criterion, shown::TEXT_CHARS);
+                }
                 match model.work.get(&item.id) {
                     Some(first) => duplicates
                         .entry(item.id.clone())
@@ -215,11 +223,14 @@ impl Model {
     /// Ops files that name IDs that do not exist.
     fn check_references(&mut self, config: &Config, sources: &Sources) {
         let mut findings = Vec::new();
+        // "Did you mean" searches every known ID: once per distinct unknown ID.
+        let mut hints: BTreeMap<String, String> = BTreeMap::new();
         for item in self.work.values() {
             for (chunk_id, span) in &item.blueprint_ids {
                 if !self.chunks.contains_key(chunk_id) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &item.place.path,
                         *span,
                         chunk_id,
@@ -231,6 +242,7 @@ impl Model {
                 if !self.work.contains_key(dep) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &item.place.path,
                         *span,
                         dep,
@@ -244,6 +256,7 @@ impl Model {
                 if !self.work.contains_key(&event.id) {
                     findings.push(self.unknown_reference(
                         config,
+                        &mut hints,
                         &src.path,
                         event.id_span,
                         &event.id,
@@ -256,6 +269,7 @@ impl Model {
             if !self.work.contains_key(&lock.task_id) {
                 findings.push(self.unknown_reference(
                     config,
+                    &mut hints,
                     &lock.path,
                     lock.task_span,
                     &lock.task_id,
@@ -266,13 +280,23 @@ impl Model {
         self.findings.extend(findings);
     }
 
-    fn unknown_reference(&self, config: &Config, path: &str, span: Span, id: &str, context: &str) -> Finding {
-        let suggestions = self.did_you_mean(config, id);
-        let hint = if suggestions.is_empty() {
-            String::new()
-        } else {
-            format!(" Did you mean {}?", suggestions.join(" or "))
-        };
+    fn unknown_reference(
+        &self,
+        config: &Config,
+        hints: &mut BTreeMap<String, String>,
+        path: &str,
+        span: Span,
+        id: &str,
+        context: &str,
+    ) -> Finding {
+        let hint = hints.entry(id.to_string()).or_insert_with(|| {
+            let suggestions = self.did_you_mean(config, id);
+            if suggestions.is_empty() {
+                String::new()
+            } else {
+                format!(" Did you mean {}?", suggestions.join(" or "))
+            }
+        });
         let kind = match config.ids.kind_of(id) {
             Some(IdKind::Work) => "work item in the WBS",
             _ => "chunk in the blueprint index or a chunk heading",

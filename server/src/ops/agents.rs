@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// How a run's output says whether it worked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Judge {
     /// A JSON result object on stdout (`cursor-agent`, `claude -p --output-format json`).
@@ -25,7 +25,8 @@ pub enum Judge {
     CodexEvents,
     /// No result record: the diff must be non-empty and the item's tests must pass (aider).
     DiffAndTests,
-    /// Exit code 0 only (custom tools that promise nothing more).
+    /// Exit code 0 only (custom tools that promise nothing more): the default of `[agents.NAME]`.
+    #[default]
     ExitCode,
 }
 
@@ -36,8 +37,11 @@ pub struct AgentCli {
     /// `{model}`, `{task_file}`, `{instruction}`, `{last_message_file}` are replaced; an
     /// argument that is exactly `{model}` is dropped with the flag before it when no model is set.
     pub argv: Vec<String>,
-    /// The command that prints the CLI's flags.
+    /// The command that prints the CLI's flags; `[agents.NAME]` without one gets
+    /// `[<argv's program>, "--help"]`.
+    #[serde(default)]
     pub help: Vec<String>,
+    #[serde(default)]
     pub judge: Judge,
     /// Send the task text on standard input.
     #[serde(default)]

@@ -81,6 +81,9 @@ impl<'a> FindingView<'a> {
     }
 }
 
+/// How many skipped files and directories the summary lists (the counts are complete).
+const SKIPPED_LISTED: usize = 1000;
+
 /// Write the JSON document to `out`, pretty-printed, ending with a newline.
 pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Write) -> std::io::Result<()> {
     let shown = super::visible(report, min);
@@ -88,6 +91,10 @@ pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Writ
     let summary = json!({
         "files_scanned": report.files_scanned,
         "files_skipped": report.files_skipped,
+        "dirs_skipped": report.skipped.iter().filter(|s| s.dir).count(),
+        "skipped": report.skipped.iter().take(SKIPPED_LISTED).map(|s| json!({
+            "path": s.path, "reason": s.reason, "directory": s.dir,
+        })).collect::<Vec<_>>(),
         "by_severity": by_severity,
         "by_code": by_code,
         "coverage": report.coverage.summary(),

@@ -6,7 +6,7 @@ mod text;
 
 pub use json::{render_json, write_json};
 pub use sarif::render_sarif;
-pub use text::{render_coverage_summary, render_text};
+pub use text::{one_line, quoted_path, render_coverage_summary, render_text};
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,12 @@
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::analysis::Report;
 use crate::coverage::{CoverageStatus, CoverageSummary};
 use crate::findings::Severity;
+
+/// How many skipped directories the text summary names.
+const SKIPPED_LISTED: usize = 10;
 
 /// `path:line:col: severity[code]: message`, 1-based like compilers, then a summary.
 pub fn render_text(report: &Report, min: Severity) -> String {
@@ -12,15 +16,15 @@ pub fn render_text(report: &Report, min: Severity) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}]: {}",
-            f.path,
+            quoted_path(&f.path),
             f.span.start.line + 1,
             f.span.start.utf16 + 1,
             f.severity.as_str(),
             f.code,
-            f.message
+            one_line(&f.message)
         );
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "  fix: {}", fix.title);
+            let _ = writeln!(out, "  fix: {}", one_line(&fix.title));
         }
     }
     let hidden = report.findings.len() - shown.len();
@@ -35,6 +39,17 @@ pub fn render_text(report: &Report, min: Severity) -> String {
         report.files_scanned,
         report.files_skipped
     );
+    let dirs: Vec<_> = report.skipped.iter().filter(|s| s.dir).collect();
+    if !dirs.is_empty() {
+        let _ = writeln!(out, "{} directories not scanned (nothing under them was checked):", dirs.len());
+        for s in dirs.iter().take(SKIPPED_LISTED) {
+            let _ = writeln!(out, "  {}: {}", quoted_path(&s.path), s.reason);
+        }
+        if dirs.len() > SKIPPED_LISTED {
+            let _ =
+                writeln!(out, "  … and {} more (the JSON report lists them)", dirs.len() - SKIPPED_LISTED);
+        }
+    }
     if hidden > 0 {
         let _ = writeln!(
             out,
@@ -53,6 +68,38 @@ pub fn render_text(report: &Report, min: Severity) -> String {
         let _ = writeln!(out, "coverage gate: FAILED: gated chunks not covered: {listed}");
     }
     out
+}
+
+/// A path as a text line shows it: as it is, unless it holds a control character (a newline in
+/// a file name would split the line in two) or starts with a double quote; then as a JSON
+/// string, quotes included: `"docs/a\nb.md":1:1: …`.
+pub fn quoted_path(path: &str) -> Cow<'_, str> {
+    if path.starts_with('"') || path.chars().any(char::is_control) {
+        Cow::Owned(serde_json::to_string(path).expect("a string serializes"))
+    } else {
+        Cow::Borrowed(path)
+    }
+}
+
+/// `text` on one line: each control character written as JSON writes it (`\n`, `\t`,
+/// `\u001b`), so a message quoting a file name or a title never splits or colours the output.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Coverage by status and by priority, for people.
