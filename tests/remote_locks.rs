@@ -66,8 +66,11 @@ fn team(n: usize, url: impl Fn(&Path) -> String) -> Team {
         std::fs::create_dir_all(&machine).unwrap();
         git(&machine, &["init", "--quiet"]);
         git(&machine, &["remote", "add", "origin", &url]);
-        std::fs::write(machine.join("concord.toml"), "[locks]\nremote = \"origin\"\nremote_timeout = \"20s\"\n")
-            .unwrap();
+        std::fs::write(
+            machine.join("concord.toml"),
+            "[locks]\nremote = \"origin\"\nremote_timeout = \"20s\"\n",
+        )
+        .unwrap();
         machines.push(machine);
     }
     Team { _dir: dir, origin, machines }
@@ -148,10 +151,17 @@ fn race(team: &Team, rounds: usize) {
                 .join("\n")
         };
         assert_eq!(overlapping_winners, 1, "round {round}: one winner per overlap\n{}", explain());
-        assert!(won.contains(&4) && won.contains(&5), "round {round}: disjoint scopes both win\n{}", explain());
+        assert!(
+            won.contains(&4) && won.contains(&5),
+            "round {round}: disjoint scopes both win\n{}",
+            explain()
+        );
         for i in (0..4).filter(|i| !won.contains(i)) {
             let stderr = String::from_utf8_lossy(&outputs[i].stderr);
-            assert!(stderr.contains("overlaps the lock of"), "round {round}: loser {i} says who holds it: {stderr}");
+            assert!(
+                stderr.contains("overlaps the lock of"),
+                "round {round}: loser {i} says who holds it: {stderr}"
+            );
             assert_eq!(outputs[i].status.code(), Some(1));
         }
         let (generation, on_remote) = remote_locks(&team.origin).expect("the ref exists");
@@ -233,7 +243,10 @@ fn a_killed_acquire_never_tears_the_ref() {
         let mut with_new = before.clone();
         with_new.push(agent.clone());
         with_new.sort();
-        assert!(after == before || after == with_new, "round {round}: {after:?} is neither {before:?} nor {with_new:?}");
+        assert!(
+            after == before || after == with_new,
+            "round {round}: {after:?} is neither {before:?} nor {with_new:?}"
+        );
         outcomes[usize::from(after == with_new)] += 1;
     }
     // The lock set stays usable afterwards.
@@ -260,7 +273,8 @@ fn a_stale_lock_of_another_machine_is_swept_and_fenced_out() {
     let out = run(b, &acquire_args("FRESH", "WBS-005", "svc/api/**"));
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PAUSED"));
-    let out = run(b, &["lock", "verify", "--agent", "PAUSED", "--task", "WBS-005", "--token", &token.to_string()]);
+    let out =
+        run(b, &["lock", "verify", "--agent", "PAUSED", "--task", "WBS-005", "--token", &token.to_string()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Not stale yet: the sweep keeps it.
     let out = run(b, &["lock", "sweep", "--older-than", "1h"]);
@@ -268,19 +282,31 @@ fn a_stale_lock_of_another_machine_is_swept_and_fenced_out() {
     std::thread::sleep(Duration::from_millis(1100));
     let out = run(b, &["lock", "sweep", "--older-than", "0s"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("PAUSED"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("PAUSED"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(remote_locks(&team.origin).unwrap().1, Vec::<String>::new());
     // Someone else takes the scope again, with a newer token.
     let out = run(b, &acquire_args("FRESH", "WBS-005", "svc/**"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The paused holder wakes up: its token is refused, and its release leaves the new lock.
-    let out = run(a, &["lock", "verify", "--agent", "PAUSED", "--task", "WBS-005", "--token", &token.to_string()]);
+    let out =
+        run(a, &["lock", "verify", "--agent", "PAUSED", "--task", "WBS-005", "--token", &token.to_string()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("FRESH"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("FRESH"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config = concord::workspace::load_config(a).unwrap();
     let dir = concord::ops::locks::LockDir::new(a, &config);
     assert!(dir.check_fence("PAUSED", "WBS-005", Some(token)).is_err());
-    assert!(dir.release_fenced("FRESH", Some("WBS-005"), Some(token)).is_err(), "an old token releases nothing");
+    assert!(
+        dir.release_fenced("FRESH", Some("WBS-005"), Some(token)).is_err(),
+        "an old token releases nothing"
+    );
     assert_eq!(remote_locks(&team.origin).unwrap().1, vec!["FRESH".to_string()]);
     // Listing mirrors the remote: the paused holder's local file goes, the new one appears.
     let out = run(a, &["lock", "list"]);

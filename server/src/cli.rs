@@ -535,7 +535,10 @@ fn lock(command: LockCommand) -> ExitCode {
                         lock.scope_paths.join(" ")
                     );
                     if let Some(trailer) = crate::ops::locks::trailer(&lock) {
-                        println!("fencing token {}; end commit messages of this work with the trailer `{trailer}`", lock.fencing_token.unwrap_or_default());
+                        println!(
+                            "fencing token {}; end commit messages of this work with the trailer `{trailer}`",
+                            lock.fencing_token.unwrap_or_default()
+                        );
                     }
                     ExitCode::SUCCESS
                 }

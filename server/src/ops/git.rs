@@ -254,11 +254,17 @@ pub fn git_bounded(
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < timeout => std::thread::sleep(std::time::Duration::from_millis(2)),
+            Ok(None) if started.elapsed() < timeout => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("git {} took longer than {}s and was stopped", args[0], timeout.as_secs()));
+                return Err(format!(
+                    "git {} took longer than {}s and was stopped",
+                    args[0],
+                    timeout.as_secs()
+                ));
             }
             Err(e) => return Err(format!("cannot wait for git: {e}")),
         }
@@ -276,7 +282,8 @@ pub fn redact_urls(text: &str) -> String {
     while let Some(at) = rest.find("://") {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '\'' || c == '"').unwrap_or(tail.len());
+        let end =
+            tail.find(|c: char| c.is_whitespace() || c == '/' || c == '\'' || c == '"').unwrap_or(tail.len());
         match tail[..end].rfind('@') {
             Some(user_end) => {
                 out.push_str("***");

@@ -325,7 +325,12 @@ impl LockDir {
 
     /// Give a lock back; with `token`, only if it is still the lock granted with that fencing
     /// token (a lock swept and taken again since is someone else's and stays).
-    pub fn release_fenced(&self, agent: &str, task: Option<&str>, token: Option<i64>) -> Result<Lock, LockError> {
+    pub fn release_fenced(
+        &self,
+        agent: &str,
+        task: Option<&str>,
+        token: Option<i64>,
+    ) -> Result<Lock, LockError> {
         check_agent_name(agent)?;
         let _held = self.mutex()?;
         if let Some(remote) = self.remote() {

@@ -74,7 +74,8 @@ impl<'a> Remote<'a> {
     }
 
     fn git(&self, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Result<Vec<u8>, LockError> {
-        let out = super::git::git_bounded(self.root, args, stdin, env, self.timeout()).map_err(LockError::Io)?;
+        let out =
+            super::git::git_bounded(self.root, args, stdin, env, self.timeout()).map_err(LockError::Io)?;
         if out.status.success() {
             Ok(out.stdout)
         } else {
@@ -98,7 +99,17 @@ impl<'a> Remote<'a> {
         let refspec = format!("+{}:{TRACKING_REF}", self.config.lock_ref);
         let out = super::git::git_bounded(
             self.root,
-            &["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", &self.config.remote, &refspec],
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--no-auto-maintenance",
+                "--no-recurse-submodules",
+                "--",
+                &self.config.remote,
+                &refspec,
+            ],
             None,
             &[],
             self.timeout(),
@@ -138,9 +149,13 @@ impl<'a> Remote<'a> {
         }
         let request: String = files.iter().map(|(_, blob)| format!("{blob}\n")).collect();
         let batch = self.git(&["cat-file", "--batch"], Some(request.as_bytes()), &[])?;
-        let contents = split_batch(&batch)
-            .ok_or_else(|| LockError::Io(format!("cannot read the lock commit {oid}: git cat-file said something unexpected")))?;
-        let mut snapshot = Snapshot { oid: Some(oid.to_string()), generation: 0, entries: Vec::new(), broken: Vec::new() };
+        let contents = split_batch(&batch).ok_or_else(|| {
+            LockError::Io(format!(
+                "cannot read the lock commit {oid}: git cat-file said something unexpected"
+            ))
+        })?;
+        let mut snapshot =
+            Snapshot { oid: Some(oid.to_string()), generation: 0, entries: Vec::new(), broken: Vec::new() };
         for ((name, blob), bytes) in files.into_iter().zip(contents) {
             if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > self.limit {
                 snapshot.broken.push(name);
@@ -223,10 +238,12 @@ impl<'a> Remote<'a> {
         let mut paths = String::new();
         for (i, (_, text)) in texts.iter().enumerate() {
             let path = tmp.join(format!("{i}"));
-            std::fs::write(&path, text).map_err(|e| LockError::Io(format!("cannot stage a lock file: {e}")))?;
+            std::fs::write(&path, text)
+                .map_err(|e| LockError::Io(format!("cannot stage a lock file: {e}")))?;
             paths.push_str(&format!("{}\n", path.display()));
         }
-        let hashed = self.git(&["hash-object", "-w", "--no-filters", "--stdin-paths"], Some(paths.as_bytes()), &[]);
+        let hashed =
+            self.git(&["hash-object", "-w", "--no-filters", "--stdin-paths"], Some(paths.as_bytes()), &[]);
         let _ = std::fs::remove_dir_all(&tmp);
         let hashed = String::from_utf8_lossy(&hashed?).into_owned();
         let blobs: Vec<&str> = hashed.lines().collect();
@@ -238,12 +255,20 @@ impl<'a> Remote<'a> {
             if name != GENERATION {
                 let lock = parse_lock(&format!("{}/{name}", self.locks_dir), text)
                     .map_err(|_| LockError::Io(format!("internal: {name} is not a valid lock")))?;
-                after.entries.push(Entry { name: name.clone(), blob: blob.to_string(), text: text.clone(), lock });
+                after.entries.push(Entry {
+                    name: name.clone(),
+                    blob: blob.to_string(),
+                    text: text.clone(),
+                    lock,
+                });
             }
         }
         rows.sort();
-        let tree_input: String = rows.iter().map(|(name, blob)| format!("100644 blob {blob}\t{name}\n")).collect();
-        let tree = String::from_utf8_lossy(&self.git(&["mktree"], Some(tree_input.as_bytes()), &[])?).trim().to_string();
+        let tree_input: String =
+            rows.iter().map(|(name, blob)| format!("100644 blob {blob}\t{name}\n")).collect();
+        let tree = String::from_utf8_lossy(&self.git(&["mktree"], Some(tree_input.as_bytes()), &[])?)
+            .trim()
+            .to_string();
         let mut args = vec!["commit-tree", tree.as_str(), "-m", message];
         if let Some(parent) = &snapshot.oid {
             args.extend(["-p", parent.as_str()]);
@@ -317,7 +342,9 @@ impl<'a> Remote<'a> {
         if let Ok(listing) = std::fs::read_dir(&dir) {
             for item in listing.flatten() {
                 let name = item.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".lock") && !name.starts_with('.') && !snapshot.entries.iter().any(|e| e.name == name)
+                if name.ends_with(".lock")
+                    && !name.starts_with('.')
+                    && !snapshot.entries.iter().any(|e| e.name == name)
                 {
                     let _ = crate::fsutil::remove_file(&item.path());
                 }
@@ -338,7 +365,8 @@ fn tempdir_in_git(remote: &Remote) -> Result<std::path::PathBuf, LockError> {
     let out = remote.git(&["rev-parse", "--absolute-git-dir"], None, &[])?;
     let git_dir = std::path::PathBuf::from(String::from_utf8_lossy(&out).trim());
     let dir = git_dir.join(format!("concord-locks-{}-{}", std::process::id(), Jitter::new().next()));
-    std::fs::create_dir_all(&dir).map_err(|e| LockError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| LockError::Io(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }
 
