@@ -215,7 +215,7 @@ fn racers_over_git_daemon_get_exactly_one_winner_per_overlap() {
 #[test]
 fn racers_over_file_urls_get_exactly_one_winner_per_overlap() {
     let team = team(6, |dir| format!("file://{}", dir.join("origin.git").display()));
-    race(&team, 6);
+    race(&team, 4);
 }
 
 #[test]

@@ -271,7 +271,13 @@ pub fn git_bounded(
     };
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    let stderr = super::scrub::text(&redact_urls(&String::from_utf8_lossy(&stderr))).into_bytes();
+    // Only a failure's message is shown; scrubbing compiles the secret rules, so it is not
+    // paid for on success.
+    let stderr = if status.success() || stderr.is_empty() {
+        stderr
+    } else {
+        super::scrub::text(&redact_urls(&String::from_utf8_lossy(&stderr))).into_bytes()
+    };
     Ok(std::process::Output { status, stdout, stderr })
 }
 
