@@ -232,7 +232,7 @@ fn a_killed_acquire_never_tears_the_ref() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(3 + round * 4));
+        std::thread::sleep(Duration::from_millis(5 + round * 40));
         unsafe {
             libc::kill(child.id() as i32, libc::SIGKILL);
         }
