@@ -982,6 +982,28 @@ mod tests {
     }
 
     #[test]
+    fn the_lock_remote_is_off_by_default_and_its_ref_must_be_a_full_ref() {
+        assert_eq!(Config::parse(None).unwrap().lock_remote, None);
+        let config = Config::parse(Some("[locks]\nremote = \"origin\"\n")).unwrap();
+        let remote = config.lock_remote.unwrap();
+        assert_eq!(
+            (remote.remote.as_str(), remote.lock_ref.as_str(), remote.timeout_secs),
+            ("origin", "refs/concord/locks", 30)
+        );
+        let branch =
+            Config::parse(Some("[locks]\nremote = \"origin\"\nref = \"refs/heads/concord-locks\"\n"))
+                .unwrap();
+        assert_eq!(branch.lock_remote.unwrap().lock_ref, "refs/heads/concord-locks");
+        for bad in ["concord-locks", "refs/a/../b", "refs/x/", "refs/x y"] {
+            let err =
+                Config::parse(Some(&format!("[locks]\nremote = \"origin\"\nref = \"{bad}\"\n"))).unwrap_err();
+            assert!(err.message.contains("locks.ref"), "{bad}: {}", err.message);
+        }
+        let err = Config::parse(Some("[locks]\nremote = \"--upload-pack=x\"\n")).unwrap_err();
+        assert!(err.message.contains("locks.remote"));
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("90m"), Ok(5400));
         assert_eq!(parse_duration("2d"), Ok(172_800));
