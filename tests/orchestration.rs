@@ -1159,3 +1159,62 @@ fn an_untrusted_workspace_runs_no_repository_command() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
 }
+
+/// With `[locks] remote`, a dispatched run works under a fencing token; when its lock is swept
+/// and taken again from another machine before the decision is applied, `apply` refuses.
+#[test]
+fn apply_refuses_a_run_whose_remote_lock_was_swept_and_taken_again() {
+    let origin = tempfile::tempdir().unwrap();
+    let bare = origin.path().join("locks.git");
+    git(origin.path(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    let url = format!("file://{}", bare.display());
+    let env = setup("\n[locks]\nremote = \"origin\"\n");
+    git(env.root(), &["remote", "add", "origin", &url]);
+    let out = env.concord(&["dispatch", "--agent", "A1"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let run = std::fs::read_dir(env.root().join(".concord/runs")).unwrap().next().unwrap().unwrap().path();
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("lock.json")).unwrap()).unwrap();
+    let token = record["fencing_token"].as_i64().expect("the run records its token");
+    let trailer = format!("Concord-Lock: WBS-001@{token}");
+    assert_eq!(record["trailer"], trailer.as_str());
+    assert!(std::fs::read_to_string(run.join("task.md")).unwrap().contains(&trailer));
+
+    env.llm
+        .script("/v1/messages", vec![Reply::Json(fakes::anthropic_tool(fakes::assistant_review("accept")))]);
+    env.llm.script(
+        "/chat/completions",
+        vec![Reply::Json(fakes::chat_answer(&fakes::decision("WBS-001", "accept", "done", json!([]))))],
+    );
+    let out = env.concord(&["review"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+
+    // Another machine sweeps the lock as stale and takes the scope for itself.
+    let other = tempfile::tempdir().unwrap();
+    git(other.path(), &["init", "-q"]);
+    git(other.path(), &["remote", "add", "origin", &url]);
+    std::fs::write(other.path().join("concord.toml"), "[locks]\nremote = \"origin\"\n").unwrap();
+    let concord = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args(args)
+            .arg("-C")
+            .arg(other.path())
+            .output()
+            .unwrap()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = concord(&["lock", "sweep", "--older-than", "0s"]);
+    assert!(common::stdout(&out).contains("A1"), "{}", common::stderr(&out));
+    let out =
+        concord(&["lock", "acquire", "--agent", "B1", "--task", "WBS-001", "--scope", "src/feature/**"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+
+    // The paused machine wakes up: its decision is about work under a lock it no longer holds.
+    let out = env.concord(&["apply"], "success", "src/feature");
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = common::stderr(&out);
+    assert!(stderr.contains("no longer valid") && stderr.contains("B1"), "{stderr}");
+    assert_eq!(env.status_of("WBS-001"), "review", "nothing was applied");
+    let out = concord(&["lock", "list"]);
+    assert!(common::stdout(&out).contains("B1"), "the newer holder keeps its lock");
+}

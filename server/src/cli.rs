@@ -196,6 +196,8 @@ pub enum LockCommand {
         #[arg(long = "scope")]
         scope: Vec<String>,
         #[command(flatten)]
+        local: LocalArg,
+        #[command(flatten)]
         ws: WorkspaceArg,
     },
     /// Give a lock back.
@@ -206,10 +208,27 @@ pub enum LockCommand {
         #[arg(long)]
         task: Option<String>,
         #[command(flatten)]
+        local: LocalArg,
+        #[command(flatten)]
         ws: WorkspaceArg,
     },
-    /// List the live locks with their age.
+    /// List the live locks with their age (fetched from the lock remote, when there is one).
     List {
+        #[command(flatten)]
+        local: LocalArg,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Exit 0 only if the agent still holds the lock for the task granted with this fencing
+    /// token (on the lock remote); 1 when it was swept or taken again since.
+    Verify {
+        #[command(flatten)]
+        agent: AgentArg,
+        #[arg(long)]
+        task: String,
+        /// The fencing token the lock was granted with (`Concord-Lock: TASK@TOKEN`).
+        #[arg(long)]
+        token: i64,
         #[command(flatten)]
         ws: WorkspaceArg,
     },
@@ -218,8 +237,18 @@ pub enum LockCommand {
         #[arg(long)]
         older_than: String,
         #[command(flatten)]
+        local: LocalArg,
+        #[command(flatten)]
         ws: WorkspaceArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LocalArg {
+    /// Use this checkout's lock folder even when `[locks] remote` is set (locks taken so are
+    /// not seen by other machines).
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -471,14 +500,22 @@ fn lock(command: LockCommand) -> ExitCode {
     let root = match &command {
         LockCommand::Acquire { ws, .. }
         | LockCommand::Release { ws, .. }
-        | LockCommand::List { ws }
+        | LockCommand::List { ws, .. }
+        | LockCommand::Verify { ws, .. }
         | LockCommand::Sweep { ws, .. } => ws.workspace.clone(),
+    };
+    let local = match &command {
+        LockCommand::Acquire { local, .. }
+        | LockCommand::Release { local, .. }
+        | LockCommand::List { local, .. }
+        | LockCommand::Sweep { local, .. } => local.local,
+        LockCommand::Verify { .. } => false,
     };
     let config = match crate::workspace::load_config(&root) {
         Ok(config) => config,
         Err(e) => return usage_error(e),
     };
-    let dir = LockDir::new(&root, &config);
+    let dir = if local { LockDir::new(&root, &config).local_only() } else { LockDir::new(&root, &config) };
     let failed = |e: LockError| -> ExitCode {
         eprintln!("concord lock: {e}");
         match e {
@@ -497,6 +534,12 @@ fn lock(command: LockCommand) -> ExitCode {
                         lock.task_id,
                         lock.scope_paths.join(" ")
                     );
+                    if let Some(trailer) = crate::ops::locks::trailer(&lock) {
+                        println!(
+                            "fencing token {}; end commit messages of this work with the trailer `{trailer}`",
+                            lock.fencing_token.unwrap_or_default()
+                        );
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => failed(e),
@@ -510,7 +553,10 @@ fn lock(command: LockCommand) -> ExitCode {
             Err(e) => failed(e),
         },
         LockCommand::List { .. } => {
-            let (locks, broken) = dir.read_all();
+            let (locks, broken) = match dir.list() {
+                Ok(listed) => listed,
+                Err(e) => return failed(e),
+            };
             print!("{}", describe_all(&locks, config.stale_lock_after_secs));
             for path in broken {
                 println!("{path}: not a valid lock (see `concord check`)");
@@ -519,6 +565,18 @@ fn lock(command: LockCommand) -> ExitCode {
                 println!("no locks");
             }
             ExitCode::SUCCESS
+        }
+        LockCommand::Verify { agent, task, token, .. } => {
+            if !dir.is_remote() {
+                return usage_error("fencing tokens exist only for locks on a remote: set [locks] remote");
+            }
+            match dir.check_fence(&agent.agent, &task, Some(token)) {
+                Ok(()) => {
+                    println!("{} still holds {task}@{token}", agent.agent);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => failed(e),
+            }
         }
         LockCommand::Sweep { older_than, .. } => {
             let limit = match crate::config::parse_duration(&older_than) {

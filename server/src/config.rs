@@ -311,12 +311,33 @@ impl Default for CoverageSection {
 struct LocksSection {
     /// A lock older than this is stale ("90m", "24h", "7d").
     stale_after: String,
+    /// The git remote whose lock ref holds every lock (empty: locks live in this checkout).
+    remote: String,
+    /// The ref on that remote holding all locks (`refs/heads/concord-locks` for hosts that
+    /// refuse custom refs).
+    #[serde(rename = "ref")]
+    lock_ref: String,
+    /// Limit of each git call that talks to the remote.
+    remote_timeout: String,
 }
 
 impl Default for LocksSection {
     fn default() -> Self {
-        LocksSection { stale_after: "24h".into() }
+        LocksSection {
+            stale_after: "24h".into(),
+            remote: String::new(),
+            lock_ref: "refs/concord/locks".into(),
+            remote_timeout: "30s".into(),
+        }
     }
+}
+
+/// Where locks live when they are shared through a git remote (`[locks] remote`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockRemote {
+    pub remote: String,
+    pub lock_ref: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -417,6 +438,8 @@ pub struct Config {
     pub gate: Vec<Priority>,
     pub coverage_through_work_items: bool,
     pub stale_lock_after_secs: u64,
+    /// `Some` when locks are shared through a git remote.
+    pub lock_remote: Option<LockRemote>,
     pub debounce_ms: u64,
     /// What secrets to accept; the scanner is compiled from it on first use (commands that
     /// never scan, such as `lock`, do not pay for compiling every rule).
@@ -547,6 +570,39 @@ impl Config {
                 .map_err(|message| ConfigError { message: format!("{key}: {message}"), span: value_at(key) })
         };
         let stale_lock_after_secs = duration("locks.stale_after", &file.locks.stale_after)?;
+        let remote_timeout = duration("locks.remote_timeout", &file.locks.remote_timeout)?;
+        let lock_remote = if file.locks.remote.is_empty() {
+            None
+        } else {
+            let remote = &file.locks.remote;
+            if remote.starts_with('-') || remote.chars().any(|c| c.is_control()) {
+                return Err(ConfigError {
+                    message: format!("locks.remote {remote:?} is not a remote name or URL"),
+                    span: value_at("locks.remote"),
+                });
+            }
+            let r = &file.locks.lock_ref;
+            let valid_ref = r.starts_with("refs/")
+                && !r.ends_with('/')
+                && !r.contains("..")
+                && !r.contains("//")
+                && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+            if !valid_ref {
+                return Err(ConfigError {
+                    message: format!(
+                        "locks.ref {r:?} is not a full ref name like \"refs/concord/locks\" or \"refs/heads/concord-locks\""
+                    ),
+                    span: value_at("locks.ref"),
+                });
+            }
+            if remote_timeout == 0 {
+                return Err(ConfigError {
+                    message: "locks.remote_timeout must be longer than 0s".into(),
+                    span: value_at("locks.remote_timeout"),
+                });
+            }
+            Some(LockRemote { remote: remote.clone(), lock_ref: r.clone(), timeout_secs: remote_timeout })
+        };
         if file.lsp.debounce_ms > DEBOUNCE_MS_MAX {
             return Err(ConfigError {
                 message: format!(
@@ -642,6 +698,7 @@ impl Config {
             gate: file.coverage.gate,
             coverage_through_work_items: file.coverage.through_work_items,
             stale_lock_after_secs,
+            lock_remote,
             debounce_ms: file.lsp.debounce_ms,
         })
     }
@@ -927,6 +984,28 @@ mod tests {
         assert!(err.message.contains("leaves the workspace"));
         assert_eq!(err.span.unwrap().start.line, 1);
         assert!(Config::parse(Some("[trace]\ninclude = [\"/etc/**\"]\n")).is_err());
+    }
+
+    #[test]
+    fn the_lock_remote_is_off_by_default_and_its_ref_must_be_a_full_ref() {
+        assert_eq!(Config::parse(None).unwrap().lock_remote, None);
+        let config = Config::parse(Some("[locks]\nremote = \"origin\"\n")).unwrap();
+        let remote = config.lock_remote.unwrap();
+        assert_eq!(
+            (remote.remote.as_str(), remote.lock_ref.as_str(), remote.timeout_secs),
+            ("origin", "refs/concord/locks", 30)
+        );
+        let branch =
+            Config::parse(Some("[locks]\nremote = \"origin\"\nref = \"refs/heads/concord-locks\"\n"))
+                .unwrap();
+        assert_eq!(branch.lock_remote.unwrap().lock_ref, "refs/heads/concord-locks");
+        for bad in ["concord-locks", "refs/a/../b", "refs/x/", "refs/x y"] {
+            let err =
+                Config::parse(Some(&format!("[locks]\nremote = \"origin\"\nref = \"{bad}\"\n"))).unwrap_err();
+            assert!(err.message.contains("locks.ref"), "{bad}: {}", err.message);
+        }
+        let err = Config::parse(Some("[locks]\nremote = \"--upload-pack=x\"\n")).unwrap_err();
+        assert!(err.message.contains("locks.remote"));
     }
 
     #[test]

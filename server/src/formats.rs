@@ -70,6 +70,14 @@ pub struct LockFile {
     /// repository: review diffs the agent's changes against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_commit: Option<String>,
+    /// Fencing token
+    ///
+    /// For a lock taken on a shared git remote (`[locks] remote`): the generation of the lock
+    /// ref's commit that granted it. It only grows, so work done under an older token (a holder
+    /// whose lock was swept and taken again) is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub fencing_token: Option<u64>,
 }
 
 /// Work item status

@@ -12,6 +12,9 @@ pub struct Lock {
     pub acquired_at: String,
     pub host: Option<String>,
     pub pid: Option<i64>,
+    /// The fencing token of a lock taken on a shared remote (`[locks] remote`): the generation
+    /// of the lock ref's commit that granted it.
+    pub fencing_token: Option<i64>,
     /// The lock file, workspace-relative.
     pub path: String,
     pub task_span: Span,
@@ -53,6 +56,7 @@ fn parse_whole_lock(path: &str, text: &str) -> Result<(Lock, Vec<Finding>), Vec<
     let scope_paths = reader.strings(&root, "scope_paths", "the lock");
     let host = reader.string(&root, "host", "the lock");
     let pid = reader.integer(&root, "pid", "the lock");
+    let fencing_token = reader.integer(&root, "fencing_token", "the lock");
     if let (Some((agent, span)), Some(stem)) = (&agent, file_stem(path)) {
         if agent != stem {
             reader.findings.push(Finding::new(
@@ -94,6 +98,7 @@ fn parse_whole_lock(path: &str, text: &str) -> Result<(Lock, Vec<Finding>), Vec<
                 acquired_at,
                 host,
                 pid,
+                fencing_token,
                 path: path.to_string(),
                 task_span,
             };

@@ -157,6 +157,13 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         &at,
         &format!("{id} {} → {} ({verdict}): {summary} (review: {rel})", current.as_str(), target.as_str()),
     )];
+    // A lock granted on the shared remote must still be the one the run worked under: a
+    // decision about work whose lock was swept and taken again by someone else is refused.
+    if let Some(lock) = ws.model.lock_for_task(id) {
+        super::locks::LockDir::new(&ws.root, &ws.config)
+            .check_fence(&lock.agent, id, lock.fencing_token)
+            .map_err(|e| format!("cannot apply {rel}: {e}"))?;
+    }
     let release = match ws.model.lock_for_task(id) {
         Some(lock) if target != Status::InProgress => Some((lock.agent.clone(), id.to_string())),
         _ => None,

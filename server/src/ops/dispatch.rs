@@ -202,14 +202,26 @@ fn dispatch_unscrubbed(
     let argv = render(&task_file.display().to_string(), &instruction, &last_message.display().to_string());
 
     let give_back = |why: String| {
-        let _ = locks.release(request.agent, Some(&item.id));
+        let _ = locks.release_fenced(request.agent, Some(&item.id), lock.fencing_token);
         Err(format!("{why}; the lock was released"))
     };
     if let Err(e) = std::fs::create_dir_all(&run_dir) {
         return give_back(format!("cannot create {}: {e}", run_dir.display()));
     }
     let _ = std::fs::write(ws.root.join(".concord/.gitignore"), "*\n");
-    let task_text = super::scrub::text(&task_file_text(ws, item, &lock.scope_paths, &report, &run_id));
+    let mut task_text = super::scrub::text(&task_file_text(ws, item, &lock.scope_paths, &report, &run_id));
+    if let Some(trailer) = super::locks::trailer(&lock) {
+        // The lock was granted on the shared remote with a fencing token: the run records it,
+        // and the agent's commits name it, so work under a lock since swept can be told apart.
+        task_text.push_str(&format!(
+            "\n## Lock\nEnd every commit message of this work with the trailer line `{trailer}`.\n"
+        ));
+        let record = json!({
+            "agent": lock.agent, "task_id": lock.task_id,
+            "fencing_token": lock.fencing_token, "trailer": trailer,
+        });
+        let _ = crate::fsutil::write_atomic(&run_dir.join("lock.json"), record.to_string().as_bytes());
+    }
     // What was already changed before the run is not the run's doing; it is copied so that a
     // failed run can be undone without losing it.
     let base = super::git::head_at_lock(&ws.root, config, &lock.agent).unwrap_or_else(|| "HEAD".into());
@@ -276,6 +288,11 @@ fn dispatch_unscrubbed(
             }
             write_leaks(&run_dir, &leaks);
             agents::judge(&cli, &finished, &last_message).and_then(|why| {
+                // A run that outlived its lock (swept and taken again on the remote while the
+                // agent was paused) must not pass: its changes are undone like a failed run's.
+                locks
+                    .check_fence(request.agent, &item.id, lock.fencing_token)
+                    .map_err(|e| format!("the run's lock is no longer its own: {e}"))?;
                 after_success(ws, item, &cli, &lock, &report, (&base, &before), cancel)
                     .map(|extra| format!("{why}; {extra}"))
             })
@@ -338,7 +355,8 @@ fn dispatch_unscrubbed(
                     extra: Some(json!({ "run": run_id })),
                 },
             );
-            let released = locks.release(request.agent, Some(&item.id));
+            // Fenced: a lock swept and taken again by someone else while the run was paused stays.
+            let released = locks.release_fenced(request.agent, Some(&item.id), lock.fencing_token);
             let mut message = format!(
                 "{}: {reason}. The item is back in todo (attempt {attempt}) and the lock was released; {undone}; logs in {}.{leak_note}",
                 item.id,

@@ -201,3 +201,103 @@ pub fn restore_from(root: &Path, base: &str, path: &str) -> Result<(), String> {
 pub fn unstage_new(root: &Path, path: &str) {
     let _ = git(root, &["rm", "--cached", "--quiet", "--ignore-unmatch", "--", path]);
 }
+
+/// A git call that may talk to a remote: an argument vector, optional stdin and extra
+/// environment, killed after `timeout`. Never prompts for credentials; messages are in English
+/// (they are matched) and scrubbed of anything that looks like a secret.
+pub fn git_bounded(
+    root: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &str)],
+    timeout: std::time::Duration,
+) -> Result<std::process::Output, String> {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let mut command = Command::new("git");
+    command
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "true")
+        .env("SSH_ASKPASS", "true")
+        .env("LC_ALL", "C")
+        .env("LANGUAGE", "")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().map_err(|e| format!("cannot run git: {e}"))?;
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        let _ = stdout.read_to_end(&mut buffer);
+        buffer
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        let _ = (&mut stderr).take(1 << 20).read_to_end(&mut buffer);
+        buffer
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < timeout => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "git {} took longer than {}s and was stopped",
+                    args[0],
+                    timeout.as_secs()
+                ));
+            }
+            Err(e) => return Err(format!("cannot wait for git: {e}")),
+        }
+    };
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    // Only a failure's message is shown; scrubbing compiles the secret rules, so it is not
+    // paid for on success.
+    let stderr = if status.success() || stderr.is_empty() {
+        stderr
+    } else {
+        super::scrub::text(&redact_urls(&String::from_utf8_lossy(&stderr))).into_bytes()
+    };
+    Ok(std::process::Output { status, stdout, stderr })
+}
+
+/// `scheme://user:password@host` → `scheme://***@host`, so that no message shows credentials.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end =
+            tail.find(|c: char| c.is_whitespace() || c == '/' || c == '\'' || c == '"').unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(user_end) => {
+                out.push_str("***");
+                rest = &tail[user_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}

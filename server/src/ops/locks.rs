@@ -46,6 +46,8 @@ pub struct LockDir {
     rel: String,
     /// `files.max_file_size`: no lock file is read past it.
     limit: u64,
+    /// `[locks] remote`: the locks live on this remote's lock ref; the folder mirrors it.
+    remote: Option<crate::config::LockRemote>,
 }
 
 /// Held while the lock folder is being read and changed; the flock goes with the file.
@@ -56,7 +58,39 @@ struct Mutex {
 impl LockDir {
     pub fn new(root: &Path, config: &Config) -> LockDir {
         let rel = config.paths.locks_dir.trim_end_matches('/').to_string();
-        LockDir { root: root.to_path_buf(), dir: root.join(&rel), rel, limit: config.max_file_size }
+        LockDir {
+            root: root.to_path_buf(),
+            dir: root.join(&rel),
+            rel,
+            limit: config.max_file_size,
+            remote: config.lock_remote.clone(),
+        }
+    }
+
+    /// This checkout's locks only, even when `[locks] remote` is set (`--local`).
+    pub fn local_only(mut self) -> LockDir {
+        self.remote = None;
+        self
+    }
+
+    /// Whether the locks live on a shared remote.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    fn remote(&self) -> Option<super::remote_locks::Remote<'_>> {
+        self.remote.as_ref().map(|r| super::remote_locks::Remote::new(&self.root, r, &self.rel, self.limit))
+    }
+
+    /// The live locks: on the remote (mirrored into the folder) when there is one, else the
+    /// folder's. Also the names of files that are not valid locks.
+    pub fn list(&self) -> Result<(Vec<Lock>, Vec<String>), LockError> {
+        let Some(remote) = self.remote() else { return Ok(self.read_all()) };
+        let _held = self.mutex()?;
+        let snapshot = remote.fetch()?;
+        remote.mirror(&snapshot)?;
+        let broken = snapshot.broken.iter().map(|n| format!("{} {n} (on the remote)", self.rel)).collect();
+        Ok((snapshot.locks(), broken))
     }
 
     fn mutex(&self) -> Result<Mutex, LockError> {
@@ -142,51 +176,110 @@ impl LockDir {
             crate::config::compile_glob(glob).map_err(|m| LockError::Invalid(format!("--scope: {m}")))?;
         }
         let _held = self.mutex()?;
+        if let Some(remote) = self.remote() {
+            return self.acquire_remote(&remote, root, agent, task, scope);
+        }
         self.remove_orphaned_temporaries();
         let (live, _) = self.read_all();
-        let now = now_secs();
-        if let Some(own) = live.iter().find(|l| l.agent == agent) {
-            return Err(LockError::Conflict(format!(
-                "{agent} already holds a lock: {}. Release it first (`concord lock release --agent {agent}`).",
-                crate::scope::describe(own, now)
-            )));
-        }
-        for other in &live {
-            if let Some((mine, theirs)) = crate::globs::first_overlap(&scope, &other.scope_paths) {
-                return Err(LockError::Conflict(format!(
-                    "the scope overlaps the lock of {}: `{mine}` and `{theirs}` can match the same files. Wait for that lock to be released, or narrow the scope.",
-                    crate::scope::describe(other, now)
-                )));
-            }
-        }
-        let lock = Lock {
-            agent: agent.to_string(),
-            task_id: task.to_string(),
-            scope_paths: scope,
-            acquired_at: format_rfc3339(now),
-            host: hostname(),
-            pid: Some(i64::from(std::process::id())),
-            path: format!("{}/{agent}.lock", self.rel),
-            task_span: Default::default(),
-        };
+        check_free(&live, agent, &scope)?;
+        let lock = self.new_lock(agent, task, scope, None);
         self.write_new(&lock, root)?;
         Ok(lock)
     }
 
-    fn write_new(&self, lock: &Lock, root: &Path) -> Result<(), LockError> {
-        let mut value = serde_json::json!({
-            "agent": lock.agent,
-            "task_id": lock.task_id,
-            "scope_paths": lock.scope_paths,
-            "acquired_at": lock.acquired_at,
-            "host": lock.host,
-            "pid": lock.pid,
-        });
-        if let Some(head) = super::git::head(root) {
-            value["base_commit"] = serde_json::json!(head);
+    fn new_lock(&self, agent: &str, task: &str, scope: Vec<String>, token: Option<i64>) -> Lock {
+        Lock {
+            agent: agent.to_string(),
+            task_id: task.to_string(),
+            scope_paths: scope,
+            acquired_at: format_rfc3339(now_secs()),
+            host: hostname(),
+            pid: Some(i64::from(std::process::id())),
+            fencing_token: token,
+            path: format!("{}/{agent}.lock", self.rel),
+            task_span: Default::default(),
         }
-        let mut text = serde_json::to_string_pretty(&value).expect("a lock serializes");
-        text.push('\n');
+    }
+
+    fn acquire_remote(
+        &self,
+        remote: &super::remote_locks::Remote<'_>,
+        root: &Path,
+        agent: &str,
+        task: &str,
+        scope: Vec<String>,
+    ) -> Result<Lock, LockError> {
+        use super::remote_locks::Decision;
+        let (lock, after) = remote.change(|snapshot, token| {
+            if let Some(name) = snapshot.broken.first() {
+                return Err(LockError::Io(format!(
+                    "the lock ref holds {name}, which is not a valid lock; nobody can tell what it holds, so no lock is taken until it is removed (`concord lock sweep`)"
+                )));
+            }
+            check_free(&snapshot.locks(), agent, &scope)?;
+            let lock = self.new_lock(agent, task, scope.clone(), Some(token));
+            let text = lock_text(&lock, root);
+            Ok(Decision::Write {
+                keep: snapshot.entries.iter().map(|e| e.name.clone()).collect(),
+                add: vec![(format!("{agent}.lock"), text)],
+                message: format!("acquire {agent} {task}\n\n{}", trailer(&lock).unwrap_or_default()),
+                result: lock,
+            })
+        })?;
+        remote.mirror(&after)?;
+        Ok(lock)
+    }
+}
+
+/// Refuse a lock for an agent that already holds one, or whose scope overlaps a live lock.
+fn check_free(live: &[Lock], agent: &str, scope: &[String]) -> Result<(), LockError> {
+    let now = now_secs();
+    if let Some(own) = live.iter().find(|l| l.agent == agent) {
+        return Err(LockError::Conflict(format!(
+            "{agent} already holds a lock: {}. Release it first (`concord lock release --agent {agent}`).",
+            crate::scope::describe(own, now)
+        )));
+    }
+    for other in live {
+        if let Some((mine, theirs)) = crate::globs::first_overlap(scope, &other.scope_paths) {
+            return Err(LockError::Conflict(format!(
+                "the scope overlaps the lock of {}: `{mine}` and `{theirs}` can match the same files. Wait for that lock to be released, or narrow the scope.",
+                crate::scope::describe(other, now)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The commit trailer naming a remote lock and its fencing token: `Concord-Lock: WBS-005@17`.
+pub fn trailer(lock: &Lock) -> Option<String> {
+    lock.fencing_token.map(|token| format!("Concord-Lock: {}@{token}", lock.task_id))
+}
+
+/// A lock file's text (the documented lock format).
+fn lock_text(lock: &Lock, root: &Path) -> String {
+    let mut value = serde_json::json!({
+        "agent": lock.agent,
+        "task_id": lock.task_id,
+        "scope_paths": lock.scope_paths,
+        "acquired_at": lock.acquired_at,
+        "host": lock.host,
+        "pid": lock.pid,
+    });
+    if let Some(token) = lock.fencing_token {
+        value["fencing_token"] = serde_json::json!(token);
+    }
+    if let Some(head) = super::git::head(root) {
+        value["base_commit"] = serde_json::json!(head);
+    }
+    let mut text = serde_json::to_string_pretty(&value).expect("a lock serializes");
+    text.push('\n');
+    text
+}
+
+impl LockDir {
+    fn write_new(&self, lock: &Lock, root: &Path) -> Result<(), LockError> {
+        let text = lock_text(lock, root);
         let target = self.path_of(&lock.agent);
         let tmp = self.dir.join(format!(".{}.lock.tmp-{}", lock.agent, std::process::id()));
         let written = (|| {
@@ -227,8 +320,22 @@ impl LockDir {
     }
 
     pub fn release(&self, agent: &str, task: Option<&str>) -> Result<Lock, LockError> {
+        self.release_fenced(agent, task, None)
+    }
+
+    /// Give a lock back; with `token`, only if it is still the lock granted with that fencing
+    /// token (a lock swept and taken again since is someone else's and stays).
+    pub fn release_fenced(
+        &self,
+        agent: &str,
+        task: Option<&str>,
+        token: Option<i64>,
+    ) -> Result<Lock, LockError> {
         check_agent_name(agent)?;
         let _held = self.mutex()?;
+        if let Some(remote) = self.remote() {
+            return self.release_remote(&remote, agent, task, token);
+        }
         let path = self.path_of(agent);
         let rel = format!("{}/{agent}.lock", self.rel);
         let text = match crate::fsutil::read_in_workspace(&self.root, &rel, self.limit) {
@@ -254,9 +361,94 @@ impl LockDir {
         })
     }
 
+    fn release_remote(
+        &self,
+        remote: &super::remote_locks::Remote<'_>,
+        agent: &str,
+        task: Option<&str>,
+        token: Option<i64>,
+    ) -> Result<Lock, LockError> {
+        use super::remote_locks::Decision;
+        let name = format!("{agent}.lock");
+        let (lock, after) = remote.change(|snapshot, _| {
+            let Some(entry) = snapshot.entries.iter().find(|e| e.name == name) else {
+                return Err(LockError::Invalid(format!(
+                    "{agent} holds no lock on the remote {:?}",
+                    self.remote.as_ref().map(|r| r.remote.as_str()).unwrap_or("")
+                )));
+            };
+            if let Some(task) = task {
+                if entry.lock.task_id != task {
+                    return Err(LockError::Conflict(format!(
+                        "{agent}'s lock is for {}, not {task}; nothing released",
+                        entry.lock.task_id
+                    )));
+                }
+            }
+            if token.is_some() && entry.lock.fencing_token != token {
+                return Err(LockError::Conflict(format!(
+                    "{agent}'s lock was swept and taken again since (fencing token {} now, {} expected); nothing released",
+                    entry.lock.fencing_token.map_or("none".into(), |t| t.to_string()),
+                    token.unwrap_or_default()
+                )));
+            }
+            Ok(Decision::Write {
+                keep: snapshot.entries.iter().filter(|e| e.name != name).map(|e| e.name.clone()).collect(),
+                add: Vec::new(),
+                message: format!("release {agent} {}", entry.lock.task_id),
+                result: entry.lock.clone(),
+            })
+        })?;
+        remote.mirror(&after)?;
+        Ok(lock)
+    }
+
+    /// Whether `agent`'s lock on `task` granted with fencing token `token` is still held: a
+    /// paused holder whose lock was swept, or taken again by someone else, must not write.
+    /// Always true without a remote (no token to compare), or for a lock without a token.
+    pub fn check_fence(&self, agent: &str, task: &str, token: Option<i64>) -> Result<(), LockError> {
+        let (Some(remote), Some(token)) = (self.remote(), token) else { return Ok(()) };
+        let snapshot = remote.fetch()?;
+        let current = snapshot.entries.iter().find(|e| e.lock.task_id == task || e.lock.agent == agent);
+        match current {
+            Some(e) if e.lock.agent == agent && e.lock.task_id == task && e.lock.fencing_token == Some(token) => {
+                Ok(())
+            }
+            Some(e) => Err(LockError::Conflict(format!(
+                "the lock {task}@{token} held by {agent} is no longer valid: the remote now has {}'s lock for {} with fencing token {} (swept and taken again). The work of the old lock must not be applied.",
+                e.lock.agent,
+                e.lock.task_id,
+                e.lock.fencing_token.map_or("none".into(), |t| t.to_string())
+            ))),
+            None => Err(LockError::Conflict(format!(
+                "the lock {task}@{token} held by {agent} is no longer on the remote (it was swept or released). The work of the old lock must not be applied."
+            ))),
+        }
+    }
+
     /// Remove locks older than `older_than` seconds; returns them.
     pub fn sweep(&self, older_than: u64) -> Result<Vec<Lock>, LockError> {
         let _held = self.mutex()?;
+        if let Some(remote) = self.remote() {
+            use super::remote_locks::Decision;
+            let (removed, after) = remote.change(|snapshot, _| {
+                let now = now_secs();
+                let (stale, kept): (Vec<_>, Vec<_>) =
+                    snapshot.entries.iter().partition(|e| is_older_than(&e.lock, now, older_than));
+                if stale.is_empty() && snapshot.broken.is_empty() {
+                    return Ok(Decision::Done(Vec::new()));
+                }
+                let names: Vec<String> = stale.iter().map(|e| e.lock.agent.clone()).collect();
+                Ok(Decision::Write {
+                    keep: kept.iter().map(|e| e.name.clone()).collect(),
+                    add: Vec::new(),
+                    message: format!("sweep {}", names.join(" ")),
+                    result: stale.iter().map(|e| e.lock.clone()).collect::<Vec<_>>(),
+                })
+            })?;
+            remote.mirror(&after)?;
+            return Ok(removed);
+        }
         self.remove_orphaned_temporaries();
         let (live, _) = self.read_all();
         let now = now_secs();

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod llm;
 pub mod locks;
 pub mod queue;
+pub mod remote_locks;
 pub mod requeue;
 pub mod review;
 pub mod rollback;
