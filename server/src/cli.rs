@@ -296,6 +296,22 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Check only the change since REF: the files changed from the merge base of REF and the
+    /// head (`unmapped-change`), and the commits in between (`untraced-commit`). `auto` picks
+    /// the base a CI run needs (pull request, push, or the default branch).
+    #[arg(long, value_name = "REF", conflicts_with = "base")]
+    pub changed_since: Option<String>,
+    /// The same as --changed-since REF (with --head).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// The end of the range (default: HEAD). Files are read from the working tree, so this
+    /// should be the checked-out commit.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub head: String,
+    /// Append a Markdown summary of the findings to this file (default: $GITHUB_STEP_SUMMARY
+    /// when it is set).
+    #[arg(long, value_name = "FILE", env = "GITHUB_STEP_SUMMARY")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -363,12 +379,53 @@ fn load(path: Option<&Path>) -> Result<Workspace, ExitCode> {
     Ok(ws)
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let ws = match load(args.path.as_deref()) {
-        Ok(ws) => ws,
-        Err(code) => return code,
+/// The workspace and report of a `--changed-since` check.
+fn check_changes(root: &Path, since: &str, head: &str) -> Result<Report, ExitCode> {
+    use crate::ops::changes::{auto_base, process_env, read_range, Base};
+    if !root.is_dir() {
+        return Err(usage_error(format!("{} is not a directory: give the workspace root", root.display())));
+    }
+    let base = if since == "auto" {
+        auto_base(root, head, &process_env()).map_err(usage_error)?
+    } else {
+        Base { rev: since.to_string(), why: "as given".into(), depth_hint: None }
     };
-    let report = analyze(&ws);
+    let changes = read_range(root, &base, head).map_err(usage_error)?;
+    if crate::ops::changes::resolve(root, "HEAD").as_deref() != Some(changes.head.as_str()) {
+        eprintln!("concord: note: --head {head} is not the checked-out commit; the changed files are read from the working tree");
+    }
+    let ws = Workspace::load_paths(root, &changes.existing_paths()).map_err(usage_error)?;
+    crate::ops::scrub::use_config(&ws.config);
+    let skipped =
+        changes.commits.iter().filter(|c| crate::changes::skipped_commit(&ws.config, c).is_some()).count();
+    let range = crate::analysis::RangeSummary {
+        base_ref: base.rev.clone(),
+        why: base.why.clone(),
+        base: changes.base.clone(),
+        head: changes.head.clone(),
+        files_changed: changes.files.len(),
+        commits: changes.commits.len(),
+        commits_skipped: skipped,
+    };
+    Ok(crate::analysis::analyze_changes(&ws, &changes, range))
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let since = args.changed_since.as_deref().or(args.base.as_deref());
+    let report = match since {
+        Some(since) => match check_changes(args.path.as_deref().unwrap_or(Path::new(".")), since, &args.head)
+        {
+            Ok(report) => report,
+            Err(code) => return code,
+        },
+        None => {
+            let ws = match load(args.path.as_deref()) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            analyze(&ws)
+        }
+    };
     let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
     let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
     let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
@@ -393,6 +450,12 @@ fn check(args: CheckArgs) -> ExitCode {
                 }
                 _ => {}
             }
+        }
+    }
+    if let Some(file) = args.summary.as_deref().filter(|f| !f.as_os_str().is_empty()) {
+        let summary = render::render_summary(&report, min.max(Severity::Info));
+        if let Err(e) = crate::fsutil::append_line(file, &summary) {
+            return usage_error(format!("cannot write the summary to {}: {e}", file.display()));
         }
     }
     exit_for(&report, args.fail_on)
