@@ -297,7 +297,13 @@ fn pr_clone(pr_commits: usize, depth: &str) -> (tempfile::TempDir, tempfile::Tem
     git(root, &["merge", "-q", "--no-ff", "--no-edit", "feature"]);
     let clone = tempfile::tempdir().unwrap();
     let url = format!("file://{}", root.display());
-    git(clone.path(), &["clone", "-q", "--depth", depth, "--branch", "pr-merge", &url, "c"]);
+    // Depth 0 is all history, as `fetch-depth: 0` is.
+    let mut args = vec!["clone", "-q", "--branch", "pr-merge"];
+    if depth != "0" {
+        args.extend(["--depth", depth]);
+    }
+    args.extend([url.as_str(), "c"]);
+    git(clone.path(), &args);
     let event = clone.path().join("event.json");
     std::fs::write(&event, format!("{{\"pull_request\": {{\"commits\": {pr_commits}}}}}")).unwrap();
     let cloned = clone.path().join("c");
@@ -426,4 +432,188 @@ fn not_a_repository_is_a_usage_error() {
     let (code, _, stderr) = check(dir.path(), &["--changed-since", "main"], &[]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("not inside a git repository"), "{stderr}");
+}
+
+fn concord_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("CONCORD_AGENT")
+        .output()
+        .unwrap()
+}
+
+fn try_commit(root: &Path, message: &str) -> Output {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(["commit", "-q", "-m", message])
+        .env("CONCORD_BIN", env!("CARGO_BIN_EXE_concord"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_commit_msg_hook_refuses_a_message_without_a_trailer_and_suggests_ids() {
+    let dir = repo();
+    let root = dir.path();
+    let installed = concord_in(root, &["hook", "install", "--commit-msg"]);
+    assert!(installed.status.success(), "{}", common::stderr(&installed));
+    assert!(root.join(".git/hooks/commit-msg").exists());
+    assert!(!root.join(".git/hooks/pre-commit").exists());
+
+    write(root, "services/payments/refund.py", "def refund():\n    pass\n");
+    write(root, "lib/util.py", "# implements TD-0002\n");
+    git(root, &["add", "-A"]);
+    let trailers = concord_in(root, &["trailers"]);
+    assert_eq!(common::stdout(&trailers), "Implements: WBS-001\nImplements: TD-0002\n");
+
+    let refused = try_commit(root, "Refunds");
+    assert!(!refused.status.success());
+    let stderr = common::stderr(&refused);
+    assert!(stderr.contains("no trace trailer") && stderr.contains("Implements: WBS-001"), "{stderr}");
+    let typo = try_commit(root, "Refunds\n\nImplements: WBS-010");
+    assert!(!typo.status.success());
+    assert!(
+        common::stderr(&typo).contains("WBS-010 in a trailer is not a known"),
+        "{}",
+        common::stderr(&typo)
+    );
+    // The last paragraph, with a continuation line.
+    let ok = try_commit(root, "Refunds\n\nRefs: TD-0001,\n  WBS-001");
+    assert!(ok.status.success(), "{}", common::stderr(&ok));
+
+    // Nothing staged that maps: `trailers` says so.
+    let none = concord_in(root, &["trailers"]);
+    assert_eq!(none.status.code(), Some(1));
+
+    // A merge needs no trailer (merges are skipped by default).
+    git(root, &["checkout", "-q", "main"]);
+    write(root, "docs/x.md", "x\n");
+    commit_with_hook(root, "Docs\n\nRefs: TD-0001");
+    git(root, &["checkout", "-q", "feature"]);
+    let merge = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(["merge", "-q", "--no-ff", "--no-edit", "main"])
+        .env("CONCORD_BIN", env!("CARGO_BIN_EXE_concord"))
+        .output()
+        .unwrap();
+    assert!(merge.status.success(), "{}", common::stderr(&merge));
+
+    // A foreign hook is kept only with --force, and then runs first.
+    std::fs::write(root.join(".git/hooks/commit-msg"), "#!/bin/sh\nexit 0\n").unwrap();
+    let refused = concord_in(root, &["hook", "install", "--commit-msg"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let forced = concord_in(root, &["hook", "install", "--commit-msg", "--force"]);
+    assert!(common::stdout(&forced).contains("runs commit-msg.local first"), "{}", common::stdout(&forced));
+}
+
+fn commit_with_hook(root: &Path, message: &str) {
+    git(root, &["add", "-A"]);
+    let out = try_commit(root, message);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+}
+
+/// The commands a CI file runs that start with `concord `.
+fn concord_commands(steps: &[yaml_rust2::Yaml]) -> Vec<String> {
+    steps
+        .iter()
+        .filter_map(|s| s.as_str())
+        .filter(|s| s.starts_with("concord "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn run_in_ci(root: &Path, command: &str, env: &[(&str, &str)]) -> Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_concord")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", command]).current_dir(root).env("PATH", path);
+    for var in
+        ["GITHUB_EVENT_NAME", "GITHUB_BASE_REF", "GITHUB_EVENT_PATH", "GITHUB_STEP_SUMMARY", "CONCORD_AGENT"]
+    {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn load_yaml(rel: &str) -> yaml_rust2::Yaml {
+    let text = std::fs::read_to_string(common::repo_root().join(rel)).unwrap();
+    let mut docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert_eq!(docs.len(), 1, "{rel}");
+    docs.remove(0)
+}
+
+#[test]
+fn the_github_actions_example_checks_out_enough_history_runs_the_check_and_uploads_sarif() {
+    let workflow = load_yaml("examples/ci/github-actions.yml");
+    assert!(!workflow["on"]["pull_request"].is_badvalue(), "runs on pull requests");
+    assert!(!workflow["on"]["push"].is_badvalue(), "runs on pushes");
+    assert_eq!(workflow["permissions"]["security-events"].as_str(), Some("write"));
+    let steps = workflow["jobs"]["concord"]["steps"].as_vec().expect("jobs.concord.steps");
+    let checkout = steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@")))
+        .unwrap();
+    assert_eq!(checkout["with"]["fetch-depth"].as_i64(), Some(0));
+    let upload = steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@")))
+        .unwrap();
+    assert_eq!(upload["if"].as_str(), Some("always()"));
+    let runs: Vec<yaml_rust2::Yaml> = steps.iter().map(|s| s["run"].clone()).collect();
+    let commands = concord_commands(&runs);
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert!(commands[0].contains("--changed-since auto") && commands[0].contains("--format sarif"));
+    let sarif_file = upload["with"]["sarif_file"].as_str().unwrap();
+    assert!(commands[0].contains(&format!("--output {sarif_file}")));
+
+    // Run its commands as GitHub would on a pull request: the merge commit checked out.
+    let (_origin, clone, cloned) = pr_clone(2, "0");
+    let _ = clone;
+    let event = cloned.join("../event.json");
+    let summary = cloned.join("../summary.md");
+    let env = [
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_BASE_REF", "main"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ];
+    let out = run_in_ci(&cloned, &commands[0], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let sarif: Value = serde_json::from_slice(&std::fs::read(cloned.join(sarif_file)).unwrap()).unwrap();
+    let errors = common::validate(&common::sarif_schema(), &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(std::fs::read_to_string(&summary).unwrap().contains("**passed**"));
+    let out = run_in_ci(&cloned, &commands[1], &env);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", common::stderr(&out));
+}
+
+#[test]
+fn the_gitlab_example_fetches_all_history_and_runs_the_check() {
+    let ci = load_yaml("examples/ci/gitlab-ci.yml");
+    let job = &ci["concord"];
+    assert_eq!(job["variables"]["GIT_DEPTH"].as_str(), Some("0"));
+    let commands = concord_commands(job["script"].as_vec().expect("concord.script"));
+    assert_eq!(commands.len(), 1);
+    let artifacts: Vec<&str> =
+        job["artifacts"]["paths"].as_vec().unwrap().iter().filter_map(|p| p.as_str()).collect();
+
+    let dir = repo();
+    let root = dir.path();
+    write(root, "services/other/b.py", "x = 2\n");
+    commit(root, "B without a trailer");
+    let base = String::from_utf8(git(root, &["rev-parse", "main"]).stdout).unwrap();
+    let out = run_in_ci(root, &commands[0], &[("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.trim())]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    for artifact in artifacts {
+        assert!(root.join(artifact).is_file(), "{artifact} was not written");
+    }
+    let report: Value = serde_json::from_slice(&std::fs::read(root.join("concord.json")).unwrap()).unwrap();
+    assert_eq!(report["summary"]["range"]["why"], "the merge request's diff base");
+    assert_eq!(findings(&report, "untraced-commit").len(), 1);
 }

@@ -90,6 +90,13 @@ pub enum Command {
     /// The git pre-commit hook: secrets and scope.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Print the trailer lines to paste into the commit message for the staged changes
+    /// (`Implements: WBS-005`: the work items whose scopes cover the staged files, then the IDs
+    /// they are tagged with). Exit 1 when no ID is found.
+    Trailers {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Show the queue: every work item's status, risk, lock and whether it can be dispatched.
     Status {
         #[command(flatten)]
@@ -235,11 +242,22 @@ pub struct ScopeCheckArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the pre-commit hook in this repository.
+    /// Install the pre-commit hook (or with --commit-msg, the commit-msg hook) in this repository.
     Install {
-        /// Keep an existing foreign hook as pre-commit.local (run first) instead of refusing.
+        /// Keep an existing foreign hook as <hook>.local (run first) instead of refusing.
         #[arg(long)]
         force: bool,
+        /// Install the commit-msg hook: it refuses a message without a trace trailer and
+        /// suggests the IDs of the staged files' work items.
+        #[arg(long)]
+        commit_msg: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// What the commit-msg hook runs: check the message file for a trace trailer.
+    CommitMsg {
+        /// The message file git passes (.git/COMMIT_EDITMSG).
+        file: PathBuf,
         #[command(flatten)]
         ws: WorkspaceArg,
     },
@@ -334,6 +352,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::ScopeCheck(args) => scope_check(args),
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
+        Command::Trailers { ws } => trailers(&ws.workspace),
         Command::Dispatch { id, agent, cli, model, trust, ws } => dispatch(
             &ws.workspace,
             id.as_deref(),
@@ -652,12 +671,42 @@ fn scope_check(args: ScopeCheckArgs) -> ExitCode {
 
 fn hook(command: HookCommand) -> ExitCode {
     match command {
-        HookCommand::Install { force, ws } => {
+        HookCommand::Install { force, commit_msg, ws } => {
             let binary = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("concord"));
-            match crate::ops::hook::install(&ws.workspace, &binary, force) {
+            let which = if commit_msg {
+                crate::ops::hook::Hook::CommitMsg
+            } else {
+                crate::ops::hook::Hook::PreCommit
+            };
+            match crate::ops::hook::install_hook(&ws.workspace, &binary, force, which) {
                 Ok(message) => {
                     println!("{message}");
                     ExitCode::SUCCESS
+                }
+                Err(e) => usage_error(e),
+            }
+        }
+        HookCommand::CommitMsg { file, ws } => {
+            let ws = match load_model(&ws.workspace) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            // Relative to where git runs the hook (the top of the work tree), like git gives it.
+            let message = match crate::fsutil::read_regular(&file, 16 * 1024 * 1024) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(e) => {
+                    return usage_error(format!("cannot read the commit message {}: {e}", file.display()))
+                }
+            };
+            match crate::ops::hook::commit_msg(&ws.root, &ws.config, &ws.model, &message) {
+                Ok(problems) if problems.is_empty() => ExitCode::SUCCESS,
+                Ok(problems) => {
+                    eprintln!("concord: commit refused:");
+                    for problem in problems {
+                        eprintln!("  {problem}");
+                    }
+                    eprintln!("Your message is kept in {}; `concord trailers` prints the trailer lines for the staged changes.", file.display());
+                    ExitCode::from(1)
                 }
                 Err(e) => usage_error(e),
             }
@@ -681,6 +730,34 @@ fn hook(command: HookCommand) -> ExitCode {
                 Err(e) => usage_error(e),
             }
         }
+    }
+}
+
+/// The workspace's ops files and spec, without scanning the tree (for hooks, which must be
+/// quick): only the blueprint markdown is read.
+fn load_model(root: &Path) -> Result<Workspace, ExitCode> {
+    let ws = Workspace::load_paths(root, &[]).map_err(usage_error)?;
+    crate::ops::scrub::use_config(&ws.config);
+    Ok(ws)
+}
+
+fn trailers(root: &Path) -> ExitCode {
+    let ws = match load_model(root) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    match crate::ops::hook::staged_trace_ids(&ws.root, &ws.config, &ws.model) {
+        Ok(ids) if ids.is_empty() => {
+            eprintln!("concord trailers: no staged file is in a work item's scope_paths or tagged with a known ID: name the work item yourself (`{}: WBS-…`), or stage the files first.", ws.config.commits.trailer_keys[0]);
+            ExitCode::from(1)
+        }
+        Ok(ids) => {
+            for line in crate::ops::hook::trailer_lines(&ws.config, &ids) {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(e),
     }
 }
 
