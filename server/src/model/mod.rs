@@ -5,6 +5,7 @@
 mod access;
 mod blueprints;
 mod crosswalk;
+pub mod fingerprint;
 mod locks;
 mod queue;
 pub mod reader;
