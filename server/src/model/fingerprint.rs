@@ -134,8 +134,8 @@ fn is_rule_line(line: &str) -> bool {
         return false;
     }
     let table_rule = compact.contains('-') && compact.chars().all(|c| matches!(c, '|' | '-' | ':'));
-    let thematic = compact.len() >= 3
-        && ["-", "*", "_"].iter().any(|m| compact.chars().all(|c| c.to_string() == *m));
+    let thematic =
+        compact.len() >= 3 && ["-", "*", "_"].iter().any(|m| compact.chars().all(|c| c.to_string() == *m));
     table_rule || thematic
 }
 
@@ -165,7 +165,10 @@ fn strip_inline(line: &str) -> String {
         if c == '<' {
             if let Some(end) = find(&chars, i + 1, '>') {
                 let inner: String = chars[i + 1..end].iter().collect();
-                if inner.starts_with("http://") || inner.starts_with("https://") || inner.starts_with("mailto:") {
+                if inner.starts_with("http://")
+                    || inner.starts_with("https://")
+                    || inner.starts_with("mailto:")
+                {
                     out.push_str(&inner);
                     i = end + 1;
                     continue;
@@ -221,7 +224,8 @@ pub fn section_body(markdown: &str, heading_line: usize) -> &str {
         }
         let trimmed = line.trim_start();
         let hashes = line.bytes().take_while(|&b| b == b'#').count();
-        let is_heading = !in_fence && hashes > 0 && hashes <= 6 && line[hashes..].starts_with([' ', '\t', '\n', '\r']);
+        let is_heading =
+            !in_fence && hashes > 0 && hashes <= 6 && line[hashes..].starts_with([' ', '\t', '\n', '\r']);
         if n == heading_line {
             level = hashes.max(1);
             start = Some(offset);
@@ -265,11 +269,53 @@ mod tests {
 
     #[test]
     fn links_tables_and_code_keep_their_words() {
-        assert_eq!(normalise("See [the API](https://x.test/api) and ![a diagram](d.png)."), "See the API and a diagram .");
+        assert_eq!(
+            normalise("See [the API](https://x.test/api) and ![a diagram](d.png)."),
+            "See the API and a diagram ."
+        );
         assert_eq!(normalise("| a | b |\n|---|:-:|\n| 1 | 2 |\n"), "a b 1 2");
         assert_eq!(normalise("```rust\nlet retry_count = 3;\n```\n"), "let retry_count = 3;");
-        assert_eq!(normalise("## Title ##\n> quoted _emphasis_ in snake_case\n---\n1. one\n- [x] done"), "Title quoted emphasis in snake_case one done");
+        assert_eq!(
+            normalise("## Title ##\n> quoted _emphasis_ in snake_case\n---\n1. one\n- [x] done"),
+            "Title quoted emphasis in snake_case one done"
+        );
         assert_eq!(normalise("a <!-- hidden\nstill hidden --> b <br/> c ~~gone~~"), "a b c gone");
+    }
+
+    /// A chunk's fingerprint in the model: from its markdown section, else the index's stored
+    /// value, else its title and summary; a reflow keeps it, an edit of the words changes it.
+    #[test]
+    fn the_model_fingerprints_each_chunk() {
+        let config = crate::config::Config::default();
+        let build = |md: &str| {
+            let path = "docs/blueprints/spec.md";
+            let facts = crate::scan::scan_text(&config, path, md);
+            let index = crate::model::Source {
+                path: config.paths.blueprint_index.clone(),
+                text: r#"[{"id": "TD-0001", "title": "Payments", "fingerprint": "00112233445566ff"},
+                          {"id": "TD-0002", "title": "Search", "summary": "Find things."},
+                          {"id": "TD-0003", "title": "Bad", "fingerprint": "XYZ"}]"#
+                    .into(),
+            };
+            let sources =
+                crate::model::Sources { index: Some(index), headings: facts.headings, ..Default::default() };
+            crate::model::Model::build(&config, &sources)
+        };
+        let model = build("## TD-0001 Payments\n\nCharge the card once.\n");
+        assert_eq!(
+            model.chunks["TD-0001"].fingerprint,
+            chunk_fingerprint("Payments", "Charge the card once.")
+        );
+        assert_eq!(model.chunks["TD-0002"].fingerprint, chunk_fingerprint("Search", "Find things."));
+        assert_eq!(model.chunks["TD-0003"].fingerprint, chunk_fingerprint("Bad", ""));
+        assert!(model.findings.iter().any(|f| f.message.contains("`fingerprint` must be 16 lowercase hex")));
+        let reflowed = build("## TD-0001 Payments\n\nCharge the\n*card* once.\n");
+        assert_eq!(reflowed.chunks["TD-0001"].fingerprint, model.chunks["TD-0001"].fingerprint);
+        let edited = build("## TD-0001 Payments\n\nCharge the card twice.\n");
+        assert_ne!(edited.chunks["TD-0001"].fingerprint, model.chunks["TD-0001"].fingerprint);
+        // Without markdown the stored value is used.
+        let stored = build("# nothing here\n");
+        assert_eq!(stored.chunks["TD-0001"].fingerprint, "00112233445566ff");
     }
 
     #[test]
