@@ -90,6 +90,24 @@ pub struct Report {
     /// The priorities the coverage gate checks.
     pub gate_priorities: Vec<crate::config::Priority>,
     pub items: coverage::ItemTotals,
+    /// Set by a `--changed-since` check: the range that was checked (coverage and its gate
+    /// are then not computed: they need the whole tree).
+    pub range: Option<RangeSummary>,
+}
+
+/// The range a `--changed-since` check covered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RangeSummary {
+    /// What the base was given as, and why (for `auto`).
+    pub base_ref: String,
+    pub why: String,
+    /// The merge base (excluded) and the head (included).
+    pub base: String,
+    pub head: String,
+    pub files_changed: usize,
+    pub commits: usize,
+    /// Commits that needed no trailer (merges, allowlisted).
+    pub commits_skipped: usize,
 }
 
 /// What is derived from a whole workspace once and then asked per file: coverage, the IDs
@@ -178,6 +196,45 @@ pub fn analyze(ws: &Workspace) -> Report {
         gate_failures,
         gate_priorities: ws.config.gate.clone(),
         items: coverage::item_totals(&ws.config, &ws.model, ws.files.values()),
+        range: None,
+    }
+}
+
+/// The `--changed-since` check: the findings of the changed files (loaded alone, see
+/// [`Workspace::load_paths`]), of the ops files among them, and of the range itself
+/// (`unmapped-change`, `untraced-commit`, unknown IDs in trailers). A changed file that is
+/// `unmapped-change` is not also `untraced-file`. Coverage is left to the full check.
+pub fn analyze_changes(ws: &Workspace, changes: &crate::changes::ChangeSet, range: RangeSummary) -> Report {
+    let changed: std::collections::BTreeSet<&str> = changes.files.iter().map(|f| f.path.as_str()).collect();
+    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let mut found: Vec<Finding> = ws.model.findings.clone();
+    found.extend(ws.io_findings.iter().cloned());
+    found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
+    found.retain(|f| changed.contains(f.path.as_str()));
+    for facts in ws.files.values().filter(|f| changed.contains(f.path.as_str())) {
+        found.extend(file_findings(&ws.config, &ws.model, &neighbours, facts));
+    }
+    let range_findings = crate::changes::change_findings(&ws.config, &ws.model, changes, |p| ws.files.get(p));
+    let unmapped: std::collections::BTreeSet<String> =
+        range_findings.iter().filter(|f| f.code == Code::UnmappedChange).map(|f| f.path.clone()).collect();
+    found.retain(|f| !(f.code == Code::UntracedFile && unmapped.contains(&f.path)));
+    found.extend(range_findings);
+    let mut all = apply_severities(&ws.config, found);
+    findings::sort(&mut all);
+    Report {
+        findings: all,
+        coverage: Coverage::default(),
+        files_scanned: ws.files.keys().filter(|p| changed.contains(p.as_str())).count(),
+        files_skipped: ws.skipped.iter().filter(|s| !s.dir && changed.contains(s.path.as_str())).count(),
+        skipped: ws.skipped.iter().filter(|s| changed.contains(s.path.as_str())).cloned().collect(),
+        gate_failures: Vec::new(),
+        gate_priorities: ws.config.gate.clone(),
+        items: coverage::item_totals(
+            &ws.config,
+            &ws.model,
+            ws.files.values().filter(|f| changed.contains(f.path.as_str())),
+        ),
+        range: Some(range),
     }
 }
 

@@ -90,6 +90,13 @@ pub enum Command {
     /// The git pre-commit hook: secrets and scope.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Print the trailer lines to paste into the commit message for the staged changes
+    /// (`Implements: WBS-005`: the work items whose scopes cover the staged files, then the IDs
+    /// they are tagged with). Exit 1 when no ID is found.
+    Trailers {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Show the queue: every work item's status, risk, lock and whether it can be dispatched.
     Status {
         #[command(flatten)]
@@ -264,11 +271,22 @@ pub struct ScopeCheckArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install the pre-commit hook in this repository.
+    /// Install the pre-commit hook (or with --commit-msg, the commit-msg hook) in this repository.
     Install {
-        /// Keep an existing foreign hook as pre-commit.local (run first) instead of refusing.
+        /// Keep an existing foreign hook as <hook>.local (run first) instead of refusing.
         #[arg(long)]
         force: bool,
+        /// Install the commit-msg hook: it refuses a message without a trace trailer and
+        /// suggests the IDs of the staged files' work items.
+        #[arg(long)]
+        commit_msg: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// What the commit-msg hook runs: check the message file for a trace trailer.
+    CommitMsg {
+        /// The message file git passes (.git/COMMIT_EDITMSG).
+        file: PathBuf,
         #[command(flatten)]
         ws: WorkspaceArg,
     },
@@ -325,6 +343,22 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Check only the change since REF: the files changed from the merge base of REF and the
+    /// head (`unmapped-change`), and the commits in between (`untraced-commit`). `auto` picks
+    /// the base a CI run needs (pull request, push, or the default branch).
+    #[arg(long, value_name = "REF", conflicts_with = "base")]
+    pub changed_since: Option<String>,
+    /// The same as --changed-since REF (with --head).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// The end of the range (default: HEAD). Files are read from the working tree, so this
+    /// should be the checked-out commit.
+    #[arg(long, value_name = "REF", default_value = "HEAD")]
+    pub head: String,
+    /// Append a Markdown summary of the findings to this file (default: $GITHUB_STEP_SUMMARY
+    /// when it is set).
+    #[arg(long, value_name = "FILE", env = "GITHUB_STEP_SUMMARY")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -347,6 +381,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::ScopeCheck(args) => scope_check(args),
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
+        Command::Trailers { ws } => trailers(&ws.workspace),
         Command::Dispatch { id, agent, cli, model, trust, ws } => dispatch(
             &ws.workspace,
             id.as_deref(),
@@ -392,12 +427,53 @@ fn load(path: Option<&Path>) -> Result<Workspace, ExitCode> {
     Ok(ws)
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let ws = match load(args.path.as_deref()) {
-        Ok(ws) => ws,
-        Err(code) => return code,
+/// The workspace and report of a `--changed-since` check.
+fn check_changes(root: &Path, since: &str, head: &str) -> Result<Report, ExitCode> {
+    use crate::ops::changes::{auto_base, process_env, read_range, Base};
+    if !root.is_dir() {
+        return Err(usage_error(format!("{} is not a directory: give the workspace root", root.display())));
+    }
+    let base = if since == "auto" {
+        auto_base(root, head, &process_env()).map_err(usage_error)?
+    } else {
+        Base { rev: since.to_string(), why: "as given".into(), depth_hint: None }
     };
-    let report = analyze(&ws);
+    let changes = read_range(root, &base, head).map_err(usage_error)?;
+    if crate::ops::changes::resolve(root, "HEAD").as_deref() != Some(changes.head.as_str()) {
+        eprintln!("concord: note: --head {head} is not the checked-out commit; the changed files are read from the working tree");
+    }
+    let ws = Workspace::load_paths(root, &changes.existing_paths()).map_err(usage_error)?;
+    crate::ops::scrub::use_config(&ws.config);
+    let skipped =
+        changes.commits.iter().filter(|c| crate::changes::skipped_commit(&ws.config, c).is_some()).count();
+    let range = crate::analysis::RangeSummary {
+        base_ref: base.rev.clone(),
+        why: base.why.clone(),
+        base: changes.base.clone(),
+        head: changes.head.clone(),
+        files_changed: changes.files.len(),
+        commits: changes.commits.len(),
+        commits_skipped: skipped,
+    };
+    Ok(crate::analysis::analyze_changes(&ws, &changes, range))
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let since = args.changed_since.as_deref().or(args.base.as_deref());
+    let report = match since {
+        Some(since) => match check_changes(args.path.as_deref().unwrap_or(Path::new(".")), since, &args.head)
+        {
+            Ok(report) => report,
+            Err(code) => return code,
+        },
+        None => {
+            let ws = match load(args.path.as_deref()) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            analyze(&ws)
+        }
+    };
     let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
     let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
     let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
@@ -422,6 +498,12 @@ fn check(args: CheckArgs) -> ExitCode {
                 }
                 _ => {}
             }
+        }
+    }
+    if let Some(file) = args.summary.as_deref().filter(|f| !f.as_os_str().is_empty()) {
+        let summary = render::render_summary(&report, min.max(Severity::Info));
+        if let Err(e) = crate::fsutil::append_line(file, &summary) {
+            return usage_error(format!("cannot write the summary to {}: {e}", file.display()));
         }
     }
     exit_for(&report, args.fail_on)
@@ -647,12 +729,42 @@ fn scope_check(args: ScopeCheckArgs) -> ExitCode {
 
 fn hook(command: HookCommand) -> ExitCode {
     match command {
-        HookCommand::Install { force, ws } => {
+        HookCommand::Install { force, commit_msg, ws } => {
             let binary = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("concord"));
-            match crate::ops::hook::install(&ws.workspace, &binary, force) {
+            let which = if commit_msg {
+                crate::ops::hook::Hook::CommitMsg
+            } else {
+                crate::ops::hook::Hook::PreCommit
+            };
+            match crate::ops::hook::install_hook(&ws.workspace, &binary, force, which) {
                 Ok(message) => {
                     println!("{message}");
                     ExitCode::SUCCESS
+                }
+                Err(e) => usage_error(e),
+            }
+        }
+        HookCommand::CommitMsg { file, ws } => {
+            let ws = match load_model(&ws.workspace) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            // Relative to where git runs the hook (the top of the work tree), like git gives it.
+            let message = match crate::fsutil::read_regular(&file, 16 * 1024 * 1024) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(e) => {
+                    return usage_error(format!("cannot read the commit message {}: {e}", file.display()))
+                }
+            };
+            match crate::ops::hook::commit_msg(&ws.root, &ws.config, &ws.model, &message) {
+                Ok(problems) if problems.is_empty() => ExitCode::SUCCESS,
+                Ok(problems) => {
+                    eprintln!("concord: commit refused:");
+                    for problem in problems {
+                        eprintln!("  {problem}");
+                    }
+                    eprintln!("Your message is kept in {}; `concord trailers` prints the trailer lines for the staged changes.", file.display());
+                    ExitCode::from(1)
                 }
                 Err(e) => usage_error(e),
             }
@@ -676,6 +788,34 @@ fn hook(command: HookCommand) -> ExitCode {
                 Err(e) => usage_error(e),
             }
         }
+    }
+}
+
+/// The workspace's ops files and spec, without scanning the tree (for hooks, which must be
+/// quick): only the blueprint markdown is read.
+fn load_model(root: &Path) -> Result<Workspace, ExitCode> {
+    let ws = Workspace::load_paths(root, &[]).map_err(usage_error)?;
+    crate::ops::scrub::use_config(&ws.config);
+    Ok(ws)
+}
+
+fn trailers(root: &Path) -> ExitCode {
+    let ws = match load_model(root) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    match crate::ops::hook::staged_trace_ids(&ws.root, &ws.config, &ws.model) {
+        Ok(ids) if ids.is_empty() => {
+            eprintln!("concord trailers: no staged file is in a work item's scope_paths or tagged with a known ID: name the work item yourself (`{}: WBS-…`), or stage the files first.", ws.config.commits.trailer_keys[0]);
+            ExitCode::from(1)
+        }
+        Ok(ids) => {
+            for line in crate::ops::hook::trailer_lines(&ws.config, &ids) {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(e),
     }
 }
 

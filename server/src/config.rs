@@ -28,6 +28,32 @@ struct ConfigFile {
     dispatch: DispatchSection,
     agents: BTreeMap<String, crate::ops::agents::AgentCli>,
     review: ReviewSection,
+    commits: CommitsSection,
+}
+
+/// `[commits]`: what `concord check --changed-since` asks of the commits in the range.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommitsSection {
+    /// Trailer keys that trace a commit (matched without regard to case).
+    pub trailer_keys: Vec<String>,
+    /// Merge commits need no trailer of their own.
+    pub skip_merges: bool,
+    /// Authors whose commits need no trailer (bots): a name or an email, `*` matches any run.
+    pub allow_authors: Vec<String>,
+    /// Commits that need no trailer: full hashes or prefixes of at least 7 hex digits.
+    pub allow_commits: Vec<String>,
+}
+
+impl Default for CommitsSection {
+    fn default() -> Self {
+        CommitsSection {
+            trailer_keys: strings(&["Implements", "Refs", "Fixes"]),
+            skip_merges: true,
+            allow_authors: Vec::new(),
+            allow_commits: Vec::new(),
+        }
+    }
 }
 
 /// How `concord dispatch` starts agents.
@@ -454,6 +480,7 @@ pub struct Config {
     pub review: ReviewSection,
     pub test_timeout_secs: u64,
     pub llm_timeout_secs: u64,
+    pub commits: CommitsSection,
 }
 
 impl Default for Config {
@@ -649,7 +676,34 @@ impl Config {
                 });
             }
         }
+        for (i, key) in file.commits.trailer_keys.iter().enumerate() {
+            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(ConfigError {
+                    message: format!("commits.trailer_keys: {key:?} is not a trailer key (letters, digits and `-`, like `Implements`)"),
+                    span: element_at("commits.trailer_keys", i),
+                });
+            }
+        }
+        if file.commits.trailer_keys.is_empty() {
+            return Err(ConfigError {
+                message:
+                    "commits.trailer_keys must name at least one key (the default is Implements, Refs, Fixes)"
+                        .into(),
+                span: value_at("commits.trailer_keys"),
+            });
+        }
+        for (i, hash) in file.commits.allow_commits.iter().enumerate() {
+            if hash.len() < 7 || hash.len() > 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ConfigError {
+                    message: format!(
+                        "commits.allow_commits: {hash:?} is not a commit hash (7 to 64 hex digits)"
+                    ),
+                    span: element_at("commits.allow_commits", i),
+                });
+            }
+        }
         Ok(Config {
+            commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
             test_timeout_secs: duration("review.test_timeout", &file.review.test_timeout)?,
             llm_timeout_secs: duration("review.llm_timeout", &file.review.llm_timeout)?,

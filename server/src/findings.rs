@@ -20,6 +20,8 @@ pub enum Code {
     OutsideScope,
     LockedByOther,
     StaleLock,
+    UnmappedChange,
+    UntracedCommit,
 }
 
 /// One finding code as users meet it: in `concord explain`, SARIF rules, the `[severity]`
@@ -44,7 +46,7 @@ pub const DOCS_PAGE: &str = "docs/findings.md";
 
 /// Every finding code, in [`Code`] declaration order (checked at compile time below). Adding a
 /// code: a variant, its row here, the emitter and a fixture; the docs follow from the table.
-pub const CODES: [CodeSpec; 11] = [
+pub const CODES: [CodeSpec; 13] = [
     CodeSpec {
         code: Code::UnknownId,
         name: "unknown-id",
@@ -132,6 +134,22 @@ pub const CODES: [CodeSpec; 11] = [
         default_note: "",
         summary: "A lock is older than the configured limit (`locks.stale_after`).",
         help: "Ask the holder to release it, or run `concord lock sweep` to remove locks older than the limit.",
+    },
+    CodeSpec {
+        code: Code::UnmappedChange,
+        name: "unmapped-change",
+        default_severity: Severity::Error,
+        default_note: "reported by `concord check --changed-since` only",
+        summary: "A file changed in the checked range (inside `[trace] include`) carries no known ID and is covered by no work item's scope_paths and no crosswalk path, so the change maps to nothing in the plan.",
+        help: "Tag the file with the chunk or work item it implements (e.g. `// implements TD-0103`), or add its path to the scope_paths of the work item it belongs to (the message names the closest scopes).",
+    },
+    CodeSpec {
+        code: Code::UntracedCommit,
+        name: "untraced-commit",
+        default_severity: Severity::Error,
+        default_note: "reported by `concord check --changed-since` only",
+        summary: "A commit in the checked range has no trace trailer (`Implements:`, `Refs:`, `Fixes:` or the keys of `[commits] trailer_keys`) naming a known ID. It is shown at a changed file, since a commit has no file of its own.",
+        help: "Reword the commit (`git commit --amend`, or `git rebase -i` for older ones) and end its message with a trailer paragraph such as `Implements: WBS-005`; `concord trailers` prints the lines for the staged changes, and `concord hook install --commit-msg` checks every new commit.",
     },
 ];
 
@@ -277,6 +295,8 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// The ID the finding is about, when there is one (for hover, filters and SARIF).
     pub id: Option<String>,
+    /// The commit a commit-level finding is about (it is shown at a changed file).
+    pub commit: Option<String>,
 }
 
 impl Finding {
@@ -289,11 +309,17 @@ impl Finding {
             message: message.into(),
             fix: None,
             id: None,
+            commit: None,
         }
     }
 
     pub fn with_id(mut self, id: impl Into<String>) -> Finding {
         self.id = Some(id.into());
+        self
+    }
+
+    pub fn with_commit(mut self, commit: impl Into<String>) -> Finding {
+        self.commit = Some(commit.into());
         self
     }
 

@@ -286,7 +286,13 @@ fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) ->
             .trim_start_matches([':', '-', '–', '—', '.'])
             .trim()
             .to_string();
+        let line_number = index.line_of(line_start);
+        let fingerprint = crate::model::fingerprint::chunk_fingerprint(
+            &title,
+            crate::model::fingerprint::section_body(text, line_number),
+        );
         headings.push(Heading {
+            fingerprint,
             id: id.to_string(),
             title,
             place: Place {

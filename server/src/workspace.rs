@@ -66,6 +66,21 @@ pub fn load_config(root: &Path) -> Result<Config, LoadError> {
 
 impl Workspace {
     pub fn load(root: &Path) -> Result<Workspace, LoadError> {
+        Workspace::load_with(root, scan_files)
+    }
+
+    /// The workspace with only `paths` scanned (and the blueprint markdown, which defines
+    /// chunks): what `concord check --changed-since` analyses, so a big repository costs what
+    /// its change costs. A path the scan would pass over (`files.exclude`, ignored, missing) is
+    /// left out.
+    pub fn load_paths(root: &Path, paths: &[String]) -> Result<Workspace, LoadError> {
+        Workspace::load_with(root, |root, config| scan_paths(root, config, paths))
+    }
+
+    fn load_with(
+        root: &Path,
+        scan: impl FnOnce(&Path, &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>),
+    ) -> Result<Workspace, LoadError> {
         if !root.is_dir() {
             return Err(LoadError::NotADirectory(root.to_path_buf()));
         }
@@ -89,7 +104,7 @@ impl Workspace {
         }
         let _load = tracing::debug_span!("load", root = %root.display()).entered();
         let started = std::time::Instant::now();
-        let (files, skipped) = scan_files(root, &config);
+        let (files, skipped) = scan(root, &config);
         tracing::debug!(files = files.len(), ms = started.elapsed().as_millis() as u64, "scanned");
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
@@ -257,6 +272,85 @@ pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>,
         &|skipped| results.lock().unwrap_or_else(|e| e.into_inner()).1.push(skipped),
     );
     let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
+}
+
+/// Scan the blueprint markdown (it defines chunks) and the files `paths` names. A named path
+/// is scanned when the full walk would: a regular file inside the workspace, not under
+/// `files.exclude`, not the blueprint index or crosswalk, not ignored by git (the walk honours
+/// .gitignore, and a tracked file that matches it is still scanned, as git lists it).
+pub fn scan_paths(
+    root: &Path,
+    config: &Config,
+    paths: &[String],
+) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
+    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+    let blueprints = root.join(&config.paths.blueprints_dir);
+    if blueprints.is_dir() {
+        let walker = ignore::WalkBuilder::new(&blueprints)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .parents(true)
+            .build();
+        for entry in walker.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let Some(rel) = relative(root, entry.path()) else { continue };
+            if rel == config.paths.blueprint_index
+                || rel == config.paths.crosswalk
+                || config.scan_exclude.is_match(&rel)
+            {
+                continue;
+            }
+            let outcome = read_and_scan(config, entry.path(), &rel);
+            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+            match outcome {
+                Ok(facts) => guard.0.push(facts),
+                Err(reason) => guard.1.push(Skipped { path: rel, reason, dir: false }),
+            }
+        }
+    }
+    let (mut facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut seen: std::collections::BTreeSet<String> = facts.iter().map(|f| f.path.clone()).collect();
+    for rel in paths {
+        if seen.contains(rel)
+            || rel.is_empty()
+            || rel
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == ".." || part.starts_with('.'))
+            || rel == &config.paths.blueprint_index
+            || rel == &config.paths.crosswalk
+            || config.scan_exclude.is_match(rel)
+            || rel.rsplit_once('/').is_some_and(|(dir, _)| {
+                // A directory `files.exclude` prunes, at any depth of the path.
+                let mut at = 0;
+                dir.split('/').any(|part| {
+                    at += part.len() + 1;
+                    config.scan_exclude_dirs.is_match(&dir[..at - 1])
+                })
+            })
+        {
+            continue;
+        }
+        seen.insert(rel.clone());
+        let path = root.join(rel);
+        // The folders on the way must stay inside the workspace (a link to elsewhere is not read).
+        let inside = match (path.parent().map(std::fs::canonicalize), std::fs::canonicalize(root)) {
+            (Some(Ok(dir)), Ok(real_root)) => dir.starts_with(real_root),
+            _ => false,
+        };
+        if !inside {
+            continue;
+        }
+        match read_and_scan(config, &path, rel) {
+            Ok(f) => facts.push(f),
+            Err(reason) => skipped.push(Skipped { path: rel.clone(), reason, dir: false }),
+        }
+    }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
 }

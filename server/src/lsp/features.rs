@@ -64,7 +64,12 @@ pub fn hover_markdown(loaded: &Loaded, id: &str) -> String {
         let coverage = loaded.analysis.coverage.get(id);
         let status = coverage.map_or("unknown", |c| c.status.as_str());
         let topic = chunk.topic.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
-        let _ = writeln!(out, "`{}`{topic} · coverage: **{status}**\n", chunk.priority.as_str());
+        let _ = writeln!(
+            out,
+            "`{}`{topic} · coverage: **{status}** · fingerprint `{}`\n",
+            chunk.priority.as_str(),
+            chunk.fingerprint
+        );
         if !chunk.summary.is_empty() {
             let _ = writeln!(out, "{}\n", chunk.summary);
         }

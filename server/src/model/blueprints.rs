@@ -92,7 +92,22 @@ fn read_chunk(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<
             reader.malformed_at(embedding, format!("{what}: `embedding` must be an array of numbers"));
         }
     }
+    // Stored by whatever wrote the index (computed from the markdown it ingested); else the
+    // title and summary are all the text there is.
+    let fingerprint = match reader.string(entry, "fingerprint", &what) {
+        Some(f) if f.len() == 16 && f.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => f,
+        Some(_) => {
+            let value = entry.get("fingerprint")?;
+            reader.malformed_at(
+                value,
+                format!("{what}: `fingerprint` must be 16 lowercase hex digits (model::fingerprint::chunk_fingerprint); remove it to have it computed"),
+            );
+            crate::model::fingerprint::chunk_fingerprint(&title, &summary)
+        }
+        None => crate::model::fingerprint::chunk_fingerprint(&title, &summary),
+    };
     Some(Chunk {
+        fingerprint,
         id,
         title,
         summary,

@@ -5,6 +5,7 @@
 mod access;
 mod blueprints;
 mod crosswalk;
+pub mod fingerprint;
 mod locks;
 mod queue;
 pub mod reader;
@@ -47,6 +48,10 @@ pub struct Chunk {
     pub index_entry: Option<Place>,
     /// The markdown heading that defines it, if any.
     pub heading: Option<Place>,
+    /// The fingerprint of its normalised text ([`fingerprint::chunk_fingerprint`]): of its
+    /// markdown section when it has a heading, else the index's stored `fingerprint`, else of
+    /// its title and index `summary`.
+    pub fingerprint: String,
 }
 
 impl Chunk {
@@ -62,6 +67,8 @@ pub struct Heading {
     pub id: String,
     pub title: String,
     pub place: Place,
+    /// The fingerprint of the title and the section under the heading.
+    pub fingerprint: String,
 }
 
 /// The text of one ops file, as read from disk (or an editor buffer).
@@ -139,8 +146,10 @@ impl Model {
                 priority: Priority::Should,
                 index_entry: None,
                 heading: None,
+                fingerprint: String::new(),
             });
             chunk.heading = Some(heading.place.clone());
+            chunk.fingerprint = heading.fingerprint.clone();
             if chunk.title.is_empty() {
                 // The heading's file reports its own secrets; elsewhere the title is redacted.
                 chunk.title = shown::shown(config, &heading.title, shown::TITLE_CHARS);

@@ -67,6 +67,11 @@ pub fn staged_blob(root: &Path, path: &str) -> Result<Vec<u8>, String> {
     git(root, &["show", &format!(":./{path}")])
 }
 
+/// Whether a merge is being committed (`MERGE_HEAD` exists).
+pub fn merge_in_progress(root: &Path) -> bool {
+    git(root, &["rev-parse", "-q", "--verify", "MERGE_HEAD"]).is_ok()
+}
+
 /// Where this repository keeps its hooks (honours `core.hooksPath`).
 pub fn hooks_dir(root: &Path) -> Result<std::path::PathBuf, String> {
     let out = git(root, &["rev-parse", "--git-path", "hooks"])?;

@@ -1,4 +1,5 @@
-//! The git pre-commit hook: refuses a commit that adds a secret, or (when an agent is active)
+//! The git hooks. commit-msg: refuses a message without a trace trailer, and suggests the IDs
+//! of the staged files' work items. pre-commit: refuses a commit that adds a secret, or (when an agent is active)
 //! changes files outside that agent's lock.
 
 use std::path::Path;
@@ -7,41 +8,91 @@ use crate::config::Config;
 use crate::model::Model;
 
 const MARKER: &str = "# concord pre-commit hook";
+const COMMIT_MSG_MARKER: &str = "# concord commit-msg hook";
 
-/// Write `.git/hooks/pre-commit` (or core.hooksPath's). An existing hook that is not ours is
-/// kept: with `force` it is renamed to `pre-commit.local` and run first; without, nothing changes.
+/// Which hook to install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// Secrets and scope of the staged changes.
+    PreCommit,
+    /// A trace trailer in the message.
+    CommitMsg,
+}
+
+impl Hook {
+    fn name(self) -> &'static str {
+        match self {
+            Hook::PreCommit => "pre-commit",
+            Hook::CommitMsg => "commit-msg",
+        }
+    }
+
+    fn marker(self) -> &'static str {
+        match self {
+            Hook::PreCommit => MARKER,
+            Hook::CommitMsg => COMMIT_MSG_MARKER,
+        }
+    }
+}
+
+/// Write `.git/hooks/<hook>` (or core.hooksPath's). An existing hook that is not ours is kept:
+/// with `force` it is renamed to `<hook>.local` and run first; without, nothing changes.
 pub fn install(root: &Path, binary: &Path, force: bool) -> Result<String, String> {
+    install_hook(root, binary, force, Hook::PreCommit)
+}
+
+pub fn install_hook(root: &Path, binary: &Path, force: bool, which: Hook) -> Result<String, String> {
+    let name = which.name();
     let hooks = super::git::hooks_dir(root)?;
     std::fs::create_dir_all(&hooks).map_err(|e| format!("cannot create {}: {e}", hooks.display()))?;
-    let hook = hooks.join("pre-commit");
+    let hook = hooks.join(name);
+    let local_name = format!("{name}.local");
     let mut chained = false;
     if let Ok(existing) = std::fs::read_to_string(&hook) {
-        if !existing.contains(MARKER) {
+        if !existing.contains(which.marker()) {
             if !force {
                 return Err(format!(
-                    "{} already exists and is not Concord's. Re-run with --force to keep it as pre-commit.local (run first) and install Concord's hook.",
+                    "{} already exists and is not Concord's. Re-run with --force to keep it as {local_name} (run first) and install Concord's hook.",
                     hook.display()
                 ));
             }
-            std::fs::rename(&hook, hooks.join("pre-commit.local"))
+            std::fs::rename(&hook, hooks.join(&local_name))
                 .map_err(|e| format!("cannot move the existing hook: {e}"))?;
         }
     }
-    if hooks.join("pre-commit.local").exists() {
+    if hooks.join(&local_name).exists() {
         chained = true;
     }
     let workspace = super::git::prefix(root)?;
     let workspace = if workspace.is_empty() { ".".to_string() } else { workspace };
-    let local = if chained { "\"$(dirname \"$0\")/pre-commit.local\" \"$@\" || exit $?\n" } else { "" };
+    let local = if chained {
+        format!("\"$(dirname \"$0\")/{local_name}\" \"$@\" || exit $?\n")
+    } else {
+        String::new()
+    };
+    let (what, run) = match which {
+        Hook::PreCommit => (
+            "refuses commits that add secrets or leave the active agent's lock.",
+            format!("hook pre-commit --workspace '{}'", workspace.replace('\'', "'\\''")),
+        ),
+        Hook::CommitMsg => (
+            "refuses a message without a trace trailer (Implements:, Refs:, Fixes:).",
+            format!("hook commit-msg \"$1\" --workspace '{}'", workspace.replace('\'', "'\\''")),
+        ),
+    };
     let script = format!(
-        "#!/bin/sh\n{MARKER}: refuses commits that add secrets or leave the active agent's lock.\n{local}CONCORD=\"${{CONCORD_BIN:-concord}}\"\ncommand -v \"$CONCORD\" >/dev/null 2>&1 || CONCORD='{}'\nexec \"$CONCORD\" hook pre-commit --workspace '{}'\n",
+        "#!/bin/sh\n{}: {what}\n{local}CONCORD=\"${{CONCORD_BIN:-concord}}\"\ncommand -v \"$CONCORD\" >/dev/null 2>&1 || CONCORD='{}'\nexec \"$CONCORD\" {run}\n",
+        which.marker(),
         binary.display().to_string().replace('\'', "'\\''"),
-        workspace.replace('\'', "'\\''"),
     );
     crate::fsutil::write_atomic(&hook, script.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", hook.display()))?;
     make_executable(&hook)?;
-    Ok(format!("installed {}{}", hook.display(), if chained { " (runs pre-commit.local first)" } else { "" }))
+    Ok(format!(
+        "installed {}{}",
+        hook.display(),
+        if chained { format!(" (runs {local_name} first)") } else { String::new() }
+    ))
 }
 
 #[cfg(unix)]
@@ -100,6 +151,83 @@ pub fn pre_commit(
                 problems.extend(report.budget.iter().map(|b| format!("change budget exceeded: {b}; split the work.")));
             }
         }
+    }
+    Ok(problems)
+}
+
+/// The IDs to name in the trailers of a commit of the staged changes: the work items whose
+/// scope_paths cover a staged file, then the known IDs the staged files are tagged with (work
+/// items first), without repeats.
+pub fn staged_trace_ids(root: &Path, config: &Config, model: &Model) -> Result<Vec<String>, String> {
+    let staged = super::git::staged_changes(root)?;
+    let mut ids: Vec<String> = Vec::new();
+    for change in &staged {
+        for owner in model.scopes.owners_of(&change.path) {
+            if !ids.iter().any(|i| i == owner) {
+                ids.push(owner.to_string());
+            }
+        }
+    }
+    let mut tagged: Vec<String> = Vec::new();
+    for change in &staged {
+        if config.is_ops_file(&change.path) {
+            continue;
+        }
+        let Ok(bytes) = super::git::staged_blob(root, &change.path) else { continue };
+        if crate::workspace::unscannable(&bytes).is_some() || bytes.len() as u64 > config.max_file_size {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for r in crate::scan::scan_text(config, &change.path, &text).refs.iter().filter(|r| r.traces) {
+            if model.is_known(&r.id) && !ids.contains(&r.id) && !tagged.contains(&r.id) {
+                tagged.push(r.id.clone());
+            }
+        }
+    }
+    tagged.sort_by_key(|id| config.ids.kind_of(id) != Some(crate::ids::IdKind::Work));
+    ids.extend(tagged);
+    Ok(ids)
+}
+
+/// The trailer lines to paste for the staged changes (`Implements: WBS-005`).
+pub fn trailer_lines(config: &Config, ids: &[String]) -> Vec<String> {
+    let key = config.commits.trailer_keys.first().map_or("Implements", String::as_str);
+    ids.iter().map(|id| format!("{key}: {id}")).collect()
+}
+
+/// Check a commit message (the commit-msg hook). Returns the problems (empty: the commit may
+/// go on). A merge in progress (`MERGE_HEAD`) needs no trailer when merges are skipped.
+pub fn commit_msg(root: &Path, config: &Config, model: &Model, message: &str) -> Result<Vec<String>, String> {
+    if config.commits.skip_merges && super::git::merge_in_progress(root) {
+        return Ok(Vec::new());
+    }
+    let ids = crate::changes::trailer_ids(config, message);
+    let has_definitions = |id: &str| match config.ids.kind_of(id) {
+        Some(crate::ids::IdKind::Work) => !model.work.is_empty(),
+        _ => !model.chunks.is_empty(),
+    };
+    let mut problems = Vec::new();
+    for id in ids.iter().filter(|id| !model.is_known(id) && has_definitions(id)) {
+        let suggestions = model.did_you_mean(config, id);
+        let hint = if suggestions.is_empty() {
+            String::new()
+        } else {
+            format!(" Did you mean {}?", suggestions.join(" or "))
+        };
+        problems.push(format!("{id} in a trailer is not a known chunk or work item.{hint}"));
+    }
+    if ids.is_empty() {
+        let suggested = staged_trace_ids(root, config, model)?;
+        let lines = trailer_lines(config, &suggested);
+        let paste = if lines.is_empty() {
+            format!("{}: <the WBS or chunk ID this commit implements>", config.commits.trailer_keys[0])
+        } else {
+            lines.join("\n    ")
+        };
+        problems.push(format!(
+            "the message has no trace trailer ({}: followed by a known ID) in its last paragraph. End the message with a blank line and:\n    {paste}",
+            config.commits.trailer_keys.join(":, ")
+        ));
     }
     Ok(problems)
 }

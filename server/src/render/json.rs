@@ -43,7 +43,10 @@ struct FindingView<'a> {
 
 #[derive(Serialize)]
 struct DataView<'a> {
-    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -67,7 +70,8 @@ impl<'a> FindingView<'a> {
             path: &f.path,
             range: f.span.utf16_range(),
             message: &f.message,
-            data: f.id.as_deref().map(|id| DataView { id }),
+            data: (f.id.is_some() || f.commit.is_some())
+                .then_some(DataView { id: f.id.as_deref(), commit: f.commit.as_deref() }),
             fix: f.fix.as_ref().map(|fix| FixView {
                 title: &fix.title,
                 edits: fix
@@ -88,7 +92,7 @@ const SKIPPED_LISTED: usize = 1000;
 pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Write) -> std::io::Result<()> {
     let shown = super::visible(report, min);
     let (by_severity, by_code) = super::counts(&shown);
-    let summary = json!({
+    let mut summary = json!({
         "files_scanned": report.files_scanned,
         "files_skipped": report.files_skipped,
         "dirs_skipped": report.skipped.iter().filter(|s| s.dir).count(),
@@ -105,6 +109,9 @@ pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Writ
             "failing": report.gate_failures,
         },
     });
+    if let Some(range) = &report.range {
+        summary["range"] = json!(range);
+    }
     let document = Document { version: 1, root, findings: Findings(&shown), summary };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     document.serialize(&mut serde_json::Serializer::pretty(&mut out)).map_err(std::io::Error::other)?;

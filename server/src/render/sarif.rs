@@ -29,9 +29,16 @@ pub fn render_sarif(report: &Report, min: Severity) -> String {
             })
         })
         .collect();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let results: Vec<Value> = super::visible(report, min)
         .into_iter()
         .map(|f| {
+            // Several findings of one key in a run (untraced items of one file) are told apart by
+            // their order in the file, not their line.
+            let key = fingerprint(f);
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let key = if *n == 1 { key } else { format!("{key}:{n}") };
             let rule_index = Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0);
             let mut region = json!({
                 "startLine": f.span.start.line + 1,
@@ -52,12 +59,17 @@ pub fn render_sarif(report: &Report, min: Severity) -> String {
                         "region": region,
                     }
                 }],
-                "partialFingerprints": {
-                    "concordFinding/v1": format!("{}:{}:{}", f.code, f.path, f.id.as_deref().unwrap_or("")),
-                },
+                "partialFingerprints": { "concordFinding/v1": key },
             });
+            let mut properties = serde_json::Map::new();
             if let Some(id) = &f.id {
-                result["properties"] = json!({ "id": id });
+                properties.insert("id".into(), json!(id));
+            }
+            if let Some(commit) = &f.commit {
+                properties.insert("commit".into(), json!(commit));
+            }
+            if !properties.is_empty() {
+                result["properties"] = Value::Object(properties);
             }
             result
         })
@@ -78,6 +90,16 @@ pub fn render_sarif(report: &Report, min: Severity) -> String {
     let mut text = serde_json::to_string_pretty(&doc).expect("sarif serializes");
     text.push('\n');
     text
+}
+
+/// Concord's own fingerprint of a result, stable across commits: the rule, the path and the
+/// ID (never a line number, so an edit above a finding does not make it new). A commit-level
+/// finding is the rule and the commit (its anchor file changes as the range grows).
+pub fn fingerprint(f: &crate::findings::Finding) -> String {
+    match &f.commit {
+        Some(commit) => format!("{}:commit:{commit}:{}", f.code, f.id.as_deref().unwrap_or("")),
+        None => format!("{}:{}:{}", f.code, f.path, f.id.as_deref().unwrap_or("")),
+    }
 }
 
 /// Percent-encode what a relative URI reference cannot hold (spaces, `%`, `#`, `?`, non-ASCII).

@@ -57,6 +57,20 @@ pub fn render_text(report: &Report, min: Severity) -> String {
             min.as_str()
         );
     }
+    if let Some(range) = &report.range {
+        let _ = writeln!(
+            out,
+            "checked the change since {} ({}): {} files changed, {} commits ({} needed no trailer), merge base {}",
+            range.base_ref,
+            range.why,
+            range.files_changed,
+            range.commits,
+            range.commits_skipped,
+            &range.base[..range.base.len().min(10)]
+        );
+        let _ = writeln!(out, "coverage and the coverage gate are checked by a full `concord check`");
+        return out;
+    }
     out.push_str(&render_coverage_summary(&report.coverage.summary()));
     if report.gate_failures.is_empty() {
         let _ = writeln!(out, "coverage gate: passed");
