@@ -4,7 +4,7 @@ mod json;
 mod sarif;
 mod text;
 
-pub use json::{render_json, write_json};
+pub use json::{finding_value, render_json, write_json};
 pub use sarif::render_sarif;
 pub use text::{render_coverage_summary, render_text};
 
