@@ -40,18 +40,11 @@ pub struct DispatchSection {
     pub model: String,
     /// Wall-clock limit of one run ("30m", "2h").
     pub timeout: String,
-    /// Hand the agent `concord mcp`: write the agent CLI's own MCP configuration into the run.
-    pub mcp: bool,
 }
 
 impl Default for DispatchSection {
     fn default() -> Self {
-        DispatchSection {
-            agent_cli: "cursor-agent".into(),
-            model: String::new(),
-            timeout: "30m".into(),
-            mcp: false,
-        }
+        DispatchSection { agent_cli: "cursor-agent".into(), model: String::new(), timeout: "30m".into() }
     }
 }
 

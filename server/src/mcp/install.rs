@@ -232,6 +232,6 @@ mod tests {
                 "mcp_servers.concord.env.CONCORD_AGENT=\"A-1\""
             ]
         );
-        assert_eq!(l.codex_add_line(), "codex mcp add concord --env CONCORD_AGENT=A-1 -- /opt/concord mcp");
+        assert_eq!(l.codex_add_line(), "codex mcp add concord --env 'CONCORD_AGENT=A-1' -- /opt/concord mcp");
     }
 }
