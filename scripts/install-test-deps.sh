@@ -15,3 +15,20 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# The MCP end-to-end test (tests/mcp.rs) drives `concord mcp` with the official MCP Python SDK,
+# installed from PyPI into a virtual environment kept outside the clone.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing: python3-venv (install it with apt-get, or run as root)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+mcp_venv="${CONCORD_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/concord-test}/mcp-venv"
+if ! "$mcp_venv/bin/python" -c 'import mcp.client.stdio' 2>/dev/null; then
+  python3 -m venv "$mcp_venv"
+  "$mcp_venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=2.3,<3'
+fi

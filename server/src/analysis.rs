@@ -43,8 +43,25 @@ impl Neighbours {
         words: &str,
         ignore: Option<(u32, u32)>,
     ) -> Vec<Candidate> {
+        self.suggest_up_to(model, facts, words, ignore, SUGGESTIONS)
+    }
+
+    /// [`Neighbours::suggest`] with another number of candidates.
+    pub fn suggest_up_to(
+        &self,
+        model: &Model,
+        facts: &FileFacts,
+        words: &str,
+        ignore: Option<(u32, u32)>,
+        limit: usize,
+    ) -> Vec<Candidate> {
         let (same_file, same_dir) = self.context(model, facts, ignore);
-        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, SUGGESTIONS)
+        self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, limit)
+    }
+
+    /// The spec search (BM25 over chunk titles and summaries, and work items).
+    pub fn search(&self, query: &str, chunks_only: bool, limit: usize) -> Vec<(String, f64)> {
+        self.suggester.search(query, chunks_only, limit)
     }
 
     /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
@@ -108,6 +125,21 @@ pub struct RangeSummary {
     pub commits: usize,
     /// Commits that needed no trailer (merges, allowlisted).
     pub commits_skipped: usize,
+}
+
+/// A loaded workspace and what was derived from it; the language server and the MCP server
+/// answer from one, replaced whole when the workspace changes.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub ws: Workspace,
+    pub analysis: Analysis,
+}
+
+impl Loaded {
+    pub fn new(ws: Workspace) -> Loaded {
+        let analysis = Analysis::new(&ws);
+        Loaded { ws, analysis }
+    }
 }
 
 /// What is derived from a whole workspace once and then asked per file: coverage, the IDs

@@ -80,6 +80,8 @@ pub enum Command {
     },
     /// Run the language server on stdin/stdout.
     Lsp,
+    /// Run the MCP server on stdin/stdout (for agents), or install it in clients' configurations.
+    Mcp(McpArgs),
     /// Explain a finding code (or list them all).
     Explain { code: Option<String> },
     /// Take, give back, list and sweep agents' locks.
@@ -269,6 +271,43 @@ pub struct ScopeCheckArgs {
     pub ws: WorkspaceArg,
 }
 
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    pub command: Option<McpCommand>,
+    /// The workspace a call without `cwd` is about (default: CONCORD_WORKSPACE, else the
+    /// current directory).
+    #[arg(long, short = 'C', env = "CONCORD_WORKSPACE", default_value = ".")]
+    pub workspace: PathBuf,
+    /// Enable the lock tools in any workspace asked about (CONCORD_TRUST=1 does the same);
+    /// without it they work only in workspaces trusted with `concord trust`.
+    #[arg(long)]
+    pub trust: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Write the project-scoped MCP configuration of Cursor, Claude Code and/or Codex (merged
+    /// into what is there, idempotent).
+    Install {
+        /// `.cursor/mcp.json`
+        #[arg(long)]
+        cursor: bool,
+        /// `.mcp.json`
+        #[arg(long)]
+        claude: bool,
+        /// `[mcp_servers.concord]` in `.codex/config.toml` (and the `codex mcp add` line)
+        #[arg(long)]
+        codex: bool,
+        /// The command the clients run (default: `concord`, from the PATH).
+        #[arg(long, default_value = "concord")]
+        command: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
     /// Install the pre-commit hook (or with --commit-msg, the commit-msg hook) in this repository.
@@ -375,6 +414,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(args),
         Command::Crosswalk(args) => crosswalk(args),
         Command::Lsp => crate::lsp::run_stdio(),
+        Command::Mcp(args) => mcp(args),
         Command::Refs { path, count, ids } => refs(path.as_deref(), count, &ids),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lock(command) => lock(command),
@@ -724,6 +764,60 @@ fn scope_check(args: ScopeCheckArgs) -> ExitCode {
     } else {
         println!("scope check FAILED: revert the files above or hand the task back");
         ExitCode::from(1)
+    }
+}
+
+fn mcp(args: McpArgs) -> ExitCode {
+    use crate::mcp::install::{install, Client, Launch, Written};
+    let Some(McpCommand::Install { cursor, claude, codex, command, ws }) = args.command else {
+        if !args.workspace.is_dir() {
+            return usage_error(format!(
+                "{} is not a directory: give the workspace root",
+                args.workspace.display()
+            ));
+        }
+        return crate::mcp::run(&args.workspace, args.trust);
+    };
+    let clients: Vec<Client> = [(cursor, Client::Cursor), (claude, Client::Claude), (codex, Client::Codex)]
+        .into_iter()
+        .filter_map(|(on, c)| on.then_some(c))
+        .collect();
+    if clients.is_empty() {
+        return usage_error("name the clients: --cursor, --claude and/or --codex");
+    }
+    if !ws.workspace.is_dir() {
+        return usage_error(format!("{} is not a directory", ws.workspace.display()));
+    }
+    let mut failed = false;
+    for client in clients {
+        let launch = Launch::for_project(&command, client);
+        match install(&ws.workspace, client, &launch) {
+            Ok(written) => {
+                let what = match written {
+                    Written::Created => "created",
+                    Written::Updated => "updated",
+                    Written::Unchanged => "already up to date:",
+                };
+                println!(
+                    "{} {what} {} (server `{}`)",
+                    client.name(),
+                    client.config_file(),
+                    crate::mcp::install::SERVER_NAME
+                );
+                if client == Client::Codex {
+                    println!("  Codex reads .codex/config.toml only in a trusted project; to register it for your user instead: {}", launch.codex_add_line());
+                }
+            }
+            Err(e) => {
+                eprintln!("concord mcp install: {}: {e}", client.name());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -162,8 +162,7 @@ pub fn check_changes(
         }
     }
     if let Some(budget) = model.work.get(&lock.task_id).and_then(|w| w.change_budget) {
-        let files = changes.len() as u64;
-        let lines: u64 = changes.iter().map(|c| c.added + c.removed).sum();
+        let (files, lines) = budget_use(config, &changes);
         if let Some(max) = budget.max_files.filter(|max| files > *max) {
             report.budget.push(format!("{files} files changed, the budget of {} is {max}", lock.task_id));
         }
@@ -172,6 +171,13 @@ pub fn check_changes(
         }
     }
     report
+}
+
+/// What a set of changes spends of a change budget: files and lines (added + removed), the
+/// files Concord manages left out.
+pub fn budget_use<C: std::borrow::Borrow<Change>>(config: &Config, changes: &[C]) -> (u64, u64) {
+    let counted = changes.iter().map(|c| c.borrow()).filter(|c| !always_allowed(config, &c.path));
+    counted.fold((0, 0), |(files, lines), c| (files + 1, lines + c.added + c.removed))
 }
 
 /// A duration as `concord.toml` and `--older-than` write it: `7d`, `24h`, `90m`, `45s`.

@@ -162,6 +162,24 @@ impl Suggester {
         scores
     }
 
+    /// The documents that match `query` best by BM25 alone (the spec search): `(ID, score)`,
+    /// highest first, ties by ID, scores scaled so the best is 1. `chunks_only` leaves the work
+    /// items out.
+    pub fn search(&self, query: &str, chunks_only: bool, limit: usize) -> Vec<(String, f64)> {
+        let scores = self.bm25(&words(query));
+        let end = if chunks_only { self.first_work_doc } else { self.docs.len() };
+        let mut ranked: Vec<usize> = (0..end).filter(|&doc| scores[doc] > 0.0).collect();
+        ranked.sort_by(|a, b| {
+            scores[*b].total_cmp(&scores[*a]).then_with(|| self.docs[*a].0.cmp(&self.docs[*b].0))
+        });
+        ranked.truncate(limit);
+        let top = ranked.first().map_or(1.0, |&doc| scores[doc]);
+        ranked
+            .into_iter()
+            .map(|doc| (self.docs[doc].0.clone(), (scores[doc] / top * 1000.0).round() / 1000.0))
+            .collect()
+    }
+
     /// The best candidates for `path` (and an item's words, if any). `same_file` and
     /// `same_dir` count the known IDs used in the file and in the rest of its directory.
     pub fn suggest(

@@ -11,25 +11,13 @@ use tower_lsp_server::ls_types::{
 
 use super::convert::{self, uri, uri_at_line};
 use super::documents::{byte_column, Encoding};
-use crate::analysis::Analysis;
 use crate::ids::IdKind;
 use crate::model::Place;
 use crate::scan::FileFacts;
-use crate::workspace::Workspace;
 
-/// A loaded workspace and what was derived from it; replaced whole when it changes.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub ws: Workspace,
-    pub analysis: Analysis,
-}
+pub use crate::analysis::Loaded;
 
 impl Loaded {
-    pub fn new(ws: Workspace) -> Loaded {
-        let analysis = Analysis::new(&ws);
-        Loaded { ws, analysis }
-    }
-
     fn location(&self, place: &Place, encoding: Encoding) -> Option<Location> {
         Some(Location { uri: uri(&self.ws.root, &place.path)?, range: convert::range(place.span, encoding) })
     }
@@ -57,108 +45,95 @@ pub fn id_at(
 }
 
 pub fn hover_markdown(loaded: &Loaded, id: &str) -> String {
-    let model = &loaded.ws.model;
+    use crate::facts::{id_facts, IdFacts};
+    let link = |at: &crate::facts::At| uri_at_line(&loaded.ws.root, &at.path, at.line - 1);
     let mut out = String::new();
-    if let Some(chunk) = model.chunks.get(id) {
-        let _ = writeln!(out, "**{id}** · {}\n", chunk.title);
-        let coverage = loaded.analysis.coverage.get(id);
-        let status = coverage.map_or("unknown", |c| c.status.as_str());
-        let topic = chunk.topic.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "`{}`{topic} · coverage: **{status}** · fingerprint `{}`\n",
-            chunk.priority.as_str(),
-            chunk.fingerprint
-        );
-        if !chunk.summary.is_empty() {
-            let _ = writeln!(out, "{}\n", chunk.summary);
-        }
-        let work: Vec<String> = model
-            .work_for_chunk(id)
-            .map(|w| {
-                format!(
-                    "[{}]({}) {} ({})",
-                    w.id,
-                    loaded.link(&w.place),
-                    w.title,
-                    model.status_of(&w.id).as_str()
-                )
-            })
-            .collect();
-        if work.is_empty() {
-            let _ = writeln!(out, "- Work items: none");
-        } else {
-            let _ = writeln!(out, "- Work items: {}", work.join(", "));
-        }
-        if let Some(c) = coverage {
-            let _ =
-                writeln!(out, "- Code: {} files · Tests: {} files", c.code_paths.len(), c.test_paths.len());
-        }
-        if let Some(place) = chunk.definition() {
+    match id_facts(&loaded.ws, &loaded.analysis, id) {
+        IdFacts::Chunk(chunk) => {
+            let _ = writeln!(out, "**{id}** · {}\n", chunk.title);
+            let topic = chunk.topic.as_deref().map(|t| format!(" · {t}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "- Source: [{}:{}]({})",
-                place.path,
-                place.span.start.line + 1,
-                loaded.link(place)
+                "`{}`{topic} · coverage: **{}** · fingerprint `{}`\n",
+                chunk.priority, chunk.coverage, chunk.fingerprint
             );
-        }
-    } else if let Some(item) = model.work.get(id) {
-        let _ = writeln!(out, "**{id}** · {}\n", item.title);
-        let phase = item.phase.as_deref().map(|p| format!("phase {p} · ")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{phase}status **{}** · risk **{}** · autopilot `{}`\n",
-            model.status_of(id).as_str(),
-            item.risk.as_str(),
-            item.autopilot.as_str()
-        );
-        match model.lock_for_task(id) {
-            Some(lock) => {
-                let _ = writeln!(
-                    out,
-                    "Locked by **{}** since {} · scope `{}`\n",
-                    lock.agent,
-                    lock.acquired_at,
-                    lock.scope_paths.join("`, `")
-                );
+            if !chunk.summary.is_empty() {
+                let _ = writeln!(out, "{}\n", chunk.summary);
             }
-            None => {
-                let _ = writeln!(out, "Not locked\n");
+            let work: Vec<String> = chunk
+                .work_items
+                .iter()
+                .map(|w| format!("[{}]({}) {} ({})", w.id, link(&w.at), w.title, w.status))
+                .collect();
+            if work.is_empty() {
+                let _ = writeln!(out, "- Work items: none");
+            } else {
+                let _ = writeln!(out, "- Work items: {}", work.join(", "));
+            }
+            if let (Some(code), Some(tests)) = (chunk.code_files, chunk.test_files) {
+                let _ = writeln!(out, "- Code: {code} files · Tests: {tests} files");
+            }
+            if let Some(source) = &chunk.source {
+                let _ = writeln!(out, "- Source: [{}:{}]({})", source.path, source.line, link(source));
             }
         }
-        if !item.acceptance_criteria.is_empty() {
-            let _ = writeln!(out, "Acceptance criteria:");
-            for criterion in item.acceptance_criteria.iter().take(8) {
-                let _ = writeln!(out, "- {criterion}");
+        IdFacts::Work(item) => {
+            let _ = writeln!(out, "**{id}** · {}\n", item.title);
+            let phase = item.phase.as_deref().map(|p| format!("phase {p} · ")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{phase}status **{}** · risk **{}** · autopilot `{}`\n",
+                item.status, item.risk, item.autopilot
+            );
+            match &item.lock {
+                Some(lock) => {
+                    let _ = writeln!(
+                        out,
+                        "Locked by **{}** since {} · scope `{}`\n",
+                        lock.agent,
+                        lock.acquired_at,
+                        lock.scope_paths.join("`, `")
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "Not locked\n");
+                }
             }
-            if item.acceptance_criteria.len() > 8 {
-                let _ = writeln!(out, "- … {} more", item.acceptance_criteria.len() - 8);
+            if !item.acceptance_criteria.is_empty() {
+                let _ = writeln!(out, "Acceptance criteria:");
+                for criterion in item.acceptance_criteria.iter().take(8) {
+                    let _ = writeln!(out, "- {criterion}");
+                }
+                if item.acceptance_criteria.len() > 8 {
+                    let _ = writeln!(out, "- … {} more", item.acceptance_criteria.len() - 8);
+                }
+                out.push('\n');
             }
-            out.push('\n');
+            let chunks: Vec<String> = item
+                .chunks
+                .iter()
+                .take(12)
+                .map(|c| match &c.title {
+                    Some(title) => format!("{} {title}", c.id),
+                    None => format!("{} (unknown)", c.id),
+                })
+                .collect();
+            if !chunks.is_empty() {
+                let more = item.chunks.len().saturating_sub(12);
+                let tail = if more > 0 { format!(", … {more} more") } else { String::new() };
+                let _ = writeln!(out, "Chunks: {}{tail}\n", chunks.join(", "));
+            }
+            let _ = writeln!(out, "[Definition]({})", link(&item.definition));
         }
-        let chunks: Vec<String> = item
-            .blueprint_ids
-            .iter()
-            .take(12)
-            .map(|(c, _)| match model.chunks.get(c) {
-                Some(chunk) => format!("{c} {}", chunk.title),
-                None => format!("{c} (unknown)"),
-            })
-            .collect();
-        if !chunks.is_empty() {
-            let more = item.blueprint_ids.len().saturating_sub(12);
-            let tail = if more > 0 { format!(", … {more} more") } else { String::new() };
-            let _ = writeln!(out, "Chunks: {}{tail}\n", chunks.join(", "));
-        }
-        let _ = writeln!(out, "[Definition]({})", loaded.link(&item.place));
-    } else {
-        let suggestions = model.did_you_mean(&loaded.ws.config, id);
-        let _ = write!(out, "**{id}**: unknown ID, no chunk or work item has it.");
-        if !suggestions.is_empty() {
-            let options: Vec<String> =
-                suggestions.iter().map(|s| format!("{s} ({})", model.title_of(s).unwrap_or(""))).collect();
-            let _ = write!(out, " Did you mean {}?", options.join(" or "));
+        IdFacts::Unknown { did_you_mean, .. } => {
+            let _ = write!(out, "**{id}**: unknown ID, no chunk or work item has it.");
+            if !did_you_mean.is_empty() {
+                let options: Vec<String> = did_you_mean
+                    .iter()
+                    .map(|s| format!("{} ({})", s.id, s.title.as_deref().unwrap_or("")))
+                    .collect();
+                let _ = write!(out, " Did you mean {}?", options.join(" or "));
+            }
         }
     }
     out.trim_end().to_string()

@@ -49,6 +49,8 @@ pub struct QueueEvent {
     pub by: Option<String>,
     pub reason: Option<String>,
     pub attempt: Option<i64>,
+    /// The dispatch run the event belongs to (`.concord/runs/<run>/`), when it names one.
+    pub run: Option<String>,
     /// 0-based line in the queue file.
     pub line: u32,
     pub id_span: Span,
@@ -147,6 +149,7 @@ pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
             by: text_of("by").or_else(|| text_of("agent")),
             reason: text_of("reason"),
             attempt: value.get("attempt").and_then(|v| v.as_i64()),
+            run: text_of("run"),
             line: n as u32,
             id_span: {
                 let (from, to) = place(id_value);

@@ -75,7 +75,7 @@ pub fn is_trusted(root: &Path) -> bool {
 }
 
 /// `CONCORD_TRUST=1` (or `true`, `yes`): trust the workspace for this run only.
-fn trusted_by_environment() -> bool {
+pub fn trusted_by_environment() -> bool {
     std::env::var("CONCORD_TRUST")
         .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }

@@ -88,6 +88,11 @@ impl<'a> FindingView<'a> {
 /// How many skipped files and directories the summary lists (the counts are complete).
 const SKIPPED_LISTED: usize = 1000;
 
+/// One finding as `concord check --format json` writes it (for `concord mcp`'s answers).
+pub fn finding_value(f: &Finding) -> Value {
+    serde_json::to_value(FindingView::of(f)).expect("a finding serializes")
+}
+
 /// Write the JSON document to `out`, pretty-printed, ending with a newline.
 pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Write) -> std::io::Result<()> {
     let shown = super::visible(report, min);

@@ -1,0 +1,201 @@
+//! `concord mcp`: end to end with a real MCP client (the official Python SDK, `tests/mcp/e2e.py`)
+//! on a git repository holding a copy of the demo, and the tools called in-process as data.
+//!
+//! The Python SDK is installed by scripts/install-test-deps.sh into a virtual environment
+//! (`$CONCORD_TEST_CACHE`, else `~/.cache/concord-test`, `/mcp-venv`). Without it the
+//! end-to-end test is skipped with a message, except under CI (`CI` set), where it fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use concord::mcp::session::Session;
+use concord::mcp::tools::{Policy, Tools};
+use serde_json::{json, Value};
+
+fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A git repository holding a copy of the demo workspace, everything committed.
+fn demo_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::demo(), dir.path());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "demo"]);
+    dir
+}
+
+fn python_with_mcp() -> Option<PathBuf> {
+    let cache = std::env::var_os("CONCORD_TEST_CACHE").map(PathBuf::from).or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("concord-test"))
+    });
+    let venv = cache.map(|c| c.join("mcp-venv/bin/python"));
+    [venv, Some(PathBuf::from("python3"))].into_iter().flatten().find(|python| {
+        Command::new(python)
+            .args(["-c", "import mcp.client.stdio"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn a_real_mcp_client_lists_calls_reads_and_catches_an_edit_outside_the_scope() {
+    let Some(python) = python_with_mcp() else {
+        let message = "the MCP Python SDK is not installed (run scripts/install-test-deps.sh)";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("SKIPPED: {message}");
+        return;
+    };
+    let repo = demo_repo();
+    let out = Command::new(python)
+        .arg(common::repo_root().join("tests/mcp/e2e.py"))
+        .arg(env!("CARGO_BIN_EXE_concord"))
+        .arg(repo.path())
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the MCP client's checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}
+
+// In-process: the tools as functions of a session, their answers as data.
+
+fn tools(trust: bool, agent: Option<&str>) -> Tools {
+    Tools::new(
+        Session::new(PathBuf::from("/nonexistent")),
+        Policy { trust, agent: agent.map(str::to_string) },
+    )
+}
+
+fn call(tools: &Tools, name: &str, args: Value) -> Value {
+    match tools.call(name, args.clone()) {
+        Ok(answer) => {
+            assert!(!answer.summary.is_empty() && !answer.next.is_empty(), "{name}: summary and hint");
+            assert_eq!(answer.data["summary"], answer.summary.as_str());
+            answer.data
+        }
+        Err(e) => panic!("{name} {args}: {e}"),
+    }
+}
+
+fn refused(tools: &Tools, name: &str, args: Value) -> String {
+    match tools.call(name, args.clone()) {
+        Ok(answer) => panic!("{name} {args} should be refused, answered {}", answer.data),
+        Err(e) => e.0,
+    }
+}
+
+#[test]
+fn lookup_gives_the_hover_facts_and_the_chunk_text() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let t = tools(false, None);
+    let chunk = call(&t, "lookup", json!({"cwd": cwd, "id": "TD-0001"}));
+    assert_eq!(chunk["kind"], "chunk");
+    assert_eq!(chunk["priority"], "must");
+    assert!(chunk["text"].as_str().unwrap().starts_with("## TD-0001"), "{}", chunk["text"]);
+    assert_eq!(chunk["workspace"]["root"], std::fs::canonicalize(repo.path()).unwrap().display().to_string());
+    let without = call(&t, "lookup", json!({"cwd": cwd, "id": "TD-0001", "text": false}));
+    assert!(without.get("text").is_none());
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-012"}));
+    assert_eq!(work["lock"]["agent"], "AGENT-2");
+    assert!(refused(&t, "lookup", json!({"cwd": cwd, "id": "TD-9999"})).contains("unknown"));
+    assert!(refused(&t, "lookup", json!({"cwd": cwd, "idd": "TD-0001"})).contains("bad arguments"));
+    assert!(
+        refused(&t, "lookup", json!({"id": "TD-0001"})).contains("cwd"),
+        "the default root does not exist"
+    );
+}
+
+#[test]
+fn a_changed_input_rebuilds_the_model_and_an_unchanged_one_does_not() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let t = tools(false, None);
+    let first = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0001"}));
+    assert_eq!(first["workspace"]["rebuilt_for_this_call"], true);
+    let again = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0001"}));
+    assert_eq!(again["workspace"]["rebuilt_for_this_call"], false);
+    // A new file in a folder, then an edit of an ops file: both are seen.
+    std::fs::write(repo.path().join("services/payments/new_module.py"), "# implements TD-0001\n").unwrap();
+    let after_new = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0001"}));
+    assert_eq!(after_new["workspace"]["rebuilt_for_this_call"], true);
+    let paths = after_new["chunks"][0]["code_paths"].as_array().unwrap();
+    assert!(paths.iter().any(|p| p == "services/payments/new_module.py"), "{paths:?}");
+    let wbs = repo.path().join("ops/wbs.json");
+    let text =
+        std::fs::read_to_string(&wbs).unwrap().replace("Signup, login and sessions", "Signup and login");
+    std::fs::write(&wbs, text).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-002"}));
+    assert_eq!(work["title"], "Signup and login");
+}
+
+#[test]
+fn search_suggest_and_coverage_answer_from_the_one_analysis() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let t = tools(false, None);
+    let found = call(&t, "search_spec", json!({"cwd": cwd, "query": "refund", "limit": 3}));
+    let results = found["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.len() <= 3);
+    assert_eq!(results[0]["score"], 1.0, "the best result is scaled to 1");
+    let suggested =
+        call(&t, "suggest_ids", json!({"cwd": cwd, "path": "services/payments/refunds.py", "limit": 2}));
+    assert!(suggested["candidates"].as_array().unwrap().len() <= 2);
+    assert!(refused(&t, "suggest_ids", json!({"cwd": cwd, "path": "/etc/passwd"}))
+        .contains("outside the workspace"));
+    let topic = call(&t, "coverage", json!({"cwd": cwd, "topic": "PAYMENTS"}));
+    assert!(topic["chunks"].as_array().unwrap().len() > 1);
+    let item = call(&t, "coverage", json!({"cwd": cwd, "id": "WBS-002"}));
+    assert!(item["chunks"].as_array().unwrap().iter().all(|c| c["blueprint_id"].is_string()));
+}
+
+#[test]
+fn locks_need_trust_and_check_changes_reports_scope_and_secrets() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let store = tempfile::tempdir().unwrap();
+    // The untrusted server refuses; the trusted one takes the lock.
+    std::env::set_var("XDG_CONFIG_HOME", store.path());
+    std::env::remove_var("CONCORD_TRUST");
+    let untrusted = tools(false, Some("AGENT-T"));
+    assert!(
+        refused(&untrusted, "lock_acquire", json!({"cwd": cwd, "task": "WBS-004"})).contains("not a trusted")
+    );
+    let t = tools(true, Some("AGENT-T"));
+    let taken = call(&t, "lock_acquire", json!({"cwd": cwd, "task": "WBS-004"}));
+    assert_eq!(taken["lock"]["task_id"], "WBS-004");
+    let secret = format!("AKIA{}", "QZ7XBFN2WL4KD6TP");
+    std::fs::write(repo.path().join("services/analytics/keys.py"), format!("KEY = \"{secret}\"\n")).unwrap();
+    std::fs::write(repo.path().join("services/auth/extra.py"), "# implements TD-0001\n").unwrap();
+    let checked = call(&t, "check_changes", json!({"cwd": cwd}));
+    assert_eq!(checked["passed"], false);
+    let text = checked.to_string();
+    assert!(!text.contains(&secret), "the key is never returned in full");
+    let files: Vec<&str> =
+        checked["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(
+        files.contains(&"services/auth/extra.py") && files.contains(&"services/analytics/keys.py"),
+        "{files:?}"
+    );
+    let who = call(&t, "whoami_scope", json!({"cwd": cwd}));
+    assert_eq!(who["changed"]["outside_scope"], json!(["services/auth/extra.py"]));
+    let released = call(&t, "lock_release", json!({"cwd": cwd}));
+    assert_eq!(released["released"]["agent"], "AGENT-T");
+    assert!(refused(&t, "task", json!({"cwd": cwd})).contains("holds no lock"));
+    assert!(refused(&tools(true, None), "whoami_scope", json!({"cwd": cwd})).contains("no agent"));
+}
