@@ -597,7 +597,7 @@ async fn malformed_frames_are_answered_logged_and_survived() {
     assert_eq!(client.shutdown_and_exit().await, Some(0));
     let log = std::fs::read_to_string(&log_path).unwrap();
     for expected in [
-        "] dropped frame ",
+        "concord::lsp::framing: dropped frame ",
         "an empty batch",
         "\"jsonrpc\" must be \"2.0\"",
         "not UTF-8",

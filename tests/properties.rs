@@ -151,3 +151,76 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- ops files and config, mutated
+
+/// Valid examples of each ops file, mutated by the strategy below.
+const SEEDS: &[(&str, &str)] = &[
+    ("ops/queue.jsonl", "{\"id\":\"WBS-001\",\"status\":\"todo\",\"at\":\"2026-11-20T10:00:00Z\"}\n{\"id\":\"WBS-001\",\"status\":\"in_progress\",\"agent\":\"A1\"}\n"),
+    ("ops/wbs.json", "{\"items\":[{\"id\":\"WBS-001\",\"title\":\"Pay\",\"blueprint_ids\":[\"TD-0001\"],\"scope_paths\":[\"src/**\"],\"risk_level\":\"low\",\"depends_on\":[]}]}"),
+    ("ops/locks/A1.lock", "{\"agent\":\"A1\",\"task_id\":\"WBS-001\",\"scope_paths\":[\"src/{a,b}/**\"],\"acquired_at\":\"2026-11-20T10:00:00Z\"}"),
+    ("docs/blueprints/blueprint_index.json", "{\"version\":1,\"chunks\":[{\"id\":\"TD-0001\",\"title\":\"Pay\",\"summary\":\"s\",\"source\":\"docs/a.md\",\"line\":3,\"priority\":\"must\"}]}"),
+    ("ops/access/status.json", "{\"checks\":[{\"id\":\"stripe\",\"status\":\"PASS\"}]}"),
+];
+
+const CONFIG_SEED: &str = "[paths]\nwbs = \"ops/wbs.json\"\n\n[trace]\ninclude = [\"src/**\"]\nlevel = \"item\"\n\n[locks]\nstale_after = \"24h\"\n";
+
+/// A seed with a few bytes replaced, inserted or deleted, from an alphabet of JSON and TOML
+/// punctuation, digits, letters, quotes, escapes, line breaks and multi-byte characters.
+fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
+    let alphabet = prop::sample::select(vec![
+        "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u", "\n", "\r", " ", "0", "-1", "1e999", "null", "true",
+        "x", "é", "𝄞", "\u{0}", "=", "#", "**", "..", "/",
+    ]);
+    prop::collection::vec((0..seed.len() + 1, 0usize..4, alphabet), 1..6).prop_map(move |edits| {
+        let mut text = seed.to_string();
+        for (at, cut, insert) in edits {
+            let mut at = at.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.replace_range(at..end.max(at), insert);
+        }
+        text
+    })
+}
+
+fn every_finding_is_inside(text: &str, findings: &[concord::findings::Finding]) -> Result<(), TestCaseError> {
+    let lines = LineIndex::new(text).line_count().max(1) as u32;
+    for finding in findings {
+        prop_assert!(finding.span.start.line <= lines, "{finding:?} past the end of {text:?}");
+        prop_assert!(!finding.message.is_empty());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A mutated ops file never panics its reader, and every finding is positioned in the file.
+    #[test]
+    fn mutated_ops_files_give_positioned_findings(
+        (path, text) in (0..SEEDS.len()).prop_flat_map(|i| (Just(SEEDS[i].0), mutated(SEEDS[i].1)))
+    ) {
+        let config = concord::config::Config::default();
+        if let Some(findings) = concord::model::ops_file_findings(&config, path, &text) {
+            every_finding_is_inside(&text, &findings)?;
+        }
+    }
+
+    /// A mutated concord.toml is read or refused with a message, never a panic; a position,
+    /// when given, is inside the file.
+    #[test]
+    fn mutated_config_is_read_or_refused_with_a_position(text in mutated(CONFIG_SEED)) {
+        if let Err(error) = concord::config::Config::parse(Some(&text)) {
+            prop_assert!(!error.message.is_empty());
+            if let Some(span) = error.span {
+                prop_assert!(span.start.line as usize <= text.lines().count().max(1), "{error:?} in {text:?}");
+            }
+        }
+    }
+}
