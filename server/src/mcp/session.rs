@@ -159,9 +159,21 @@ impl Session {
             }
             match dir.parent() {
                 Some(parent) => dir = parent,
-                None => return Ok(start),
+                None => break,
             }
         }
+        // Without a marker the folder itself is the workspace, except a folder no project is:
+        // the file system's root or the home folder would mean scanning everything under it.
+        let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
+        if start.parent().is_none() || home.as_deref() == Some(start.as_path()) {
+            return Err(format!(
+                "{} holds no workspace (no {} or ops/wbs.json here or above) and is too broad to scan; \
+                 pass the workspace root as `cwd`, or start the server with `concord mcp -C PATH`",
+                start.display(),
+                crate::config::CONFIG_FILE
+            ));
+        }
+        Ok(start)
     }
 
     /// The loaded workspace at `root`, rebuilt first when any of its inputs changed.
@@ -174,5 +186,24 @@ impl Session {
         crate::ops::scrub::use_config(&snapshot.loaded.ws.config);
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(root.to_path_buf(), snapshot.clone());
         Ok((snapshot, Freshness::Built))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_system_root_is_never_a_workspace_by_default() {
+        let session = Session::new(PathBuf::from("/"));
+        let err = session.resolve_root(None).unwrap_err();
+        assert!(err.contains("too broad to scan") && err.contains("`cwd`"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(session.resolve_root(Some(nested.to_str().unwrap())).unwrap(), root.join("a/b"));
+        std::fs::write(root.join("concord.toml"), "").unwrap();
+        assert_eq!(session.resolve_root(Some(nested.to_str().unwrap())).unwrap(), root);
     }
 }
