@@ -8,13 +8,26 @@ use std::process::Command;
 use crate::scope::Change;
 
 fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
+    output(Command::new("git").arg("-C").arg(root).args(args).env("GIT_OPTIONAL_LOCKS", "0"), args)
+}
+
+/// `git -C root ARGS` for the repository at `root` whatever the environment names (a hook's
+/// `GIT_DIR` and `GIT_WORK_TREE` would point it elsewhere).
+pub(crate) fn git_at(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    output(
+        Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE"),
+        args,
+    )
+}
+
+fn output(command: &mut Command, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = command.output().map_err(|e| format!("cannot run git: {e}"))?;
     if out.status.success() {
         Ok(out.stdout)
     } else {
