@@ -1,6 +1,6 @@
 """End-to-end test of `concord mcp` with the official MCP Python SDK as the client.
 
-Run by tests/mcp.rs: `python3 e2e.py BINARY WORKSPACE`, where WORKSPACE is a git repository
+Run by tests/it/mcp.rs: `python3 e2e.py BINARY WORKSPACE`, where WORKSPACE is a git repository
 holding a copy of examples/marketplace. The server is started in an unrelated folder (clients
 give no reliable working folder), so every call passes `cwd`. Exits non-zero on the first
 failed check, printing what was expected and what came back.

@@ -7,6 +7,9 @@
 #
 #   CONCORD_BIN   the server binary (default: target/release/concord)
 #   --no-e2e      skip the code-server stage (for a quick local run)
+#   --prepare     only install: npm ci, Debian's chromium and code-server (needs no server
+#                 binary, so scripts/test.sh runs it while cargo compiles)
+#   --prepared    everything but those installs (after a --prepare)
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,10 +18,13 @@ export CONCORD_BIN="${CONCORD_BIN:-$repo/target/release/concord}"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 run_e2e=1
+mode=all
 for arg in "$@"; do
     case "$arg" in
         --no-e2e) run_e2e=0 ;;
-        *) echo "usage: $0 [--no-e2e]" >&2; exit 2 ;;
+        --prepare) mode=prepare ;;
+        --prepared) mode=prepared ;;
+        *) echo "usage: $0 [--no-e2e] [--prepare|--prepared]" >&2; exit 2 ;;
     esac
 done
 
@@ -83,8 +89,20 @@ e2e() {
     CODE_SERVER_ENTRY="$entry" node out/test/e2e/run.js
 }
 
+if [[ $mode == prepare ]]; then
+    stage "npm ci" npm ci --no-audit --no-fund || { summary; exit 1; }
+    if [[ $run_e2e == 1 ]]; then
+        stage "chromium (Debian)" install_chromium || { summary; exit 1; }
+        stage "code-server" bash "$here/scripts/install-code-server.sh" >/dev/null || { summary; exit 1; }
+    fi
+    summary
+    exit
+fi
+
 stage "preflight (Node 20, server binary)" preflight || { summary; exit 1; }
-stage "npm ci" npm ci --no-audit --no-fund || { summary; exit 1; }
+if [[ $mode == all ]]; then
+    stage "npm ci" npm ci --no-audit --no-fund || { summary; exit 1; }
+fi
 stage "typecheck" npx --no-install tsc -p tsconfig.json --noEmit || { summary; exit 1; }
 stage "build (esbuild)" node scripts/build.js || { summary; exit 1; }
 stage "compile tests" npx --no-install tsc -p tsconfig.test.json || { summary; exit 1; }
@@ -94,7 +112,11 @@ stage "protocol contract tests" node --test out/test/contract/
 if stage "package VSIX files" bash scripts/package.sh; then
     stage "VSIX contents" node --test out/test/package/
     if [[ $run_e2e == 1 ]]; then
-        stage "chromium (Debian)" install_chromium && stage "end to end in code-server" e2e
+        if [[ $mode == all ]]; then
+            stage "chromium (Debian)" install_chromium && stage "end to end in code-server" e2e
+        else
+            stage "end to end in code-server" e2e
+        fi
     fi
 fi
 summary

@@ -128,7 +128,7 @@ pub fn preset(name: &str) -> Option<AgentCli> {
 }
 
 /// The preset names the server knows, each the command it runs; the editor extensions offer
-/// these (tests/generated.rs checks their manifests against this list).
+/// these (tests/it/generated.rs checks their manifests against this list).
 pub const PRESETS: &[&str] = &["cursor-agent", "claude", "codex", "aider"];
 
 pub struct Placeholders<'a> {

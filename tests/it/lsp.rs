@@ -1,7 +1,7 @@
 //! The language server end to end: the real binary over stdio (and once in-process over an
 //! in-memory duplex), driven as an editor would.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

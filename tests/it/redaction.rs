@@ -4,7 +4,7 @@
 //! crosswalk, `status`, the language server's hovers, links, symbols, completion and lenses, and
 //! `concord.queue`. Rewriting the WBS (follow-ups from `apply`) keeps the original text.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The CLI end to end: the real binary on fixtures and on the demo workspace.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

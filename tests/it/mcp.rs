@@ -5,7 +5,7 @@
 //! (`$CONCORD_TEST_CACHE`, else `~/.cache/concord-test`, `/mcp-venv`). Without it the
 //! end-to-end test is skipped with a message, except under CI (`CI` set), where it fails.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -168,8 +168,10 @@ fn search_suggest_and_coverage_answer_from_the_one_analysis() {
 fn locks_need_trust_and_check_changes_reports_scope_and_secrets() {
     let repo = demo_repo();
     let cwd = repo.path().display().to_string();
-    let store = tempfile::tempdir().unwrap();
-    // The untrusted server refuses; the trusted one takes the lock.
+    // The untrusted server refuses; the trusted one takes the lock. The tools read the per-user
+    // trust store in process, so this process gets an empty one of its own for good (other
+    // tests in this binary give their children their own, or none).
+    let store: &'static tempfile::TempDir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
     std::env::set_var("XDG_CONFIG_HOME", store.path());
     std::env::remove_var("CONCORD_TRUST");
     let untrusted = tools(false, Some("AGENT-T"));

@@ -156,6 +156,10 @@ impl LspClient {
 
     /// Wait for the response to request `id` (the whole message: `result` or `error`).
     pub async fn response(&mut self, id: i64, timeout: Duration) -> Value {
+        // It may have come already, while another response was awaited.
+        if let Some(at) = self.notifications.iter().position(|m| m.get("id") == Some(&json!(id))) {
+            return self.notifications.remove(at).expect("the position is in range");
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let message = self

@@ -5,7 +5,7 @@
 //! Neovim is required, not optional: CI installs it (`apt-get install -y neovim`), and a missing
 //! `nvim` fails this test rather than skipping it.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;

@@ -1,7 +1,7 @@
 //! Dispatch, review, apply and approve, end to end with fake agent CLIs and a fake LLM server.
 //! One scenario per failure the users lived through, each ending in the right queue state.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;

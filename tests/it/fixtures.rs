@@ -2,7 +2,7 @@
 //! report compared with tests/expected/<name>.json. `UPDATE_EXPECT=1 cargo test` rewrites
 //! the expected files after an intended change; review the diff before committing it.
 
-mod common;
+use crate::common;
 
 use concord::analysis::analyze;
 use concord::findings::Severity;

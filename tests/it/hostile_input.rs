@@ -1,7 +1,7 @@
 //! Input a hostile or unlucky user produces (issue 22): huge globs and durations, broken
 //! times, broken configuration, closed pipes, secrets in titles. The real binary, end to end.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The malformed-input corpus: every loader, every kind of breakage. Each case must yield a
 //! finding at the right place, never a panic, and the check must write nothing.
 
-mod common;
+use crate::common;
 
 use concord::analysis::analyze;
 use concord::findings::Code;

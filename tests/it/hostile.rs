@@ -3,7 +3,7 @@
 //! `apply`, `approve`, `crosswalk` and `lock` killed (SIGKILL) before each of their file-system
 //! changes, then run again.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

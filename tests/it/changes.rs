@@ -2,7 +2,7 @@
 //! merges, renames, trailers with continuation lines, a shallow clone, the CI environments
 //! `auto` reads, the job summary and SARIF fingerprints.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

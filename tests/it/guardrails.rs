@@ -1,7 +1,7 @@
 //! Locks that hold under races and crashes, scope checks against a real git repository, the
 //! pre-commit hook, and the lock diagnostics of the language server.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! Item-level tracing end to end on the demo, and the quality of ID suggestions measured on
 //! it: for every item tagged directly, hide its own tag and ask where its true ID ranks.
 
-mod common;
+use crate::common;
 
 use concord::analysis::Neighbours;
 use concord::workspace::Workspace;

@@ -1,0 +1,22 @@
+//! Every end-to-end and data-driven test, in one binary: linking the crate and its
+//! dependencies once is much faster than once per file. Each module is one area; run one with
+//! `cargo test --test it <module>::`.
+
+mod common;
+
+mod changes;
+mod cli;
+mod editor_nvim;
+mod fixtures;
+mod generated;
+mod guardrails;
+mod hostile;
+mod hostile_input;
+mod items;
+mod lsp;
+mod malformed;
+mod mcp;
+mod orchestration;
+mod properties;
+mod redaction;
+mod remote_locks;
