@@ -299,23 +299,8 @@ pub enum Level {
 /// an error listing them).
 type SeveritySection = BTreeMap<Code, Level>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    Must,
-    Should,
-    Could,
-}
-
-impl Priority {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Must => "must",
-            Priority::Should => "should",
-            Priority::Could => "could",
-        }
-    }
-}
+/// A chunk's priority: the crosswalk format's own type.
+pub use crate::formats::Priority;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -377,6 +362,8 @@ struct SecretsSection {
     stopwords: Vec<String>,
     /// The baseline of accepted findings (fingerprints), committed with the code.
     baseline: String,
+    /// Rules added to the built-in ones, in gitleaks' rule format (`[[secrets.rules]]`).
+    rules: Vec<crate::secrets::RuleSpec>,
 }
 
 impl Default for SecretsSection {
@@ -386,6 +373,7 @@ impl Default for SecretsSection {
             allow_paths: Vec::new(),
             stopwords: Vec::new(),
             baseline: "ops/secrets-baseline.json".into(),
+            rules: Vec::new(),
         }
     }
 }
@@ -648,6 +636,12 @@ impl Config {
             policy.allow_regexes.push(regex);
         }
         policy.stopwords.extend(file.secrets.stopwords.iter().cloned());
+        policy.rules = crate::secrets::user_rules(&file.secrets.rules).map_err(|(i, e)| ConfigError {
+            message: format!("secrets.rules: {}", e.message),
+            span: spans
+                .and_then(|s| s.in_element("secrets.rules", i, e.key))
+                .or_else(|| element_at("secrets.rules", i)),
+        })?;
         check_relative(&file.secrets.baseline).map_err(|why| ConfigError {
             message: format!("secrets.baseline = {:?} {why}", file.secrets.baseline),
             span: value_at("secrets.baseline"),
@@ -1019,6 +1013,46 @@ mod tests {
         let err = Config::parse(Some("[severity]\nunknown-id = \"loud\"\n")).unwrap_err();
         assert_eq!(err.span.unwrap().start.line, 1);
         assert!(err.message.contains("loud"));
+    }
+
+    #[test]
+    fn secret_rules_can_be_added_in_gitleaks_form_and_their_errors_are_positioned() {
+        // Key-shaped values are built at run time, so this file holds none.
+        let token = format!("acme_{}", "q7Zr2Lk9Xw4Tb8Nv1Ms6");
+        let config = Config::parse(Some(concat!(
+            "[[secrets.rules]]\nid = \"acme-token\"\ndescription = \"Acme deploy token\"\n",
+            "regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''\nsecretGroup = 1\nentropy = 3.0\n",
+            "keywords = [\"ACME_\"]\n[[secrets.rules.allowlists]]\nregexes = ['''^acme_test''']\n",
+        )))
+        .unwrap();
+        let found = config.secrets().scan(&format!("deploy = {token}\n"));
+        assert_eq!(found.iter().map(|f| f.rule_id).collect::<Vec<_>>(), ["acme-token"]);
+        assert_eq!(found[0].end - found[0].start, token.len(), "the secret group, not the whole match");
+        assert!(config.secrets().scan(&format!("x = acme_test{}\n", &token[9..])).is_empty(), "allowlisted");
+        // Built-in rules still run beside it.
+        assert!(config.secrets().rules().iter().any(|r| r.id == "github-pat"));
+
+        let bad_regex = "[secrets]\nstopwords = []\n\n[[secrets.rules]]\nid = \"x\"\nregex = \"(unclosed\"\n";
+        let err = Config::parse(Some(bad_regex)).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 5, "{err}");
+        assert!(err.message.contains("rule x: the regex does not compile"), "{}", err.message);
+
+        let taken = "[[secrets.rules]]\nid = \"github-pat\"\nregex = \"ghp_x\"\n";
+        let err = Config::parse(Some(taken)).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1, "{err}");
+        assert!(err.message.contains("already taken"), "{}", err.message);
+
+        let group = "[[secrets.rules]]\nid = \"g\"\nregex = \"a(b)\"\nsecretGroup = 2\n";
+        let err = Config::parse(Some(group)).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 3, "{err}");
+
+        let generic = "[[secrets.rules]]\nid = \"g\"\nregex = \"a(b)\"\nkind = \"generic-secret\"\n";
+        assert!(Config::parse(Some(generic)).unwrap_err().message.contains("group named `name`"));
+
+        let unknown = "[[secrets.rules]]\nid = \"g\"\nregex = \"a\"\npath = \"x\"\n";
+        let err = Config::parse(Some(unknown)).unwrap_err();
+        assert!(err.message.contains("unknown field `path`"), "{}", err.message);
+        assert_eq!(err.span.unwrap().start.line, 3, "{err}");
     }
 
     #[test]

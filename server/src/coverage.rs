@@ -10,32 +10,8 @@ use crate::ids::IdKind;
 use crate::model::Model;
 use crate::scan::{FileFacts, FileKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CoverageStatus {
-    Covered,
-    MissingWbs,
-    MissingCode,
-    MissingTests,
-}
-
-impl CoverageStatus {
-    pub const ALL: [CoverageStatus; 4] = [
-        CoverageStatus::Covered,
-        CoverageStatus::MissingWbs,
-        CoverageStatus::MissingCode,
-        CoverageStatus::MissingTests,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoverageStatus::Covered => "covered",
-            CoverageStatus::MissingWbs => "missing_wbs",
-            CoverageStatus::MissingCode => "missing_code",
-            CoverageStatus::MissingTests => "missing_tests",
-        }
-    }
-}
+/// A chunk's coverage status and its traced-item counts: the crosswalk format's own types.
+pub use crate::formats::{CoverageStatus, ItemCounts};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChunkCoverage {
@@ -50,12 +26,6 @@ pub struct ChunkCoverage {
     pub status: CoverageStatus,
     /// Traced items (functions, classes, tests) in item-level files, code and tests apart.
     pub items: ItemCounts,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ItemCounts {
-    pub code: usize,
-    pub tests: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -167,20 +137,39 @@ impl Coverage {
             .collect()
     }
 
-    /// The crosswalk file: deterministic (sorted, no timestamps), pretty, newline-terminated.
+    /// The crosswalk file ([`crate::formats::Crosswalk`]): deterministic (sorted, no
+    /// timestamps), pretty, newline-terminated.
     pub fn to_crosswalk_json(&self) -> String {
-        #[derive(Serialize)]
-        struct File<'a> {
-            version: u32,
-            generated_by: &'static str,
-            chunks: &'a [ChunkCoverage],
-            summary: CoverageSummary,
-        }
-        let file = File {
+        use crate::formats::{Crosswalk, CrosswalkEntry, CrosswalkSummary};
+        let count = |n: usize| n as u64;
+        let summary = self.summary();
+        let file = Crosswalk {
             version: 1,
-            generated_by: "concord crosswalk",
-            chunks: &self.chunks,
-            summary: self.summary(),
+            generated_by: "concord crosswalk".into(),
+            chunks: self
+                .chunks
+                .iter()
+                .map(|c| CrosswalkEntry {
+                    blueprint_id: c.blueprint_id.clone(),
+                    title: c.title.clone(),
+                    priority: c.priority,
+                    topic: c.topic.clone(),
+                    wbs_ids: c.wbs_ids.clone(),
+                    code_paths: c.code_paths.iter().cloned().collect(),
+                    test_paths: c.test_paths.iter().cloned().collect(),
+                    status: c.status,
+                    items: c.items,
+                })
+                .collect(),
+            summary: CrosswalkSummary {
+                chunks: count(summary.chunks),
+                by_status: summary.by_status.iter().map(|(s, n)| (*s, count(*n))).collect(),
+                by_priority: summary
+                    .by_priority
+                    .iter()
+                    .map(|(p, by)| (*p, by.iter().map(|(s, n)| (*s, count(*n))).collect()))
+                    .collect(),
+            },
         };
         let mut text = serde_json::to_string_pretty(&file).expect("coverage serializes");
         text.push('\n');

@@ -1,11 +1,13 @@
 //! The files Concord writes, one serde type each, and their JSON Schemas: every schema in
 //! [`SCHEMAS`] is generated from its type (`schemars`) and committed under docs/schemas/, and
-//! tests/generated.rs fails when a committed file differs from what the type generates
-//! (`UPDATE_DOCS=1 cargo test --test generated` rewrites it).
+//! tests/it/generated.rs fails when a committed file differs from what the type generates
+//! (`UPDATE_DOCS=1 cargo test --test it generated::` rewrites it).
 //!
-//! The types describe what is written. Reading stays with `json.rs` and `model/`, which keep
-//! positions for findings and accept more where people write these files by hand (noted on each
-//! type). Writers still build their JSON themselves; they are to move to these types.
+//! Every writer serializes these types: the lock (`ops::locks`), the queue event
+//! (`ops::queue::Event::line`), the review decision and its gates (`ops::review`) and the
+//! crosswalk (`coverage`); the status, priority and coverage enums are the model's own. Reading
+//! stays with `json.rs` and `model/`, which keep positions for findings and accept more where
+//! people write these files by hand (noted on each type).
 
 use std::collections::BTreeMap;
 
@@ -94,13 +96,40 @@ pub enum QueueStatus {
     Blocked,
 }
 
+impl QueueStatus {
+    pub const ALL: [QueueStatus; 6] = [
+        QueueStatus::Todo,
+        QueueStatus::InProgress,
+        QueueStatus::Review,
+        QueueStatus::AwaitingApproval,
+        QueueStatus::Done,
+        QueueStatus::Blocked,
+    ];
+
+    /// The status as written in the queue (serde's name for it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueStatus::Todo => "todo",
+            QueueStatus::InProgress => "in_progress",
+            QueueStatus::Review => "review",
+            QueueStatus::AwaitingApproval => "awaiting_approval",
+            QueueStatus::Done => "done",
+            QueueStatus::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<QueueStatus> {
+        QueueStatus::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
 /// Concord queue event
 ///
 /// One line of the append-only queue log (default path ops/queue.jsonl): a JSON object
 /// recording a work item's new status. The last event for an item is its status; an item with
 /// no event is `todo`. Concord writes the item's ID as `id`; when reading, `wbs_id` and
 /// `task_id` are accepted instead, and blank lines between events are skipped. Extra fields are
-/// allowed (for example the review an `apply` carried out).
+/// allowed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [
     { "id": "WBS-005", "status": "in_progress", "at": "2026-11-20T10:02:11Z", "by": "AGENT-2", "reason": "dispatched", "attempt": 1 }
@@ -151,6 +180,12 @@ pub struct QueueEvent {
     /// that runs it, so that `concord requeue` can tell a dead run from a live one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// Review
+    ///
+    /// On events written by `apply`: the review decision it carried out (its workspace-relative
+    /// path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
     /// Further fields of the event, kept as written.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, Value>,
@@ -368,6 +403,17 @@ pub enum Priority {
     Could,
 }
 
+impl Priority {
+    /// The priority as written (serde's name for it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Must => "must",
+            Priority::Should => "should",
+            Priority::Could => "could",
+        }
+    }
+}
+
 /// Coverage status
 ///
 /// The first gap found, checking in this order: no work item (`missing_wbs`), no code
@@ -379,6 +425,25 @@ pub enum CoverageStatus {
     MissingWbs,
     MissingCode,
     MissingTests,
+}
+
+impl CoverageStatus {
+    pub const ALL: [CoverageStatus; 4] = [
+        CoverageStatus::Covered,
+        CoverageStatus::MissingWbs,
+        CoverageStatus::MissingCode,
+        CoverageStatus::MissingTests,
+    ];
+
+    /// The status as written (serde's name for it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Covered => "covered",
+            CoverageStatus::MissingWbs => "missing_wbs",
+            CoverageStatus::MissingCode => "missing_code",
+            CoverageStatus::MissingTests => "missing_tests",
+        }
+    }
 }
 
 /// Item counts
@@ -645,3 +710,27 @@ pub const SCHEMAS: &[SchemaFile] = &[
         generate: || schema_of::<CrosswalkFile>("crosswalk.schema.json", Dialect::Draft2020),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written<T: Serialize>(value: T) -> String {
+        serde_json::to_value(value).unwrap().as_str().unwrap().to_string()
+    }
+
+    /// The names the model shows are the names serde writes.
+    #[test]
+    fn enum_names_are_the_written_names() {
+        for s in QueueStatus::ALL {
+            assert_eq!(written(s), s.as_str());
+            assert_eq!(QueueStatus::parse(s.as_str()), Some(s));
+        }
+        for s in CoverageStatus::ALL {
+            assert_eq!(written(s), s.as_str());
+        }
+        for p in [Priority::Must, Priority::Should, Priority::Could] {
+            assert_eq!(written(p), p.as_str());
+        }
+    }
+}

@@ -303,14 +303,19 @@ fn what_the_writers_write_fits_the_types_and_schemas() {
     use concord::formats::{Crosswalk, LockFile, QueueEvent};
     // Queue event, as ops::queue appends it.
     let event = concord::ops::queue::Event {
-        id: "WBS-005",
-        status: concord::model::Status::Review,
-        by: "AGENT-2",
-        reason: "run finished",
         attempt: Some(2),
-        extra: Some(serde_json::json!({ "run": "WBS-005-2" })),
+        run: Some("WBS-005-2"),
+        host: Some("build-1"),
+        pid: Some(4242),
+        review: Some("docs/reviews/WBS-005-2.json"),
+        ..concord::ops::queue::Event::new(
+            "WBS-005",
+            concord::model::Status::Review,
+            "AGENT-2",
+            "run finished",
+        )
     };
-    let written = concord::ops::queue::event_json(&event, "2026-11-20T10:02:11Z");
+    let written: Value = serde_json::from_str(&event.line("2026-11-20T10:02:11Z")).unwrap();
     assert_valid("queue-event.schema.json", &written);
     assert_round_trip::<QueueEvent>(&written);
 

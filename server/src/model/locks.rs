@@ -15,6 +15,8 @@ pub struct Lock {
     /// The fencing token of a lock taken on a shared remote (`[locks] remote`): the generation
     /// of the lock ref's commit that granted it.
     pub fencing_token: Option<i64>,
+    /// The commit `HEAD` named when the lock was taken (review diffs the agent's work against it).
+    pub base_commit: Option<String>,
     /// The lock file, workspace-relative.
     pub path: String,
     pub task_span: Span,
@@ -57,6 +59,7 @@ fn parse_whole_lock(path: &str, text: &str) -> Result<(Lock, Vec<Finding>), Vec<
     let host = reader.string(&root, "host", "the lock");
     let pid = reader.integer(&root, "pid", "the lock");
     let fencing_token = reader.integer(&root, "fencing_token", "the lock");
+    let base_commit = reader.string(&root, "base_commit", "the lock");
     if let (Some((agent, span)), Some(stem)) = (&agent, file_stem(path)) {
         if agent != stem {
             reader.findings.push(Finding::new(
@@ -99,6 +102,7 @@ fn parse_whole_lock(path: &str, text: &str) -> Result<(Lock, Vec<Finding>), Vec<
                 host,
                 pid,
                 fencing_token,
+                base_commit,
                 path: path.to_string(),
                 task_span,
             };

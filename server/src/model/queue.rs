@@ -5,41 +5,8 @@ use crate::findings::Finding;
 use crate::json;
 use crate::text::Span;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Status {
-    Todo,
-    InProgress,
-    Review,
-    AwaitingApproval,
-    Done,
-    Blocked,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Todo,
-        Status::InProgress,
-        Status::Review,
-        Status::AwaitingApproval,
-        Status::Done,
-        Status::Blocked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Todo => "todo",
-            Status::InProgress => "in_progress",
-            Status::Review => "review",
-            Status::AwaitingApproval => "awaiting_approval",
-            Status::Done => "done",
-            Status::Blocked => "blocked",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.as_str() == word)
-    }
-}
+/// A work item's status: the queue format's own type.
+pub use crate::formats::QueueStatus as Status;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueEvent {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::journal::{self, Plan};
-use super::queue::{check_transition, event_json, Event};
+use super::queue::{check_transition, Event};
 use crate::model::{Autopilot, Risk, Status, WorkItem};
 use crate::workspace::Workspace;
 
@@ -80,10 +80,6 @@ fn finished_message(finished: &[Plan], key: &str) -> Option<String> {
         .map(|p| format!("{} (finished what an interrupted run had left)", p.message))
 }
 
-fn queue_line(event: &Event, at: &str) -> String {
-    serde_json::to_string(&event_json(event, at)).expect("an event serializes")
-}
-
 fn progress_line(at: &str, text: &str) -> String {
     format!("- {at} {text}")
 }
@@ -134,23 +130,10 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         followups.iter().filter_map(|f| f["id"].as_str().map(str::to_string)).collect();
     let at = crate::time::format_rfc3339(crate::time::now_secs());
     let reason = format!("{verdict}: applied {rel}");
-    let mut queue = vec![queue_line(
-        &Event {
-            id,
-            status: target,
-            by,
-            reason: &reason,
-            attempt: None,
-            extra: Some(json!({ "review": rel })),
-        },
-        &at,
-    )];
+    let mut queue = vec![Event { review: Some(&rel), ..Event::new(id, target, by, &reason) }.line(&at)];
     for new_id in &followup_ids {
         let reason = format!("follow-up of {id} from {rel}");
-        queue.push(queue_line(
-            &Event { id: new_id, status: Status::Todo, by, reason: &reason, attempt: None, extra: None },
-            &at,
-        ));
+        queue.push(Event::new(new_id, Status::Todo, by, &reason).line(&at));
     }
     let summary = decision["summary"].as_str().unwrap_or("").lines().next().unwrap_or("");
     let progress = vec![progress_line(
@@ -202,12 +185,11 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
     }
     check_transition(item, current, Status::Done)?;
     let at = crate::time::format_rfc3339(crate::time::now_secs());
-    let event =
-        Event { id, status: Status::Done, by, reason: "approved by a person", attempt: None, extra: None };
+    let event = Event::new(id, Status::Done, by, "approved by a person");
     let plan = Plan {
         key,
         followups: Vec::new(),
-        queue: vec![queue_line(&event, &at)],
+        queue: vec![event.line(&at)],
         progress: vec![progress_line(&at, &format!("{id} awaiting_approval → done: approved by {by}"))],
         release: None,
         message: format!("{id}: approved by {by}; it is done"),

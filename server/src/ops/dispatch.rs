@@ -232,7 +232,7 @@ fn dispatch_unscrubbed(
         return give_back(format!("cannot keep a copy of the files changed before the run: {e}"));
     }
     let attempt = ws.model.queue.iter().filter(|e| e.id == item.id && e.status == Status::InProgress).count()
-        as i64
+        as u32
         + 1;
     let host = super::locks::hostname().unwrap_or_default();
     let pid = std::process::id();
@@ -249,13 +249,17 @@ fn dispatch_unscrubbed(
         queue::append(
             &ws.root.join(&config.paths.queue),
             &Event {
-                id: &item.id,
-                status: Status::InProgress,
-                by: request.agent,
-                reason: &format!("dispatched run {run_id} to {cli_name}"),
                 attempt: Some(attempt),
                 // Where the run lives, so `concord requeue` can tell a dead run from a live one.
-                extra: Some(json!({ "run": run_id, "host": host, "pid": pid })),
+                run: Some(run_id.as_str()),
+                host: (!host.is_empty()).then_some(host.as_str()),
+                pid: Some(pid),
+                ..Event::new(
+                    &item.id,
+                    Status::InProgress,
+                    request.agent,
+                    &format!("dispatched run {run_id} to {cli_name}"),
+                )
             },
         )
     })();
@@ -317,12 +321,9 @@ fn dispatch_unscrubbed(
             queue::append(
                 &queue_path,
                 &Event {
-                    id: &item.id,
-                    status: Status::Review,
-                    by: request.agent,
-                    reason: &reason,
                     attempt: Some(attempt),
-                    extra: Some(json!({ "run": run_id })),
+                    run: Some(run_id.as_str()),
+                    ..Event::new(&item.id, Status::Review, request.agent, &reason)
                 },
             )
             .map_err(|e| format!("the run succeeded but the queue could not be written: {e}"))?;
@@ -347,12 +348,9 @@ fn dispatch_unscrubbed(
             let written = queue::append(
                 &queue_path,
                 &Event {
-                    id: &item.id,
-                    status: Status::Todo,
-                    by: "concord",
-                    reason: &reason,
                     attempt: Some(attempt),
-                    extra: Some(json!({ "run": run_id })),
+                    run: Some(run_id.as_str()),
+                    ..Event::new(&item.id, Status::Todo, "concord", &reason)
                 },
             );
             // Fenced: a lock swept and taken again by someone else while the run was paused stays.

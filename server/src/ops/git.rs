@@ -103,9 +103,8 @@ pub fn prefix(root: &Path) -> Result<String, String> {
 /// The commit recorded in an agent's lock when it was taken.
 pub fn head_at_lock(root: &Path, config: &crate::config::Config, agent: &str) -> Option<String> {
     let rel = format!("{}/{agent}.lock", config.paths.locks_dir.trim_end_matches('/'));
-    let text = crate::fsutil::read_text_in_workspace(root, rel, config.max_file_size).ok()??;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value.get("base_commit")?.as_str().map(str::to_string)
+    let text = crate::fsutil::read_text_in_workspace(root, &rel, config.max_file_size).ok()??;
+    crate::model::parse_lock(&rel, &text).ok()?.base_commit
 }
 
 /// A file's content hash (0 when it does not exist), to tell "changed during a run" from

@@ -182,12 +182,12 @@ impl LockDir {
         self.remove_orphaned_temporaries();
         let (live, _) = self.read_all();
         check_free(&live, agent, &scope)?;
-        let lock = self.new_lock(agent, task, scope, None);
-        self.write_new(&lock, root)?;
+        let lock = self.new_lock(root, agent, task, scope, None);
+        self.write_new(&lock)?;
         Ok(lock)
     }
 
-    fn new_lock(&self, agent: &str, task: &str, scope: Vec<String>, token: Option<i64>) -> Lock {
+    fn new_lock(&self, root: &Path, agent: &str, task: &str, scope: Vec<String>, token: Option<i64>) -> Lock {
         Lock {
             agent: agent.to_string(),
             task_id: task.to_string(),
@@ -196,6 +196,7 @@ impl LockDir {
             host: hostname(),
             pid: Some(i64::from(std::process::id())),
             fencing_token: token,
+            base_commit: super::git::head(root),
             path: format!("{}/{agent}.lock", self.rel),
             task_span: Default::default(),
         }
@@ -217,8 +218,8 @@ impl LockDir {
                 )));
             }
             check_free(&snapshot.locks(), agent, &scope)?;
-            let lock = self.new_lock(agent, task, scope.clone(), Some(token));
-            let text = lock_text(&lock, root);
+            let lock = self.new_lock(root, agent, task, scope.clone(), Some(token));
+            let text = lock_text(&lock);
             Ok(Decision::Write {
                 keep: snapshot.entries.iter().map(|e| e.name.clone()).collect(),
                 add: vec![(format!("{agent}.lock"), text)],
@@ -256,30 +257,26 @@ pub fn trailer(lock: &Lock) -> Option<String> {
     lock.fencing_token.map(|token| format!("Concord-Lock: {}@{token}", lock.task_id))
 }
 
-/// A lock file's text (the documented lock format).
-fn lock_text(lock: &Lock, root: &Path) -> String {
-    let mut value = serde_json::json!({
-        "agent": lock.agent,
-        "task_id": lock.task_id,
-        "scope_paths": lock.scope_paths,
-        "acquired_at": lock.acquired_at,
-        "host": lock.host,
-        "pid": lock.pid,
-    });
-    if let Some(token) = lock.fencing_token {
-        value["fencing_token"] = serde_json::json!(token);
-    }
-    if let Some(head) = super::git::head(root) {
-        value["base_commit"] = serde_json::json!(head);
-    }
-    let mut text = serde_json::to_string_pretty(&value).expect("a lock serializes");
+/// A lock file's text: the lock format ([`crate::formats::LockFile`]), pretty, one line a field.
+fn lock_text(lock: &Lock) -> String {
+    let file = crate::formats::LockFile {
+        agent: lock.agent.clone(),
+        task_id: lock.task_id.clone(),
+        scope_paths: lock.scope_paths.clone(),
+        acquired_at: lock.acquired_at.clone(),
+        host: lock.host.clone(),
+        pid: lock.pid.and_then(|pid| u32::try_from(pid).ok()),
+        base_commit: lock.base_commit.clone(),
+        fencing_token: lock.fencing_token.and_then(|token| u64::try_from(token).ok()),
+    };
+    let mut text = serde_json::to_string_pretty(&file).expect("a lock serializes");
     text.push('\n');
     text
 }
 
 impl LockDir {
-    fn write_new(&self, lock: &Lock, root: &Path) -> Result<(), LockError> {
-        let text = lock_text(lock, root);
+    fn write_new(&self, lock: &Lock) -> Result<(), LockError> {
+        let text = lock_text(lock);
         let target = self.path_of(&lock.agent);
         let tmp = self.dir.join(format!(".{}.lock.tmp-{}", lock.agent, std::process::id()));
         let written = (|| {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::model::{Autopilot, Risk, Status, WorkItem};
 
@@ -45,42 +45,51 @@ pub fn check_transition(item: &WorkItem, from: Status, to: Status) -> Result<(),
     Err(why)
 }
 
-/// One queue event, as written.
+/// One queue event to write; [`Event::line`] gives its line in the queue format
+/// ([`crate::formats::QueueEvent`]).
 pub struct Event<'a> {
     pub id: &'a str,
     pub status: Status,
     pub by: &'a str,
     pub reason: &'a str,
-    pub attempt: Option<i64>,
-    /// Extra fields (e.g. the review that was applied).
-    pub extra: Option<Value>,
+    pub attempt: Option<u32>,
+    /// The dispatch run the event belongs to.
+    pub run: Option<&'a str>,
+    /// Where a dispatched run's process lives, so `concord requeue` can tell a dead run from a
+    /// live one.
+    pub host: Option<&'a str>,
+    pub pid: Option<u32>,
+    /// The review an `apply` carried out.
+    pub review: Option<&'a str>,
 }
 
-pub fn event_json(event: &Event, at: &str) -> Value {
-    let mut value = json!({
-        "id": event.id,
-        "status": event.status.as_str(),
-        "at": at,
-        "by": event.by,
-        "reason": event.reason,
-    });
-    if let Some(attempt) = event.attempt {
-        value["attempt"] = json!(attempt);
+impl<'a> Event<'a> {
+    pub fn new(id: &'a str, status: Status, by: &'a str, reason: &'a str) -> Self {
+        Event { id, status, by, reason, attempt: None, run: None, host: None, pid: None, review: None }
     }
-    if let Some(Value::Object(extra)) = &event.extra {
-        for (k, v) in extra {
-            value[k] = v.clone();
-        }
+
+    /// The event's line, at time `at`.
+    pub fn line(&self, at: &str) -> String {
+        let record = crate::formats::QueueEvent {
+            id: self.id.to_string(),
+            status: self.status,
+            at: at.to_string(),
+            by: self.by.to_string(),
+            reason: self.reason.to_string(),
+            attempt: self.attempt,
+            run: self.run.map(str::to_string),
+            host: self.host.map(str::to_string),
+            pid: self.pid,
+            review: self.review.map(str::to_string),
+            extra: serde_json::Map::new(),
+        };
+        serde_json::to_string(&record).expect("an event serializes")
     }
-    value
 }
 
 /// Append one event as one whole line.
 pub fn append(path: &Path, event: &Event) -> std::io::Result<()> {
-    let line =
-        serde_json::to_string(&event_json(event, &crate::time::format_rfc3339(crate::time::now_secs())))
-            .expect("an event serializes");
-    append_line(path, &line)
+    append_line(path, &event.line(&crate::time::format_rfc3339(crate::time::now_secs())))
 }
 
 /// Append one whole line, scrubbed (the queue and the decision log are committed, append-only
@@ -161,14 +170,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("queue.jsonl");
         std::fs::write(&path, "{\"id\":\"WBS-001\",\"status\":\"todo\"}\n{\"id\":\"WBS-0").unwrap();
-        let event = Event {
-            id: "WBS-001",
-            status: Status::InProgress,
-            by: "t",
-            reason: "r",
-            attempt: Some(1),
-            extra: None,
-        };
+        let event = Event { attempt: Some(1), ..Event::new("WBS-001", Status::InProgress, "t", "r") };
         append(&path, &event).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();

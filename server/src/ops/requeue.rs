@@ -3,7 +3,7 @@
 //! and undo what the run left, when the run folder is on this machine. Refused while the run's
 //! process or its agent is still alive on this host: a live run records its own outcome.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::locks::LockDir;
 use super::queue::{self, Event};
@@ -93,16 +93,13 @@ fn requeue_unscrubbed(ws: &Workspace, id: &str, reason: &str, by: &str) -> Resul
     }
 
     queue::check_transition(item, Status::InProgress, Status::Todo)?;
-    let attempt = event.get("attempt").and_then(Value::as_i64);
+    let attempt = event.get("attempt").and_then(Value::as_u64).and_then(|a| u32::try_from(a).ok());
     queue::append(
         &queue_path,
         &Event {
-            id,
-            status: Status::Todo,
-            by,
-            reason: &format!("requeued: {}", reason.trim()),
             attempt,
-            extra: (!run.is_empty()).then(|| json!({ "run": run })),
+            run: (!run.is_empty()).then_some(run.as_str()),
+            ..Event::new(id, Status::Todo, by, &format!("requeued: {}", reason.trim()))
         },
     )
     .map_err(|e| format!("cannot write the queue: {e}"))?;

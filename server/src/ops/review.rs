@@ -15,12 +15,8 @@ use super::llm::{self, Endpoint};
 use crate::model::{Autopilot, Risk, WorkItem};
 use crate::workspace::Workspace;
 
-#[derive(Debug, Clone)]
-pub struct Gate {
-    pub name: String,
-    pub passed: bool,
-    pub detail: String,
-}
+/// One hard gate and its result, as the gates file records it.
+pub type Gate = crate::formats::GateResult;
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -237,6 +233,9 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
     cap(&mut decision, item, gates_passed, &mut notes);
     llm::validate(&llm::decision_schema(), &decision, "decision")
         .map_err(|e| format!("internal: the decision does not fit its schema: {e}"))?;
+    // Written in the decision format, whatever a model added.
+    let typed: crate::formats::ReviewDecision = serde_json::from_value(decision.clone())
+        .map_err(|e| format!("internal: the decision does not fit its format: {e}"))?;
 
     // Written under docs/reviews: the decision, its gates, and a markdown review for people.
     let stem = format!(
@@ -248,17 +247,19 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
     let json_path = dir.join(format!("{stem}.json"));
     let gates_path = dir.join(format!("{stem}.gates.json"));
     let markdown_path = dir.join(format!("{stem}.md"));
-    let gates_json = json!({
-        "wbs_id": wbs_id, "report": report_rel, "passed": gates_passed,
-        "gates": gates.iter().map(|g| json!({ "name": g.name, "passed": g.passed, "detail": g.detail })).collect::<Vec<_>>(),
-    });
+    let gates_file = crate::formats::GatesFile {
+        wbs_id: wbs_id.clone(),
+        report: report_rel.clone(),
+        passed: gates_passed,
+        gates: gates.clone(),
+    };
     let scrub = |text: String| super::scrub::text(&text);
     let write = |path: &Path, text: String| {
         crate::fsutil::write_atomic(path, scrub(text).as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
-    write(&json_path, serde_json::to_string_pretty(&decision).expect("json") + "\n")?;
-    write(&gates_path, serde_json::to_string_pretty(&gates_json).expect("json") + "\n")?;
+    write(&json_path, serde_json::to_string_pretty(&typed).expect("json") + "\n")?;
+    write(&gates_path, serde_json::to_string_pretty(&gates_file).expect("json") + "\n")?;
     write(&markdown_path, markdown(item, &report_rel, &gates, &tests, &decision, &notes))?;
     let rel = |p: &Path| crate::workspace::relative(&ws.root, p).unwrap_or_default();
     let message = format!(

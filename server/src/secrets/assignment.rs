@@ -126,7 +126,7 @@ pub(super) fn assignment_name_is_credential(kind: RuleKind, identifier: &str) ->
                 && key_at > 0
                 && !NON_CREDENTIAL_KEY_QUALIFIERS.contains(&words[key_at - 1].as_str())
         }
-        RuleKind::Token => true,
+        RuleKind::Vendor | RuleKind::Named => true,
     }
 }
 

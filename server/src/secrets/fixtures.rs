@@ -5,7 +5,7 @@
 //! itself never trips a secret scanner (ours or anyone's), while the tests
 //! stay deterministic.
 
-use super::DEFAULT_STOPWORDS;
+use super::default_stopwords;
 
 pub const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 pub const URL_SAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -67,7 +67,7 @@ impl XorShift64 {
         loop {
             let candidate = self.string(alphabet, len);
             let lower = candidate.to_ascii_lowercase();
-            let has_stopword = DEFAULT_STOPWORDS.iter().any(|word| lower.contains(word));
+            let has_stopword = default_stopwords().iter().any(|word| lower.contains(word.as_str()));
             let has_digit = candidate.bytes().any(|byte| byte.is_ascii_digit());
             if !has_stopword && (has_digit || !needs_digit) {
                 return candidate;

@@ -24,9 +24,10 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use regex::{Captures, Match, Regex, RegexSet};
 use sha2::{Digest, Sha256};
 
@@ -34,48 +35,17 @@ use assignment::{
     assignment_name_is_credential, character_classes, full_identifier, looks_like_environment_variable,
 };
 pub use entropy::shannon_entropy;
-pub use rules::RuleInfo;
-use rules::{Keywords, Pattern, RuleKind, RULES};
+pub use rules::{user_rules, AllowlistSpec, RuleError, RuleInfo, RuleSpec};
+use rules::{RegexTarget, RuleKind};
 
 /// A line containing this marker is never reported.
 pub const INLINE_ALLOW_MARKER: &str = "concord:allow-secret";
 
-/// Words that mark a value as a placeholder or template, not a real secret.
-/// Matched case-insensitively as substrings of the secret.
-pub const DEFAULT_STOPWORDS: &[&str] = &[
-    "example",
-    "placeholder",
-    "xxxx",
-    "${",
-    "{{",
-    "}}",
-    "changeme",
-    "change_me",
-    "change-me",
-    "dummy",
-    "redacted",
-    "your_",
-    "your-",
-    "yourapi",
-    "yourkey",
-    "yoursecret",
-    "yourtoken",
-    "insert_",
-    "replace_me",
-    "replaceme",
-    "fake",
-    "sample",
-    "lorem",
-    "notreal",
-    "not_real",
-    "not-a-real",
-];
-
-/// Paths whose content is hashes and versions, never credentials.
-pub const DEFAULT_ALLOWED_PATHS: &[&str] = &[
-    r"(?:^|[/\\])(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|deno\.lock|bun\.lock)$",
-    r"(?:^|[/\\])(?:Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|composer\.lock|Gemfile\.lock|go\.sum|gradle\.lockfile)$",
-];
+/// Words that mark a value as a placeholder or template, not a real secret, matched
+/// case-insensitively as substrings of the secret: the built-in rules' global allowlist.
+pub fn default_stopwords() -> &'static [String] {
+    &rules::built_in().stopwords
+}
 
 /// One secret found in a text. Holds no copy of the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,18 +73,18 @@ pub struct SecretPolicy {
     pub stopwords: Vec<String>,
     /// Fingerprints of accepted findings (see [`fingerprint`]).
     pub baseline: HashSet<String>,
+    /// Rules added to the built-in ones (`[[secrets.rules]]`), checked by [`user_rules`].
+    pub rules: Vec<RuleInfo>,
 }
 
 impl Default for SecretPolicy {
     fn default() -> Self {
         SecretPolicy {
             allow_regexes: Vec::new(),
-            allow_paths: DEFAULT_ALLOWED_PATHS
-                .iter()
-                .map(|pattern| Regex::new(pattern).expect("built-in path pattern is valid"))
-                .collect(),
-            stopwords: DEFAULT_STOPWORDS.iter().map(|word| word.to_string()).collect(),
+            allow_paths: rules::built_in().allowed_paths.clone(),
+            stopwords: default_stopwords().to_vec(),
             baseline: HashSet::new(),
+            rules: Vec::new(),
         }
     }
 }
@@ -171,18 +141,11 @@ pub fn redact(text: &str, findings: &[SecretFinding]) -> String {
     output
 }
 
-/// A rule with its regex compiled.
-#[derive(Debug)]
-struct CompiledRule {
-    info: &'static RuleInfo,
-    regex: Regex,
-}
-
-/// Everything that depends only on the rule table; compiled once per process
-/// and shared by every scanner.
+/// Everything that depends only on the rule table; compiled once per process for the
+/// built-in rules (and once per configuration that adds rules) and shared by every scanner.
 #[derive(Debug)]
 struct CompiledRules {
-    rules: Vec<CompiledRule>,
+    rules: Vec<RuleInfo>,
     /// Keyword prefilter; see [`KeywordPrefilter`].
     prefilter: KeywordPrefilter,
     /// Values that are obviously placeholders, for every rule.
@@ -194,27 +157,22 @@ struct CompiledRules {
     code_reference: Regex,
 }
 
-fn compiled_rules() -> Arc<CompiledRules> {
-    static COMPILED: OnceLock<Arc<CompiledRules>> = OnceLock::new();
-    COMPILED.get_or_init(|| Arc::new(CompiledRules::build())).clone()
+/// The built-in rules, then `extra` (a configuration's own rules).
+fn compiled_rules(extra: &[RuleInfo]) -> Arc<CompiledRules> {
+    static BUILT_IN: OnceLock<Arc<CompiledRules>> = OnceLock::new();
+    if extra.is_empty() {
+        return BUILT_IN
+            .get_or_init(|| Arc::new(CompiledRules::build(rules::built_in().rules.clone())))
+            .clone();
+    }
+    let mut all = rules::built_in().rules.clone();
+    all.extend(extra.iter().cloned());
+    Arc::new(CompiledRules::build(all))
 }
 
 impl CompiledRules {
-    fn build() -> Self {
-        let rules = RULES
-            .iter()
-            .map(|info| {
-                let source = match info.pattern {
-                    Pattern::Token(source) => source.to_string(),
-                    Pattern::Assignment { names, value } => rules::assignment_pattern(names, value),
-                };
-                let regex = Regex::new(&source)
-                    .unwrap_or_else(|error| panic!("rule {} does not compile: {error}", info.id));
-                CompiledRule { info, regex }
-            })
-            .collect::<Vec<_>>();
-
-        let prefilter = KeywordPrefilter::build(RULES);
+    fn build(rules: Vec<RuleInfo>) -> Self {
+        let prefilter = KeywordPrefilter::build(&rules);
 
         let placeholder_values = RegexSet::new([
             r"^(?i:true|false|null|nil|none|undefined|empty|string|secret|password|token)$",
@@ -270,157 +228,164 @@ impl CompiledRules {
     }
 }
 
-/// Decides, cheaply, which rules can match a text at all.
+/// Decides, cheaply, which rules can match a text at all: one Aho-Corasick search for every
+/// rule's keywords, which stops as soon as every rule has been seen.
 ///
-/// Two passes over the text, each a single search for an alternation of
-/// literals: one for the exact vendor prefixes (a multi-literal search that
-/// runs at memory speed, so a file without any prefix costs almost nothing),
-/// one for the any-case names used by assignment rules. Each pass stops as
-/// soon as every rule it serves has been seen.
+/// Keywords of `vendor` rules are matched as written: a provider's exact key format contains its
+/// prefix exactly, so another case can never lead to a match. Every other keyword is matched
+/// ignoring ASCII case, as gitleaks does (ASCII only: Unicode folding would let the Kelvin sign
+/// stand in for `k`). The search itself is for exact literals, which keeps it on its fastest
+/// (SIMD) prefilter: for an any-case keyword, every case variant of its first three bytes,
+/// with the rest of the keyword compared at each hit.
 #[derive(Debug)]
 struct KeywordPrefilter {
-    exact: Option<LiteralPass>,
-    any_case: Option<LiteralPass>,
-    /// Rules with no keyword at all run on every text.
+    /// None when no rule has a keyword.
+    searcher: Option<AhoCorasick>,
+    /// For each searched literal (by pattern index), the keywords it may start.
+    keywords_by_literal: Vec<Vec<usize>>,
+    /// Each keyword: its text (lower-cased unless exact), whether it is exact, and the rules
+    /// with a keyword inside it, itself included (a shorter keyword hidden inside a longer
+    /// match is not lost).
+    keywords: Vec<Keyword>,
+    /// How many rules have keywords.
+    with_keywords: usize,
+    /// Rules with no keyword run on every text.
     unconditional: Vec<usize>,
 }
 
+#[derive(Debug)]
+struct Keyword {
+    text: String,
+    exact: bool,
+    rules: Vec<usize>,
+}
+
+/// How many leading bytes of an any-case keyword are searched in every case variant.
+const ANY_CASE_PREFIX: usize = 3;
+
 impl KeywordPrefilter {
-    fn build(rules: &'static [RuleInfo]) -> Self {
-        let unconditional = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, rule)| matches!(rule.keywords, Keywords::Exact([]) | Keywords::AnyCase([])))
-            .map(|(index, _)| index)
-            .collect();
+    fn build(rules: &[RuleInfo]) -> Self {
+        let mut keywords: Vec<Keyword> = Vec::new();
+        for rule in rules {
+            let exact = rule.kind == RuleKind::Vendor;
+            let own = if exact { &rule.keyword_text } else { &rule.keywords };
+            for text in own {
+                if !keywords.iter().any(|k| k.exact == exact && &k.text == text) {
+                    keywords.push(Keyword { text: text.clone(), exact, rules: Vec::new() });
+                }
+            }
+        }
+        for keyword in &mut keywords {
+            let found = keyword.text.to_ascii_lowercase();
+            keyword.rules = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| {
+                    if rule.kind == RuleKind::Vendor {
+                        rule.keyword_text.iter().any(|k| keyword.text.contains(k.as_str()))
+                    } else {
+                        rule.keywords.iter().any(|k| found.contains(k.as_str()))
+                    }
+                })
+                .map(|(index, _)| index)
+                .collect();
+        }
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut keywords_by_literal: Vec<Vec<usize>> = Vec::new();
+        for (index, keyword) in keywords.iter().enumerate() {
+            let variants = if keyword.exact {
+                vec![keyword.text.as_bytes().to_vec()]
+            } else {
+                case_variants(&keyword.text.as_bytes()[..keyword.text.len().min(ANY_CASE_PREFIX)])
+            };
+            for literal in variants {
+                match literals.iter().position(|l| *l == literal) {
+                    Some(at) => keywords_by_literal[at].push(index),
+                    None => {
+                        literals.push(literal);
+                        keywords_by_literal.push(vec![index]);
+                    }
+                }
+            }
+        }
+        let searcher = (!literals.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&literals)
+                .expect("short literals always build")
+        });
+        let unconditional: Vec<usize> =
+            rules.iter().enumerate().filter(|(_, r)| r.keywords.is_empty()).map(|(i, _)| i).collect();
         KeywordPrefilter {
-            exact: LiteralPass::build(rules, false),
-            any_case: LiteralPass::build(rules, true),
+            searcher,
+            keywords_by_literal,
+            keywords,
+            with_keywords: rules.len() - unconditional.len(),
             unconditional,
         }
     }
 
     fn rules_present(&self, text: &[u8], rule_count: usize) -> Vec<bool> {
         let mut present = vec![false; rule_count];
-        for pass in [&self.exact, &self.any_case].into_iter().flatten() {
-            pass.mark_present(text, &mut present);
-        }
         for &index in &self.unconditional {
             present[index] = true;
+        }
+        let Some(searcher) = &self.searcher else {
+            return present;
+        };
+        let mut still_absent = self.with_keywords;
+        let mut from = 0;
+        // Restart one byte after each hit's start rather than after its end, so that
+        // overlapping keywords are all seen.
+        while still_absent > 0 && from < text.len() {
+            let Some(hit) = searcher.find(Input::new(text).span(from..text.len())) else {
+                break;
+            };
+            let at = hit.start();
+            for &index in &self.keywords_by_literal[hit.pattern().as_usize()] {
+                let keyword = &self.keywords[index];
+                let whole = text.get(at..at + keyword.text.len());
+                let matches = whole.is_some_and(|w| {
+                    if keyword.exact {
+                        w == keyword.text.as_bytes()
+                    } else {
+                        w.eq_ignore_ascii_case(keyword.text.as_bytes())
+                    }
+                });
+                if !matches {
+                    continue;
+                }
+                for &rule in &keyword.rules {
+                    if !present[rule] {
+                        present[rule] = true;
+                        still_absent -= 1;
+                    }
+                }
+            }
+            from = at + 1;
         }
         present
     }
 }
 
-/// One search for every keyword of one kind (exact or any-case).
-#[derive(Debug)]
-struct LiteralPass {
-    /// Alternation of the keywords, longest first.
-    regex: regex::bytes::Regex,
-    ignore_case: bool,
-    /// For each keyword (lower-cased when `ignore_case`), the rules whose
-    /// keywords it contains, itself included: a shorter keyword hidden inside
-    /// a longer match is not lost.
-    rules_by_keyword: HashMap<Vec<u8>, Vec<usize>>,
-    /// Each served rule with its own keyword alternation, for when the
-    /// combined search keeps hitting keywords of rules already found.
-    per_rule: Vec<(usize, regex::bytes::Regex)>,
-}
-
-impl LiteralPass {
-    fn build(rules: &'static [RuleInfo], ignore_case: bool) -> Option<Self> {
-        let keywords_of = |rule: &RuleInfo| match (rule.keywords, ignore_case) {
-            (Keywords::Exact(keywords), false) | (Keywords::AnyCase(keywords), true) => keywords,
-            _ => &[],
-        };
-        let normalise = |keyword: &str| {
-            if ignore_case {
-                keyword.to_ascii_lowercase()
-            } else {
-                keyword.to_string()
-            }
-        };
-        let mut keywords: Vec<String> = rules
-            .iter()
-            .flat_map(|rule| keywords_of(rule).iter().map(|keyword| normalise(keyword)))
-            .collect();
-        if keywords.is_empty() {
-            return None;
-        }
-        keywords.sort_by_key(|keyword| std::cmp::Reverse(keyword.len()));
-        keywords.dedup();
-
-        let mut rules_by_keyword = HashMap::new();
-        for found in &keywords {
-            let implied = rules
-                .iter()
-                .enumerate()
-                .filter(|(_, rule)| keywords_of(rule).iter().any(|inner| found.contains(&normalise(inner))))
-                .map(|(index, _)| index)
-                .collect::<Vec<_>>();
-            rules_by_keyword.insert(found.as_bytes().to_vec(), implied);
-        }
-        // ASCII-only folding (`-u`): Unicode folding would let the Kelvin
-        // sign stand in for `k`, and would slow the search down.
-        let compile = |keywords: &[String]| {
-            let alternation =
-                keywords.iter().map(|keyword| regex::escape(keyword)).collect::<Vec<_>>().join("|");
-            let pattern = if ignore_case { format!("(?i-u:{alternation})") } else { alternation };
-            regex::bytes::Regex::new(&pattern).expect("escaped keywords form a valid pattern")
-        };
-        let per_rule = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, rule)| !keywords_of(rule).is_empty())
-            .map(|(index, rule)| {
-                let own: Vec<String> = keywords_of(rule).iter().map(|keyword| normalise(keyword)).collect();
-                (index, compile(&own))
+/// Every ASCII-case variant of `prefix` (a few bytes: at most 2^3 variants).
+fn case_variants(prefix: &[u8]) -> Vec<Vec<u8>> {
+    let mut variants = vec![Vec::with_capacity(prefix.len())];
+    for &byte in prefix {
+        let cases = [byte.to_ascii_lowercase(), byte.to_ascii_uppercase()];
+        let distinct = if cases[0] == cases[1] { &cases[..1] } else { &cases[..] };
+        variants = variants
+            .into_iter()
+            .flat_map(|head| {
+                distinct.iter().map(move |&b| {
+                    let mut next = head.clone();
+                    next.push(b);
+                    next
+                })
             })
             .collect();
-        Some(LiteralPass { regex: compile(&keywords), ignore_case, rules_by_keyword, per_rule })
     }
-
-    fn mark_present(&self, text: &[u8], present: &mut [bool]) {
-        /// After this many hits in a row that reveal no new rule, common
-        /// keywords are drowning out the rare ones: switch to one search per
-        /// remaining rule, so dense text stays linear and fast.
-        const FRUITLESS_HITS_LIMIT: usize = 32;
-        let mut still_absent = self.per_rule.len();
-        let mut search_from = 0;
-        let mut fruitless_hits = 0;
-        let mut lowered = Vec::new();
-        // Restart one byte after each match rather than after its end, so
-        // overlapping keywords are all seen.
-        while still_absent > 0 {
-            if fruitless_hits >= FRUITLESS_HITS_LIMIT {
-                for (index, regex) in &self.per_rule {
-                    if !present[*index] {
-                        present[*index] = regex.is_match_at(text, search_from);
-                    }
-                }
-                return;
-            }
-            let Some(found) = self.regex.find_at(text, search_from) else {
-                break;
-            };
-            let key = if self.ignore_case {
-                lowered.clear();
-                lowered.extend(found.as_bytes().iter().map(u8::to_ascii_lowercase));
-                lowered.as_slice()
-            } else {
-                found.as_bytes()
-            };
-            fruitless_hits += 1;
-            for &index in self.rules_by_keyword.get(key).into_iter().flatten() {
-                if !present[index] {
-                    present[index] = true;
-                    still_absent -= 1;
-                    fruitless_hits = 0;
-                }
-            }
-            search_from = found.start() + 1;
-        }
-    }
+    variants
 }
 
 /// Compiled rules plus a policy. Build once, share freely: it is `Send + Sync`
@@ -459,12 +424,17 @@ impl SecretScanner {
         } else {
             Regex::new(&format!("(?i:{})", alternatives.join("|"))).ok()
         };
-        SecretScanner { compiled: compiled_rules(), policy, stopword_matcher }
+        SecretScanner { compiled: compiled_rules(&policy.rules), policy, stopword_matcher }
     }
 
-    /// Every rule, in priority order, for SARIF rule metadata and help texts.
-    pub fn rules() -> &'static [RuleInfo] {
-        RULES
+    /// The built-in rules, in priority order, for SARIF rule metadata and help texts.
+    pub fn built_in_rules() -> &'static [RuleInfo] {
+        &rules::built_in().rules
+    }
+
+    /// Every rule this scanner runs: the built-in ones, then the configuration's.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.compiled.rules
     }
 
     pub fn policy(&self) -> &SecretPolicy {
@@ -473,7 +443,7 @@ impl SecretScanner {
 
     /// Findings in `text`, ordered by offset and never overlapping.
     pub fn scan(&self, text: &str) -> Vec<SecretFinding> {
-        self.scan_with(text, Suppressions::Honour)
+        self.scan_with(text, None, Suppressions::Honour)
     }
 
     /// Like [`scan`](Self::scan), but returns nothing for a path the policy
@@ -482,7 +452,7 @@ impl SecretScanner {
         if self.is_path_allowed(path) {
             return Vec::new();
         }
-        self.scan(text)
+        self.scan_with(text, Some(path), Suppressions::Honour)
     }
 
     pub fn is_path_allowed(&self, path: &str) -> bool {
@@ -493,10 +463,10 @@ impl SecretScanner {
     /// inline-allow markers and the baseline: an accepted fixture in the
     /// repository is still not something to copy into a log.
     pub fn scrub(&self, text: &str) -> String {
-        redact(text, &self.scan_with(text, Suppressions::Ignore))
+        redact(text, &self.scan_with(text, None, Suppressions::Ignore))
     }
 
-    fn scan_with(&self, text: &str, suppressions: Suppressions) -> Vec<SecretFinding> {
+    fn scan_with(&self, text: &str, path: Option<&str>, suppressions: Suppressions) -> Vec<SecretFinding> {
         if text.is_empty() {
             return Vec::new();
         }
@@ -515,23 +485,25 @@ impl SecretScanner {
                 continue;
             }
             for captures in rule.regex.captures_iter(text) {
-                let Some(secret) = secret_group(&captures) else {
+                let Some(secret) = secret_group(rule, &captures) else {
                     continue;
                 };
                 if allowed_lines.covers(secret.start(), secret.end()) {
                     continue;
                 }
-                if self.accepts(rule, &captures, secret, text) {
+                if self.accepts(rule, &captures, secret, text)
+                    && !rule_allows(rule, &captures, secret, text, path)
+                {
                     candidates.push(Candidate { rule_index, start: secret.start(), end: secret.end() });
                 }
             }
         }
 
         let rules = &self.compiled.rules;
-        resolve_overlaps(candidates, |index| rules[index].info.kind)
+        resolve_overlaps(candidates, |index| rules[index].kind)
             .into_iter()
             .filter_map(|candidate| {
-                let info = rules[candidate.rule_index].info;
+                let info = &rules[candidate.rule_index];
                 let secret = &text[candidate.start..candidate.end];
                 let fingerprint = fingerprint(info.id, secret);
                 if suppressions == Suppressions::Honour && self.policy.baseline.contains(&fingerprint) {
@@ -550,8 +522,7 @@ impl SecretScanner {
     }
 
     /// Entropy, placeholder, assignment and policy checks for one match.
-    fn accepts(&self, rule: &CompiledRule, captures: &Captures, secret: Match, text: &str) -> bool {
-        let info = rule.info;
+    fn accepts(&self, info: &RuleInfo, captures: &Captures, secret: Match, text: &str) -> bool {
         let value = secret.as_str();
         let measured = captures.name("body").map_or(value, |body| body.as_str());
         if shannon_entropy(measured) < info.min_entropy {
@@ -563,7 +534,7 @@ impl SecretScanner {
         {
             return false;
         }
-        if info.kind != RuleKind::Token {
+        if !info.kind.is_specific() {
             let Some(name) = captures.name("name") else {
                 return false;
             };
@@ -591,7 +562,7 @@ impl SecretScanner {
         // (about one `sk-proj-` key in 3,000 holds `fake`, `xxxx`, `dummy` or `lorem`):
         // placeholders in that format are caught by the entropy and sequence checks above,
         // and deliberate test keys are accepted by `allow`, the inline marker or the baseline.
-        is_exact_vendor_format(info) || !self.contains_stopword(value)
+        info.kind == RuleKind::Vendor || !self.contains_stopword(value)
     }
 
     fn contains_stopword(&self, value: &str) -> bool {
@@ -606,19 +577,49 @@ impl SecretScanner {
     }
 }
 
-/// A rule that recognises one vendor's key by its exact prefix and shape.
-fn is_exact_vendor_format(info: &RuleInfo) -> bool {
-    info.kind == RuleKind::Token && matches!(info.keywords, Keywords::Exact(_))
+/// The credential inside a match: the rule's `secretGroup`, else whichever secret group took
+/// part, else the whole match.
+fn secret_group<'t>(rule: &RuleInfo, captures: &Captures<'t>) -> Option<Match<'t>> {
+    let secret = match rule.secret_group {
+        Some(group) => captures.get(group),
+        None => ["secret", "secret_bare", "secret_pair"]
+            .iter()
+            .find_map(|name| captures.name(name))
+            .or_else(|| captures.get(0)),
+    }?;
+    (!secret.is_empty()).then_some(secret)
 }
 
-/// The credential inside a match: whichever secret group took part, or the
-/// whole match for a rule without one.
-fn secret_group<'t>(captures: &Captures<'t>) -> Option<Match<'t>> {
-    let secret = ["secret", "secret_bare", "secret_pair"]
-        .iter()
-        .find_map(|name| captures.name(name))
-        .or_else(|| captures.get(0))?;
-    (!secret.is_empty()).then_some(secret)
+/// Whether one of the rule's own allowlists accepts this match.
+fn rule_allows(rule: &RuleInfo, captures: &Captures, secret: Match, text: &str, path: Option<&str>) -> bool {
+    rule.allowlists.iter().any(|allowlist| {
+        let whole = captures.get(0).unwrap_or(secret);
+        let target = match allowlist.target {
+            RegexTarget::Secret => secret.as_str(),
+            RegexTarget::Match => whole.as_str(),
+            RegexTarget::Line => {
+                let start = text[..whole.start()].rfind('\n').map_or(0, |at| at + 1);
+                let end = text[whole.end()..].find('\n').map_or(text.len(), |at| whole.end() + at);
+                &text[start..end]
+            }
+        };
+        let lowered = secret.as_str().to_lowercase();
+        let mut checks = Vec::with_capacity(3);
+        if !allowlist.regexes.is_empty() {
+            checks.push(allowlist.regexes.iter().any(|r| r.is_match(target)));
+        }
+        if !allowlist.stopwords.is_empty() {
+            checks.push(allowlist.stopwords.iter().any(|w| lowered.contains(w.as_str())));
+        }
+        if !allowlist.paths.is_empty() {
+            checks.push(path.is_some_and(|p| allowlist.paths.iter().any(|r| r.is_match(p))));
+        }
+        if allowlist.all_must_hold {
+            checks.iter().all(|&held| held)
+        } else {
+            checks.iter().any(|&held| held)
+        }
+    })
 }
 
 /// Keeps at most one finding per region: a vendor-specific rule beats a
@@ -636,8 +637,8 @@ fn resolve_overlaps(mut candidates: Vec<Candidate>, kind_of: impl Fn(usize) -> R
             kept.push(candidate);
             continue;
         }
-        let candidate_specific = kind_of(candidate.rule_index) == RuleKind::Token;
-        let last_specific = kind_of(last.rule_index) == RuleKind::Token;
+        let candidate_specific = kind_of(candidate.rule_index).is_specific();
+        let last_specific = kind_of(last.rule_index).is_specific();
         let candidate_wins = match (candidate_specific, last_specific) {
             (true, false) => true,
             (false, true) => false,

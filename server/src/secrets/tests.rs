@@ -68,21 +68,14 @@ fn finds_expected(case: &PositiveCase, findings: &[SecretFinding]) -> bool {
 
 #[test]
 fn rule_table_is_consistent() {
-    let rules = SecretScanner::rules();
+    let rules = SecretScanner::built_in_rules();
     let mut ids = HashSet::new();
     for rule in rules {
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
         assert!(!rule.description.is_empty() && !rule.help.is_empty());
-        match rule.keywords {
-            rules::Keywords::Exact(keywords) => {
-                assert!(!keywords.is_empty(), "{} has no keyword", rule.id);
-            }
-            rules::Keywords::AnyCase(keywords) => {
-                assert!(!keywords.is_empty(), "{} has no keyword", rule.id);
-                for keyword in keywords {
-                    assert_eq!(*keyword, keyword.to_ascii_lowercase(), "compared lower-cased");
-                }
-            }
+        assert!(!rule.keywords.is_empty(), "{} has no keyword", rule.id);
+        for keyword in &rule.keywords {
+            assert_eq!(*keyword, keyword.to_ascii_lowercase(), "compared lower-cased");
         }
     }
     for required in [
@@ -149,7 +142,7 @@ fn every_rule_finds_its_generated_secrets() {
         );
         seen_rules.insert(case.expected.rule_id);
     }
-    for rule in SecretScanner::rules() {
+    for rule in SecretScanner::built_in_rules() {
         assert!(seen_rules.contains(rule.id), "no fixture for {}", rule.id);
     }
 }
@@ -293,7 +286,7 @@ fn stopwords_do_not_veto_a_vendor_key_format() {
         let mut body = rng.string(alphabet, len);
         if n % 10 == 0 {
             // Plant a stopword (in any case) at a random place.
-            let word = DEFAULT_STOPWORDS[rng.below(DEFAULT_STOPWORDS.len())];
+            let word = default_stopwords()[rng.below(default_stopwords().len())].as_str();
             if word.bytes().all(|b| b.is_ascii_alphanumeric() || (alphabet == URL_SAFE && b"_-".contains(&b)))
             {
                 let word = if n % 20 == 0 { word.to_ascii_uppercase() } else { word.to_string() };
@@ -303,7 +296,7 @@ fn stopwords_do_not_veto_a_vendor_key_format() {
         }
         let key = format!("{prefix}{body}");
         let lower = key.to_ascii_lowercase();
-        if DEFAULT_STOPWORDS.iter().any(|w| lower.contains(w)) {
+        if default_stopwords().iter().any(|w| lower.contains(w.as_str())) {
             with_stopword += 1;
         }
         let text = format!("config.key = \"{key}\"\n");
@@ -440,9 +433,10 @@ fn path_allowlist_skips_lock_files() {
 
 #[test]
 fn prefilter_never_hides_a_generated_secret() {
-    let compiled = compiled_rules();
-    let rule_index =
-        |id: &str| SecretScanner::rules().iter().position(|rule| rule.id == id).unwrap_or(usize::MAX);
+    let compiled = compiled_rules(&[]);
+    let rule_index = |id: &str| {
+        SecretScanner::built_in_rules().iter().position(|rule| rule.id == id).unwrap_or(usize::MAX)
+    };
     for seed in 1..=5 {
         for case in positive_cases(&mut XorShift64::new(seed)) {
             let present = compiled.rules_worth_running(&case.text);
@@ -453,15 +447,26 @@ fn prefilter_never_hides_a_generated_secret() {
 
 #[test]
 fn prefilter_skips_text_without_keywords() {
-    let compiled = compiled_rules();
+    let compiled = compiled_rules(&[]);
     let plain = "fn main() { println!(\"hello\"); }\n".repeat(100);
     assert!(!compiled.rules_worth_running(&plain).contains(&true));
-    // Vendor prefixes are case-sensitive, like the rules they guard.
+    // A vendor's prefix is matched as written, like the rule it guards; other keywords in any
+    // ASCII case, as gitleaks does.
     assert!(!compiled.rules_worth_running("see GHP_ and more").contains(&true));
+    let any_case = |text: &str| -> Vec<&str> {
+        let present = compiled.rules_worth_running(text);
+        SecretScanner::built_in_rules().iter().zip(present).filter(|(_, p)| *p).map(|(r, _)| r.id).collect()
+    };
+    assert_eq!(any_case("x = 1 # PassWord"), ["generic-password"]);
+    assert_eq!(any_case("let sEcReTs = 1"), any_case("let secrets = 1"));
+    assert!(any_case("let secrets = 1").contains(&"aws-secret-access-key"));
+    // A keyword that starts inside another keyword's match is still seen.
+    assert!(any_case("apassword").contains(&"generic-password"));
+    assert!(any_case("authkey").contains(&"generic-api-key"));
     let github_only = compiled.rules_worth_running("see ghp_ and more");
     let enabled: Vec<&str> = github_only
         .iter()
-        .zip(SecretScanner::rules())
+        .zip(SecretScanner::built_in_rules())
         .filter(|(enabled, _)| **enabled)
         .map(|(_, rule)| rule.id)
         .collect();
@@ -633,17 +638,18 @@ fn module_sources_hold_no_key_shaped_literal() {
         ("mod.rs", include_str!("mod.rs")),
         ("assignment.rs", include_str!("assignment.rs")),
         ("rules.rs", include_str!("rules.rs")),
+        ("rules.toml", include_str!("rules.toml")),
         ("entropy.rs", include_str!("entropy.rs")),
         ("fixtures.rs", include_str!("fixtures.rs")),
         ("tests.rs", include_str!("tests.rs")),
     ];
-    let compiled = compiled_rules();
+    let compiled = compiled_rules(&[]);
     let strict = SecretScanner::new(SecretPolicy { stopwords: Vec::new(), ..SecretPolicy::default() });
     for (name, source) in sources {
         for rule in &compiled.rules {
-            if rule.info.kind == rules::RuleKind::Token {
+            if rule.kind.is_specific() {
                 if let Some(found) = rule.regex.find(source) {
-                    panic!("{name} holds a {}-shaped literal at byte {}", rule.info.id, found.start());
+                    panic!("{name} holds a {}-shaped literal at byte {}", rule.id, found.start());
                 }
             }
         }
