@@ -66,11 +66,18 @@ pub struct DispatchSection {
     pub model: String,
     /// Wall-clock limit of one run ("30m", "2h").
     pub timeout: String,
+    /// Hand the agent Concord's MCP server for the run, the way its CLI takes one.
+    pub mcp: bool,
 }
 
 impl Default for DispatchSection {
     fn default() -> Self {
-        DispatchSection { agent_cli: "cursor-agent".into(), model: String::new(), timeout: "30m".into() }
+        DispatchSection {
+            agent_cli: "cursor-agent".into(),
+            model: String::new(),
+            timeout: "30m".into(),
+            mcp: false,
+        }
     }
 }
 

@@ -269,9 +269,12 @@ fn format_schemas_are_generated_from_their_types() {
     );
 }
 
+/// A schema under docs/schemas/: generated from its type, or written by hand.
 fn format_schema(file: &str) -> jsonschema::Validator {
-    let schema = concord::formats::SCHEMAS.iter().find(|s| s.file == file).expect("a generated schema");
-    let schema: Value = serde_json::from_str(&schema.render()).unwrap();
+    let schema: Value = match concord::formats::SCHEMAS.iter().find(|s| s.file == file) {
+        Some(generated) => serde_json::from_str(&generated.render()).unwrap(),
+        None => serde_json::from_str(&read(&format!("docs/schemas/{file}"))).unwrap(),
+    };
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{file} is not a valid schema: {e}"))
 }
 
@@ -370,22 +373,72 @@ fn review_decision_schema_is_what_the_reviewers_are_held_to() {
     assert_round_trip::<concord::formats::GatesFile>(&gates);
 }
 
-/// Until the writers use the `formats` types, their enums spell every value as the model's do.
+/// The loaders and the schemas agree on real files: every ops file of the demo workspace is
+/// valid under its schema and loads without a finding, and so does what the writers write.
 #[test]
-fn format_enums_agree_with_the_models() {
-    use concord::formats::{CoverageStatus, Priority, QueueStatus};
-    let names = |v: Value| v.as_str().unwrap().to_string();
-    for status in concord::model::Status::ALL {
-        let typed: QueueStatus = serde_json::from_value(Value::from(status.as_str())).unwrap();
-        assert_eq!(names(serde_json::to_value(typed).unwrap()), status.as_str());
+fn the_loaders_read_what_the_schemas_accept() {
+    let demo = repo_root().join("examples/marketplace");
+    let config = concord::config::Config::parse(None).unwrap();
+    let text = |rel: &str| std::fs::read_to_string(demo.join(rel)).unwrap();
+    let json = |rel: &str| -> Value { serde_json::from_str(&text(rel)).unwrap() };
+    let no_findings = |what: &str, findings: Vec<concord::findings::Finding>| {
+        assert!(findings.is_empty(), "{what}: {findings:?}");
+    };
+
+    let wbs = "ops/wbs.json";
+    assert_valid("wbs.schema.json", &json(wbs));
+    let (items, findings) = concord::model::parse_wbs(&config, wbs, &text(wbs));
+    no_findings(wbs, findings);
+    assert!(items.len() > 10);
+
+    let index = "docs/blueprints/blueprint_index.json";
+    assert_valid("blueprint-index.schema.json", &json(index));
+    let (chunks, findings) = concord::model::parse_index(&config, index, &text(index));
+    no_findings(index, findings);
+    assert!(chunks.len() > 100);
+
+    let access = "ops/access/status.json";
+    assert_valid("access-status.schema.json", &json(access));
+    no_findings(access, concord::model::parse_access(access, &text(access)).1);
+
+    // The demo's queue holds one deliberately torn line: the loader reports exactly the lines
+    // that are not JSON, and every other line is a valid event.
+    let queue = "ops/queue.jsonl";
+    let mut torn = Vec::new();
+    for (n, line) in text(queue).lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(line) {
+            Ok(event) => assert_valid("queue-event.schema.json", &event),
+            Err(_) => torn.push(n as u32),
+        }
     }
-    for status in concord::coverage::CoverageStatus::ALL {
-        let typed: CoverageStatus = serde_json::from_value(Value::from(status.as_str())).unwrap();
-        assert_eq!(names(serde_json::to_value(typed).unwrap()), status.as_str());
+    let findings = concord::model::parse_queue(queue, &text(queue)).1;
+    assert_eq!(findings.iter().map(|f| f.span.start.line).collect::<Vec<_>>(), torn, "{findings:?}");
+
+    for line in text("ops/model-decisions.jsonl").lines().filter(|l| !l.trim().is_empty()) {
+        assert_valid("model-decision.schema.json", &serde_json::from_str(line).unwrap());
     }
-    for priority in ["must", "should", "could"] {
-        let model: concord::config::Priority = serde_json::from_value(Value::from(priority)).unwrap();
-        let typed: Priority = serde_json::from_value(Value::from(model.as_str())).unwrap();
-        assert_eq!(names(serde_json::to_value(typed).unwrap()), priority);
+
+    let lock = "ops/locks/AGENT-2.lock";
+    assert_valid("lock.schema.json", &json(lock));
+    assert!(concord::model::parse_lock(lock, &text(lock)).is_ok());
+
+    // What the writers write loads again: the crosswalk of the demo, a queue line, a lock.
+    let ws = concord::workspace::Workspace::load(&demo).expect("the demo loads");
+    let crosswalk = concord::analysis::analyze(&ws).coverage.to_crosswalk_json();
+    assert_valid("crosswalk.schema.json", &serde_json::from_str(&crosswalk).unwrap());
+    no_findings("crosswalk", concord::model::parse_crosswalk("crosswalk.json", &crosswalk).1);
+    let line = concord::ops::queue::Event {
+        run: Some("WBS-005-1"),
+        ..concord::ops::queue::Event::new("WBS-005", concord::model::Status::Todo, "concord", "requeued")
     }
+    .line("2026-11-20T10:02:11Z");
+    no_findings("queue line", concord::model::parse_queue("q.jsonl", &line).1);
+    for example in json_schema_examples("lock.schema.json") {
+        assert!(concord::model::parse_lock("ops/locks/AGENT-3.lock", &example.to_string()).is_ok());
+    }
+}
+
+fn json_schema_examples(file: &str) -> Vec<Value> {
+    let schema: Value = serde_json::from_str(&read(&format!("docs/schemas/{file}"))).unwrap();
+    schema["examples"].as_array().cloned().unwrap_or_default()
 }

@@ -1218,3 +1218,79 @@ fn apply_refuses_a_run_whose_remote_lock_was_swept_and_taken_again() {
     let out = concord(&["lock", "list"]);
     assert!(common::stdout(&out).contains("B1"), "the newer holder keeps its lock");
 }
+
+/// `[dispatch] mcp = true`: each preset's CLI gets Concord's MCP server the way it takes one,
+/// starts it and is told whose lock it holds; a CLI with no MCP client, or one whose help lacks
+/// the flag, is refused before anything is written.
+#[test]
+fn dispatch_hands_the_agent_the_mcp_server_its_cli_can_start() {
+    let mcp_on = |env: &Env| {
+        let config = std::fs::read_to_string(env.root().join("concord.toml"))
+            .unwrap()
+            .replace("timeout = \"3s\"", "timeout = \"60s\"\nmcp = true");
+        std::fs::write(env.root().join("concord.toml"), config).unwrap();
+        git(env.root(), &["commit", "-q", "-am", "hand agents the MCP server"]);
+    };
+    for (cli, flags) in [
+        ("cursor-agent", &["-p", "--output-format", "--force", "--approve-mcps", "--help"][..]),
+        (
+            "claude",
+            &["-p", "--output-format", "--permission-mode", "--mcp-config", "--allowedTools", "--help"],
+        ),
+        ("codex", &["--json", "--sandbox", "-o", "-m", "-c", "--help"]),
+    ] {
+        let env = setup("");
+        mcp_on(&env);
+        fakes::fake_agent(env.bin.path(), cli, flags);
+        let answer = env.bin.path().join("mcp-answer.json");
+        let out = env.concord_with(
+            &["dispatch", "WBS-001", "--agent", "A1", "--cli", cli],
+            "mcp",
+            "src/feature",
+            &[("FAKE_MCP_OUT", answer.to_str().unwrap())],
+        );
+        let answer = std::fs::read_to_string(&answer)
+            .unwrap_or_else(|_| panic!("{cli}: the agent got no answer: {}", common::stderr(&out)));
+        assert!(answer.contains("WBS-001") && answer.contains("A1"), "{cli}: {answer}");
+        assert!(!answer.contains("\"isError\":true"), "{cli}: {answer}");
+        let run = env.invocations().into_iter().find(|i| !i.ends_with("--help")).unwrap();
+        match cli {
+            "cursor-agent" => {
+                assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+                assert!(run.starts_with("cursor-agent --approve-mcps -p"), "{run}");
+                assert!(!env.root().join(".cursor/mcp.json").exists(), "the project file is put back");
+            }
+            "claude" => {
+                assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+                assert!(
+                    run.contains("--mcp-config ") && run.contains("--allowedTools mcp__concord"),
+                    "{run}"
+                );
+            }
+            _ => assert!(run.starts_with("codex exec -c mcp_servers.concord.command="), "{run}"),
+        }
+    }
+
+    // aider has no MCP client; a claude without --mcp-config cannot take one.
+    for (cli, flags, says) in [
+        (
+            "aider",
+            &["--message-file", "--yes-always", "--help"][..],
+            "no way to receive Concord's MCP server",
+        ),
+        (
+            "claude",
+            &["-p", "--output-format", "--permission-mode", "--help"],
+            "does not define the flag --mcp-config",
+        ),
+    ] {
+        let env = setup("");
+        mcp_on(&env);
+        fakes::fake_agent(env.bin.path(), cli, flags);
+        let out =
+            env.concord(&["dispatch", "WBS-001", "--agent", "A1", "--cli", cli], "success", "src/feature");
+        assert_eq!(out.status.code(), Some(1), "{cli}");
+        assert!(common::stderr(&out).contains(says), "{cli}: {}", common::stderr(&out));
+        nothing_was_written(&env, cli);
+    }
+}

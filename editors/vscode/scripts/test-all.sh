@@ -83,6 +83,10 @@ install_chromium() {
     command -v chromium >/dev/null
 }
 
+install_code_server() {
+    bash "$here/scripts/install-code-server.sh" >/dev/null
+}
+
 e2e() {
     local entry
     entry="$(bash "$here/scripts/install-code-server.sh")" || return 1
@@ -93,7 +97,7 @@ if [[ $mode == prepare ]]; then
     stage "npm ci" npm ci --no-audit --no-fund || { summary; exit 1; }
     if [[ $run_e2e == 1 ]]; then
         stage "chromium (Debian)" install_chromium || { summary; exit 1; }
-        stage "code-server" bash "$here/scripts/install-code-server.sh" >/dev/null || { summary; exit 1; }
+        stage "code-server" install_code_server || { summary; exit 1; }
     fi
     summary
     exit

@@ -75,7 +75,8 @@ impl Launch {
         shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
     }
 
-    fn json_entry(&self, client: Client) -> Value {
+    /// The client's JSON entry for the server (`command`, `args`, `env`; Claude Code's `type`).
+    pub fn entry(&self, client: Client) -> Value {
         let mut entry = Map::new();
         if client == Client::Claude {
             entry.insert("type".into(), json!("stdio"));
@@ -106,7 +107,7 @@ pub fn install(root: &Path, client: Client, launch: &Launch) -> Result<Written, 
         Err(e) => return Err(format!("cannot read {rel}: {e}; fix or remove it")),
     };
     let merged = match client {
-        Client::Cursor | Client::Claude => merge_json(current.as_deref(), launch.json_entry(client)),
+        Client::Cursor | Client::Claude => merge_json(current.as_deref(), launch.entry(client)),
         Client::Codex => merge_toml(current.as_deref(), launch),
     }
     .map_err(|e| format!("{rel}: {e}; fix it by hand (nothing was written)"))?;
@@ -189,8 +190,8 @@ mod tests {
     #[test]
     fn json_merge_keeps_other_servers_and_is_idempotent() {
         let before = r#"{"mcpServers": {"other": {"command": "x"}}, "keep": 1}"#;
-        let once = merge_json(Some(before), launch().json_entry(Client::Cursor)).unwrap();
-        let twice = merge_json(Some(&once), launch().json_entry(Client::Cursor)).unwrap();
+        let once = merge_json(Some(before), launch().entry(Client::Cursor)).unwrap();
+        let twice = merge_json(Some(&once), launch().entry(Client::Cursor)).unwrap();
         assert_eq!(once, twice);
         let v: Value = serde_json::from_str(&once).unwrap();
         assert_eq!(v["mcpServers"]["other"]["command"], "x");

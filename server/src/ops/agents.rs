@@ -30,6 +30,24 @@ pub enum Judge {
     ExitCode,
 }
 
+/// How a CLI is handed Concord's MCP server for a run (`[dispatch] mcp = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpHandoff {
+    /// The CLI has no MCP client (aider): `[dispatch] mcp = true` refuses to start it.
+    #[default]
+    None,
+    /// The CLI reads the project's `.cursor/mcp.json` (cursor-agent): Concord merges its entry
+    /// in for the run and puts the file back as it was afterwards.
+    CursorProject,
+    /// The CLI reads a configuration file named on its command line: `{mcp_config_file}` in
+    /// `mcp_args` (Claude Code's `--mcp-config`; custom agents) is a JSON file
+    /// `{"mcpServers": {"concord": {command, args, env}}}` in the run's folder.
+    ConfigFile,
+    /// `-c mcp_servers.concord.…` overrides on the command line (`codex exec`).
+    CodexOverrides,
+}
+
 /// An agent CLI: the command line with placeholders, the help command, the judge.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +68,13 @@ pub struct AgentCli {
     /// ones refuse them), inserted before the first flag of `argv`.
     #[serde(default)]
     pub when_defined: Vec<String>,
+    /// How the CLI gets Concord's MCP server when `[dispatch] mcp = true`.
+    #[serde(default)]
+    pub mcp: McpHandoff,
+    /// Arguments inserted before the first flag of `argv` when the MCP server is handed over
+    /// (placeholder `{mcp_config_file}`); checked against the help like every other flag.
+    #[serde(default)]
+    pub mcp_args: Vec<String>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -78,6 +103,9 @@ pub fn preset(name: &str) -> Option<AgentCli> {
             stdin: false,
             // Newer builds refuse to run outside a folder they were told to trust.
             when_defined: strings(&["--trust"]),
+            // A headless run uses project MCP servers only when told to approve them.
+            mcp: McpHandoff::CursorProject,
+            mcp_args: strings(&["--approve-mcps"]),
         },
         "claude" => AgentCli {
             argv: strings(&[
@@ -94,6 +122,9 @@ pub fn preset(name: &str) -> Option<AgentCli> {
             judge: Judge::JsonResult,
             stdin: true,
             when_defined: Vec::new(),
+            // A print-mode run asks no one: the server's tools are allowed by name.
+            mcp: McpHandoff::ConfigFile,
+            mcp_args: strings(&["--mcp-config", "{mcp_config_file}", "--allowedTools", "mcp__concord"]),
         },
         "codex" => AgentCli {
             argv: strings(&[
@@ -112,6 +143,8 @@ pub fn preset(name: &str) -> Option<AgentCli> {
             judge: Judge::CodexEvents,
             stdin: false,
             when_defined: Vec::new(),
+            mcp: McpHandoff::CodexOverrides,
+            mcp_args: Vec::new(),
         },
         "aider" => AgentCli {
             argv: strings(&["aider", "--message-file", "{task_file}", "--yes-always", "--model", "{model}"]),
@@ -121,6 +154,8 @@ pub fn preset(name: &str) -> Option<AgentCli> {
             // A failed run's changes are restored from the working tree: they must not be
             // committed behind Concord's back.
             when_defined: strings(&["--no-auto-commits"]),
+            mcp: McpHandoff::None,
+            mcp_args: Vec::new(),
         },
         _ => return None,
     };
@@ -233,6 +268,17 @@ pub fn unknown_flag(argv: &[String], defined: &BTreeSet<String>) -> Option<Strin
         .find(|flag| !defined.contains(flag))
 }
 
+/// `argv` with `args` inserted before its first flag (after the program and any subcommand).
+pub fn insert_before_first_flag(argv: Vec<String>, args: Vec<String>) -> Vec<String> {
+    if args.is_empty() {
+        return argv;
+    }
+    let at = argv.iter().skip(1).position(|a| a.starts_with('-')).map_or(argv.len(), |p| p + 1);
+    let mut out = argv;
+    out.splice(at..at, args);
+    out
+}
+
 /// `argv` with the CLI's `when_defined` flags that its help defines, before its first flag.
 pub fn with_supported_flags(cli: &AgentCli, argv: Vec<String>, defined: &BTreeSet<String>) -> Vec<String> {
     let extra: Vec<String> = cli
@@ -241,13 +287,7 @@ pub fn with_supported_flags(cli: &AgentCli, argv: Vec<String>, defined: &BTreeSe
         .filter(|f| defined.contains(f.as_str()) && !argv.contains(f))
         .cloned()
         .collect();
-    if extra.is_empty() {
-        return argv;
-    }
-    let at = argv.iter().skip(1).position(|a| a.starts_with('-')).map_or(argv.len(), |p| p + 1);
-    let mut out = argv;
-    out.splice(at..at, extra);
-    out
+    insert_before_first_flag(argv, extra)
 }
 
 /// What a finished (or stopped) process left.

@@ -5,6 +5,7 @@
 //! every `access` check `PASS`, and a scope that overlaps no live lock. Order: by phase, in
 //! the order phases first appear in the WBS, then by position in the WBS.
 
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use serde_json::json;
 use super::agents::{self, Placeholders};
 use super::locks::{LockDir, LockError};
 use super::queue::{self, Event};
+use crate::mcp::install;
 use crate::model::{Autopilot, Status, WorkItem};
 use crate::workspace::Workspace;
 
@@ -137,18 +139,28 @@ fn dispatch_unscrubbed(
     let cli_name = request.cli.unwrap_or(&config.dispatch.agent_cli);
     let cli = agents::resolve(cli_name, &config.agents)?;
     let model_name = request.model.unwrap_or(&config.dispatch.model);
+    let mcp = config.dispatch.mcp.then(|| mcp_launch(ws, request.agent));
+    if mcp.is_some() && cli.mcp == agents::McpHandoff::None {
+        return Err(format!(
+            "refusing to start {cli_name}: [dispatch] mcp = true, but {cli_name} has no way to receive Concord's MCP server (aider has no MCP client; a custom [agents.{cli_name}] needs `mcp` and `mcp_args`). Set mcp = false, or pick another agent CLI."
+        ));
+    }
     // Flags are checked before anything is written or locked: only flags the help defines.
     let help = agents::help_text(&cli, &ws.root, cancel)
         .map_err(|e| format!("cannot read {cli_name}'s help to check its flags: {e}"))?;
     let defined = agents::defined_flags(&help);
-    let render = |task_file: &str, instruction: &str, last_message: &str| {
+    let render = |task_file: &str, instruction: &str, last_message: &str, mcp_config_file: &str| {
         let argv = agents::render_argv(
             &cli,
             &Placeholders { model: model_name, task_file, instruction, last_message_file: last_message },
         );
-        agents::with_supported_flags(&cli, argv, &defined)
+        let argv = agents::with_supported_flags(&cli, argv, &defined);
+        match &mcp {
+            Some(launch) => agents::insert_before_first_flag(argv, mcp_args(&cli, launch, mcp_config_file)),
+            None => argv,
+        }
     };
-    if let Some(flag) = agents::unknown_flag(&render("TASK", "INSTRUCTION", "LAST"), &defined) {
+    if let Some(flag) = agents::unknown_flag(&render("TASK", "INSTRUCTION", "LAST", "MCP"), &defined) {
         return Err(format!(
             "refusing to start {cli_name}: its `{}` does not define the flag {flag} (an option line must list it; a mention in another option's description does not count). Fix the command line in concord.toml ([agents] / [dispatch]); Concord never passes a flag the CLI does not document.",
             cli.help.join(" ")
@@ -199,7 +211,13 @@ fn dispatch_unscrubbed(
     let last_message = run_dir.join("last-message.txt");
     let report = format!("{}/{run_id}.md", ws.config.paths.runs_dir);
     let instruction = format!("Read the task file {} and do exactly what it says.", task_file.display());
-    let argv = render(&task_file.display().to_string(), &instruction, &last_message.display().to_string());
+    let mcp_config_file = run_dir.join("mcp.json");
+    let argv = render(
+        &task_file.display().to_string(),
+        &instruction,
+        &last_message.display().to_string(),
+        &mcp_config_file.display().to_string(),
+    );
 
     let give_back = |why: String| {
         let _ = locks.release_fenced(request.agent, Some(&item.id), lock.fencing_token);
@@ -280,7 +298,29 @@ fn dispatch_unscrubbed(
         success_grace: (cli.judge == agents::Judge::JsonResult).then_some(agents::SUCCESS_GRACE),
         on_start: Some(&record_process),
     };
+    // The MCP server is handed over for this run only: a project file Concord changed is put back
+    // as it was before the run's changes are looked at.
+    let handed_over = match &mcp {
+        Some(launch) => match hand_over_mcp(ws, &cli, launch, &mcp_config_file) {
+            Ok(restore) => restore,
+            Err(e) => {
+                let _ = queue::append(
+                    &ws.root.join(&config.paths.queue),
+                    &Event {
+                        attempt: Some(attempt),
+                        run: Some(run_id.as_str()),
+                        ..Event::new(&item.id, Status::Todo, "concord", &e)
+                    },
+                );
+                return give_back(e);
+            }
+        },
+        None => None,
+    };
     let finished = agents::run(&argv, &ws.root, &options);
+    if let Some(restore) = handed_over {
+        restore.put_back();
+    }
     let mut leaks = Vec::new();
     let verdict = match finished {
         Ok(finished) => {
@@ -543,4 +583,72 @@ fn task_file_text(ws: &Workspace, item: &WorkItem, scope: &[String], report: &st
         item.id
     ));
     out
+}
+
+/// How a dispatched agent's MCP client starts Concord's server: this very binary, on this
+/// workspace, as this agent (so `whoami_scope` and `task` know whose lock it is).
+fn mcp_launch(ws: &Workspace, agent: &str) -> install::Launch {
+    let command = std::env::current_exe().map_or_else(|_| "concord".to_string(), |p| p.display().to_string());
+    install::Launch {
+        command,
+        args: vec!["mcp".into(), "-C".into(), ws.root.display().to_string()],
+        env: vec![("CONCORD_AGENT".into(), agent.to_string())],
+    }
+}
+
+/// The arguments that hand the server to `cli`, inserted before its first flag.
+fn mcp_args(cli: &agents::AgentCli, launch: &install::Launch, mcp_config_file: &str) -> Vec<String> {
+    let mut args: Vec<String> =
+        cli.mcp_args.iter().map(|a| a.replace("{mcp_config_file}", mcp_config_file)).collect();
+    if cli.mcp == agents::McpHandoff::CodexOverrides {
+        args.splice(0..0, install::codex_overrides(launch));
+    }
+    args
+}
+
+/// A project file changed for one run, and what it held before.
+struct PutBack {
+    path: std::path::PathBuf,
+    before: Option<Vec<u8>>,
+}
+
+impl PutBack {
+    fn put_back(self) {
+        let _ = match self.before {
+            Some(bytes) => crate::fsutil::write_atomic(&self.path, &bytes),
+            None => std::fs::remove_file(&self.path),
+        };
+    }
+}
+
+/// Write what `cli` reads to find the server: the run's own configuration file, or the
+/// project's `.cursor/mcp.json` (returned to be put back after the run).
+fn hand_over_mcp(
+    ws: &Workspace,
+    cli: &agents::AgentCli,
+    launch: &install::Launch,
+    mcp_config_file: &Path,
+) -> Result<Option<PutBack>, String> {
+    match cli.mcp {
+        agents::McpHandoff::ConfigFile => {
+            let text = install::merge_json(None, launch.entry(install::Client::Claude))
+                .map_err(|e| format!("cannot write the MCP configuration: {e}"))?;
+            crate::fsutil::write_atomic(mcp_config_file, text.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", mcp_config_file.display()))?;
+            Ok(None)
+        }
+        agents::McpHandoff::CursorProject => {
+            let client = install::Client::Cursor;
+            let path = ws.root.join(client.config_file());
+            let before = match std::fs::symlink_metadata(&path) {
+                Ok(_) => Some(
+                    std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", client.config_file()))?,
+                ),
+                Err(_) => None,
+            };
+            install::install(&ws.root, client, launch)?;
+            Ok(Some(PutBack { path, before }))
+        }
+        agents::McpHandoff::CodexOverrides | agents::McpHandoff::None => Ok(None),
+    }
 }

@@ -163,6 +163,41 @@ pub fn responses_answer(content: &Value) -> Value {
     })
 }
 
+/// What a fake agent does in `FAKE_MODE=mcp`: find the server as its CLI would (`--mcp-config
+/// FILE`, `-c mcp_servers.concord.*` overrides, or the project's `.cursor/mcp.json`), start it,
+/// initialize, call `whoami_scope`, and write the result to the file named first.
+const MCP_CLIENT: &str = r#"
+import json, os, subprocess, sys, tomllib
+out, args = sys.argv[1], sys.argv[2:]
+if "--mcp-config" in args:
+    server = json.load(open(args[args.index("--mcp-config") + 1]))["mcpServers"]["concord"]
+elif "-c" in args:
+    over = dict(args[i + 1].split("=", 1) for i, a in enumerate(args) if a == "-c")
+    value = lambda v: tomllib.loads("v = " + v)["v"]
+    prefix = "mcp_servers.concord."
+    server = {"command": value(over[prefix + "command"]), "args": value(over[prefix + "args"]),
+              "env": {k[len(prefix + "env."):]: value(v) for k, v in over.items() if k.startswith(prefix + "env.")}}
+else:
+    server = json.load(open(".cursor/mcp.json"))["mcpServers"]["concord"]
+env = dict(os.environ, **server.get("env", {}))
+proc = subprocess.Popen([server["command"], *server["args"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+def send(message):
+    proc.stdin.write(json.dumps(message) + "\n"); proc.stdin.flush()
+def answer(wanted):
+    for line in proc.stdout:
+        message = json.loads(line)
+        if message.get("id") == wanted:
+            return message
+    raise SystemExit("the server closed without answering")
+send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "fake-agent", "version": "0"}}})
+answer(1)
+send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami_scope", "arguments": {}}})
+result = answer(2)
+proc.stdin.close(); proc.wait(timeout=20)
+json.dump(result, open(out, "w"))
+"#;
+
 /// Write an executable fake agent CLI named `name` into `dir`. `flags` is what its `--help`
 /// lists; `FAKE_MODE` (environment) picks the behaviour of a run.
 pub fn fake_agent(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
@@ -179,6 +214,9 @@ pub fn fake_agent_with_help(dir: &Path, name: &str, help: &str) -> PathBuf {
     let help_file = dir.join(format!("{name}.help"));
     std::fs::write(&help_file, help).unwrap();
     let help = help_file.display();
+    let mcp_client = dir.join("mcp_client.py");
+    std::fs::write(&mcp_client, MCP_CLIENT).unwrap();
+    let mcp_client = mcp_client.display();
     let script = format!(
         r##"#!/bin/sh
 [ -n "$FAKE_LOG" ] && printf '%s\n' "{name} $*" >> "$FAKE_LOG"
@@ -234,6 +272,10 @@ case "$FAKE_MODE" in
     write_report; echo "finished, I think" ;;
   hang)
     sleep 300 & echo $! > "$FAKE_PID_FILE"; sleep 300 ;;
+  mcp)
+    # Start the MCP server the way this CLI was handed it and ask it who we are.
+    python3 '{mcp_client}' "$FAKE_MCP_OUT" "$@" || exit 4
+    write_report; echo "$success" ;;
   *) echo "unknown FAKE_MODE" >&2; exit 9 ;;
 esac
 "##
