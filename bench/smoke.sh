@@ -37,10 +37,12 @@ step run_locks.py
 python3 bench/run_locks.py "${common[@]}" --locks 5 --runs 3 --warmup 1 --seconds 1 >/dev/null
 step run_scaling.py
 python3 bench/run_scaling.py "${common[@]}" --sizes 30,60 --runs 1 --warmup 0 --hovers 20 --changes 4 >/dev/null
+step run_mcp.py
+python3 bench/run_mcp.py "${common[@]}" --files 60 --calls 3 >/dev/null
 step report.py
 python3 bench/report.py --results "$out/results" >/dev/null
 test -s "$out/results/scaling.svg"
-for f in scan check index trace-file lsp locks scaling; do
+for f in scan check index trace-file lsp locks scaling mcp; do
   test -s "$out/results/$f.json" || { echo "bench/smoke.sh: no $f.json" >&2; exit 1; }
 done
 echo "bench/smoke.sh: every runner ran"

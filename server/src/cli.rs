@@ -732,12 +732,7 @@ fn scope_check(args: ScopeCheckArgs) -> ExitCode {
         eprintln!("concord scope-check: {agent} holds no lock, so every change is outside its scope. Take the lock first.");
         return ExitCode::from(1);
     };
-    let recorded = crate::fsutil::read_text_in_workspace(&ws.root, &lock.path, ws.config.max_file_size)
-        .ok()
-        .flatten()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["base_commit"].as_str().map(str::to_string));
-    let base = args.base.or(recorded).unwrap_or_else(|| "HEAD".into());
+    let base = args.base.or_else(|| lock.base_commit.clone()).unwrap_or_else(|| "HEAD".into());
     let changes = match crate::ops::git::changes_since(&ws.root, &base) {
         Ok(changes) => changes,
         Err(e) => return usage_error(e),
@@ -898,19 +893,22 @@ fn trailers(root: &Path) -> ExitCode {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    match crate::ops::hook::staged_trace_ids(&ws.root, &ws.config, &ws.model) {
-        Ok(ids) if ids.is_empty() => {
-            eprintln!("concord trailers: no staged file is in a work item's scope_paths or tagged with a known ID: name the work item yourself (`{}: WBS-…`), or stage the files first.", ws.config.commits.trailer_keys[0]);
-            ExitCode::from(1)
-        }
-        Ok(ids) => {
-            for line in crate::ops::hook::trailer_lines(&ws.config, &ids) {
-                println!("{line}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => usage_error(e),
+    let ids = match crate::ops::hook::staged_trace_ids(&ws.root, &ws.config, &ws.model) {
+        Ok(ids) => ids,
+        Err(e) => return usage_error(e),
+    };
+    for line in crate::ops::hook::trailer_lines(&ws.config, &ids) {
+        println!("{line}");
     }
+    // The lock CONCORD_AGENT holds on a shared remote is named too, with its fencing token.
+    if let Some(line) = crate::ops::hook::lock_trailer(&ws.model) {
+        println!("{line}");
+    }
+    if ids.is_empty() {
+        eprintln!("concord trailers: no staged file is in a work item's scope_paths or tagged with a known ID: name the work item yourself (`{}: WBS-…`), or stage the files first.", ws.config.commits.trailer_keys[0]);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }
 
 fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) -> ExitCode {

@@ -1294,3 +1294,32 @@ fn dispatch_hands_the_agent_the_mcp_server_its_cli_can_start() {
         nothing_was_written(&env, cli);
     }
 }
+
+/// A run whose lock on the shared remote was released and taken by another agent while it ran
+/// (a paused holder) does not pass: dispatch checks the fencing token before the run can pass,
+/// undoes its changes, and leaves the newer holder's lock alone.
+#[test]
+fn a_run_whose_remote_lock_was_taken_meanwhile_is_undone() {
+    let env = setup("\n[locks]\nremote = \"origin\"\nremote_timeout = \"20s\"\n");
+    let origin = env.bin.path().join("origin.git");
+    let init =
+        std::process::Command::new("git").args(["init", "-q", "--bare"]).arg(&origin).output().unwrap();
+    assert!(init.status.success());
+    git(env.root(), &["remote", "add", "origin", &format!("file://{}", origin.display())]);
+    let out = env.concord_with(
+        &["dispatch", "WBS-001", "--agent", "A1"],
+        "steal",
+        "src/feature",
+        &[
+            ("CONCORD_BIN", env!("CARGO_BIN_EXE_concord")),
+            ("FAKE_AGENT", "A1"),
+            ("FAKE_STEAL_SCOPE", "src/feature/**"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    let said = format!("{}{}", common::stdout(&out), common::stderr(&out));
+    assert!(said.contains("no longer its own"), "{said}");
+    assert!(!env.root().join("src/feature/impl.py").exists(), "the late run's changes are undone");
+    assert_eq!(env.status_of("WBS-001"), "todo");
+    assert_eq!(env.locks(), ["THIEF.lock"], "the newer holder keeps its lock");
+}

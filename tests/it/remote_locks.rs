@@ -336,3 +336,45 @@ fn an_unreachable_remote_is_an_error_never_a_local_lock() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(machine.join("ops/locks/AGENT-1.lock").exists());
 }
+
+/// The fencing token travels with the work: `lock list` shows it, `concord trailers` offers the
+/// `Concord-Lock` line, and the commit-msg hook refuses a message without it, or naming a token
+/// that is no longer the lock held.
+#[test]
+fn the_lock_trailer_is_listed_offered_and_required_at_commit() {
+    let team = team(1, |dir| format!("file://{}", dir.join("origin.git").display()));
+    let a = &team.machines[0];
+    let out = run(a, &acquire_args("A1", "WBS-005", "svc/**"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = remote_locks(&team.origin).unwrap().0;
+    let trailer = format!("Concord-Lock: WBS-005@{token}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&trailer));
+
+    let listed = run(a, &["lock", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&format!("@{token}")), "{listed:?}");
+
+    let offered = concord(a, &["trailers"]).env("CONCORD_AGENT", "A1").output().unwrap();
+    assert!(String::from_utf8_lossy(&offered.stdout).contains(&trailer), "{offered:?}");
+
+    let message = a.join("COMMIT_EDITMSG");
+    let commit_msg = |text: &str| {
+        std::fs::write(&message, text).unwrap();
+        concord(a, &["hook", "commit-msg", message.to_str().unwrap()])
+            .env("CONCORD_AGENT", "A1")
+            .output()
+            .unwrap()
+    };
+    let missing = commit_msg("Add the service\n\nImplements: WBS-005\n");
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains(&trailer), "{missing:?}");
+    let named = commit_msg(&format!("Add the service\n\nImplements: WBS-005\n{trailer}\n"));
+    assert!(named.status.success(), "{}", String::from_utf8_lossy(&named.stderr));
+    let old =
+        commit_msg(&format!("Add the service\n\nImplements: WBS-005\nConcord-Lock: WBS-005@{}\n", token - 1));
+    assert_eq!(old.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&old.stderr).contains("since swept or taken again"), "{old:?}");
+    // Without an agent (a person's commit) no lock trailer is asked for.
+    std::fs::write(&message, "Add the service\n\nImplements: WBS-005\n").unwrap();
+    let person = concord(a, &["hook", "commit-msg", message.to_str().unwrap()]).output().unwrap();
+    assert!(person.status.success(), "{}", String::from_utf8_lossy(&person.stderr));
+}

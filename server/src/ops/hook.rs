@@ -195,6 +195,15 @@ pub fn trailer_lines(config: &Config, ids: &[String]) -> Vec<String> {
     ids.iter().map(|id| format!("{key}: {id}")).collect()
 }
 
+const LOCK_TRAILER_KEY: &str = "Concord-Lock";
+
+/// The `Concord-Lock: TASK@TOKEN` trailer of the lock `CONCORD_AGENT` holds on a shared
+/// remote (none for a lock without a fencing token, or no agent).
+pub fn lock_trailer(model: &Model) -> Option<String> {
+    let agent = std::env::var("CONCORD_AGENT").ok().filter(|a| !a.is_empty())?;
+    model.locks.iter().find(|l| l.agent == agent).and_then(super::locks::trailer)
+}
+
 /// Check a commit message (the commit-msg hook). Returns the problems (empty: the commit may
 /// go on). A merge in progress (`MERGE_HEAD`) needs no trailer when merges are skipped.
 pub fn commit_msg(root: &Path, config: &Config, model: &Model, message: &str) -> Result<Vec<String>, String> {
@@ -215,6 +224,29 @@ pub fn commit_msg(root: &Path, config: &Config, model: &Model, message: &str) ->
             format!(" Did you mean {}?", suggestions.join(" or "))
         };
         problems.push(format!("{id} in a trailer is not a known chunk or work item.{hint}"));
+    }
+    // An agent working under a lock on the shared remote names it and its fencing token, so
+    // work done under a lock since swept and taken again can be told apart (checked against
+    // the lock folder's mirror of the remote: a commit stays local and offline).
+    if let Some(expected) = lock_trailer(model) {
+        let mut recognized = config.commits.trailer_keys.clone();
+        recognized.push(LOCK_TRAILER_KEY.into());
+        let named: Vec<String> = crate::changes::parse_trailers(message, &recognized)
+            .into_iter()
+            .filter(|t| t.key.eq_ignore_ascii_case(LOCK_TRAILER_KEY))
+            .map(|t| t.value.trim().to_string())
+            .collect();
+        let want = expected.trim_start_matches(LOCK_TRAILER_KEY).trim_start_matches(':').trim();
+        if named.is_empty() {
+            problems.push(format!(
+                "the agent works under a lock on the shared remote: end the message with the trailer line `{expected}`"
+            ));
+        } else if !named.iter().any(|n| n == want) {
+            problems.push(format!(
+                "the message names the lock {}, but the lock held now is {want}: this work was done under a lock since swept or taken again; do not commit it as is (`concord lock verify`)",
+                named.join(", ")
+            ));
+        }
     }
     if ids.is_empty() {
         let suggested = staged_trace_ids(root, config, model)?;

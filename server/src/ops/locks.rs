@@ -521,8 +521,10 @@ pub fn describe_all(locks: &[Lock], stale_after: u64) -> String {
     for lock in locks {
         let age = parse_rfc3339(&lock.acquired_at).map(|t| now.saturating_sub(t));
         let stale = if is_older_than(lock, now, stale_after) { "  STALE" } else { "" };
+        // A lock on a shared remote shows its fencing token, as its trailer names it.
+        let token = lock.fencing_token.map(|t| format!("  @{t}")).unwrap_or_default();
         out.push_str(&format!(
-            "{:<12} {:<10} {:>9}  {}{stale}\n",
+            "{:<12} {:<10} {:>9}  {}{token}{stale}\n",
             lock.agent,
             lock.task_id,
             age.map_or("?".into(), human_age),

@@ -209,7 +209,9 @@ pub fn fake_agent(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
 ///
 /// Environment of a run: `FAKE_MODE` (below), `FAKE_WRITE_DIR` (where its code goes; empty:
 /// the first scope glob of the task), `FAKE_PID_FILE` (the pid of a child it leaves running),
-/// `FAKE_LOG` (every invocation's arguments, one line each), `FAKE_LEAK` (a key to leak).
+/// `FAKE_LOG` (every invocation's arguments, one line each), `FAKE_LEAK` (a key to leak),
+/// `FAKE_MCP_OUT` (where `mcp` writes its answer), `CONCORD_BIN`, `FAKE_AGENT` and
+/// `FAKE_STEAL_SCOPE` (for `steal`).
 pub fn fake_agent_with_help(dir: &Path, name: &str, help: &str) -> PathBuf {
     let help_file = dir.join(format!("{name}.help"));
     std::fs::write(&help_file, help).unwrap();
@@ -272,6 +274,12 @@ case "$FAKE_MODE" in
     write_report; echo "finished, I think" ;;
   hang)
     sleep 300 & echo $! > "$FAKE_PID_FILE"; sleep 300 ;;
+  steal)
+    # While the run is paused, its lock on the shared remote is released and taken by another.
+    "$CONCORD_BIN" lock release --agent "$FAKE_AGENT" --workspace "$PWD" >&2 || exit 5
+    "$CONCORD_BIN" lock acquire --agent THIEF --task "$wbs" --scope "$FAKE_STEAL_SCOPE" --workspace "$PWD" >&2 || exit 6
+    mkdir -p "$write_dir"; echo "print('late')  # $wbs" > "$write_dir/impl.py"; write_report
+    echo "$success" ;;
   mcp)
     # Start the MCP server the way this CLI was handed it and ask it who we are.
     python3 '{mcp_client}' "$FAKE_MCP_OUT" "$@" || exit 4
