@@ -211,6 +211,28 @@ pub fn walk(
     });
 }
 
+/// Every folder the walk enters (workspace-relative, `""` for the root), with the walk's own
+/// rules: hidden folders, ignored ones and `files.exclude` are left out. A long-lived reader
+/// stats these to notice a file added where no scanned file was yet.
+pub fn walked_dirs(root: &Path, config: &Config) -> Vec<String> {
+    let prune = config.scan_exclude_dirs.clone();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .filter_entry({
+            let root = root.to_path_buf();
+            move |entry| {
+                entry.file_type().is_some_and(|t| t.is_dir())
+                    && relative(&root, entry.path()).is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
+            }
+        })
+        .build();
+    walker.flatten().filter_map(|entry| relative(root, entry.path())).collect()
+}
+
 /// A workspace-relative path for a message, whatever its bytes (not UTF-8: replacement characters).
 fn lossy_relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned()

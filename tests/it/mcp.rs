@@ -72,6 +72,59 @@ fn a_real_mcp_client_lists_calls_reads_and_catches_an_edit_outside_the_scope() {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
 
+/// `concord mcp install` writes configurations that each client can start a working server
+/// from (driven by the official SDK), keeps what was there, and changes nothing the second time.
+#[test]
+fn installed_client_configurations_start_a_working_server() {
+    let Some(python) = python_with_mcp() else {
+        let message = "the MCP Python SDK is not installed (run scripts/install-test-deps.sh)";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("SKIPPED: {message}");
+        return;
+    };
+    let repo = demo_repo();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join(".cursor")).unwrap();
+    std::fs::write(
+        root.join(".cursor/mcp.json"),
+        r#"{"mcpServers": {"other": {"command": "other-server"}}}"#,
+    )
+    .unwrap();
+    let install = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args([
+                "mcp",
+                "install",
+                "--cursor",
+                "--claude",
+                "--codex",
+                "--command",
+                env!("CARGO_BIN_EXE_concord"),
+            ])
+            .arg("-C")
+            .arg(root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        [".cursor/mcp.json", ".mcp.json", ".codex/config.toml"]
+            .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+    };
+    let first = install();
+    assert_eq!(install(), first, "a second install changes nothing");
+    assert!(first[0].contains("other-server"), "the other server is kept: {}", first[0]);
+    let out = Command::new(python)
+        .arg(common::repo_root().join("tests/mcp/configs.py"))
+        .arg(root)
+        .arg("WBS-001")
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for client in ["cursor", "claude", "codex"] {
+        assert!(stdout.contains(&format!("{client}: ok")), "{stdout}");
+    }
+}
+
 // In-process: the tools as functions of a session, their answers as data.
 
 fn tools(trust: bool, agent: Option<&str>) -> Tools {

@@ -1,8 +1,9 @@
 //! The workspaces a long-lived `concord mcp` has loaded, one per root, each checked for
 //! freshness on every call: the files the model was built from (the scanned files, the ops
 //! files, `concord.toml`, the lock folder, the folders holding them and their ignore files) are
-//! stat'ed again, and any change in size or modification time, any file added to or removed from
-//! those folders, rebuilds the workspace before the call is answered.
+//! stat'ed again, as is every folder the walk enters; any change in size or modification time,
+//! any file added to or removed from those folders, rebuilds the workspace before the call is
+//! answered.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -102,6 +103,8 @@ fn input_paths(ws: &Workspace) -> BTreeSet<PathBuf> {
     if let Some(dir) = &ws.config.queries_dir {
         out.insert(root.join(dir));
     }
+    // Every folder the walk enters, so a file added where no scanned file was yet is noticed.
+    dirs.extend(crate::workspace::walked_dirs(root, &ws.config));
     for dir in dirs {
         let path = if dir.is_empty() { root.clone() } else { root.join(&dir) };
         out.insert(path.join(".gitignore"));
@@ -192,6 +195,28 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_added_where_no_scanned_file_was_makes_the_model_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("ops")).unwrap();
+        std::fs::write(root.join("ops/wbs.json"), "[]").unwrap();
+        std::fs::write(root.join("app.py"), "x = 1\n").unwrap();
+        std::fs::create_dir_all(root.join("services/empty/deeper")).unwrap();
+        let session = Session::new(root.clone());
+        let (first, how) = session.snapshot(&root).unwrap();
+        assert_eq!(how, Freshness::Built);
+        // Stamps written while the load ran are not trusted: step past the build's start.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let (_, how) = session.snapshot(&root).unwrap();
+        assert_eq!(how, Freshness::Reused);
+        std::fs::write(root.join("services/empty/deeper/new.py"), "# TD-0001\n").unwrap();
+        assert!(!first.is_fresh(), "a new file in a folder that held no scanned file");
+        let (second, how) = session.snapshot(&root).unwrap();
+        assert_eq!(how, Freshness::Built);
+        assert!(second.loaded.ws.files.contains_key("services/empty/deeper/new.py"));
+    }
 
     #[test]
     fn the_file_system_root_is_never_a_workspace_by_default() {
