@@ -304,7 +304,7 @@ async fn the_server_flags_edits_outside_the_agents_lock() {
         ),
     )
     .unwrap();
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(root, json!({}), json!({ "agent": "AGENT-1", "debounceMs": 10 })).await;
 
     // AGENT-1's lock (ops/locks/AGENT-1.lock, from 2026-11-20) is stale.
@@ -363,7 +363,7 @@ async fn the_agent_can_be_set_live_through_settings() {
     use common::lsp::LspClient;
     let dir = common::fixture_copy("basic");
     let root = dir.path();
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     let init = client.initialize(root, json!({}), json!({ "debounceMs": 10 })).await;
     assert!(init["capabilities"]["experimental"]["concord"]["liveSettings"]
         .as_array()

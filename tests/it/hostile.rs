@@ -143,7 +143,7 @@ async fn the_language_server_loads_past_fifos_and_dev_zero_links() {
     link(Path::new("/dev/zero"), &root.join("src/zero.py"));
     std::fs::create_dir_all(root.join("src")).unwrap();
     std::fs::write(root.join("src/feature.py"), "# TD-0001\n").unwrap();
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(root, json!({}), json!({})).await;
     let started = Instant::now();
     let hover =

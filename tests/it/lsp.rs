@@ -23,7 +23,7 @@ fn codes(diagnostics: &[Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_feature_on_a_fixture() {
     let root = common::fixture("basic");
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     let init = client.initialize(&root, vscode_like(), json!({ "debounceMs": 20 })).await;
     let caps = &init["capabilities"];
     for provider in [
@@ -137,7 +137,7 @@ async fn every_feature_on_a_fixture() {
         // Lenses on traceable items, in an item-level workspace.
         let dir = common::fixture_copy("basic");
         std::fs::write(dir.path().join("concord.toml"), "[trace]\nlevel = \"item\"\n").unwrap();
-        let mut items = LspClient::spawn(&[]);
+        let mut items = LspClient::in_process();
         items.initialize(dir.path(), json!({}), json!({})).await;
         let stripe_uri = uri(&dir.path().join("services/payments/stripe.py"));
         let lenses =
@@ -168,7 +168,7 @@ async fn every_feature_on_a_fixture() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_are_applied_in_order() {
     let root = common::fixture("basic");
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(&root, vscode_like(), json!({ "debounceMs": 30 })).await;
     let path = root.join("services/payments/typed.py");
     let doc = client.open_text(&path, "python", "").await;
@@ -365,12 +365,7 @@ async fn the_client_sets_the_log_level_unless_the_environment_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn utf8_is_negotiated_in_process() {
-    // In-process over an in-memory duplex: the same server, no binary.
-    let (client_end, server_end) = tokio::io::duplex(1 << 20);
-    let (server_read, server_write) = tokio::io::split(server_end);
-    tokio::spawn(concord::lsp::serve(server_read, server_write));
-    let (client_read, client_write) = tokio::io::split(client_end);
-    let mut client = LspClient::new(client_read, client_write);
+    let mut client = LspClient::in_process();
     let root = common::fixture("unicode");
     let init = client
         .initialize(
@@ -394,7 +389,7 @@ async fn utf8_is_negotiated_in_process() {
 async fn the_workspace_reloads_when_ops_files_change() {
     let dir = common::fixture_copy("basic");
     let root = dir.path();
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(root, vscode_like(), json!({ "debounceMs": 10 })).await;
     let wbs = uri(&root.join("ops/wbs.json"));
     let diags = client
@@ -472,7 +467,7 @@ async fn the_workspace_reloads_when_ops_files_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workspace_without_ops_files_still_works() {
     let root = common::fixture("bare");
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(&root, json!({}), json!({})).await;
     let a = uri(&root.join("src/a.rs"));
     let b = uri(&root.join("src/b.py"));
@@ -504,7 +499,7 @@ fn null_id_error(message: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_bad_frame_before_shutdown_does_not_end_the_server() {
     // The reproduction: `[]`, a pause, then `shutdown`, which must be answered.
-    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    let mut client = LspClient::in_process();
     client.send_raw(b"Content-Length: 2\r\n\r\n[]").await;
     let refusal = client.message(Duration::from_secs(10), null_id_error).await;
     assert_eq!(refusal["error"]["code"], -32600, "{refusal}");
@@ -613,7 +608,7 @@ async fn malformed_frames_are_answered_logged_and_survived() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_frame_is_refused_and_skipped() {
     let root = common::fixture("basic");
-    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    let mut client = LspClient::in_process();
     client.initialize(&root, json!({}), json!({})).await;
     let declared = concord::lsp::framing::MAX_BODY_BYTES + 1;
     client.send_raw(format!("Content-Length: {declared}\r\n\r\n").as_bytes()).await;
@@ -665,7 +660,7 @@ async fn the_debounce_is_bounded() {
     // Out of range in concord.toml: a positioned configuration error.
     let ws = common::fixture_copy("basic");
     std::fs::write(ws.path().join("concord.toml"), "[lsp]\n\ndebounce_ms = 99999999999\n").unwrap();
-    let mut client = LspClient::spawn_with_log(&[], std::process::Stdio::null());
+    let mut client = LspClient::in_process();
     client.initialize(ws.path(), vscode_like(), json!({})).await;
     let config = uri(&ws.path().join("concord.toml"));
     let diags = client.diagnostics(&config, |d| !d.is_empty()).await;

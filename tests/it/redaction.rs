@@ -160,7 +160,7 @@ fn secrets_in_spec_and_plan_text_are_redacted_wherever_they_are_shown() {
 async fn the_language_server_shows_no_planted_secret() {
     let ws = planted();
     let root = ws.root();
-    let mut client = LspClient::spawn(&[]);
+    let mut client = LspClient::in_process();
     client.initialize(root, json!({}), json!({})).await;
     let login = uri(&root.join("src/login.py"));
     let mut seen = String::new();

@@ -18,6 +18,8 @@ pub struct LspClient {
     pub notifications: VecDeque<Value>,
     next_id: i64,
     pub child: Option<tokio::process::Child>,
+    /// The server task of an in-process client: whether `shutdown` came before `exit`.
+    server: Option<tokio::task::JoinHandle<bool>>,
 }
 
 pub fn uri(path: &Path) -> String {
@@ -64,7 +66,21 @@ impl LspClient {
             notifications: VecDeque::new(),
             next_id: 1,
             child: None,
+            server: None,
         }
+    }
+
+    /// The server in this process over an in-memory duplex: the same `concord::lsp::serve` the
+    /// binary runs (framing included), without starting a process. For tests that need no
+    /// environment of their own, no log and no process exit code beyond the protocol's.
+    pub fn in_process() -> LspClient {
+        let (client_end, server_end) = tokio::io::duplex(1 << 20);
+        let (server_read, server_write) = tokio::io::split(server_end);
+        let server = tokio::spawn(concord::lsp::serve(server_read, server_write));
+        let (client_read, client_write) = tokio::io::split(client_end);
+        let mut client = LspClient::new(client_read, client_write);
+        client.server = Some(server);
+        client
     }
 
     /// Start the real `concord lsp` binary.
@@ -248,6 +264,11 @@ impl LspClient {
     pub async fn shutdown_and_exit(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null).await;
         self.notify("exit", Value::Null).await;
+        if let Some(server) = self.server.take() {
+            // The exit code the binary would give: 0 when `shutdown` came first.
+            let clean = tokio::time::timeout(Duration::from_secs(10), server).await.ok()?.ok()?;
+            return Some(if clean { 0 } else { 1 });
+        }
         let mut child = self.child.take()?;
         let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.ok()?.ok()?;
         status.code()
