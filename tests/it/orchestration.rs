@@ -1258,7 +1258,7 @@ fn dispatch_hands_the_agent_the_mcp_server_its_cli_can_start() {
             "cursor-agent" => {
                 assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
                 assert!(run.starts_with("cursor-agent --approve-mcps -p"), "{run}");
-                assert!(!env.root().join(".cursor/mcp.json").exists(), "the project file is put back");
+                assert!(!env.root().join(".cursor").exists(), "the project file and its folder are put back");
             }
             "claude" => {
                 assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));

@@ -606,10 +606,11 @@ fn mcp_args(cli: &agents::AgentCli, launch: &install::Launch, mcp_config_file: &
     args
 }
 
-/// A project file changed for one run, and what it held before.
+/// A project file changed for one run, what it held before, and the folder made for it.
 struct PutBack {
     path: std::path::PathBuf,
     before: Option<Vec<u8>>,
+    made_dir: Option<std::path::PathBuf>,
 }
 
 impl PutBack {
@@ -618,6 +619,10 @@ impl PutBack {
             Some(bytes) => crate::fsutil::write_atomic(&self.path, &bytes),
             None => std::fs::remove_file(&self.path),
         };
+        if let Some(dir) = self.made_dir {
+            // Only when empty: whatever else the run put there is the run's own change.
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -646,8 +651,10 @@ fn hand_over_mcp(
                 ),
                 Err(_) => None,
             };
+            let dir = path.parent().map(Path::to_path_buf);
+            let made_dir = dir.filter(|d| !d.exists());
             install::install(&ws.root, client, launch)?;
-            Ok(Some(PutBack { path, before }))
+            Ok(Some(PutBack { path, before, made_dir }))
         }
         agents::McpHandoff::CodexOverrides | agents::McpHandoff::None => Ok(None),
     }

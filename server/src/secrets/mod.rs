@@ -2,14 +2,14 @@
 //! passwords in text, so they are caught in the editor and in CI before they
 //! are committed, and so agent logs can be scrubbed before they are written.
 //!
-//! Pipeline, per rule:
-//! keyword prefilter (one multi-literal pass over the text for all vendor
-//! rules, a stop-at-first-hit search for the generic ones)
+//! The rules are data (`rules.toml`, gitleaks' rule format, plus `[[secrets.rules]]` of a
+//! configuration). Pipeline, per rule:
+//! keyword prefilter (one Aho-Corasick pass over the text for every rule's keywords)
 //! → regex → inline allow (`concord:allow-secret` on the line)
 //! → secret group → Shannon entropy threshold → placeholder filters
 //! → policy allowlists (regexes; stopwords, except for a vendor's exact key
-//! format, where a random key spells `fake` or `xxxx` now and then) → overlap resolution
-//! → baseline (SHA-256 fingerprints of accepted findings).
+//! format, where a random key spells `fake` or `xxxx` now and then) and the rule's own
+//! allowlists → overlap resolution → baseline (SHA-256 fingerprints of accepted findings).
 //!
 //! The module is pure: it takes text (and, for [`SecretScanner::scan_file`], a
 //! path string) and returns findings with byte offsets. It never stores or
