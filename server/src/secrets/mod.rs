@@ -228,100 +228,140 @@ impl CompiledRules {
     }
 }
 
-/// Decides, cheaply, which rules can match a text at all: one Aho-Corasick search for every
-/// rule's keywords, which stops as soon as every rule has been seen.
-///
-/// Keywords of `vendor` rules are matched as written: a provider's exact key format contains its
-/// prefix exactly, so another case can never lead to a match. Every other keyword is matched
-/// ignoring ASCII case, as gitleaks does (ASCII only: Unicode folding would let the Kelvin sign
-/// stand in for `k`). The search itself is for exact literals, which keeps it on its fastest
-/// (SIMD) prefilter: for an any-case keyword, every case variant of its first three bytes,
-/// with the rest of the keyword compared at each hit.
+/// Decides, cheaply, which rules can match a text at all. Two Aho-Corasick passes over exact
+/// literals, which keeps each on its fastest (SIMD) prefilter, each stopping as soon as every
+/// rule it serves has been seen:
+/// - the keywords of `vendor` rules, as written: a provider's exact key format contains its
+///   prefix exactly, so another case can never lead to a match (and such prefixes are rare in
+///   text, so this pass mostly runs at memory speed);
+/// - every other keyword in any ASCII case, as gitleaks compares them: the text is lower-cased
+///   (ASCII only: Unicode folding would let the Kelvin sign stand in for `k`), a window at a time
+///   into a buffer kept per thread, and searched for the lower-cased keywords.
 #[derive(Debug)]
 struct KeywordPrefilter {
-    /// None when no rule has a keyword.
-    searcher: Option<AhoCorasick>,
-    /// For each searched literal (by pattern index), the keywords it may start.
-    keywords_by_literal: Vec<Vec<usize>>,
-    /// Each keyword: its text (lower-cased unless exact), whether it is exact, and the rules
-    /// with a keyword inside it, itself included (a shorter keyword hidden inside a longer
-    /// match is not lost).
-    keywords: Vec<Keyword>,
-    /// How many rules have keywords.
-    with_keywords: usize,
+    exact: Option<KeywordPass>,
+    any_case: Option<KeywordPass>,
     /// Rules with no keyword run on every text.
     unconditional: Vec<usize>,
 }
 
+/// One search for the keywords of some rules.
+#[derive(Debug)]
+struct KeywordPass {
+    /// The keywords, by pattern index.
+    searcher: AhoCorasick,
+    keywords: Vec<Keyword>,
+    /// The rules this pass serves.
+    serves: Vec<usize>,
+    /// One pass per served rule, for when hits keep naming rules already seen (common words
+    /// such as `key` drowning out a rare one): then each rule still absent is searched alone,
+    /// so dense text stays linear.
+    per_rule: Vec<(usize, KeywordPass)>,
+}
+
+/// A keyword (lower-cased for the any-case pass) and the served rules with a keyword inside
+/// it, itself included (a shorter keyword inside a longer match is not lost).
 #[derive(Debug)]
 struct Keyword {
     text: String,
-    exact: bool,
     rules: Vec<usize>,
 }
 
-/// How many leading bytes of an any-case keyword are searched in every case variant.
-const ANY_CASE_PREFIX: usize = 3;
+/// How much text is lower-cased at a time for the any-case keywords.
+const LOWER_WINDOW: usize = 64 * 1024;
+
+/// Hits in a row that reveal no new rule before each absent rule is searched on its own.
+const FRUITLESS_HITS_LIMIT: usize = 32;
+
+impl KeywordPass {
+    fn build(
+        rules: &[RuleInfo],
+        serves: Vec<usize>,
+        exact: bool,
+        with_fallback: bool,
+    ) -> Option<KeywordPass> {
+        let own = |rule: &RuleInfo| -> Vec<String> {
+            if exact {
+                rule.keyword_text.clone()
+            } else {
+                rule.keywords.clone()
+            }
+        };
+        let mut keywords: Vec<Keyword> = Vec::new();
+        for &index in &serves {
+            for text in own(&rules[index]) {
+                if !keywords.iter().any(|k| k.text == text) {
+                    keywords.push(Keyword { text, rules: Vec::new() });
+                }
+            }
+        }
+        if keywords.is_empty() {
+            return None;
+        }
+        for keyword in &mut keywords {
+            keyword.rules = serves
+                .iter()
+                .copied()
+                .filter(|&index| own(&rules[index]).iter().any(|k| keyword.text.contains(k.as_str())))
+                .collect();
+        }
+        let searcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(keywords.iter().map(|k| &k.text))
+            .expect("short literals always build");
+        let per_rule = if with_fallback && serves.len() > 1 {
+            serves
+                .iter()
+                .filter_map(|&index| Some((index, KeywordPass::build(rules, vec![index], exact, false)?)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(KeywordPass { searcher, keywords, serves, per_rule })
+    }
+
+    /// Marks the served rules with a keyword in `text[from..]`.
+    fn mark_present(&self, text: &[u8], mut from: usize, present: &mut [bool]) {
+        let mut still_absent = self.serves.iter().filter(|&&index| !present[index]).count();
+        let mut fruitless_hits = 0;
+        // Restart one byte after each hit's start rather than after its end, so that
+        // overlapping keywords are all seen.
+        while still_absent > 0 && from < text.len() {
+            if fruitless_hits >= FRUITLESS_HITS_LIMIT && !self.per_rule.is_empty() {
+                for (index, pass) in &self.per_rule {
+                    if !present[*index] {
+                        pass.mark_present(text, from, present);
+                    }
+                }
+                return;
+            }
+            let Some(hit) = self.searcher.find(Input::new(text).span(from..text.len())) else {
+                break;
+            };
+            fruitless_hits += 1;
+            for &rule in &self.keywords[hit.pattern().as_usize()].rules {
+                if !present[rule] {
+                    present[rule] = true;
+                    still_absent -= 1;
+                    fruitless_hits = 0;
+                }
+            }
+            from = hit.start() + 1;
+        }
+    }
+}
 
 impl KeywordPrefilter {
     fn build(rules: &[RuleInfo]) -> Self {
-        let mut keywords: Vec<Keyword> = Vec::new();
-        for rule in rules {
-            let exact = rule.kind == RuleKind::Vendor;
-            let own = if exact { &rule.keyword_text } else { &rule.keywords };
-            for text in own {
-                if !keywords.iter().any(|k| k.exact == exact && &k.text == text) {
-                    keywords.push(Keyword { text: text.clone(), exact, rules: Vec::new() });
-                }
-            }
-        }
-        for keyword in &mut keywords {
-            let found = keyword.text.to_ascii_lowercase();
-            keyword.rules = rules
-                .iter()
-                .enumerate()
-                .filter(|(_, rule)| {
-                    if rule.kind == RuleKind::Vendor {
-                        rule.keyword_text.iter().any(|k| keyword.text.contains(k.as_str()))
-                    } else {
-                        rule.keywords.iter().any(|k| found.contains(k.as_str()))
-                    }
-                })
-                .map(|(index, _)| index)
-                .collect();
-        }
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        let mut keywords_by_literal: Vec<Vec<usize>> = Vec::new();
-        for (index, keyword) in keywords.iter().enumerate() {
-            let variants = if keyword.exact {
-                vec![keyword.text.as_bytes().to_vec()]
-            } else {
-                case_variants(&keyword.text.as_bytes()[..keyword.text.len().min(ANY_CASE_PREFIX)])
-            };
-            for literal in variants {
-                match literals.iter().position(|l| *l == literal) {
-                    Some(at) => keywords_by_literal[at].push(index),
-                    None => {
-                        literals.push(literal);
-                        keywords_by_literal.push(vec![index]);
-                    }
-                }
-            }
-        }
-        let searcher = (!literals.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&literals)
-                .expect("short literals always build")
-        });
-        let unconditional: Vec<usize> =
-            rules.iter().enumerate().filter(|(_, r)| r.keywords.is_empty()).map(|(i, _)| i).collect();
+        let with_keywords = |vendor: bool| -> Vec<usize> {
+            (0..rules.len())
+                .filter(|&i| !rules[i].keywords.is_empty() && (rules[i].kind == RuleKind::Vendor) == vendor)
+                .collect()
+        };
         KeywordPrefilter {
-            searcher,
-            keywords_by_literal,
-            keywords,
-            with_keywords: rules.len() - unconditional.len(),
-            unconditional,
+            exact: KeywordPass::build(rules, with_keywords(true), true, true),
+            any_case: KeywordPass::build(rules, with_keywords(false), false, true),
+            unconditional: (0..rules.len()).filter(|&i| rules[i].keywords.is_empty()).collect(),
         }
     }
 
@@ -330,62 +370,33 @@ impl KeywordPrefilter {
         for &index in &self.unconditional {
             present[index] = true;
         }
-        let Some(searcher) = &self.searcher else {
-            return present;
-        };
-        let mut still_absent = self.with_keywords;
-        let mut from = 0;
-        // Restart one byte after each hit's start rather than after its end, so that
-        // overlapping keywords are all seen.
-        while still_absent > 0 && from < text.len() {
-            let Some(hit) = searcher.find(Input::new(text).span(from..text.len())) else {
-                break;
-            };
-            let at = hit.start();
-            for &index in &self.keywords_by_literal[hit.pattern().as_usize()] {
-                let keyword = &self.keywords[index];
-                let whole = text.get(at..at + keyword.text.len());
-                let matches = whole.is_some_and(|w| {
-                    if keyword.exact {
-                        w == keyword.text.as_bytes()
-                    } else {
-                        w.eq_ignore_ascii_case(keyword.text.as_bytes())
-                    }
-                });
-                if !matches {
-                    continue;
-                }
-                for &rule in &keyword.rules {
-                    if !present[rule] {
-                        present[rule] = true;
-                        still_absent -= 1;
-                    }
-                }
+        if let Some(pass) = &self.exact {
+            pass.mark_present(text, 0, &mut present);
+        }
+        if let Some(pass) = &self.any_case {
+            thread_local! {
+                static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
             }
-            from = at + 1;
+            // In windows that overlap by a keyword's length less one, so memory stays flat
+            // whatever the file's size and no keyword is cut in two.
+            let overlap = pass.keywords.iter().map(|k| k.text.len()).max().unwrap_or(1) - 1;
+            LOWERED.with_borrow_mut(|lowered| {
+                let mut start = 0;
+                loop {
+                    let end = (start + LOWER_WINDOW).min(text.len());
+                    lowered.clear();
+                    lowered.extend_from_slice(&text[start..end]);
+                    lowered.make_ascii_lowercase();
+                    pass.mark_present(lowered, 0, &mut present);
+                    if end == text.len() || pass.serves.iter().all(|&rule| present[rule]) {
+                        break;
+                    }
+                    start = end - overlap;
+                }
+            });
         }
         present
     }
-}
-
-/// Every ASCII-case variant of `prefix` (a few bytes: at most 2^3 variants).
-fn case_variants(prefix: &[u8]) -> Vec<Vec<u8>> {
-    let mut variants = vec![Vec::with_capacity(prefix.len())];
-    for &byte in prefix {
-        let cases = [byte.to_ascii_lowercase(), byte.to_ascii_uppercase()];
-        let distinct = if cases[0] == cases[1] { &cases[..1] } else { &cases[..] };
-        variants = variants
-            .into_iter()
-            .flat_map(|head| {
-                distinct.iter().map(move |&b| {
-                    let mut next = head.clone();
-                    next.push(b);
-                    next
-                })
-            })
-            .collect();
-    }
-    variants
 }
 
 /// Compiled rules plus a policy. Build once, share freely: it is `Send + Sync`

@@ -672,3 +672,14 @@ fn fixture_generator_is_deterministic() {
         fixtures::generate_secrets(&mut XorShift64::new(6))[0].0.secret
     );
 }
+
+#[test]
+fn an_any_case_keyword_across_a_window_boundary_is_seen() {
+    let compiled = compiled_rules(&[]);
+    let password = SecretScanner::built_in_rules().iter().position(|r| r.id == "generic-password").unwrap();
+    for shift in 0..6 {
+        let text = format!("{}PaSsWoRd", "x".repeat(LOWER_WINDOW - shift));
+        assert!(compiled.rules_worth_running(&text)[password], "cut {shift} bytes before the keyword");
+    }
+    assert!(!compiled.rules_worth_running(&"x".repeat(3 * LOWER_WINDOW)).contains(&true));
+}
