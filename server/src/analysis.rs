@@ -159,6 +159,7 @@ impl Analysis {
         let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
         found.extend(ws.io_findings.iter().cloned());
         found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
+        found.extend(crate::stale::chunk_findings(&ws.config, &ws.model, ws.files.values()));
         let mut workspace_findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
         for finding in apply_severities(&ws.config, found) {
             workspace_findings.entry(finding.path.clone()).or_default().push(finding);
@@ -355,6 +356,7 @@ pub fn file_findings(
             out.push(finding);
         }
     }
+    out.extend(crate::stale::reference_findings(config, model, facts));
     for secret in &facts.secrets {
         let message =
             findings::secret_message(secret.description, &secret.redacted, &config.secrets_baseline);

@@ -99,6 +99,28 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Record that places tracing to a chunk were reviewed against its current text
+    /// (ops/trace.lock): with no ID, every place not recorded yet; with an ID, its places (or
+    /// one: PATH or PATH:ITEM), clearing their `stale-reference` findings.
+    Ack {
+        /// A chunk ID, e.g. TD-0103.
+        id: Option<String>,
+        /// PATH, or PATH:ITEM in an item-level file (`src/pay.py:Billing.charge`).
+        place: Option<String>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Declare an edit of a chunk wording-only: every place recorded against its older text is
+    /// kept current, so nothing goes stale.
+    Bump {
+        /// The chunk ID.
+        id: String,
+        /// The edit changed wording only (the one kind of bump).
+        #[arg(long, required = true)]
+        editorial: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Show the queue: every work item's status, risk, lock and whether it can be dispatched.
     Status {
         #[command(flatten)]
@@ -422,6 +444,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
         Command::Trailers { ws } => trailers(&ws.workspace),
+        Command::Ack { id, place, ws } => outcome(&ws.workspace, |w| {
+            let what = match id.as_deref() {
+                Some(id) => crate::ops::trace_lock::Ack::Chunk { id, place: place.as_deref() },
+                None => crate::ops::trace_lock::Ack::Unrecorded,
+            };
+            crate::ops::trace_lock::ack(w, what)
+        }),
+        Command::Bump { id, editorial: _, ws } => outcome(&ws.workspace, |w| {
+            crate::ops::trace_lock::ack(w, crate::ops::trace_lock::Ack::Editorial { id: &id })
+        }),
         Command::Dispatch { id, agent, cli, model, trust, ws } => dispatch(
             &ws.workspace,
             id.as_deref(),
@@ -864,6 +896,12 @@ fn hook(command: HookCommand) -> ExitCode {
                 Err(code) => return code,
             };
             let agent = agent.filter(|a| !a.is_empty());
+            // Spec edits that make reviewed code stale are told, not refused.
+            if let Ok(notes) = crate::ops::hook::staged_spec_staleness(&ws.root, &ws.config, &ws.model) {
+                for note in notes {
+                    eprintln!("concord: {note}");
+                }
+            }
             match crate::ops::hook::pre_commit(&ws.root, &ws.config, &ws.model, agent.as_deref()) {
                 Ok(problems) if problems.is_empty() => ExitCode::SUCCESS,
                 Ok(problems) => {

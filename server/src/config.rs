@@ -165,6 +165,8 @@ pub struct PathsSection {
     pub runs_dir: String,
     pub reviews_dir: String,
     pub progress: String,
+    /// The spec text each reference was last reviewed against (`concord ack`).
+    pub trace_lock: String,
 }
 
 impl Default for PathsSection {
@@ -181,6 +183,7 @@ impl Default for PathsSection {
             runs_dir: "docs/runs".into(),
             reviews_dir: "docs/reviews".into(),
             progress: "docs/PROGRESS.md".into(),
+            trace_lock: "ops/trace.lock".into(),
         }
     }
 }
@@ -808,11 +811,12 @@ impl Config {
             || path == p.access_status
             || path == p.model_decisions
             || path == self.secrets_baseline
+            || path == p.trace_lock
             || is_under(path, &p.locks_dir)
     }
 }
 
-fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 11] {
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 12] {
     [
         ("blueprint_index", &p.blueprint_index),
         ("blueprints_dir", &p.blueprints_dir),
@@ -825,6 +829,7 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 11] {
         ("runs_dir", &p.runs_dir),
         ("reviews_dir", &p.reviews_dir),
         ("progress", &p.progress),
+        ("trace_lock", &p.trace_lock),
     ]
 }
 

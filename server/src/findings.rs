@@ -22,6 +22,7 @@ pub enum Code {
     StaleLock,
     UnmappedChange,
     UntracedCommit,
+    StaleReference,
 }
 
 /// One finding code as users meet it: in `concord explain`, SARIF rules, the `[severity]`
@@ -46,7 +47,7 @@ pub const DOCS_PAGE: &str = "docs/findings.md";
 
 /// Every finding code, in [`Code`] declaration order (checked at compile time below). Adding a
 /// code: a variant, its row here, the emitter and a fixture; the docs follow from the table.
-pub const CODES: [CodeSpec; 13] = [
+pub const CODES: [CodeSpec; 14] = [
     CodeSpec {
         code: Code::UnknownId,
         name: "unknown-id",
@@ -150,6 +151,14 @@ pub const CODES: [CodeSpec; 13] = [
         default_note: "reported by `concord check --changed-since` only",
         summary: "A commit in the checked range has no trace trailer (`Implements:`, `Refs:`, `Fixes:` or the keys of `[commits] trailer_keys`) naming a known ID. It is shown at a changed file, since a commit has no file of its own.",
         help: "Reword the commit (`git commit --amend`, or `git rebase -i` for older ones) and end its message with a trailer paragraph such as `Implements: WBS-005`; `concord trailers` prints the lines for the staged changes, and `concord hook install --commit-msg` checks every new commit.",
+    },
+    CodeSpec {
+        code: Code::StaleReference,
+        name: "stale-reference",
+        default_severity: Severity::Warning,
+        default_note: "",
+        summary: "A chunk was rewritten since a place that traces to it (a file, or an item of an item-level file) was reviewed against it: its fingerprint differs from the one `ops/trace.lock` records. Shown at the place and at the chunk's definition.",
+        help: "Read the chunk again and change the code if it no longer does what the spec says, then `concord ack ID PATH[:ITEM]`; for a wording-only edit of the chunk, `concord bump --editorial ID` clears every place at once. `concord ack` with no arguments records places not yet recorded.",
     },
 ];
 

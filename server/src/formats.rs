@@ -564,6 +564,62 @@ pub enum CrosswalkFile {
     Curated(Vec<CuratedEntry>),
 }
 
+/// Concord trace lock
+///
+/// The spec text each reference was last reviewed against (default path ops/trace.lock),
+/// written by `concord ack` and `concord bump --editorial`, sorted, committed with the code. A
+/// reference whose chunk's fingerprint differs from the one recorded here is a
+/// `stale-reference`: the chunk was rewritten since the code was checked against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "version": 1,
+    "references": [
+        { "chunk": "TD-0103", "path": "services/payments/stripe.py", "item": "StripeClient.charge", "fingerprint": "9f2c4e1a0b7d3c5e" },
+        { "chunk": "TD-0103", "path": "tests/test_stripe.py", "fingerprint": "9f2c4e1a0b7d3c5e" }
+    ]
+}]))]
+pub struct TraceLock {
+    /// Format version
+    ///
+    /// Version of this file format. Currently 1.
+    #[schemars(range(min = 1))]
+    pub version: u32,
+    /// References
+    ///
+    /// One entry per reference, sorted by chunk, path and item.
+    pub references: Vec<TraceLockEntry>,
+}
+
+/// Reviewed reference
+///
+/// One place that traces to a chunk, and the chunk's fingerprint when it was last reviewed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceLockEntry {
+    /// Chunk
+    ///
+    /// The chunk's ID, for example `TD-0103`.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub chunk: String,
+    /// File
+    ///
+    /// The workspace-relative path of the file that names the chunk.
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// Item
+    ///
+    /// In an item-level file, the item whose comments name the chunk, as its name path
+    /// (`Class.method`); left out for a file-level reference (a file header, a file-level
+    /// file). Keyed by name, not line, so moving code does not make it stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// Fingerprint
+    ///
+    /// The chunk's fingerprint (hash of its normalised text) when this reference was reviewed.
+    #[schemars(length(min = 1))]
+    pub fingerprint: String,
+}
+
 /// How a schema is generated: the draft it declares, and whether parts are written out in
 /// place instead of referenced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -704,6 +760,10 @@ pub const SCHEMAS: &[SchemaFile] = &[
     SchemaFile {
         file: "gates.schema.json",
         generate: || schema_of::<GatesFile>("gates.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "trace-lock.schema.json",
+        generate: || schema_of::<TraceLock>("trace-lock.schema.json", Dialect::Draft2020),
     },
     SchemaFile {
         file: "crosswalk.schema.json",

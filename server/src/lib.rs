@@ -23,6 +23,7 @@ pub mod render;
 pub mod scan;
 pub mod scope;
 pub mod secrets;
+pub mod stale;
 pub mod suggest;
 pub mod text;
 pub mod time;

@@ -484,5 +484,6 @@ fn read_sources(
         access: read_source(root, &paths.access_status, limit, findings),
         locks,
         headings: files.values().flat_map(|f| f.headings.iter().cloned()).collect(),
+        trace_lock: read_source(root, &paths.trace_lock, limit, findings),
     }
 }

@@ -20,3 +20,4 @@ mod orchestration;
 mod properties;
 mod redaction;
 mod remote_locks;
+mod stale;

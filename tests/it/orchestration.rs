@@ -1323,3 +1323,26 @@ fn a_run_whose_remote_lock_was_taken_meanwhile_is_undone() {
     assert_eq!(env.status_of("WBS-001"), "todo");
     assert_eq!(env.locks(), ["THIEF.lock"], "the newer holder keeps its lock");
 }
+
+/// A dispatched item whose chunk was rewritten since its code was reviewed: the task file names
+/// the stale places, so the agent checks them against the new text.
+#[test]
+fn the_task_file_names_places_reviewed_against_an_older_text() {
+    let env = setup("");
+    std::fs::write(env.root().join("src/feature/app.py"), "# implements TD-0001\nprint('app')\n").unwrap();
+    let acked = env.concord(&["ack"], "", "");
+    assert!(common::stdout(&acked).contains("recorded 1 new place(s)"), "{}", common::stderr(&acked));
+    let index = env.root().join("docs/blueprints/blueprint_index.json");
+    let rewritten =
+        std::fs::read_to_string(&index).unwrap().replace("Feature spec", "Feature spec, now with refunds");
+    std::fs::write(&index, rewritten).unwrap();
+    git(env.root(), &["add", "-A"]);
+    git(env.root(), &["commit", "-q", "-m", "the spec grew"]);
+    let out = env.concord(&["dispatch", "WBS-001", "--agent", "A1"], "report-only", "");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let task = std::fs::read_to_string(run_dirs(&env)[0].join("task.md")).unwrap();
+    assert!(
+        task.contains("## Spec changed since review") && task.contains("TD-0001: `src/feature/app.py`"),
+        "{task}"
+    );
+}

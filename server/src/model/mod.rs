@@ -14,6 +14,8 @@ mod wbs;
 
 pub use secrets_baseline::parse_secrets_baseline;
 mod secrets_baseline;
+pub use trace_lock::{parse_trace_lock, RefKey, Reviewed};
+mod trace_lock;
 
 use std::collections::BTreeMap;
 
@@ -88,6 +90,7 @@ pub struct Sources {
     pub access: Option<Source>,
     pub locks: Vec<Source>,
     pub headings: Vec<Heading>,
+    pub trace_lock: Option<Source>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -99,6 +102,8 @@ pub struct Model {
     pub locks: Vec<Lock>,
     pub access: BTreeMap<String, AccessCheck>,
     pub crosswalk: CrosswalkMapping,
+    /// The spec text each reference was last reviewed against (`ops/trace.lock`).
+    pub reviewed: Reviewed,
     /// Which work items' `scope_paths` match a path.
     pub scopes: ScopeIndex,
     /// Problems found while loading: malformed files, duplicates, unknown references.
@@ -197,6 +202,11 @@ impl Model {
             let (checks, findings) = parse_access(&src.path, &src.text);
             model.findings.extend(findings);
             model.access = checks.into_iter().map(|c| (c.name.clone(), c)).collect();
+        }
+        if let Some(src) = &sources.trace_lock {
+            let (reviewed, findings) = parse_trace_lock(&src.path, &src.text);
+            model.findings.extend(findings);
+            model.reviewed = reviewed;
         }
 
         for src in &sources.locks {

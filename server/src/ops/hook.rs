@@ -155,6 +155,44 @@ pub fn pre_commit(
     Ok(problems)
 }
 
+/// What the staged spec edits will make stale: for each chunk whose staged markdown section
+/// differs (after normalisation) from the text places were reviewed against, those places. A
+/// note, not a refusal: the edit may be meant, and the places are then reviewed.
+pub fn staged_spec_staleness(root: &Path, config: &Config, model: &Model) -> Result<Vec<String>, String> {
+    if model.reviewed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut notes = Vec::new();
+    for change in super::git::staged_changes(root)? {
+        if !crate::config::is_under(&change.path, &config.paths.blueprints_dir)
+            || !change.path.ends_with(".md")
+        {
+            continue;
+        }
+        let Ok(bytes) = super::git::staged_blob(root, &change.path) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        for heading in crate::scan::scan_text(config, &change.path, &text).headings {
+            let places: Vec<String> = model
+                .reviewed
+                .iter()
+                .filter(|(key, recorded)| key.chunk == heading.id && **recorded != heading.fingerprint)
+                .map(|(key, _)| crate::stale::place(key))
+                .collect();
+            if !places.is_empty() {
+                notes.push(format!(
+                    "{} changes: {} place(s) reviewed against its older text become stale: {}. Review them, then `concord ack {} PLACE`; for a wording-only edit, `concord bump --editorial {}`.",
+                    heading.id,
+                    places.len(),
+                    places.join(", "),
+                    heading.id,
+                    heading.id
+                ));
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// The IDs to name in the trailers of a commit of the staged changes: the work items whose
 /// scope_paths cover a staged file, then the known IDs the staged files are tagged with (work
 /// items first), without repeats.

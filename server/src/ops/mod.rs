@@ -17,4 +17,5 @@ pub mod requeue;
 pub mod review;
 pub mod rollback;
 pub mod scrub;
+pub mod trace_lock;
 pub mod trust;

@@ -1,0 +1,153 @@
+//! Stale references end to end: `concord ack` records what each place was reviewed against; a
+//! rewrite of the chunk (not a whitespace or decoration change) makes its places stale at the
+//! place and at the chunk; `ack` of the place, or `bump --editorial` of the chunk, clears them.
+
+use serde_json::Value;
+
+use crate::common;
+
+const SPEC: &str = "# Payments\n\n## TD-0001 Refunds\n\nRefunds go back to the card within 5 days.\n\n## TD-0002 Receipts\n\nEvery charge gets a receipt by email.\n";
+
+fn stale(root: &std::path::Path) -> Vec<(String, u64)> {
+    let out =
+        common::concord(&["check", root.to_str().unwrap(), "--format", "json", "--fail-on", "never"], None);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::stderr(&out)));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "stale-reference")
+        .map(|f| (f["path"].as_str().unwrap().to_string(), f["range"]["start"]["line"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
+fn concord(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = args.to_vec();
+    all.extend(["-C", root.to_str().unwrap()]);
+    common::concord(&all, None)
+}
+
+#[test]
+fn a_rewritten_chunk_makes_its_reviewed_places_stale_until_acked_or_bumped() {
+    let ws = common::workspace(&[
+        ("concord.toml", b"[trace]\nlevel = \"item\"\nitems = \"all\"\n"),
+        ("docs/blueprints/payments.md", SPEC.as_bytes()),
+        ("src/refunds.py", b"# implements TD-0001\n\ndef refund():\n    pass\n"),
+        ("src/receipts.rs", b"pub struct Mailer;\n\nimpl Mailer {\n    /// Sends it: TD-0002\n    pub fn receipt(&self) {}\n}\n"),
+    ]);
+    let root = ws.path();
+    let out = concord(root, &["ack"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains("recorded 2 new place(s)"), "{}", common::stdout(&out));
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("ops/trace.lock")).unwrap()).unwrap();
+    let places: Vec<(String, Option<String>)> = lock["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap().to_string(), r["item"].as_str().map(str::to_string)))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("src/refunds.py".to_string(), None),
+            ("src/receipts.rs".to_string(), Some("Mailer.receipt".to_string()))
+        ]
+    );
+    let schema = concord::formats::SCHEMAS.iter().find(|s| s.file == "trace-lock.schema.json").unwrap();
+    let schema: Value = serde_json::from_str(&schema.render()).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&lock), "{lock}");
+    assert!(stale(root).is_empty());
+
+    // Wording the normalisation ignores: whitespace, emphasis, line breaks.
+    let respaced = SPEC.replace(
+        "Refunds go back to the card within 5 days.",
+        "Refunds go *back*   to the card\nwithin 5 days.",
+    );
+    std::fs::write(root.join("docs/blueprints/payments.md"), &respaced).unwrap();
+    assert!(stale(root).is_empty(), "whitespace and decoration do not make a place stale");
+
+    // A real rewrite: stale at the place and at the chunk's heading.
+    let rewritten = respaced.replace("within 5 days", "within 10 days");
+    std::fs::write(root.join("docs/blueprints/payments.md"), &rewritten).unwrap();
+    assert_eq!(
+        stale(root),
+        [("docs/blueprints/payments.md".to_string(), 2), ("src/refunds.py".to_string(), 0)]
+    );
+    let out = common::concord(&["check", root.to_str().unwrap(), "--fail-on", "never"], None);
+    assert!(common::stdout(&out).contains("concord ack TD-0001 src/refunds.py"), "{}", common::stdout(&out));
+
+    // `ack` with no ID records new places only: the stale one stays stale.
+    assert!(common::stdout(&concord(root, &["ack"])).contains("1 stale place(s) left"));
+    assert_eq!(stale(root).len(), 2);
+    let out = concord(root, &["ack", "TD-0001", "src/refunds.py"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(stale(root).is_empty());
+
+    // An item of an item-level file, and a wording-only edit declared as such.
+    let reworded = rewritten.replace("by email", "by e-mail");
+    std::fs::write(root.join("docs/blueprints/payments.md"), &reworded).unwrap();
+    // (The heading moved down a line with the rewrap above.)
+    assert_eq!(
+        stale(root),
+        [("docs/blueprints/payments.md".to_string(), 7), ("src/receipts.rs".to_string(), 4)]
+    );
+    let out = concord(root, &["bump", "--editorial", "TD-0002"]);
+    assert!(common::stdout(&out).contains("1 recorded place(s) kept current"), "{}", common::stdout(&out));
+    assert!(stale(root).is_empty());
+
+    // Mistakes are refused, and nothing is written.
+    let out = concord(root, &["ack", "TD-0009"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("not a known chunk"), "{}", common::stderr(&out));
+    let out = concord(root, &["ack", "TD-0001", "src/other.py"]);
+    assert!(
+        common::stderr(&out).contains("places tracing to it: src/refunds.py"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert_eq!(concord(root, &["bump", "TD-0001"]).status.code(), Some(2), "bump needs --editorial");
+    std::fs::write(root.join("ops/trace.lock"), "{\"references\": [{\"chunk\": 1}]}").unwrap();
+    let out = concord(root, &["ack"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("cannot be read exactly"), "{}", common::stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(root.join("ops/trace.lock")).unwrap(),
+        "{\"references\": [{\"chunk\": 1}]}"
+    );
+}
+
+/// The pre-commit hook tells which reviewed places a staged spec edit makes stale (a note: the
+/// commit goes on).
+#[test]
+fn the_pre_commit_hook_lists_the_places_a_staged_spec_edit_makes_stale() {
+    let ws = common::workspace(&[
+        ("docs/blueprints/payments.md", SPEC.as_bytes()),
+        ("src/refunds.py", b"# implements TD-0001\ndef refund():\n    pass\n"),
+    ]);
+    let root = ws.path();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    assert!(concord(root, &["ack"]).status.success());
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "start"]);
+    std::fs::write(root.join("docs/blueprints/payments.md"), SPEC.replace("5 days", "10 days")).unwrap();
+    git(&["add", "docs/blueprints/payments.md"]);
+    let out = concord(root, &["hook", "pre-commit"]);
+    assert!(out.status.success(), "a note, not a refusal: {}", common::stderr(&out));
+    let said = common::stderr(&out);
+    assert!(said.contains("TD-0001 changes: 1 place(s)") && said.contains("src/refunds.py"), "{said}");
+    assert!(!said.contains("TD-0002"), "an unchanged chunk is not named: {said}");
+}
