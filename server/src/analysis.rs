@@ -243,6 +243,8 @@ pub fn analyze_changes(ws: &Workspace, changes: &crate::changes::ChangeSet, rang
     let mut found: Vec<Finding> = ws.model.findings.clone();
     found.extend(ws.io_findings.iter().cloned());
     found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
+    // A changed chunk definition names the places its rewrite made stale, scanned or not.
+    found.extend(crate::stale::recorded_chunk_findings(&ws.model));
     found.retain(|f| changed.contains(f.path.as_str()));
     for facts in ws.files.values().filter(|f| changed.contains(f.path.as_str())) {
         found.extend(file_findings(&ws.config, &ws.model, &neighbours, facts));
@@ -251,6 +253,15 @@ pub fn analyze_changes(ws: &Workspace, changes: &crate::changes::ChangeSet, rang
     let unmapped: std::collections::BTreeSet<String> =
         range_findings.iter().filter(|f| f.code == Code::UnmappedChange).map(|f| f.path.clone()).collect();
     found.retain(|f| !(f.code == Code::UntracedFile && unmapped.contains(&f.path)));
+    // A commit of the range says its author checked the code against these chunks' new text.
+    let spec_reviewed: std::collections::BTreeSet<String> = changes
+        .commits
+        .iter()
+        .flat_map(|c| crate::changes::spec_reviewed_ids(&ws.config, &c.message))
+        .collect();
+    found.retain(|f| {
+        !(f.code == Code::StaleReference && f.id.as_ref().is_some_and(|id| spec_reviewed.contains(id)))
+    });
     found.extend(range_findings);
     let mut all = apply_severities(&ws.config, found);
     findings::sort(&mut all);

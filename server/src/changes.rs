@@ -181,9 +181,24 @@ fn split_trailer(line: &str) -> Option<(&str, &str)> {
 
 /// The IDs a message's trace trailers name (keys of `[commits] trailer_keys`), in order.
 pub fn trailer_ids(config: &Config, message: &str) -> Vec<String> {
-    let keys = &config.commits.trailer_keys;
+    ids_in_trailers(config, message, &config.commits.trailer_keys)
+}
+
+/// The trailer key that says a commit's author checked the code against a chunk's new text
+/// (`Spec-Reviewed: TD-0103`): a `--changed-since` check then reports no `stale-reference` for it.
+pub const SPEC_REVIEWED: &str = "Spec-Reviewed";
+
+/// The IDs named in `Spec-Reviewed:` trailers.
+pub fn spec_reviewed_ids(config: &Config, message: &str) -> Vec<String> {
+    ids_in_trailers(config, message, &[SPEC_REVIEWED.to_string()])
+}
+
+/// The IDs in the values of the trailers with one of `keys` (compared without regard to case).
+fn ids_in_trailers(config: &Config, message: &str, keys: &[String]) -> Vec<String> {
+    let mut recognized = config.commits.trailer_keys.clone();
+    recognized.push(SPEC_REVIEWED.to_string());
     let mut ids = Vec::new();
-    for trailer in parse_trailers(message, keys) {
+    for trailer in parse_trailers(message, &recognized) {
         if !keys.iter().any(|k| k.eq_ignore_ascii_case(&trailer.key)) {
             continue;
         }

@@ -115,7 +115,8 @@ pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> 
         .collect()
 }
 
-/// One `stale-reference` at each rewritten chunk's definition, naming its stale places.
+/// One `stale-reference` at each rewritten chunk's definition, naming its stale places (those
+/// found in `files`).
 pub fn chunk_findings<'f>(
     config: &Config,
     model: &Model,
@@ -130,6 +131,22 @@ pub fn chunk_findings<'f>(
             by_chunk.entry(key.chunk.clone()).or_default().push(place(&key));
         }
     }
+    at_definitions(model, by_chunk)
+}
+
+/// The same from the trace lock's records alone, for a check that has not scanned every file
+/// (`--changed-since`): each recorded place of a rewritten chunk, as it was last recorded.
+pub fn recorded_chunk_findings(model: &Model) -> Vec<Finding> {
+    let mut by_chunk: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, recorded) in &model.reviewed {
+        if model.chunks.get(&key.chunk).is_some_and(|c| &c.fingerprint != recorded) {
+            by_chunk.entry(key.chunk.clone()).or_default().push(place(key));
+        }
+    }
+    at_definitions(model, by_chunk)
+}
+
+fn at_definitions(model: &Model, by_chunk: BTreeMap<String, Vec<String>>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, mut places) in by_chunk {
         let Some(definition) = model.chunks.get(&id).and_then(|c| c.definition()) else {
@@ -143,7 +160,7 @@ pub fn chunk_findings<'f>(
             listed.push_str(&format!(" and {more} more"));
         }
         let message = format!(
-            "{id} was rewritten since {} place(s) tracing to it were reviewed: {listed}. Check each against the new text and `concord ack {id} PLACE`, or, if the edit only changed wording, `concord bump --editorial {id}`.",
+            "{id} was rewritten since {} place(s) tracing to it were reviewed: {listed}. Check each against the new text and `concord ack {id} PLACE` (or name it in a `Spec-Reviewed: {id}` commit trailer), or, if the edit only changed wording, `concord bump --editorial {id}`.",
             places.len()
         );
         out.push(Finding::new(Code::StaleReference, &definition.path, definition.span, message).with_id(&id));

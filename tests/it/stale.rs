@@ -150,4 +150,44 @@ fn the_pre_commit_hook_lists_the_places_a_staged_spec_edit_makes_stale() {
     let said = common::stderr(&out);
     assert!(said.contains("TD-0001 changes: 1 place(s)") && said.contains("src/refunds.py"), "{said}");
     assert!(!said.contains("TD-0002"), "an unchanged chunk is not named: {said}");
+
+    // A pull request's check sees the rewrite at the chunk, whatever files it scanned; a
+    // `Spec-Reviewed:` trailer in the range says the places were checked.
+    git(&["commit", "-q", "-m", "Refunds take longer\n\nImplements: TD-0001"]);
+    let changed_stale = |since: &str| -> Vec<String> {
+        let args = [
+            "check",
+            root.to_str().unwrap(),
+            "--changed-since",
+            since,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ];
+        let out = common::concord(&args, None);
+        let report: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::stderr(&out)));
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "stale-reference")
+            .map(|f| format!("{} {}", f["path"].as_str().unwrap(), f["message"].as_str().unwrap()))
+            .collect()
+    };
+    let found = changed_stale("HEAD~1");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("docs/blueprints/payments.md TD-0001 was rewritten")
+            && found[0].contains("src/refunds.py")
+    );
+    git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Refunds checked against the new text\n\nSpec-Reviewed: TD-0001",
+    ]);
+    assert!(changed_stale("HEAD~2").is_empty(), "the trailer clears it in the range");
 }
