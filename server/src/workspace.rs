@@ -157,26 +157,8 @@ pub fn walk(
     visit: &(dyn Fn(&Path, String) + Sync),
     skip: &(dyn Fn(Skipped) + Sync),
 ) {
-    let prune = config.scan_exclude_dirs.clone();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .require_git(false)
-        .parents(false)
-        .threads(threads)
-        .filter_entry({
-            let root = root.to_path_buf();
-            move |entry| {
-                if entry.file_type().is_some_and(|t| t.is_dir()) {
-                    relative(&root, entry.path()).is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
-                } else {
-                    true
-                }
-            }
-        })
-        .build_parallel();
+    let walker = walk_rules(root, config, false).threads(threads).build_parallel();
     walker.run(|| {
         Box::new(move |entry| {
             let entry = match entry {
@@ -215,22 +197,28 @@ pub fn walk(
 /// rules: hidden folders, ignored ones and `files.exclude` are left out. A long-lived reader
 /// stats these to notice a file added where no scanned file was yet.
 pub fn walked_dirs(root: &Path, config: &Config) -> Vec<String> {
+    walk_rules(root, config, true)
+        .build()
+        .flatten()
+        .filter_map(|entry| relative(root, entry.path()))
+        .collect()
+}
+
+/// The walk's rules: hidden entries, git-ignored ones and folders `files.exclude` prunes are
+/// left out; `dirs_only` leaves files out too.
+fn walk_rules(root: &Path, config: &Config, dirs_only: bool) -> ignore::WalkBuilder {
     let prune = config.scan_exclude_dirs.clone();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .require_git(false)
-        .parents(false)
-        .filter_entry({
-            let root = root.to_path_buf();
-            move |entry| {
-                entry.file_type().is_some_and(|t| t.is_dir())
-                    && relative(&root, entry.path()).is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder.hidden(true).git_ignore(true).git_exclude(true).require_git(false).parents(false).filter_entry({
+        let root = root.to_path_buf();
+        move |entry| {
+            if !entry.file_type().is_some_and(|t| t.is_dir()) {
+                return !dirs_only;
             }
-        })
-        .build();
-    walker.flatten().filter_map(|entry| relative(root, entry.path())).collect()
+            relative(&root, entry.path()).is_none_or(|rel| rel.is_empty() || !prune.is_match(&rel))
+        }
+    });
+    builder
 }
 
 /// A workspace-relative path for a message, whatever its bytes (not UTF-8: replacement characters).

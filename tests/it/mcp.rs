@@ -7,23 +7,14 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use concord::mcp::session::Session;
 use concord::mcp::tools::{Policy, Tools};
 use serde_json::{json, Value};
 
-fn git(root: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
+use crate::common::git;
 
 /// A git repository holding a copy of the demo workspace, everything committed.
 fn demo_repo() -> tempfile::TempDir {

@@ -134,18 +134,7 @@ impl Env {
     }
 }
 
-fn git(root: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .unwrap()
-        .status
-        .success();
-    assert!(ok, "git {args:?}");
-}
+use crate::common::git;
 
 fn setup(extra_config: &str) -> Env {
     let llm = FakeLlm::start();

@@ -8,9 +8,12 @@ use crate::common;
 
 const SPEC: &str = "# Payments\n\n## TD-0001 Refunds\n\nRefunds go back to the card within 5 days.\n\n## TD-0002 Receipts\n\nEvery charge gets a receipt by email.\n";
 
-fn stale(root: &std::path::Path) -> Vec<(String, u64)> {
-    let out =
-        common::concord(&["check", root.to_str().unwrap(), "--format", "json", "--fail-on", "never"], None);
+/// The `stale-reference` findings of `concord check ROOT EXTRA… --format json`.
+fn stale_findings(root: &std::path::Path, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["check", root.to_str().unwrap()];
+    args.extend(extra);
+    args.extend(["--format", "json", "--fail-on", "never"]);
+    let out = common::concord(&args, None);
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::stderr(&out)));
     report["findings"]
@@ -18,6 +21,14 @@ fn stale(root: &std::path::Path) -> Vec<(String, u64)> {
         .unwrap()
         .iter()
         .filter(|f| f["code"] == "stale-reference")
+        .cloned()
+        .collect()
+}
+
+/// Where they are: path and line.
+fn stale(root: &std::path::Path) -> Vec<(String, u64)> {
+    stale_findings(root, &[])
+        .iter()
         .map(|f| (f["path"].as_str().unwrap().to_string(), f["range"]["start"]["line"].as_u64().unwrap_or(0)))
         .collect()
 }
@@ -127,18 +138,7 @@ fn the_pre_commit_hook_lists_the_places_a_staged_spec_edit_makes_stale() {
         ("src/refunds.py", b"# implements TD-0001\ndef refund():\n    pass\n"),
     ]);
     let root = ws.path();
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
+    let git = |args: &[&str]| common::git(root, args);
     git(&["init", "-q"]);
     assert!(concord(root, &["ack"]).status.success());
     git(&["add", "-A"]);
@@ -155,24 +155,8 @@ fn the_pre_commit_hook_lists_the_places_a_staged_spec_edit_makes_stale() {
     // `Spec-Reviewed:` trailer in the range says the places were checked.
     git(&["commit", "-q", "-m", "Refunds take longer\n\nImplements: TD-0001"]);
     let changed_stale = |since: &str| -> Vec<String> {
-        let args = [
-            "check",
-            root.to_str().unwrap(),
-            "--changed-since",
-            since,
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ];
-        let out = common::concord(&args, None);
-        let report: Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::stderr(&out)));
-        report["findings"]
-            .as_array()
-            .unwrap()
+        stale_findings(root, &["--changed-since", since])
             .iter()
-            .filter(|f| f["code"] == "stale-reference")
             .map(|f| format!("{} {}", f["path"].as_str().unwrap(), f["message"].as_str().unwrap()))
             .collect()
     };

@@ -104,3 +104,15 @@ pub fn fixture_copy(name: &str) -> tempfile::TempDir {
     copy_tree(&fixture(name), dir.path());
     dir
 }
+
+/// `git -C root ARGS` as a test author with no signing; fails the test when git does.
+pub fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
