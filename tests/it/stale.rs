@@ -175,3 +175,45 @@ fn the_pre_commit_hook_lists_the_places_a_staged_spec_edit_makes_stale() {
     ]);
     assert!(changed_stale("HEAD~2").is_empty(), "the trailer clears it in the range");
 }
+
+/// In the editor, a stale place offers a "reviewed" quick fix: an edit of the trace lock that
+/// records it against the chunk's current text; applied, the place is no longer stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_offers_a_reviewed_quick_fix_that_edits_the_trace_lock() {
+    use common::lsp::{uri, LspClient};
+    use serde_json::json;
+    let ws = common::workspace(&[
+        ("docs/blueprints/payments.md", SPEC.as_bytes()),
+        ("src/refunds.py", b"# implements TD-0001\ndef refund():\n    pass\n"),
+    ]);
+    let root = ws.path().canonicalize().unwrap();
+    assert!(concord(&root, &["ack"]).status.success());
+    std::fs::write(root.join("docs/blueprints/payments.md"), SPEC.replace("5 days", "10 days")).unwrap();
+
+    let mut client = LspClient::in_process();
+    client.initialize(&root, json!({ "general": { "positionEncodings": ["utf-16"] } }), json!({})).await;
+    let refunds = client.open(&root.join("src/refunds.py"), "python").await;
+    let diags = client.diagnostics(&refunds, |d| d.iter().any(|d| d["code"] == "stale-reference")).await;
+    let shown: Vec<Value> = diags.into_iter().filter(|d| d["code"] == "stale-reference").collect();
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": refunds }, "range": shown[0]["range"], "context": { "diagnostics": shown } }),
+        )
+        .await;
+    let reviewed = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("Reviewed: record src/refunds.py")))
+        .unwrap_or_else(|| panic!("{actions}"))
+        .clone();
+    let lock = uri(&root.join("ops/trace.lock"));
+    let new_text = reviewed["edit"]["changes"][&lock][0]["newText"].as_str().unwrap().to_string();
+    assert_eq!(reviewed["edit"]["changes"][&lock][0]["range"]["start"], json!({ "line": 0, "character": 0 }));
+    // The client applies the edit; the server wrote nothing itself.
+    assert!(stale_findings(&root, &[]).len() == 2, "still stale until applied");
+    std::fs::write(root.join("ops/trace.lock"), new_text).unwrap();
+    assert!(stale(&root).is_empty(), "reviewed: {:?}", stale(&root));
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

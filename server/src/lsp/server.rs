@@ -172,6 +172,59 @@ impl Backend {
     }
 
     /// Facts for a document: from the open buffer's current text, else from the last scan.
+    /// "Reviewed" quick fixes for `stale-reference` diagnostics at places: each records the
+    /// place as checked against its chunk's current text, as an edit of the trace lock that the
+    /// client applies (the person sees the change; the server writes nothing).
+    fn reviewed_actions(&self, uri: &Uri, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+        let stale: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.source.as_deref() == Some("concord"))
+            .filter(|d| d.code == Some(NumberOrString::String("stale-reference".into())))
+            .collect();
+        let Some(loaded) = self.loaded().filter(|_| !stale.is_empty()) else { return Vec::new() };
+        let Some(facts) = self.facts(&loaded, uri) else { return Vec::new() };
+        let encoding = self.settings().encoding;
+        let ws = &loaded.ws;
+        let keys = crate::stale::stale_keys(&ws.config, &ws.model, &facts);
+        let mut out = Vec::new();
+        for diagnostic in stale {
+            let Some((key, _, _)) = keys.iter().find(|(key, span, _)| {
+                convert::range(*span, encoding) == diagnostic.range
+                    && diagnostic.data.as_ref().and_then(|d| d.get("id")).and_then(Value::as_str)
+                        == Some(key.chunk.as_str())
+            }) else {
+                continue;
+            };
+            let Ok((rel, now, after)) = crate::ops::trace_lock::with_reviewed(ws, key) else { continue };
+            let Some(target) = convert::uri(&ws.root, &rel) else { continue };
+            let now = now.unwrap_or_default();
+            let end = crate::text::LineIndex::new(&now).line_col(&now, now.len());
+            let whole = crate::text::Span { start: crate::text::LineCol::default(), end };
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!(
+                    "Reviewed: record {} as checked against the current text of {}",
+                    crate::stale::place(key),
+                    key.chunk
+                ),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(
+                        [(
+                            target,
+                            vec![TextEdit { range: convert::range(whole, encoding), new_text: after }],
+                        )]
+                        .into_iter()
+                        .collect(),
+                    ),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }));
+        }
+        out
+    }
+
     fn facts(&self, loaded: &Loaded, uri: &Uri) -> Option<FileFacts> {
         let open = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
@@ -855,6 +908,7 @@ impl LanguageServer for Backend {
                     }));
                 }
             }
+            actions.extend(self.reviewed_actions(&uri, &params.context.diagnostics));
             Some(actions)
         })
     }

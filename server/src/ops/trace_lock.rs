@@ -115,7 +115,32 @@ fn known_chunk(ws: &Workspace, id: &str) -> Result<(), String> {
     Err(format!("{id} is not a known chunk.{hint}"))
 }
 
+/// The trace lock with one more place recorded as reviewed against its chunk's current text,
+/// for the editor's "reviewed" quick fix: the file's path, its text now (if any) and its text
+/// after (the client applies the change; nothing is written here).
+pub fn with_reviewed(ws: &Workspace, key: &RefKey) -> Result<(String, Option<String>, String), String> {
+    let rel = ws.config.paths.trace_lock.clone();
+    if ws.model.findings.iter().any(|f| f.path == rel) {
+        return Err(format!("{rel} cannot be read exactly: fix or remove it first"));
+    }
+    let chunk =
+        ws.model.chunks.get(&key.chunk).ok_or_else(|| format!("{} is not a known chunk", key.chunk))?;
+    let now = crate::fsutil::read_text_in_workspace(&ws.root, &rel, ws.config.max_file_size)
+        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let mut reviewed = ws.model.reviewed.clone();
+    reviewed.insert(key.clone(), chunk.fingerprint.clone());
+    Ok((rel, now, render(&reviewed)))
+}
+
 fn write(ws: &Workspace, reviewed: &Reviewed) -> Result<(), String> {
+    let text = render(reviewed);
+    let rel = &ws.config.paths.trace_lock;
+    crate::fsutil::write_in_workspace(&ws.root, rel, text.as_bytes())
+        .map_err(|e| format!("cannot write {rel}: {e}"))
+}
+
+/// The trace lock's text: the format ([`TraceLock`]), sorted, pretty, newline-terminated.
+fn render(reviewed: &Reviewed) -> String {
     let file = TraceLock {
         version: 1,
         references: reviewed
@@ -130,7 +155,5 @@ fn write(ws: &Workspace, reviewed: &Reviewed) -> Result<(), String> {
     };
     let mut text = serde_json::to_string_pretty(&file).expect("a trace lock serializes");
     text.push('\n');
-    let rel = &ws.config.paths.trace_lock;
-    crate::fsutil::write_in_workspace(&ws.root, rel, text.as_bytes())
-        .map_err(|e| format!("cannot write {rel}: {e}"))
+    text
 }
