@@ -222,3 +222,82 @@ mod tests {
         assert_eq!(index.line_col(text, 1).utf8, 0);
     }
 }
+
+/// One piece of a word-level diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WordChange<'a> {
+    Same(&'a str),
+    Removed(&'a str),
+    Added(&'a str),
+}
+
+/// The words of `old` and `new` (split at whitespace) as kept, removed and added, by a longest
+/// common subsequence; `None` when either has more than `limit` words (the table would be
+/// their product).
+pub fn word_diff<'a>(old: &'a str, new: &'a str, limit: usize) -> Option<Vec<WordChange<'a>>> {
+    let a: Vec<&str> = old.split_whitespace().collect();
+    let b: Vec<&str> = new.split_whitespace().collect();
+    if a.len() > limit || b.len() > limit {
+        return None;
+    }
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+    let width = b.len() + 1;
+    let mut lcs = vec![0u32; (a.len() + 1) * width];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i * width + j] = if a[i] == b[j] {
+                lcs[(i + 1) * width + j + 1] + 1
+            } else {
+                lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push(WordChange::Same(a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[(i + 1) * width + j] >= lcs[i * width + j + 1]) {
+            // What was there before first, then what replaced it.
+            out.push(WordChange::Removed(a[i]));
+            i += 1;
+        } else {
+            out.push(WordChange::Added(b[j]));
+            j += 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod word_diff_tests {
+    use super::*;
+
+    #[test]
+    fn words_kept_removed_and_added() {
+        let diff = word_diff(
+            "refunds within 5 days to the card",
+            "refunds within 10 days to the card or wallet",
+            100,
+        );
+        use WordChange::*;
+        assert_eq!(
+            diff.unwrap(),
+            [
+                Same("refunds"),
+                Same("within"),
+                Removed("5"),
+                Added("10"),
+                Same("days"),
+                Same("to"),
+                Same("the"),
+                Same("card"),
+                Added("or"),
+                Added("wallet")
+            ]
+        );
+        assert!(word_diff("a b c", "a b c d", 3).is_none());
+    }
+}

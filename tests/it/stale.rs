@@ -217,3 +217,41 @@ async fn the_editor_offers_a_reviewed_quick_fix_that_edits_the_trace_lock() {
     assert!(stale(&root).is_empty(), "reviewed: {:?}", stale(&root));
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
+
+/// The hover of a rewritten chunk says which places were checked against an older text, and
+/// what changed since, word by word (the older text from the git history of its markdown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hover_shows_what_changed_since_the_review() {
+    use common::lsp::{text_position, LspClient};
+    use serde_json::json;
+    let ws = common::workspace(&[
+        ("docs/blueprints/payments.md", SPEC.as_bytes()),
+        ("src/refunds.py", b"# implements TD-0001\ndef refund():\n    pass\n"),
+    ]);
+    let root = ws.path().canonicalize().unwrap();
+    common::git(&root, &["init", "-q"]);
+    assert!(concord(&root, &["ack"]).status.success());
+    common::git(&root, &["add", "-A"]);
+    common::git(&root, &["commit", "-q", "-m", "start"]);
+    std::fs::write(
+        root.join("docs/blueprints/payments.md"),
+        SPEC.replace("within 5 days", "within 10 working days"),
+    )
+    .unwrap();
+
+    let mut client = LspClient::in_process();
+    client.initialize(&root, json!({}), json!({})).await;
+    let refunds = client.open(&root.join("src/refunds.py"), "python").await;
+    let hover = client.request("textDocument/hover", text_position(&refunds, 0, 15)).await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("**Rewritten since review**: 1 place(s)") && text.contains("src/refunds.py"),
+        "{text}"
+    );
+    assert!(text.contains("within ~~5~~ **10** **working** days"), "{text}");
+    // An unchanged chunk's hover says nothing of the kind.
+    let receipts = client.open_text(&root.join("src/receipts.py"), "python", "# TD-0002\n").await;
+    let hover = client.request("textDocument/hover", text_position(&receipts, 0, 4)).await;
+    assert!(!hover["contents"]["value"].as_str().unwrap_or_default().contains("Rewritten"), "{hover}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

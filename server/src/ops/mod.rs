@@ -17,5 +17,6 @@ pub mod requeue;
 pub mod review;
 pub mod rollback;
 pub mod scrub;
+pub mod spec_history;
 pub mod trace_lock;
 pub mod trust;
