@@ -158,7 +158,7 @@ pub const CODES: [CodeSpec; 14] = [
         default_severity: Severity::Warning,
         default_note: "",
         summary: "A chunk was rewritten since a place that traces to it (a file, or an item of an item-level file) was reviewed against it: its fingerprint differs from the one `ops/trace.lock` records. Shown at the place and at the chunk's definition.",
-        help: "Read the chunk again and change the code if it no longer does what the spec says, then `concord ack ID PATH[:ITEM]`; for a wording-only edit of the chunk, `concord bump --editorial ID` clears every place at once. `concord ack` with no arguments records places not yet recorded.",
+        help: "Read the chunk again and change the code if it no longer does what the spec says, then `concord ack ID PATH[:ITEM]` (or, for a pinned reference `ID@9f2c4e1a`, write the current pin); for a wording-only edit of the chunk, `concord bump --editorial ID` clears every place at once. `concord ack` with no arguments records places not yet recorded.",
     },
 ];
 

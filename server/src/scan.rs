@@ -37,6 +37,31 @@ pub struct Reference {
     /// Byte offsets in the file.
     pub start: usize,
     pub end: usize,
+    /// A pin written after the ID, `TD-0103@9f2c4e1a`: the leading hex digits (4 to 16,
+    /// lower-cased) of the chunk's fingerprint the reference was written against.
+    pub pin: Option<Pin>,
+}
+
+/// A pin: the fingerprint prefix and where it is (after the `@`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub fingerprint: String,
+    pub span: Span,
+}
+
+/// The pin right after an ID ending at `end`: `@` and 4 to 16 hex digits, not followed by
+/// another word character.
+fn pin_at(text: &str, end: usize, index: &LineIndex) -> Option<Pin> {
+    let rest = text[end..].strip_prefix('@')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+    let after = rest.as_bytes().get(digits);
+    if !(4..=16).contains(&digits) || after.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+        return None;
+    }
+    Some(Pin {
+        fingerprint: rest[..digits].to_ascii_lowercase(),
+        span: index.span(text, end + 1, end + 1 + digits),
+    })
 }
 
 /// A credential found in the text (never the credential itself).
@@ -100,6 +125,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
             span: index.span(text, m.start, m.end),
             start: m.start,
             end: m.end,
+            pin: pin_at(text, m.end, index),
         });
     }
     // Parsed only when it can matter: IDs to place in comments, or items to trace.

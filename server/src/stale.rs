@@ -5,12 +5,15 @@
 //! place was last reviewed (`concord ack`). When the chunk is rewritten its fingerprint changes
 //! (whitespace and markdown decoration do not count), and every recorded place still pointing at
 //! the old one is a `stale-reference`. A place with no record yet is not stale: `concord ack`
-//! records it. Pure: facts and the model in, keys and findings out.
+//! records it. A reference may carry its own pin instead, `TD-0103@9f2c4e1a` (a prefix of the
+//! fingerprint it was written against): it is stale when the chunk's fingerprint no longer
+//! starts with it, and a place whose references to a chunk are all pinned is checked by its pins
+//! alone. Pure: facts and the model in, keys and findings out.
 
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::findings::{Code, Finding};
+use crate::findings::{Code, Edit, Finding, Fix};
 use crate::ids::IdKind;
 use crate::model::{Model, RefKey};
 use crate::scan::{FileFacts, FileKind};
@@ -23,7 +26,13 @@ pub fn reference_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<
     if !matches!(facts.kind, FileKind::Code | FileKind::Test) || config.is_ops_file(&facts.path) {
         return Vec::new();
     }
-    let is_chunk = |id: &str| config.ids.kind_of(id) == Some(IdKind::Chunk) && model.chunks.contains_key(id);
+    let known = |id: &str| config.ids.kind_of(id) == Some(IdKind::Chunk) && model.chunks.contains_key(id);
+    // A chunk every reference of which in this file is pinned is checked by the pins.
+    let pinned_only = |id: &str| {
+        let mut refs = facts.refs.iter().filter(|r| r.traces && r.id == id).peekable();
+        refs.peek().is_some() && refs.all(|r| r.pin.is_some())
+    };
+    let is_chunk = |id: &str| known(id) && !pinned_only(id);
     let key = |chunk: &str, item: Option<String>| RefKey {
         chunk: chunk.to_string(),
         path: facts.path.clone(),
@@ -90,9 +99,38 @@ pub fn stale_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<(Ref
         .collect()
 }
 
+/// The pinned references of `facts` whose chunk's fingerprint no longer starts with their pin.
+fn stale_pins<'f>(
+    config: &Config,
+    model: &'f Model,
+    facts: &'f FileFacts,
+) -> impl Iterator<Item = (&'f crate::scan::Reference, &'f crate::scan::Pin, &'f crate::model::Chunk)> {
+    let code = matches!(facts.kind, FileKind::Code | FileKind::Test) && !config.is_ops_file(&facts.path);
+    facts.refs.iter().filter(move |r| code && r.traces).filter_map(move |r| {
+        let pin = r.pin.as_ref()?;
+        let chunk = model.chunks.get(&r.id)?;
+        (!chunk.fingerprint.starts_with(&pin.fingerprint)).then_some((r, pin, chunk))
+    })
+}
+
 /// A `stale-reference` at each place of `facts` reviewed against an older text of its chunk.
 pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> Vec<Finding> {
-    stale_keys(config, model, facts)
+    let pinned = stale_pins(config, model, facts).map(|(reference, pin, chunk)| {
+        let now: String = chunk.fingerprint.chars().take(pin.fingerprint.len().max(8)).collect();
+        let message = format!(
+            "{}@{} was written against an older text of \"{}\" (its fingerprint is now {now}). Read the chunk again and change the code if it no longer does what the spec says, then update the pin to @{now}.",
+            reference.id, pin.fingerprint, chunk.title
+        );
+        let mut finding = Finding::new(Code::StaleReference, &facts.path, reference.span, message).with_id(&reference.id);
+        finding.fix = Some(Fix {
+            title: format!("Reviewed: pin {} to its current text (@{now})", reference.id),
+            edits: vec![Edit { span: pin.span, new_text: now }],
+            candidates: Vec::new(),
+        });
+        finding
+    });
+    let mut out: Vec<Finding> = pinned.collect();
+    out.extend(stale_keys(config, model, facts)
         .into_iter()
         .map(|(key, span, recorded)| {
             let chunk = &model.chunks[&key.chunk];
@@ -111,8 +149,8 @@ pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> 
                 key.chunk
             );
             Finding::new(Code::StaleReference, &facts.path, span, message).with_id(&key.chunk)
-        })
-        .collect()
+        }));
+    out
 }
 
 /// One `stale-reference` at each rewritten chunk's definition, naming its stale places (those
@@ -122,13 +160,14 @@ pub fn chunk_findings<'f>(
     model: &Model,
     files: impl Iterator<Item = &'f FileFacts>,
 ) -> Vec<Finding> {
-    if model.reviewed.is_empty() {
-        return Vec::new();
-    }
     let mut by_chunk: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for facts in files {
         for (key, _, _) in stale_keys(config, model, facts) {
             by_chunk.entry(key.chunk.clone()).or_default().push(place(&key));
+        }
+        for (reference, pin, _) in stale_pins(config, model, facts) {
+            let at = format!("{}:{} (@{})", facts.path, reference.span.start.line + 1, pin.fingerprint);
+            by_chunk.entry(reference.id.clone()).or_default().push(at);
         }
     }
     at_definitions(model, by_chunk)
@@ -223,6 +262,27 @@ mod tests {
         // Spec text and unknown IDs are not places.
         assert!(reference_keys(&config, &model, &facts(&config, "docs/spec.md", "see TD-0001\n")).is_empty());
         assert!(reference_keys(&config, &model, &facts(&config, "a.py", "# TD-0009\nx = 1\n")).is_empty());
+    }
+
+    #[test]
+    fn a_pinned_reference_is_checked_by_its_pin_and_offers_the_new_one() {
+        let config = Config::parse(None).unwrap();
+        let file = facts(&config, "a.py", "# implements TD-0001@0123ABCD\nx = 1\n");
+        assert_eq!(file.refs[0].pin.as_ref().map(|p| p.fingerprint.as_str()), Some("0123abcd"));
+        let current = model_with(&[("TD-0001", "0123abcd99887766")], &[]);
+        assert!(reference_findings(&config, &current, &file).is_empty());
+        assert!(reference_keys(&config, &current, &file).is_empty(), "a pinned place needs no record");
+        let rewritten = model_with(&[("TD-0001", "fedcba9876543210")], &[]);
+        let found = reference_findings(&config, &rewritten, &file);
+        assert_eq!(found.len(), 1);
+        let fix = found[0].fix.as_ref().unwrap();
+        assert_eq!(fix.edits[0].new_text, "fedcba98");
+        assert_eq!((fix.edits[0].span.start.utf8, fix.edits[0].span.end.utf8), (21, 29));
+        assert_eq!(chunk_findings(&config, &rewritten, [&file].into_iter()).len(), 1);
+        // Not a pin: too short, or glued to a word.
+        for text in ["# TD-0001@ab\n", "# TD-0001@abcdefgz\n", "# TD-0001@abcd_e\n"] {
+            assert!(facts(&config, "b.py", text).refs[0].pin.is_none(), "{text}");
+        }
     }
 
     #[test]
