@@ -1318,15 +1318,15 @@ fn a_run_whose_remote_lock_was_taken_meanwhile_is_undone() {
 #[test]
 fn the_task_file_names_places_reviewed_against_an_older_text() {
     let env = setup("");
+    let spec = env.root().join("docs/blueprints/feature.md");
+    std::fs::write(&spec, "## TD-0001 Feature spec\n\nThe feature greets the user by name.\n").unwrap();
     std::fs::write(env.root().join("src/feature/app.py"), "# implements TD-0001\nprint('app')\n").unwrap();
     let acked = env.concord(&["ack"], "", "");
     assert!(common::stdout(&acked).contains("recorded 1 new place(s)"), "{}", common::stderr(&acked));
-    let index = env.root().join("docs/blueprints/blueprint_index.json");
-    let rewritten =
-        std::fs::read_to_string(&index).unwrap().replace("Feature spec", "Feature spec, now with refunds");
-    std::fs::write(&index, rewritten).unwrap();
     git(env.root(), &["add", "-A"]);
-    git(env.root(), &["commit", "-q", "-m", "the spec grew"]);
+    git(env.root(), &["commit", "-q", "-m", "reviewed"]);
+    std::fs::write(&spec, "## TD-0001 Feature spec\n\nThe feature thanks the user by name.\n").unwrap();
+    git(env.root(), &["commit", "-q", "-am", "the spec changed"]);
     let out = env.concord(&["dispatch", "WBS-001", "--agent", "A1"], "report-only", "");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let task = std::fs::read_to_string(run_dirs(&env)[0].join("task.md")).unwrap();
@@ -1334,4 +1334,5 @@ fn the_task_file_names_places_reviewed_against_an_older_text() {
         task.contains("## Spec changed since review") && task.contains("TD-0001: `src/feature/app.py`"),
         "{task}"
     );
+    assert!(task.contains("What changed in TD-0001:") && task.contains("~~greets~~ **thanks**"), "{task}");
 }

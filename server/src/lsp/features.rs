@@ -348,8 +348,7 @@ pub fn code_lenses(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Ve
 }
 
 /// For a chunk rewritten since places tracing to it were reviewed: which places, and what
-/// changed, word by word, since the text they were reviewed against (from the git history of
-/// its markdown). Empty when nothing is stale.
+/// changed since the text they were checked against. Empty when nothing is stale.
 fn rewritten_since_review(loaded: &Loaded, id: &str) -> String {
     let ws = &loaded.ws;
     let Some(chunk) = ws.model.chunks.get(id) else { return String::new() };
@@ -368,66 +367,9 @@ fn rewritten_since_review(loaded: &Loaded, id: &str) -> String {
         "\n**Rewritten since review**: {count} place(s) were checked against an older text: {}{more}. `concord ack {id} PLACE` once each is checked again.\n",
         places.join(", ")
     );
-    let before = crate::ops::spec_history::text_at(&ws.root, &ws.config, chunk, older);
-    let now = chunk.heading.as_ref().and_then(|heading| {
-        let text = crate::fsutil::read_text_in_workspace(&ws.root, &heading.path, ws.config.max_file_size)
-            .ok()??;
-        let section = crate::model::fingerprint::section_body(&text, heading.span.start.line as usize);
-        let title = crate::scan::scan_text(&ws.config, &heading.path, &text)
-            .headings
-            .into_iter()
-            .find(|h| h.id == id)
-            .map(|h| h.title)?;
-        Some(crate::model::fingerprint::normalised_chunk_text(&title, section))
-    });
-    let diff = match (&before, &now) {
-        (Some(before), Some(now)) => crate::text::word_diff(before, now, 3000),
-        _ => None,
-    };
-    match diff {
-        Some(changes) => {
-            out.push_str("\nWhat changed: ");
-            out.push_str(&render_word_diff(&changes));
-            out.push('\n');
-        }
+    match crate::ops::spec_history::what_changed(ws, chunk, older) {
+        Some(diff) => out.push_str(&format!("\nWhat changed: {diff}\n")),
         None => out.push_str("\n(The older text is not in the last versions of its file in git, so no word diff can be shown.)\n"),
     }
     out
-}
-
-/// Removed words struck through, added ones in bold, long unchanged runs cut to their ends.
-fn render_word_diff(changes: &[crate::text::WordChange]) -> String {
-    use crate::text::WordChange;
-    const CONTEXT: usize = 4;
-    let mut out: Vec<String> = Vec::new();
-    let mut run: Vec<&str> = Vec::new();
-    let flush = |run: &mut Vec<&str>, out: &mut Vec<String>, first: bool, last: bool| {
-        let keep_head = if first { 0 } else { CONTEXT };
-        let keep_tail = if last { 0 } else { CONTEXT };
-        if run.len() > keep_head + keep_tail + 1 {
-            out.extend(run[..keep_head].iter().map(|w| w.to_string()));
-            out.push("…".into());
-            out.extend(run[run.len() - keep_tail..].iter().map(|w| w.to_string()));
-        } else {
-            out.extend(run.iter().map(|w| w.to_string()));
-        }
-        run.clear();
-    };
-    let mut first = true;
-    for change in changes {
-        match change {
-            WordChange::Same(word) => run.push(word),
-            WordChange::Removed(word) | WordChange::Added(word) => {
-                flush(&mut run, &mut out, first, false);
-                first = false;
-                let escaped = word.replace('*', "\\*").replace('~', "\\~");
-                out.push(match change {
-                    WordChange::Removed(_) => format!("~~{escaped}~~"),
-                    _ => format!("**{escaped}**"),
-                });
-            }
-        }
-    }
-    flush(&mut run, &mut out, first, true);
-    out.join(" ")
 }

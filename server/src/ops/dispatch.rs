@@ -566,17 +566,29 @@ fn task_file_text(ws: &Workspace, item: &WorkItem, scope: &[String], report: &st
             None => out.push_str(&format!("- **{id}** (not in the index)\n")),
         }
     }
-    // Chunks rewritten since the code tracing to them was reviewed: the agent checks that code.
-    let stale: Vec<String> = ws
+    // Chunks rewritten since the code tracing to them was reviewed: the agent checks that code,
+    // told what changed.
+    let stale: Vec<(crate::model::RefKey, String)> = ws
         .files
         .values()
         .flat_map(|facts| crate::stale::stale_keys(&ws.config, model, facts))
         .filter(|(key, _, _)| item.blueprint_ids.iter().any(|(id, _)| *id == key.chunk))
-        .map(|(key, _, _)| format!("- {}: `{}`\n", key.chunk, crate::stale::place(&key)))
+        .map(|(key, _, recorded)| (key, recorded))
         .collect();
     if !stale.is_empty() {
-        out.push_str("\n## Spec changed since review\nThese places were reviewed against an older text of their chunk; read the chunk above again, bring the code in line with it, then record the review with `concord ack ID PLACE`:\n");
-        out.extend(stale);
+        out.push_str("\n## Spec changed since review\nThese places were reviewed against an older text of their chunk; read the chunk again, bring the code in line with it, then record the review with `concord ack ID PLACE`:\n");
+        for (key, _) in &stale {
+            out.push_str(&format!("- {}: `{}`\n", key.chunk, crate::stale::place(key)));
+        }
+        let mut told = std::collections::BTreeSet::new();
+        for (key, recorded) in &stale {
+            let Some(chunk) = model.chunks.get(&key.chunk) else { continue };
+            if told.insert((key.chunk.clone(), recorded.clone())) {
+                if let Some(diff) = crate::ops::spec_history::what_changed(ws, chunk, recorded) {
+                    out.push_str(&format!("\nWhat changed in {}: {diff}\n", key.chunk));
+                }
+            }
+        }
     }
     out.push_str("\n## Acceptance criteria\n");
     for criterion in &item.acceptance_criteria {
