@@ -99,6 +99,17 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Build the chunk index (blueprint_index.json) from the spec's markdown: every heading that
+    /// starts with an ID, with an extractive summary, source and line, topic, priority and
+    /// fingerprint; entries the markdown does not define are kept. Running it twice changes
+    /// nothing.
+    Ingest {
+        /// Say what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Record that places tracing to a chunk were reviewed against its current text
     /// (ops/trace.lock): with no ID, every place not recorded yet; with an ID, its places (or
     /// one: PATH or PATH:ITEM), clearing their `stale-reference` findings.
@@ -444,6 +455,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
         Command::Trailers { ws } => trailers(&ws.workspace),
+        Command::Ingest { dry_run, ws } => outcome(&ws.workspace, |w| crate::ops::ingest::ingest(w, dry_run)),
         Command::Ack { id, place, ws } => outcome(&ws.workspace, |w| {
             let what = match id.as_deref() {
                 Some(id) => crate::ops::trace_lock::Ack::Chunk { id, place: place.as_deref() },

@@ -12,6 +12,7 @@ mod generated;
 mod guardrails;
 mod hostile;
 mod hostile_input;
+mod ingest;
 mod items;
 mod lsp;
 mod malformed;

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dispatch;
 pub mod git;
 pub mod hook;
+pub mod ingest;
 pub mod journal;
 pub mod llm;
 pub mod locks;
