@@ -110,6 +110,12 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Check the chunk index against the markdown: sources that are gone or define the chunk no
+    /// more, stale fingerprints, chunks only one side has, duplicate IDs. Exit 1 on a finding.
+    VerifyBlueprints {
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Record that places tracing to a chunk were reviewed against its current text
     /// (ops/trace.lock): with no ID, every place not recorded yet; with an ID, its places (or
     /// one: PATH or PATH:ITEM), clearing their `stale-reference` findings.
@@ -455,6 +461,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
         Command::Trailers { ws } => trailers(&ws.workspace),
+        Command::VerifyBlueprints { ws } => verify_blueprints(&ws.workspace),
         Command::Ingest { dry_run, ws } => outcome(&ws.workspace, |w| crate::ops::ingest::ingest(w, dry_run)),
         Command::Ack { id, place, ws } => outcome(&ws.workspace, |w| {
             let what = match id.as_deref() {
@@ -959,6 +966,47 @@ fn trailers(root: &Path) -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+fn verify_blueprints(root: &Path) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let mut findings = match crate::ops::ingest::verify(&ws) {
+        Ok(findings) => findings,
+        Err(e) => return usage_error(e),
+    };
+    let index = &ws.config.paths.blueprint_index;
+    findings.extend(
+        ws.model
+            .findings
+            .iter()
+            .filter(|f| {
+                &f.path == index
+                    || (f.code == crate::findings::Code::DuplicateId
+                        && crate::config::is_under(&f.path, &ws.config.paths.blueprints_dir))
+            })
+            .cloned(),
+    );
+    crate::findings::sort(&mut findings);
+    if findings.is_empty() {
+        println!("{index} agrees with the markdown ({} chunks)", ws.model.chunks.len());
+        return ExitCode::SUCCESS;
+    }
+    let report = crate::analysis::Report {
+        findings,
+        coverage: Default::default(),
+        files_scanned: ws.files.len(),
+        files_skipped: 0,
+        skipped: Vec::new(),
+        gate_failures: Vec::new(),
+        gate_priorities: Vec::new(),
+        items: Default::default(),
+        range: None,
+    };
+    print!("{}", crate::render::render_text(&report, crate::findings::Severity::Hint));
+    ExitCode::from(1)
 }
 
 fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) -> ExitCode {

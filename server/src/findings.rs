@@ -23,6 +23,7 @@ pub enum Code {
     UnmappedChange,
     UntracedCommit,
     StaleReference,
+    BlueprintDrift,
 }
 
 /// One finding code as users meet it: in `concord explain`, SARIF rules, the `[severity]`
@@ -47,7 +48,7 @@ pub const DOCS_PAGE: &str = "docs/findings.md";
 
 /// Every finding code, in [`Code`] declaration order (checked at compile time below). Adding a
 /// code: a variant, its row here, the emitter and a fixture; the docs follow from the table.
-pub const CODES: [CodeSpec; 14] = [
+pub const CODES: [CodeSpec; 15] = [
     CodeSpec {
         code: Code::UnknownId,
         name: "unknown-id",
@@ -159,6 +160,14 @@ pub const CODES: [CodeSpec; 14] = [
         default_note: "",
         summary: "A chunk was rewritten since a place that traces to it (a file, or an item of an item-level file) was reviewed against it: its fingerprint differs from the one `ops/trace.lock` records. Shown at the place and at the chunk's definition.",
         help: "Read the chunk again and change the code if it no longer does what the spec says, then `concord ack ID PATH[:ITEM]` (or, for a pinned reference `ID@9f2c4e1a`, write the current pin); for a wording-only edit of the chunk, `concord bump --editorial ID` clears every place at once. `concord ack` with no arguments records places not yet recorded.",
+    },
+    CodeSpec {
+        code: Code::BlueprintDrift,
+        name: "blueprint-drift",
+        default_severity: Severity::Warning,
+        default_note: "reported by `concord verify-blueprints` only",
+        summary: "The chunk index disagrees with the markdown: an entry whose source does not exist or no longer defines the chunk, a stored fingerprint the section no longer has, a chunk the markdown defines and the index lacks, or an index entry no markdown section defines.",
+        help: "Run `concord ingest` to derive the index from the markdown again (entries no markdown defines are kept as written), or give the chunk a `## ID Title` section.",
     },
 ];
 

@@ -83,3 +83,40 @@ fn the_index_is_derived_from_the_markdown_and_a_second_run_changes_nothing() {
         index(root)["chunks"].as_array().unwrap().iter().find(|c| c["id"] == "TD-0001").cloned().unwrap();
     assert_eq!(kept["embedding"], json!([1.0, 0.0]));
 }
+
+#[test]
+fn verify_blueprints_says_where_the_index_and_the_markdown_disagree() {
+    let ws = common::workspace(&[("docs/blueprints/payments.md", PAYMENTS.as_bytes())]);
+    let root = ws.path();
+    assert!(ingest(root, &[]).status.success());
+    let verify = || common::concord(&["verify-blueprints", "-C", root.to_str().unwrap()], None);
+    let out = verify();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    assert!(common::stdout(&out).contains("agrees with the markdown (2 chunks)"));
+
+    let mut index = index(root);
+    let chunks = index["chunks"].as_array_mut().unwrap();
+    chunks.push(json!({ "id": "NT-0009", "title": "Only in the index" }));
+    chunks.push(json!({ "id": "NT-0010", "title": "Moved away", "source": "docs/blueprints/gone.md" }));
+    std::fs::write(
+        root.join("docs/blueprints/blueprint_index.json"),
+        serde_json::to_string_pretty(&index).unwrap(),
+    )
+    .unwrap();
+    let edited = PAYMENTS.replace("within 5 days", "within 10 days")
+        + "\n## TD-0005 Chargebacks\n\nDisputes are answered in a day.\n";
+    std::fs::write(root.join("docs/blueprints/payments.md"), edited).unwrap();
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1));
+    let said = common::stdout(&out);
+    for expected in [
+        "TD-0001: its section changed since the index was written",
+        "TD-0005: the markdown defines it but",
+        "NT-0009: no markdown section under docs/blueprints defines it",
+        "NT-0010: its source docs/blueprints/gone.md does not exist",
+    ] {
+        assert!(said.contains(expected), "{expected}:\n{said}");
+    }
+    assert!(said.contains("blueprint-drift"), "{said}");
+    assert!(!said.contains("TD-0002:"), "an unchanged chunk is not reported:\n{said}");
+}

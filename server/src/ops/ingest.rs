@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::findings::{Code, Finding};
 use crate::model::fingerprint::{normalise, section_body};
+use crate::text::Span;
 use crate::workspace::Workspace;
 
 /// Roughly how long an extractive summary is: whole sentences up to this many characters.
@@ -62,6 +64,88 @@ pub fn ingest(ws: &Workspace, dry_run: bool) -> Result<String, String> {
     crate::fsutil::write_in_workspace(&ws.root, rel, text.as_bytes())
         .map_err(|e| format!("cannot write {rel}: {e}"))?;
     Ok(format!("wrote {rel}: {summary}"))
+}
+
+/// Where the index disagrees with the markdown (`concord verify-blueprints`): what `ingest`
+/// would change, and entries no markdown section defines. Duplicate IDs and malformed entries
+/// are the model's own findings, added by the caller.
+pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
+    let rel = &ws.config.paths.blueprint_index;
+    let index: Vec<Value> =
+        match crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size) {
+            Ok(Some(text)) => match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Array(entries)) => entries,
+                Ok(other) => other.get("chunks").and_then(Value::as_array).cloned().unwrap_or_default(),
+                // The model reports the syntax error at its place.
+                Err(_) => Vec::new(),
+            },
+            Ok(None) => Vec::new(),
+            Err(e) => return Err(format!("cannot read {rel}: {e}")),
+        };
+    let derived = derive(ws)?;
+    let at_entry = |id: &str| {
+        ws.model
+            .chunks
+            .get(id)
+            .and_then(|c| c.index_entry.clone())
+            .map_or((rel.clone(), Span::default()), |p| (p.path, p.span))
+    };
+    let finding = |(path, span): (String, Span), message: String, id: &str| {
+        Finding::new(Code::BlueprintDrift, path, span, message).with_id(id)
+    };
+    let mut out = Vec::new();
+    let mut listed = std::collections::BTreeSet::new();
+    for entry in &index {
+        let Some(id) = entry.get("id").and_then(Value::as_str) else { continue };
+        if !listed.insert(id.to_string()) {
+            continue;
+        }
+        let source = entry.get("source").and_then(Value::as_str);
+        if let Some(source) = source {
+            let exists = crate::fsutil::read_text_in_workspace(&ws.root, source, ws.config.max_file_size)
+                .ok()
+                .flatten()
+                .is_some();
+            if !exists {
+                out.push(finding(at_entry(id), format!("{id}: its source {source} does not exist (moved or deleted?); run `concord ingest`, or correct `source`"), id));
+                continue;
+            }
+        }
+        match derived.get(id) {
+            Some(section) => {
+                let defined_in = section.get("source").and_then(Value::as_str).unwrap_or_default();
+                if let Some(source) = source.filter(|s| *s != defined_in) {
+                    out.push(finding(at_entry(id), format!("{id}: the index says {source}, but its section is in {defined_in}; run `concord ingest`"), id));
+                }
+                let stored = entry.get("fingerprint").and_then(Value::as_str);
+                let now = section.get("fingerprint").and_then(Value::as_str).unwrap_or_default();
+                if stored.is_some_and(|f| f != now) {
+                    out.push(finding(at_entry(id), format!("{id}: its section changed since the index was written (fingerprint {} in the index, {now} in the markdown); run `concord ingest`", stored.unwrap_or_default()), id));
+                }
+            }
+            None => out.push(finding(
+                at_entry(id),
+                format!("{id}: no markdown section under {} defines it; write a `## {id} Title` section for it, or keep it as an index-only chunk", ws.config.paths.blueprints_dir),
+                id,
+            )),
+        }
+    }
+    for (id, section) in &derived {
+        if listed.contains(id) {
+            continue;
+        }
+        let place = ws.model.chunks.get(id).and_then(|c| c.heading.clone());
+        let at = place
+            .map_or((section["source"].as_str().unwrap_or_default().to_string(), Span::default()), |p| {
+                (p.path, p.span)
+            });
+        out.push(finding(
+            at,
+            format!("{id}: the markdown defines it but {rel} lacks it; run `concord ingest`"),
+            id,
+        ));
+    }
+    Ok(out)
 }
 
 /// The entries the markdown defines, by ID (the first heading of an ID wins).
