@@ -43,6 +43,7 @@ else
     exit 1
 fi
 trap - EXIT
+rm -f "$installs_log"
 
 export CONCORD="$PWD/target/debug/concord" CONCORD_BIN="$PWD/target/debug/concord"
 # The benchmark harness runs on a tiny workspace (no timing is asserted).
