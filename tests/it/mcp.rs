@@ -42,14 +42,21 @@ fn python_with_mcp() -> Option<PathBuf> {
     })
 }
 
-#[test]
-fn a_real_mcp_client_lists_calls_reads_and_catches_an_edit_outside_the_scope() {
-    let Some(python) = python_with_mcp() else {
+/// The SDK's Python, or `None` (the test is skipped, and says so) outside CI; in CI a missing
+/// SDK fails the test.
+fn python_or_skip() -> Option<PathBuf> {
+    let python = python_with_mcp();
+    if python.is_none() {
         let message = "the MCP Python SDK is not installed (run scripts/install-test-deps.sh)";
         assert!(std::env::var_os("CI").is_none(), "{message}");
         eprintln!("SKIPPED: {message}");
-        return;
-    };
+    }
+    python
+}
+
+#[test]
+fn a_real_mcp_client_lists_calls_reads_and_catches_an_edit_outside_the_scope() {
+    let Some(python) = python_or_skip() else { return };
     let repo = demo_repo();
     let out = Command::new(python)
         .arg(common::repo_root().join("tests/mcp/e2e.py"))
@@ -67,12 +74,7 @@ fn a_real_mcp_client_lists_calls_reads_and_catches_an_edit_outside_the_scope() {
 /// from (driven by the official SDK), keeps what was there, and changes nothing the second time.
 #[test]
 fn installed_client_configurations_start_a_working_server() {
-    let Some(python) = python_with_mcp() else {
-        let message = "the MCP Python SDK is not installed (run scripts/install-test-deps.sh)";
-        assert!(std::env::var_os("CI").is_none(), "{message}");
-        eprintln!("SKIPPED: {message}");
-        return;
-    };
+    let Some(python) = python_or_skip() else { return };
     let repo = demo_repo();
     let root = repo.path();
     std::fs::create_dir_all(root.join(".cursor")).unwrap();
