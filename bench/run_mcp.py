@@ -82,13 +82,17 @@ def targets(ws: Path) -> dict:
     if not chunks or not items or not locks:
         raise BenchError(f"{ws} needs chunks, work items and a lock")
     lock = json.loads(locks[0].read_text())
+    # A code file naming an ID, else any code file (suggest_ids and check_changes take any).
     code = None
-    for path in sorted(ws.rglob("*.py")):
-        if ".concord" not in path.parts and ID.search(path.read_text(errors="replace")):
+    candidates = sorted(p for p in ws.rglob("*") if p.suffix in (".py", ".rs") and ".concord" not in p.parts)
+    for path in candidates:
+        if ID.search(path.read_text(errors="replace")):
             code = path.relative_to(ws).as_posix()
             break
+    if code is None and candidates:
+        code = candidates[0].relative_to(ws).as_posix()
     if code is None:
-        raise BenchError(f"no Python file in {ws} names an ID")
+        raise BenchError(f"no Python or Rust file in {ws}")
     title_words = re.findall(r"[A-Za-z]{5,}", chunks[len(chunks) // 2].get("title", ""))[:2]
     return {"chunk": chunks[len(chunks) // 2]["id"], "item": items[0]["id"], "code": code,
             "agent": lock["agent"], "query": " ".join(title_words) or "payment refund"}
@@ -139,6 +143,9 @@ def main() -> None:
     p = base_parser(__doc__.split("\n\n")[0])
     p.add_argument("--files", type=int, default=50000, help="the generated workspace's size (0: demo only)")
     p.add_argument("--calls", type=int, default=200, help="calls of each tool per workspace")
+    p.add_argument("--workspace", action="append", default=[],
+                   help="also measure this workspace (needs chunks, work items and a lock), e.g. real code "
+                        "with the demo's docs/ and ops/ copied in; repeatable")
     args = p.parse_args()
     check_tools(args)
     print(describe_machine(machine()))
@@ -151,6 +158,10 @@ def main() -> None:
         print(f"generated workspace: {manifest['counts']['files']} files:")
         result["workspaces"][f"files-{args.files}"] = {"files": manifest["counts"]["files"],
                                                        **measure(args.concord, ws, args.calls)}
+    for extra in args.workspace:
+        ws = Path(extra).resolve()
+        print(f"workspace {ws}:")
+        result["workspaces"][ws.name] = measure(args.concord, ws, args.calls)
     for name, limit in [("demo", 0.050), (f"files-{args.files}", 0.200)]:
         measured = result["workspaces"].get(name)
         if measured:

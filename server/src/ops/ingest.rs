@@ -36,21 +36,11 @@ pub fn ingest(ws: &Workspace, dry_run: bool) -> Result<String, String> {
     if ws.model.findings.iter().any(|f| &f.path == rel && f.code == crate::findings::Code::MalformedFile) {
         return Err(format!("{rel} cannot be read exactly (`concord check` says where): fix or remove it first; nothing was written"));
     }
-    let existing = match crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size) {
-        Ok(Some(text)) => serde_json::from_str::<Value>(&text).map_err(|e| format!("{rel}: {e}"))?,
-        Ok(None) => json!({ "version": 1, "chunks": [] }),
-        Err(e) => return Err(format!("cannot read {rel}: {e}")),
-    };
-    let old_entries: Vec<Value> = match &existing {
-        Value::Array(entries) => entries.clone(),
-        other => other.get("chunks").and_then(Value::as_array).cloned().unwrap_or_default(),
-    };
+    let (current, old_entries) = read_index(ws)?;
     let derived = derive(ws)?;
     let (entries, counts) = merge(ws, &old_entries, derived);
     let text =
         serde_json::to_string_pretty(&json!({ "version": 1, "chunks": entries })).expect("json") + "\n";
-    let current =
-        crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size).ok().flatten();
     let summary = format!(
         "{} chunks from the markdown ({} new, {} changed, {} removed), {} entries the markdown does not define kept",
         counts.chunks, counts.added, counts.changed, counts.removed, counts.kept
@@ -71,17 +61,8 @@ pub fn ingest(ws: &Workspace, dry_run: bool) -> Result<String, String> {
 /// are the model's own findings, added by the caller.
 pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
     let rel = &ws.config.paths.blueprint_index;
-    let index: Vec<Value> =
-        match crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size) {
-            Ok(Some(text)) => match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Array(entries)) => entries,
-                Ok(other) => other.get("chunks").and_then(Value::as_array).cloned().unwrap_or_default(),
-                // The model reports the syntax error at its place.
-                Err(_) => Vec::new(),
-            },
-            Ok(None) => Vec::new(),
-            Err(e) => return Err(format!("cannot read {rel}: {e}")),
-        };
+    // An index that is not JSON is the model's `malformed-file`, at its place.
+    let index = read_index(ws).map(|(_, entries)| entries).unwrap_or_default();
     let derived = derive(ws)?;
     let at_entry = |id: &str| {
         ws.model
@@ -101,16 +82,6 @@ pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
             continue;
         }
         let source = entry.get("source").and_then(Value::as_str);
-        if let Some(source) = source {
-            let exists = crate::fsutil::read_text_in_workspace(&ws.root, source, ws.config.max_file_size)
-                .ok()
-                .flatten()
-                .is_some();
-            if !exists {
-                out.push(finding(at_entry(id), format!("{id}: its source {source} does not exist (moved or deleted?); run `concord ingest`, or correct `source`"), id));
-                continue;
-            }
-        }
         match derived.get(id) {
             Some(section) => {
                 let defined_in = section.get("source").and_then(Value::as_str).unwrap_or_default();
@@ -123,6 +94,12 @@ pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
                     out.push(finding(at_entry(id), format!("{id}: its section changed since the index was written (fingerprint {} in the index, {now} in the markdown); run `concord ingest`", stored.unwrap_or_default()), id));
                 }
             }
+            // A source the walk did not see (gone, or not a file of the workspace).
+            None if source.is_some_and(|s| !ws.files.contains_key(s) && !ws.root.join(s).is_file()) => out.push(finding(
+                at_entry(id),
+                format!("{id}: its source {} does not exist (moved or deleted?); run `concord ingest`, or correct `source`", source.unwrap_or_default()),
+                id,
+            )),
             None => out.push(finding(
                 at_entry(id),
                 format!("{id}: no markdown section under {} defines it; write a `## {id} Title` section for it, or keep it as an index-only chunk", ws.config.paths.blueprints_dir),
@@ -146,6 +123,20 @@ pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
         ));
     }
     Ok(out)
+}
+
+/// The index's text (if the file exists) and its entries, whichever top-level form it has.
+fn read_index(ws: &Workspace) -> Result<(Option<String>, Vec<Value>), String> {
+    let rel = &ws.config.paths.blueprint_index;
+    let text = crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size)
+        .map_err(|e| format!("cannot read {rel}: {e}"))?;
+    let entries = match text.as_deref().map(serde_json::from_str::<Value>) {
+        None => Vec::new(),
+        Some(Err(e)) => return Err(format!("{rel}: {e}")),
+        Some(Ok(Value::Array(entries))) => entries,
+        Some(Ok(object)) => object.get("chunks").and_then(Value::as_array).cloned().unwrap_or_default(),
+    };
+    Ok((text, entries))
 }
 
 /// The entries the markdown defines, by ID (the first heading of an ID wins).

@@ -35,15 +35,11 @@ pub fn text_at(root: &Path, config: &Config, chunk: &Chunk, fingerprint: &str) -
 /// The chunk's normalised text now, from its markdown file on disk.
 fn text_now(ws: &Workspace, chunk: &Chunk) -> Option<String> {
     let heading = chunk.heading.as_ref()?;
+    // The title as scanned; the section from the file as it is on disk.
+    let title = &ws.files.get(&heading.path)?.headings.iter().find(|h| h.id == chunk.id)?.title;
     let text =
         crate::fsutil::read_text_in_workspace(&ws.root, &heading.path, ws.config.max_file_size).ok()??;
-    let line = heading.span.start.line as usize;
-    let title = crate::scan::scan_text(&ws.config, &heading.path, &text)
-        .headings
-        .into_iter()
-        .find(|h| h.id == chunk.id)?
-        .title;
-    Some(normalised_chunk_text(&title, section_body(&text, line)))
+    Some(normalised_chunk_text(title, section_body(&text, heading.span.start.line as usize)))
 }
 
 /// What changed in `chunk` since its text had `fingerprint`, word by word in markdown
