@@ -133,12 +133,47 @@ pub struct RangeSummary {
 pub struct Loaded {
     pub ws: Workspace,
     pub analysis: Analysis,
+    /// Every file was scanned. A partial one (see [`Loaded::partial`]) answers for documents
+    /// from their own text, without workspace-level findings.
+    pub complete: bool,
 }
 
 impl Loaded {
     pub fn new(ws: Workspace) -> Loaded {
         let analysis = Analysis::new(&ws);
-        Loaded { ws, analysis }
+        Loaded { ws, analysis, complete: true }
+    }
+
+    /// The workspace before its files are scanned (the model, the spec's markdown): enough for
+    /// an open document's own findings while the rest is indexed. Workspace-level findings
+    /// (coverage, locks, staleness) wait for the whole scan: from a part they would be wrong.
+    pub fn partial(ws: Workspace) -> Loaded {
+        let analysis = Analysis {
+            coverage: coverage::compute(&ws.config, &ws.model, ws.files.values()),
+            neighbours: Neighbours::new(&ws.model, ws.files.values()),
+            workspace_findings: BTreeMap::new(),
+        };
+        Loaded { ws, analysis, complete: false }
+    }
+
+    /// The stale-lock findings at `now` differ from those computed at the last load: a lock
+    /// went stale (or was renewed) since.
+    pub fn stale_locks_moved(&self, now: i64) -> bool {
+        let mut then: Vec<&Finding> = self
+            .analysis
+            .workspace_findings
+            .values()
+            .flatten()
+            .filter(|f| f.code == crate::findings::Code::StaleLock)
+            .collect();
+        let now = apply_severities(
+            &self.ws.config,
+            crate::scope::stale_lock_findings(&self.ws.config, &self.ws.model, now),
+        );
+        then.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        let mut now: Vec<&Finding> = now.iter().collect();
+        now.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+        then != now
     }
 }
 

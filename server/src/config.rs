@@ -396,11 +396,33 @@ pub const DEBOUNCE_MS_MAX: u64 = 5_000;
 #[serde(deny_unknown_fields, default)]
 struct LspSection {
     debounce_ms: u64,
+    diagnostics_scope: DiagnosticsScope,
 }
 
 impl Default for LspSection {
     fn default() -> Self {
-        LspSection { debounce_ms: 150 }
+        LspSection { debounce_ms: 150, diagnostics_scope: DiagnosticsScope::Open }
+    }
+}
+
+/// Which files a client that cannot pull diagnostics is sent them for (besides open documents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiagnosticsScope {
+    /// Open documents, the ops files and files with an error: what needs attention, without a
+    /// warning for every untraced file of a large workspace.
+    Open,
+    /// Every file with a finding.
+    Workspace,
+}
+
+impl DiagnosticsScope {
+    pub fn from_name(name: &str) -> Option<DiagnosticsScope> {
+        match name {
+            "open" => Some(DiagnosticsScope::Open),
+            "workspace" => Some(DiagnosticsScope::Workspace),
+            _ => None,
+        }
     }
 }
 
@@ -465,6 +487,7 @@ pub struct Config {
     /// `Some` when locks are shared through a git remote.
     pub lock_remote: Option<LockRemote>,
     pub debounce_ms: u64,
+    pub diagnostics_scope: DiagnosticsScope,
     /// What secrets to accept; the scanner is compiled from it on first use (commands that
     /// never scan, such as `lock`, do not pay for compiling every rule).
     secret_policy: crate::secrets::SecretPolicy,
@@ -758,6 +781,7 @@ impl Config {
             stale_lock_after_secs,
             lock_remote,
             debounce_ms: file.lsp.debounce_ms,
+            diagnostics_scope: file.lsp.diagnostics_scope,
         })
     }
 

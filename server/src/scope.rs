@@ -115,6 +115,18 @@ pub fn stale_lock_findings(config: &Config, model: &Model, now: i64) -> Vec<Find
         .collect()
 }
 
+/// When the next lock that is not stale yet becomes stale (seconds since the epoch): a long-lived
+/// reader re-checks then instead of polling.
+pub fn next_stale_at(config: &Config, model: &Model, now: i64) -> Option<i64> {
+    let limit = config.stale_lock_after_secs as i64;
+    model
+        .locks
+        .iter()
+        .filter_map(|lock| Some(parse_rfc3339(&lock.acquired_at)?.saturating_add(limit).saturating_add(1)))
+        .filter(|at| *at > now)
+        .min()
+}
+
 /// One changed file and how many lines it gained and lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

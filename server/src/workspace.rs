@@ -327,23 +327,7 @@ pub fn scan_paths(
     let (mut facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut seen: std::collections::BTreeSet<String> = facts.iter().map(|f| f.path.clone()).collect();
     for rel in paths {
-        if seen.contains(rel)
-            || rel.is_empty()
-            || rel
-                .split('/')
-                .any(|part| part.is_empty() || part == "." || part == ".." || part.starts_with('.'))
-            || rel == &config.paths.blueprint_index
-            || rel == &config.paths.crosswalk
-            || config.scan_exclude.is_match(rel)
-            || rel.rsplit_once('/').is_some_and(|(dir, _)| {
-                // A directory `files.exclude` prunes, at any depth of the path.
-                let mut at = 0;
-                dir.split('/').any(|part| {
-                    at += part.len() + 1;
-                    config.scan_exclude_dirs.is_match(&dir[..at - 1])
-                })
-            })
-        {
+        if seen.contains(rel) || !passes_path_rules(config, rel) {
             continue;
         }
         seen.insert(rel.clone());
@@ -363,6 +347,91 @@ pub fn scan_paths(
     }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
+}
+
+/// The rules the walk applies that can be told from the path alone: no hidden or `..` part, not
+/// the blueprint index or the crosswalk, not excluded by `files.exclude` (nor under a folder it
+/// prunes).
+fn passes_path_rules(config: &Config, rel: &str) -> bool {
+    !(rel.is_empty()
+        || rel.split('/').any(|part| part.is_empty() || part == "." || part == ".." || part.starts_with('.'))
+        || rel == config.paths.blueprint_index
+        || rel == config.paths.crosswalk
+        || config.scan_exclude.is_match(rel)
+        || rel.rsplit_once('/').is_some_and(|(dir, _)| {
+            // A directory `files.exclude` prunes, at any depth of the path.
+            let mut at = 0;
+            dir.split('/').any(|part| {
+                at += part.len() + 1;
+                config.scan_exclude_dirs.is_match(&dir[..at - 1])
+            })
+        }))
+}
+
+/// Whether the walk would visit `rel`, asked of one path (a file an editor or a watcher reports
+/// changed): the path rules, then the ignore files on its way from the root (`.ignore` before
+/// `.gitignore`, deeper before shallower, `.git/info/exclude` last; an ignored folder hides
+/// everything in it), and a regular file that is not a link.
+pub fn admits(root: &Path, config: &Config, rel: &str) -> bool {
+    if !passes_path_rules(config, rel) {
+        return false;
+    }
+    let is_regular = std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.file_type().is_file());
+    if !is_regular {
+        return false;
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    // The ignore files of each folder from the root down to the file's own, deepest last.
+    let mut matchers: Vec<ignore::gitignore::Gitignore> = Vec::new();
+    let exclude = {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+        builder.add(root.join(".git/info/exclude"));
+        builder.build().ok()
+    };
+    let mut dir = root.to_path_buf();
+    for (depth, part) in parts.iter().enumerate() {
+        for name in [".gitignore", ".ignore"] {
+            let file = dir.join(name);
+            if file.is_file() {
+                let mut builder = ignore::gitignore::GitignoreBuilder::new(&dir);
+                builder.add(&file);
+                if let Ok(matcher) = builder.build() {
+                    matchers.push(matcher);
+                }
+            }
+        }
+        dir.push(part);
+        let is_dir = depth + 1 < parts.len();
+        // Deeper files first; within a folder `.ignore` (pushed last) before `.gitignore`.
+        let decided = matchers.iter().rev().map(|m| m.matched(&dir, is_dir)).find(|m| !m.is_none());
+        let decided = decided.or_else(|| exclude.as_ref().map(|m| m.matched(&dir, is_dir)));
+        if decided.is_some_and(|m| m.is_ignore()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Scan the files an editor or a watcher says changed: each path's facts, or `None` when the
+/// walk would not visit it (deleted, ignored, excluded, hidden) or it cannot be scanned
+/// (binary, not UTF-8, too large: the reason is given).
+pub fn rescan(
+    root: &Path,
+    config: &Config,
+    paths: &[String],
+) -> Vec<(String, Result<FileFacts, Option<Skipped>>)> {
+    paths
+        .iter()
+        .map(|rel| {
+            let outcome = if admits(root, config, rel) {
+                read_and_scan(config, &root.join(rel), rel)
+                    .map_err(|reason| Some(Skipped { path: rel.clone(), reason, dir: false }))
+            } else {
+                Err(None)
+            };
+            (rel.clone(), outcome)
+        })
+        .collect()
 }
 
 /// A file's path and its references: byte offset and ID.
@@ -473,5 +542,58 @@ fn read_sources(
         locks,
         headings: files.values().flat_map(|f| f.headings.iter().cloned()).collect(),
         trace_lock: read_source(root, &paths.trace_lock, limit, findings),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `admits` answers for one path what the walk decides for the whole tree.
+    #[test]
+    fn one_path_is_admitted_exactly_when_the_walk_visits_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            ".gitignore",
+            "src/a.rs",
+            "src/gen/.gitignore",
+            "src/gen/keep.rs",
+            "src/gen/drop.rs",
+            "src/gen/also.txt",
+            "build/out/x.rs",
+            "logs/today.log",
+            "docs/notes.md",
+            "vendor/lib.rs",
+            "vendor/.ignore",
+            "vendor/ignored_by_dot_ignore.rs",
+            ".hidden/x.rs",
+            "nested/.git/info/exclude",
+            "excluded_by_info.rs",
+            "deep/a/b/c.py",
+        ];
+        for rel in files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "x\n").unwrap();
+        }
+        std::fs::write(root.join(".gitignore"), "build/\n*.log\n/deep/a/\n").unwrap();
+        std::fs::write(root.join("src/gen/.gitignore"), "*.rs\n!keep.rs\n").unwrap();
+        std::fs::write(root.join("vendor/.ignore"), "ignored_by_dot_ignore.rs\n").unwrap();
+        std::fs::create_dir_all(root.join(".git/info")).unwrap();
+        std::fs::write(root.join(".git/info/exclude"), "excluded_by_info.rs\n").unwrap();
+        let config = Config::default();
+        let mut walked: Vec<String> = Vec::new();
+        let found = Mutex::new(Vec::new());
+        walk(root, &config, &|_, rel| found.lock().unwrap().push(rel), &|_| {});
+        walked.extend(found.into_inner().unwrap());
+        walked.sort();
+        let mut admitted: Vec<String> =
+            files.iter().filter(|rel| admits(root, &config, rel)).map(|rel| rel.to_string()).collect();
+        admitted.sort();
+        assert_eq!(admitted, walked);
+        assert!(admitted.contains(&"src/gen/keep.rs".to_string()), "{admitted:?}");
+        assert!(!admits(root, &config, "missing.rs"));
+        assert!(!admits(root, &config, "../escape.rs"));
     }
 }

@@ -24,7 +24,10 @@ fn codes(diagnostics: &[Value]) -> Vec<String> {
 async fn every_feature_on_a_fixture() {
     let root = common::fixture("basic");
     let mut client = LspClient::in_process();
-    let init = client.initialize(&root, vscode_like(), json!({ "debounceMs": 20 })).await;
+    // Every file with a finding is sent (the default sends only what needs attention).
+    let init = client
+        .initialize(&root, vscode_like(), json!({ "debounceMs": 20, "diagnosticsScope": "workspace" }))
+        .await;
     let caps = &init["capabilities"];
     for provider in [
         "hoverProvider",
@@ -468,7 +471,7 @@ async fn the_workspace_reloads_when_ops_files_change() {
 async fn a_workspace_without_ops_files_still_works() {
     let root = common::fixture("bare");
     let mut client = LspClient::in_process();
-    client.initialize(&root, json!({}), json!({})).await;
+    client.initialize(&root, json!({}), json!({ "diagnosticsScope": "workspace" })).await;
     let a = uri(&root.join("src/a.rs"));
     let b = uri(&root.join("src/b.py"));
     let diags = client.diagnostics(&b, |d| !d.is_empty()).await;

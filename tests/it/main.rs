@@ -15,6 +15,7 @@ mod hostile_input;
 mod ingest;
 mod items;
 mod lsp;
+mod lsp_diagnostics;
 mod malformed;
 mod mcp;
 mod orchestration;

@@ -340,6 +340,14 @@ local function run()
 
   local refunds = 'services/payments/refunds.py'
   local bad_row, bad_col = locate(refunds, 'TD-0130')
+  -- A push client is sent the errors of files it never opened (and, by default, not their
+  -- warnings: see the loop below).
+  local unopened_buf = vim.fn.bufadd(path(refunds))
+  local early = wait_diagnostic(unopened_buf, function(d)
+    return d.code == 'unknown-id'
+  end)
+  check(string.format('unknown-id diagnostic in %s before it is opened', refunds), early ~= nil,
+    brief(vim.diagnostic.get(unopened_buf)))
   local refunds_buf = open(refunds)
   local unknown = wait_diagnostic(refunds_buf, function(d)
     return d.code == 'unknown-id'
@@ -365,8 +373,9 @@ local function run()
   end
   check('no unknown-id in ' .. gateway, #spurious == 0, brief(spurious))
 
-  -- An untraced file that is open, and one that never was (workspace-wide diagnostics).
-  for _, case in ipairs({ { 'web/src/legacy/banner.ts', true }, { 'tools/cleanup.py', false } }) do
+  -- An untraced file that is open. One that never was is not sent its warning with the default
+  -- `lsp.diagnostics_scope = "open"` (a Problems list of every untraced file helps nobody).
+  for _, case in ipairs({ { 'web/src/legacy/banner.ts', true } }) do
     local rel, visit = case[1], case[2]
     local bufnr = visit and open(rel) or vim.fn.bufadd(path(rel))
     local untraced = wait_diagnostic(bufnr, function(d)
@@ -378,6 +387,12 @@ local function run()
       say('     %s:%d:%d %s', rel, untraced.lnum + 1, untraced.col + 1, untraced.message)
     end
   end
+
+  -- The workspace was indexed (the unopened file's error came): the unopened untraced file got
+  -- no warning.
+  local cleanup_buf = vim.fn.bufadd(path('tools/cleanup.py'))
+  check('no diagnostics for tools/cleanup.py, never opened and without errors',
+    #vim.diagnostic.get(cleanup_buf) == 0, brief(vim.diagnostic.get(cleanup_buf)))
 
   -- Shut down as Neovim does on exit: shutdown, exit, and the server leaves with code 0.
   vim.lsp.stop_client(client_id)

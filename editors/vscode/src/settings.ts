@@ -6,6 +6,7 @@ export const SECTION = 'concord';
 
 export type TraceLevel = 'off' | 'messages' | 'verbose';
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type DiagnosticsScope = '' | 'open' | 'workspace';
 
 export interface Settings {
     /** `concord.server.path`: '' when unset (in an untrusted workspace, the user's value only). */
@@ -18,6 +19,8 @@ export interface Settings {
     traceServer: TraceLevel;
     /** `concord.diagnostics.debounceMs`: the wait after an edit before diagnostics are recomputed. */
     debounceMs: number;
+    /** `concord.diagnostics.scope`: which files that are not open get diagnostics ('' = as concord.toml says). */
+    diagnosticsScope: DiagnosticsScope;
     /** `concord.log.level`: the server's log level (CONCORD_LOG), shown in the "Concord" channel. */
     logLevel: LogLevel;
     /** `concord.statusBar.refreshSeconds`: how often the status bar asks for the status (0 = only on changes). */
@@ -31,6 +34,7 @@ export const KEYS = {
     agentPreset: 'agent.preset',
     traceServer: 'trace.server',
     debounceMs: 'diagnostics.debounceMs',
+    diagnosticsScope: 'diagnostics.scope',
     logLevel: 'log.level',
     statusRefreshSeconds: 'statusBar.refreshSeconds',
 } as const;
@@ -40,6 +44,7 @@ export const OPTION_OF: Record<string, string | undefined> = {
     [KEYS.agentId]: 'agent',
     [KEYS.agentPreset]: 'agentPreset',
     [KEYS.debounceMs]: 'debounceMs',
+    [KEYS.diagnosticsScope]: 'diagnosticsScope',
     [KEYS.logLevel]: 'logLevel',
 };
 
@@ -47,6 +52,7 @@ export const DEFAULT_DEBOUNCE_MS = 150;
 export const MAX_DEBOUNCE_MS = 5000;
 const TRACE_LEVELS: readonly TraceLevel[] = ['off', 'messages', 'verbose'];
 const LOG_LEVELS: readonly LogLevel[] = ['off', 'error', 'warn', 'info', 'debug', 'trace'];
+const SCOPES: readonly DiagnosticsScope[] = ['', 'open', 'workspace'];
 
 /** The part of `vscode.WorkspaceConfiguration` this needs. */
 export interface ConfigReader {
@@ -68,12 +74,14 @@ export function readSettings(config: ConfigReader, trusted: boolean): Settings {
     const log = config.get<string>(KEYS.logLevel, 'warn') as LogLevel;
     const debounce = Number(config.get<number>(KEYS.debounceMs, DEFAULT_DEBOUNCE_MS));
     const refresh = Number(config.get<number>(KEYS.statusRefreshSeconds, 30));
+    const scope = str(config.get<string>(KEYS.diagnosticsScope, '')) as DiagnosticsScope;
     return {
         serverPath,
         agentId: str(config.get<string>(KEYS.agentId, '')),
         agentPreset: str(config.get<string>(KEYS.agentPreset, defaultAgentPreset())),
         traceServer: TRACE_LEVELS.includes(trace) ? trace : 'off',
         debounceMs: Number.isFinite(debounce) ? Math.min(MAX_DEBOUNCE_MS, Math.max(0, Math.round(debounce))) : DEFAULT_DEBOUNCE_MS,
+        diagnosticsScope: SCOPES.includes(scope) ? scope : '',
         logLevel: LOG_LEVELS.includes(log) ? log : 'warn',
         statusRefreshSeconds: Number.isFinite(refresh) ? Math.max(0, Math.round(refresh)) : 30,
     };
@@ -85,6 +93,7 @@ export interface InitializationOptions {
     trusted: boolean;
     debounceMs: number;
     logLevel: LogLevel;
+    diagnosticsScope?: 'open' | 'workspace';
 }
 
 /** What the server is started with (`initialize` → `initializationOptions`). */
@@ -96,6 +105,7 @@ export function initializationOptions(settings: Settings, trusted: boolean): Ini
     };
     if (settings.agentId) options.agent = settings.agentId;
     if (settings.agentPreset) options.agentPreset = settings.agentPreset;
+    if (settings.diagnosticsScope) options.diagnosticsScope = settings.diagnosticsScope;
     return options;
 }
 

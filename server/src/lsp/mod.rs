@@ -1,6 +1,7 @@
 //! `concord lsp`: a language server over stdio, a thin adapter over the core.
 
 mod convert;
+mod diagnostics;
 mod documents;
 mod features;
 pub mod framing;

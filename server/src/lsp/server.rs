@@ -2,7 +2,10 @@
 //! - an edit is stored before the handler's first `.await`, and only if its version is newer;
 //! - no lock is held across an `.await` (clippy.toml enforces it);
 //! - slow work (loading, commands) runs on spawned tasks; every request to the client has a timeout;
-//! - diagnostics are debounced with a generation counter and dropped when stale.
+//! - diagnostics are debounced with a generation counter and dropped when stale;
+//! - the workspace changes in one place, in order: every event becomes a [`Change`] that one
+//!   task applies, so a burst (Save All, a save and its watcher event) ends in one state;
+//! - a file's diagnostics are sent again only when they changed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
@@ -17,9 +20,10 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert::{self, rel_path};
+use super::diagnostics::{in_scope, result_id};
 use super::documents::{Document, Encoding};
 use super::features::{self, Loaded};
-use crate::config::CONFIG_FILE;
+use crate::config::{DiagnosticsScope, CONFIG_FILE};
 use crate::scan::{scan_text, FileFacts};
 use crate::workspace::{LoadError, Workspace};
 
@@ -28,6 +32,21 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long an early request waits for the first workspace load before answering with less.
 const FIRST_LOAD_WAIT: Duration = Duration::from_secs(5);
+
+/// How long the change queue waits after an event for the rest of its burst.
+const BURST: Duration = Duration::from_millis(50);
+
+/// What changes the workspace. Applied in order by one task ([`Backend::apply_changes`]).
+#[derive(Debug)]
+enum Change {
+    /// Everything again: the configuration or an ops file changed, or it was asked for. The
+    /// sender, when given, hears when the reload is done.
+    Reload(Option<tokio::sync::oneshot::Sender<()>>),
+    /// Files changed, were created (`false`) or deleted (`true`) on disk.
+    Files(Vec<(String, bool)>),
+    /// The clock passed the moment a lock becomes stale.
+    Clock,
+}
 
 pub const COMMANDS: &[&str] = &[
     "concord.status",
@@ -63,6 +82,12 @@ pub struct Settings {
     pub encoding: Encoding,
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
+    /// The client pulls diagnostics (`textDocument/diagnostic`): nothing is pushed.
+    pub pull: bool,
+    /// The client accepts `workspace/diagnostic/refresh`.
+    pub refresh: bool,
+    /// From the client's `diagnosticsScope`; when absent, `lsp.diagnostics_scope` applies.
+    pub scope: Option<DiagnosticsScope>,
 }
 
 impl Default for Settings {
@@ -75,6 +100,9 @@ impl Default for Settings {
             encoding: Encoding::Utf16,
             work_done_progress: false,
             watched_files_dynamic: false,
+            pull: false,
+            refresh: false,
+            scope: None,
         }
     }
 }
@@ -85,12 +113,20 @@ struct Shared {
     settings: RwLock<Settings>,
     docs: Mutex<HashMap<Uri, Document>>,
     loaded: RwLock<Option<Arc<Loaded>>>,
-    /// URIs of files that are not open and have workspace diagnostics published.
-    published: Mutex<HashSet<Uri>>,
+    /// What was last pushed for each URI (its result ID), open or not; absent: nothing.
+    published: Mutex<HashMap<Uri, String>>,
+    /// The diagnostics of `concord.toml` when it cannot be used (pull clients ask for them).
+    config_problem: RwLock<Vec<Diagnostic>>,
+    /// Counts loads, to name their progress.
     reload_generation: AtomicU64,
+    changes: Option<tokio::sync::mpsc::UnboundedSender<Change>>,
+    /// Taken by the task that applies changes, when the client is initialized.
+    pending_changes: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Change>>>,
     shutdown_requested: Arc<AtomicBool>,
     /// Becomes true once the first load finished (well or not).
     ready: Option<tokio::sync::watch::Sender<bool>>,
+    /// Becomes true once the model is loaded (before the files are indexed) or the load ended.
+    model_ready: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Clone)]
@@ -115,7 +151,16 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Backend {
         let (ready, _) = tokio::sync::watch::channel(false);
-        let shared = Shared { shutdown_requested, ready: Some(ready), ..Default::default() };
+        let (model_ready, _) = tokio::sync::watch::channel(false);
+        let (changes, pending) = tokio::sync::mpsc::unbounded_channel();
+        let shared = Shared {
+            shutdown_requested,
+            ready: Some(ready),
+            model_ready: Some(model_ready),
+            changes: Some(changes),
+            pending_changes: Mutex::new(Some(pending)),
+            ..Default::default()
+        };
         Backend { client, shared: Arc::new(shared) }
     }
 
@@ -123,7 +168,14 @@ impl Backend {
         read(&self.shared.settings)
     }
 
+    /// The loaded workspace, once every file is indexed.
     fn loaded(&self) -> Option<Arc<Loaded>> {
+        read(&self.shared.loaded).filter(|l| l.complete)
+    }
+
+    /// The loaded workspace, or while its files are indexed the model alone: enough for an
+    /// open document's own diagnostics, and for nothing that needs the whole workspace.
+    fn current(&self) -> Option<Arc<Loaded>> {
         read(&self.shared.loaded)
     }
 
@@ -136,8 +188,25 @@ impl Backend {
         self.loaded()
     }
 
+    /// The loaded model, waiting (briefly) for it when a request comes early; the files may
+    /// not be indexed yet (enough for an open document's diagnostics).
+    async fn model_when_ready(&self) -> Option<Arc<Loaded>> {
+        if let Some(ready) = &self.shared.model_ready {
+            let mut rx = ready.subscribe();
+            let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
+        }
+        self.current()
+    }
+
     fn mark_ready(&self) {
         if let Some(ready) = &self.shared.ready {
+            ready.send_replace(true);
+        }
+        self.mark_model_ready();
+    }
+
+    fn mark_model_ready(&self) {
+        if let Some(ready) = &self.shared.model_ready {
             ready.send_replace(true);
         }
     }
@@ -238,8 +307,24 @@ impl Backend {
 
     // ----- diagnostics -----
 
-    /// Debounced diagnostics for an open document: a newer edit cancels this run.
+    /// The scope of pushed (and workspace-pulled) diagnostics: the client's, else the config's.
+    fn scope(&self, loaded: &Loaded) -> DiagnosticsScope {
+        self.settings().scope.unwrap_or(loaded.ws.config.diagnostics_scope)
+    }
+
+    /// Debounced diagnostics for an open document: a newer edit cancels this run. Pull clients
+    /// ask for them instead.
     fn schedule_diagnostics(&self, uri: Uri) {
+        let debounce = self.settings().debounce.unwrap_or_else(|| {
+            Duration::from_millis(self.current().map_or(150, |l| l.ws.config.debounce_ms))
+        });
+        self.schedule_diagnostics_after(uri, debounce);
+    }
+
+    fn schedule_diagnostics_after(&self, uri: Uri, delay: Duration) {
+        if self.settings().pull {
+            return;
+        }
         let generation = {
             let mut docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
             let Some(doc) = docs.get_mut(&uri) else { return };
@@ -247,25 +332,42 @@ impl Backend {
             doc.generation
         };
         let this = self.clone();
-        let debounce = self
-            .settings()
-            .debounce
-            .unwrap_or_else(|| Duration::from_millis(self.loaded().map_or(150, |l| l.ws.config.debounce_ms)));
         tokio::spawn(async move {
-            tokio::time::sleep(debounce).await;
-            let Some((version, diagnostics)) = this.document_diagnostics(&uri, generation) else { return };
-            this.client.publish_diagnostics(uri, diagnostics, Some(version)).await;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let Some((version, diagnostics)) = this.document_diagnostics(&uri, Some(generation)) else {
+                return;
+            };
+            this.push(uri, diagnostics, Some(version)).await;
         });
     }
 
-    /// The diagnostics of an open document at `generation`, or `None` if it moved on.
-    fn document_diagnostics(&self, uri: &Uri, generation: u64) -> Option<(i32, Vec<Diagnostic>)> {
+    /// Send a file's diagnostics unless the client has exactly these already (an empty set
+    /// for a file it was never sent any counts as had).
+    async fn push(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
+        let id = result_id(&diagnostics);
+        {
+            let mut published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
+            match published.get(&uri) {
+                Some(old) if *old == id => return,
+                None if diagnostics.is_empty() && version.is_none() => return,
+                _ => {}
+            }
+            published.insert(uri.clone(), id);
+        }
+        self.client.publish_diagnostics(uri, diagnostics, version).await;
+    }
+
+    /// The diagnostics of an open document (at `generation`, or `None` if it moved on), with
+    /// its version.
+    fn document_diagnostics(&self, uri: &Uri, generation: Option<u64>) -> Option<(i32, Vec<Diagnostic>)> {
         let (text, version, path, opened_hash, changed_line) = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
-            let doc = docs.get(uri).filter(|d| d.generation == generation)?;
+            let doc = docs.get(uri).filter(|d| generation.is_none_or(|g| d.generation == g))?;
             (doc.rope.to_string(), doc.version, doc.path.clone(), doc.opened_hash, doc.first_changed_line)
         };
-        let loaded = self.loaded()?;
+        let loaded = self.current()?;
         let path = path?;
         let settings = self.settings();
         let encoding = settings.encoding;
@@ -288,10 +390,15 @@ impl Backend {
             findings
         })
         .ok()?;
-        let diagnostics = findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
+        let mut diagnostics: Vec<Diagnostic> =
+            findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
+        if path == CONFIG_FILE {
+            diagnostics.extend(read(&self.shared.config_problem));
+        }
         // A result computed for an older edit is dropped.
         let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
-        (docs.get(uri)?.generation == generation).then_some((version, diagnostics))
+        let current = docs.get(uri)?.generation;
+        generation.is_none_or(|g| g == current).then_some((version, diagnostics))
     }
 
     fn findings_for_text(&self, loaded: &Loaded, path: &str, text: &str) -> Vec<crate::findings::Finding> {
@@ -309,79 +416,207 @@ impl Backend {
         loaded.analysis.findings_for(config, &loaded.ws.model, &facts)
     }
 
-    /// Publish workspace-wide diagnostics for every file that is not open, clearing files that
-    /// no longer have any, and refresh open documents.
-    async fn publish_workspace(&self) {
-        let Some(loaded) = self.loaded() else { return };
+    /// The findings of a file as it is on disk: its last scan's, and the workspace-level
+    /// findings placed in it.
+    fn disk_findings(loaded: &Loaded, path: &str) -> Vec<crate::findings::Finding> {
+        loaded
+            .ws
+            .files
+            .get(path)
+            .map(|facts| loaded.analysis.findings_for(&loaded.ws.config, &loaded.ws.model, facts))
+            .or_else(|| loaded.analysis.workspace_findings.get(path).cloned())
+            .unwrap_or_default()
+    }
+
+    fn disk_diagnostics(&self, loaded: &Loaded, path: &str) -> Vec<Diagnostic> {
+        let encoding = self.settings().encoding;
+        let findings = Self::disk_findings(loaded, path);
+        let mut diagnostics: Vec<Diagnostic> =
+            findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
+        if path == CONFIG_FILE {
+            diagnostics.extend(read(&self.shared.config_problem));
+        }
+        diagnostics
+    }
+
+    /// The diagnostics of every file in the scope that is not open (open documents are
+    /// answered from their buffers), by URI.
+    async fn scoped_workspace_diagnostics(&self, loaded: Arc<Loaded>) -> Vec<(Uri, Vec<Diagnostic>)> {
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let encoding = self.settings().encoding;
-        let computed = tokio::task::spawn_blocking({
-            let loaded = loaded.clone();
-            move || {
-                let mut by_path: BTreeMap<String, Vec<crate::findings::Finding>> = BTreeMap::new();
+        let scope = self.scope(&loaded);
+        let config_problem = read(&self.shared.config_problem);
+        let computed = tokio::task::spawn_blocking(move || {
+            let mut by_path: BTreeMap<String, Vec<crate::findings::Finding>> = BTreeMap::new();
+            if loaded.complete {
                 for (path, findings) in &loaded.analysis.workspace_findings {
                     by_path.entry(path.clone()).or_default().extend(findings.iter().cloned());
                 }
                 for finding in crate::analysis::all_file_findings(&loaded.ws, &loaded.analysis) {
                     by_path.entry(finding.path.clone()).or_default().push(finding);
                 }
-                by_path
-                    .into_iter()
-                    .filter_map(|(path, mut findings)| {
-                        crate::findings::sort(&mut findings);
-                        let uri = convert::uri(&loaded.ws.root, &path)?;
-                        Some((
-                            uri,
-                            findings.iter().map(|f| convert::diagnostic(f, encoding)).collect::<Vec<_>>(),
-                        ))
-                    })
-                    .collect::<Vec<_>>()
             }
+            if !config_problem.is_empty() {
+                by_path.entry(CONFIG_FILE.to_string()).or_default();
+            }
+            by_path
+                .into_iter()
+                .filter_map(|(path, mut findings)| {
+                    let uri = convert::uri(&loaded.ws.root, &path)?;
+                    if open.contains(&uri) {
+                        return None;
+                    }
+                    let problem = path == CONFIG_FILE && !config_problem.is_empty();
+                    if !problem && !in_scope(scope, &loaded.ws.config, &path, &findings) {
+                        return None;
+                    }
+                    crate::findings::sort(&mut findings);
+                    let mut diagnostics: Vec<Diagnostic> =
+                        findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
+                    if path == CONFIG_FILE {
+                        diagnostics.extend(config_problem.iter().cloned());
+                    }
+                    Some((uri, diagnostics))
+                })
+                .collect::<Vec<_>>()
         })
         .await;
-        let Ok(computed) = computed else { return };
-        let now: HashSet<Uri> =
-            computed.iter().map(|(u, _)| u.clone()).filter(|u| !open.contains(u)).collect();
-        let stale: Vec<Uri> = {
-            let mut published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
-            let stale = published.difference(&now).cloned().collect();
-            *published = now;
-            stale
-        };
-        for uri in stale.into_iter().filter(|u| !open.contains(u)) {
-            self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        computed.unwrap_or_default()
+    }
+
+    /// Bring the client up to date after the workspace changed: push clients are sent the
+    /// files in scope whose diagnostics changed (and an empty set for files that left it), and
+    /// open documents are recomputed; pull clients are asked to pull again.
+    async fn publish_workspace(&self) {
+        let Some(loaded) = self.current() else { return };
+        let settings = self.settings();
+        if settings.pull {
+            if settings.refresh
+                && tokio::time::timeout(CLIENT_TIMEOUT, self.client.workspace_diagnostic_refresh())
+                    .await
+                    .is_err()
+            {
+                log::warn!("the client did not answer workspace/diagnostic/refresh in time");
+            }
+            return;
         }
-        for (uri, diagnostics) in computed.into_iter().filter(|(u, _)| !open.contains(u)) {
-            self.client.publish_diagnostics(uri, diagnostics, None).await;
+        let computed = self.scoped_workspace_diagnostics(loaded).await;
+        let open: HashSet<Uri> =
+            self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        let now: HashSet<&Uri> = computed.iter().map(|(u, _)| u).collect();
+        let gone: Vec<Uri> = {
+            let published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
+            published.keys().filter(|u| !open.contains(*u) && !now.contains(u)).cloned().collect()
+        };
+        for uri in gone {
+            self.push(uri, Vec::new(), None).await;
+        }
+        for (uri, diagnostics) in computed {
+            self.push(uri, diagnostics, None).await;
         }
         for uri in open {
-            self.schedule_diagnostics(uri);
+            self.schedule_diagnostics_after(uri, Duration::ZERO);
         }
     }
 
-    // ----- loading -----
+    // ----- changes -----
 
-    /// Reload the workspace in the background, coalescing bursts of requests.
-    fn request_reload(&self) {
-        let generation = self.shared.reload_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let this = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if this.shared.reload_generation.load(Ordering::SeqCst) == generation {
-                this.reload().await;
-            }
-        });
+    fn submit(&self, change: Change) {
+        if let Some(changes) = &self.shared.changes {
+            let _ = changes.send(change);
+        }
     }
 
+    /// Apply the workspace's changes in order, one burst at a time: the first event of a
+    /// burst waits [`BURST`] for the rest; a reload in a burst covers its file events.
+    async fn apply_changes(self, mut changes: tokio::sync::mpsc::UnboundedReceiver<Change>) {
+        while let Some(first) = changes.recv().await {
+            tokio::time::sleep(BURST).await;
+            let mut burst = vec![first];
+            while let Ok(next) = changes.try_recv() {
+                burst.push(next);
+            }
+            let mut reload = false;
+            let mut done = Vec::new();
+            let mut files: BTreeMap<String, bool> = BTreeMap::new();
+            let mut clock = false;
+            for change in burst {
+                match change {
+                    Change::Reload(sender) => {
+                        reload = true;
+                        done.extend(sender);
+                    }
+                    Change::Files(paths) => files.extend(paths),
+                    Change::Clock => clock = true,
+                }
+            }
+            if reload || self.loaded().is_none() {
+                self.reload().await;
+            } else {
+                if !files.is_empty() {
+                    self.update_files(files.into_keys().collect()).await;
+                }
+                if clock {
+                    self.recheck_clock().await;
+                }
+            }
+            for sender in done {
+                let _ = sender.send(());
+            }
+        }
+    }
+
+    /// Reload the workspace (through the change queue) and wait until it is done.
+    async fn reload_and_wait(&self) {
+        let (sender, done) = tokio::sync::oneshot::channel();
+        self.submit(Change::Reload(Some(sender)));
+        let _ = done.await;
+    }
+
+    /// Store a new state and arm the clock for the next lock that will go stale.
+    fn store(&self, loaded: Loaded) {
+        let wake = crate::scope::next_stale_at(&loaded.ws.config, &loaded.ws.model, crate::time::now_secs());
+        *self.shared.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
+        if let Some(at) = wake {
+            let this = self.clone();
+            let wait = (at - crate::time::now_secs()).clamp(1, 24 * 3600) as u64;
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                this.submit(Change::Clock);
+            });
+        }
+    }
+
+    /// Load the workspace. The first load makes open documents first: the model alone (the
+    /// ops files and the spec, no source file) is loaded and every open document answered from
+    /// its buffer, then the rest is indexed under "indexing" progress.
     async fn reload(&self) {
         let Some(root) = self.root() else {
             self.mark_ready();
             return;
         };
+        self.shared.reload_generation.fetch_add(1, Ordering::SeqCst);
+        if self.current().is_none() {
+            let model_root = root.clone();
+            let quick = tokio::task::spawn_blocking(move || {
+                Workspace::load_paths(&model_root, &[]).map(Loaded::partial)
+            })
+            .await;
+            if let Ok(Ok(quick)) = quick {
+                self.store(quick);
+                self.mark_model_ready();
+                let open: Vec<Uri> =
+                    self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+                for uri in open {
+                    self.schedule_diagnostics_after(uri, Duration::ZERO);
+                }
+                self.publish_workspace().await;
+            }
+        }
         // The load starts at once; progress is reported beside it, never waited for first.
         let load = tokio::task::spawn_blocking(move || Workspace::load(&root).map(Loaded::new));
-        let progress = self.begin_progress("Concord", "Scanning the workspace").await;
+        let progress = self.begin_progress("Concord", "Indexing the workspace").await;
         match load.await {
             Ok(Ok(loaded)) => {
                 let summary = format!(
@@ -390,7 +625,7 @@ impl Backend {
                     loaded.ws.model.chunks.len(),
                     loaded.ws.model.work.len()
                 );
-                *self.shared.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
+                self.store(loaded);
                 self.mark_ready();
                 if let Some(p) = progress {
                     p.finish_with_message(summary).await;
@@ -416,7 +651,6 @@ impl Backend {
 
     /// A configuration error is shown in concord.toml itself, at its position.
     async fn publish_config_problem(&self, error: Option<&LoadError>) {
-        let Some(uri) = self.root().and_then(|r| convert::uri(&r, CONFIG_FILE)) else { return };
         let diagnostics = match error {
             Some(LoadError::Config(e)) => vec![Diagnostic {
                 range: e.span.map(|s| convert::range(s, self.settings().encoding)).unwrap_or_default(),
@@ -428,7 +662,22 @@ impl Backend {
             }],
             _ => Vec::new(),
         };
-        self.client.publish_diagnostics(uri, diagnostics, None).await;
+        *self.shared.config_problem.write().unwrap_or_else(|e| e.into_inner()) = diagnostics.clone();
+        let Some(uri) = self.root().and_then(|r| convert::uri(&r, CONFIG_FILE)) else { return };
+        if self.settings().pull {
+            if error.is_some() {
+                self.publish_workspace().await;
+            }
+            return;
+        }
+        let open = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&uri);
+        if open {
+            self.schedule_diagnostics_after(uri, Duration::ZERO);
+        } else {
+            // Fixed: an empty set clears the problem; the file's other findings come with the
+            // workspace's publish.
+            self.push(uri, diagnostics, None).await;
+        }
     }
 
     async fn begin_progress(
@@ -452,35 +701,59 @@ impl Backend {
         }
     }
 
-    /// A file changed on disk (and is not an ops file): rescan just it.
-    fn rescan(&self, paths: Vec<(String, bool)>) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let Some(old) = this.loaded() else { return };
-            let updated = tokio::task::spawn_blocking(move || {
-                let mut ws = old.ws.clone();
-                for (path, deleted) in paths {
-                    ws.files.remove(&path);
-                    if !deleted {
-                        let limit = ws.config.max_file_size;
-                        if let Ok(bytes) = crate::fsutil::read_in_workspace(&ws.root, &path, limit) {
-                            if crate::workspace::unscannable(&bytes).is_none()
-                                && !ws.config.scan_exclude.is_match(&path)
-                            {
-                                let text = String::from_utf8_lossy(&bytes);
-                                ws.files.insert(path.clone(), scan_text(&ws.config, &path, &text));
-                            }
-                        }
+    /// Files changed on disk (none of them an ops file): rescan just them, through the walk's
+    /// rules (an ignored, hidden or excluded file stays out, as in `concord check`). Nothing
+    /// is recomputed or sent when their facts did not change (a save and its watcher event).
+    async fn update_files(&self, paths: Vec<String>) {
+        // A partial state (its full load failed) is not a base: only a reload completes it.
+        let Some(old) = self.loaded() else { return };
+        let updated = tokio::task::spawn_blocking(move || {
+            let rescanned = crate::workspace::rescan(&old.ws.root, &old.ws.config, &paths);
+            let unchanged = rescanned.iter().all(|(path, outcome)| {
+                let skipped = old.ws.skipped.iter().find(|s| !s.dir && s.path == *path);
+                match outcome {
+                    Ok(facts) => old.ws.files.get(path) == Some(facts) && skipped.is_none(),
+                    Err(skip) => {
+                        !old.ws.files.contains_key(path)
+                            && skipped.map(|s| s.reason) == skip.as_ref().map(|s| s.reason)
                     }
                 }
-                Loaded::new(ws)
-            })
-            .await;
-            if let Ok(loaded) = updated {
-                *this.shared.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
-                this.publish_workspace().await;
+            });
+            if unchanged {
+                return None;
             }
-        });
+            let mut ws = old.ws.clone();
+            for (path, outcome) in rescanned {
+                ws.files.remove(&path);
+                ws.skipped.retain(|s| s.dir || s.path != path);
+                match outcome {
+                    Ok(facts) => {
+                        ws.files.insert(path, facts);
+                    }
+                    Err(Some(skipped)) => ws.skipped.push(skipped),
+                    Err(None) => {}
+                }
+            }
+            Some(Loaded::new(ws))
+        })
+        .await;
+        if let Ok(Some(loaded)) = updated {
+            self.store(loaded);
+            self.publish_workspace().await;
+        }
+    }
+
+    /// A lock may have gone stale: recompute when the stale-lock findings moved.
+    async fn recheck_clock(&self) {
+        let Some(old) = self.loaded() else { return };
+        let updated = tokio::task::spawn_blocking(move || {
+            old.stale_locks_moved(crate::time::now_secs()).then(|| Loaded::new(old.ws.clone()))
+        })
+        .await;
+        if let Ok(Some(loaded)) = updated {
+            self.store(loaded);
+            self.publish_workspace().await;
+        }
     }
 
     /// Ops files, the config and chunk markdown change the model: those need a full reload.
@@ -515,7 +788,8 @@ impl Backend {
     fn status(&self) -> Value {
         let settings = self.settings();
         let Some(loaded) = self.loaded() else {
-            return json!({ "loaded": false, "agent": settings.agent, "trusted": settings.trusted });
+            let indexing = self.current().is_some();
+            return json!({ "loaded": false, "indexing": indexing, "agent": settings.agent, "trusted": settings.trusted });
         };
         let summary = loaded.analysis.coverage.summary();
         let covered = summary.by_status.get(&crate::coverage::CoverageStatus::Covered).copied().unwrap_or(0);
@@ -608,12 +882,33 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.did_change_watched_files.as_ref())
                 .and_then(|d| d.dynamic_registration)
                 .unwrap_or(false),
+            pull: capabilities.text_document.as_ref().is_some_and(|t| t.diagnostic.is_some()),
+            refresh: capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.diagnostics.as_ref())
+                .and_then(|d| d.refresh_support)
+                .unwrap_or(false),
+            scope: params
+                .initialization_options
+                .as_ref()
+                .and_then(|o| o.get("diagnosticsScope"))
+                .and_then(Value::as_str)
+                .and_then(|name| {
+                    let scope = DiagnosticsScope::from_name(name);
+                    if scope.is_none() {
+                        log::warn!("initializationOptions: diagnosticsScope {name:?} is not \"open\" or \"workspace\"; ignored");
+                    }
+                    scope
+                }),
         };
+        let pull = settings.pull;
         log::info!(
-            "initialize: root {root:?}, agent {:?}, trusted {}, encoding {:?}",
+            "initialize: root {root:?}, agent {:?}, trusted {}, encoding {:?}, pull diagnostics {}",
             settings.agent,
             settings.trusted,
-            settings.encoding
+            settings.encoding,
+            settings.pull
         );
         *self.shared.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
         *self.shared.root.write().unwrap_or_else(|e| e.into_inner()) = root;
@@ -651,6 +946,15 @@ impl LanguageServer for Backend {
                     ..Default::default()
                 })),
                 code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                // Offered only to clients that pull; the others are sent diagnostics.
+                diagnostic_provider: pull.then(|| {
+                    DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                        identifier: Some("concord".into()),
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: true,
+                        work_done_progress_options: Default::default(),
+                    })
+                }),
                 // Settings the client may change with workspace/didChangeConfiguration, no restart.
                 experimental: Some(
                     json!({ "concord": { "liveSettings": ["agent", "agentPreset", "debounceMs", "trusted"] } }),
@@ -666,8 +970,11 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let this = self.clone();
-        tokio::spawn(async move { this.reload().await });
+        let pending = self.shared.pending_changes.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(changes) = pending {
+            tokio::spawn(self.clone().apply_changes(changes));
+        }
+        self.submit(Change::Reload(None));
         let this = self.clone();
         tokio::spawn(async move { this.register_watchers().await });
     }
@@ -685,6 +992,8 @@ impl LanguageServer for Backend {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(doc.uri.clone(), Document::new(&doc.text, doc.version, path));
+        // A document just opened is always sent its diagnostics, even none.
+        self.shared.published.lock().unwrap_or_else(|e| e.into_inner()).remove(&doc.uri);
         self.schedule_diagnostics(doc.uri);
     }
 
@@ -716,34 +1025,31 @@ impl LanguageServer for Backend {
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         let Some(path) = self.rel(&params.text_document.uri) else { return };
-        if self.needs_reload(&path) {
-            self.request_reload();
-        } else {
-            self.rescan(vec![(path, false)]);
-        }
+        let change =
+            if self.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![(path, false)]) };
+        self.submit(change);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).remove(&uri);
-        // What was published for the buffer is replaced by what the file on disk has.
+        // What was published for the buffer is replaced by what the file on disk has, if the
+        // scope keeps the file; else it is cleared. Pull clients ask again themselves.
+        if self.settings().pull {
+            return;
+        }
         let diagnostics = match (self.loaded(), self.rel(&uri)) {
-            (Some(loaded), Some(path)) => loaded
-                .ws
-                .files
-                .get(&path)
-                .map(|facts| loaded.analysis.findings_for(&loaded.ws.config, &loaded.ws.model, facts))
-                .or_else(|| loaded.analysis.workspace_findings.get(&path).cloned())
-                .unwrap_or_default()
-                .iter()
-                .map(|f| convert::diagnostic(f, self.settings().encoding))
-                .collect(),
+            (Some(loaded), Some(path)) => {
+                let findings = Self::disk_findings(&loaded, &path);
+                if in_scope(self.scope(&loaded), &loaded.ws.config, &path, &findings) {
+                    self.disk_diagnostics(&loaded, &path)
+                } else {
+                    Vec::new()
+                }
+            }
             _ => Vec::new(),
         };
-        if !diagnostics.is_empty() {
-            self.shared.published.lock().unwrap_or_else(|e| e.into_inner()).insert(uri.clone());
-        }
-        self.client.publish_diagnostics(uri, diagnostics, None).await;
+        self.push(uri, diagnostics, None).await;
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -786,9 +1092,9 @@ impl LanguageServer for Backend {
             }
         }
         if reload {
-            self.request_reload();
+            self.submit(Change::Reload(None));
         } else if !changed.is_empty() {
-            self.rescan(changed);
+            self.submit(Change::Files(changed));
         }
     }
 
@@ -875,8 +1181,93 @@ impl LanguageServer for Backend {
         guarded(|| Some(features::code_lenses(&loaded, &facts, encoding)))
     }
 
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let _ = self.model_when_ready().await;
+        let diagnostics = match self.document_diagnostics(&uri, None) {
+            Some((_, diagnostics)) => diagnostics,
+            None => match (self.current(), self.rel(&uri)) {
+                (Some(loaded), Some(path)) => guarded(|| self.disk_diagnostics(&loaded, &path))?,
+                _ => Vec::new(),
+            },
+        };
+        let id = result_id(&diagnostics);
+        let report = if params.previous_result_id.as_deref() == Some(id.as_str()) {
+            DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                related_documents: None,
+                unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id: id },
+            })
+        } else {
+            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: Some(id),
+                    items: diagnostics,
+                },
+            })
+        };
+        Ok(DocumentDiagnosticReportResult::Report(report))
+    }
+
+    /// The files in the scope that are not open, each full or `unchanged` against the result
+    /// IDs the client holds; a file it holds that left the scope gets an empty report.
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        let Some(loaded) = self.loaded_when_ready().await else {
+            return Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport {
+                items: Vec::new(),
+            }));
+        };
+        let held: HashMap<Uri, String> =
+            params.previous_result_ids.into_iter().map(|p| (p.uri, p.value)).collect();
+        let computed = self.scoped_workspace_diagnostics(loaded).await;
+        let open: HashSet<Uri> =
+            self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        let reported: HashSet<Uri> = computed.iter().map(|(uri, _)| uri.clone()).collect();
+        let mut items: Vec<WorkspaceDocumentDiagnosticReport> = computed
+            .into_iter()
+            .map(|(uri, diagnostics)| {
+                let id = result_id(&diagnostics);
+                if held.get(&uri) == Some(&id) {
+                    WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {
+                        uri,
+                        version: None,
+                        unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                            result_id: id,
+                        },
+                    })
+                } else {
+                    WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+                        uri,
+                        version: None,
+                        full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                            result_id: Some(id),
+                            items: diagnostics,
+                        },
+                    })
+                }
+            })
+            .collect();
+        let empty = result_id(&[]);
+        for uri in held.into_keys().filter(|u| !reported.contains(u) && !open.contains(u)) {
+            items.push(WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+                uri,
+                version: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: Some(empty.clone()),
+                    items: Vec::new(),
+                },
+            }));
+        }
+        Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items }))
+    }
+
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
+        // Diagnostics may come while the workspace is indexed; their fixes need all of it.
+        let _ = self.loaded_when_ready().await;
         guarded(|| {
             let mut actions = Vec::new();
             for diagnostic in
@@ -918,7 +1309,7 @@ impl LanguageServer for Backend {
         match command {
             "concord.status" => Ok(Some(self.status())),
             "concord.reload" => {
-                self.reload().await;
+                self.reload_and_wait().await;
                 Ok(Some(self.status()))
             }
             "concord.crosswalk" => {
@@ -1091,7 +1482,7 @@ impl Backend {
             Err(m) => (MessageType::ERROR, format!("Concord: {m}")),
         };
         self.client.show_message(kind, &message).await;
-        self.request_reload();
+        self.submit(Change::Reload(None));
         let _ = tokio::time::timeout(CLIENT_TIMEOUT, self.client.code_lens_refresh()).await;
         Ok(Some(match result {
             Ok(m) => json!({ "ok": true, "message": m }),

@@ -144,6 +144,21 @@ impl LspClient {
         }
     }
 
+    /// Like [`LspClient::message`], but `None` when nothing acceptable comes within `timeout`.
+    pub async fn try_message(&mut self, timeout: Duration, accept: impl Fn(&Value) -> bool) -> Option<Value> {
+        if let Some(i) = self.notifications.iter().position(&accept) {
+            return self.notifications.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let message = self.next(deadline).await?;
+            if accept(&message) {
+                return Some(message);
+            }
+            self.notifications.push_back(message);
+        }
+    }
+
     pub async fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params })).await;
     }

@@ -90,6 +90,7 @@ class Session {
             return null;
         });
         this.connection.onRequest('client/registerCapability', () => null);
+        this.connection.onRequest('workspace/diagnostic/refresh', () => null);
         this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => null));
         this.connection.listen();
     }
@@ -98,11 +99,11 @@ class Session {
         for (const w of this.waiters.splice(0)) w();
     }
 
-    /** Wait until `check` holds, re-checking on each notification and every 100 ms. */
-    async until<T>(check: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+    /** Wait until `check` holds (it may ask the server), re-checking on each notification and every 100 ms. */
+    async until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 20_000): Promise<T> {
         const deadline = Date.now() + ms;
         for (;;) {
-            const value = check();
+            const value = await check();
             if (value) return value;
             if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; server stderr:\n${this.stderr}`);
             await new Promise<void>((resolve) => {
@@ -172,9 +173,16 @@ async function startSession(root: string, options: InitializationOptions, env: R
         capabilities: {
             general: { positionEncodings: ['utf-16'] },
             window: { workDoneProgress: true, showMessage: { messageActionItem: { additionalPropertiesSupport: true } } },
-            workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, executeCommand: { dynamicRegistration: true }, configuration: true, workspaceFolders: true },
+            workspace: {
+                didChangeWatchedFiles: { dynamicRegistration: true },
+                executeCommand: { dynamicRegistration: true },
+                configuration: true,
+                workspaceFolders: true,
+                diagnostics: { refreshSupport: true },
+            },
             textDocument: {
                 hover: { contentFormat: ['markdown', 'plaintext'] },
+                diagnostic: { dynamicRegistration: true, relatedDocumentSupport: false },
                 publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true, dataSupport: true },
                 synchronization: { didSave: true, dynamicRegistration: true },
             },
@@ -306,21 +314,32 @@ describe('protocol contract with the concord server', () => {
         });
     });
 
-    it('publishes the traceability findings the extension shows in Problems', async () => {
+    it('answers the pulled diagnostics the extension shows in Problems, with result IDs', async () => {
+        const caps = readOnly.initializeResult.capabilities;
+        assert.equal(caps.diagnosticProvider?.workspaceDiagnostics, true, 'VS Code pulls: the server offers pull');
         const refunds = readOnly.uri('services/payments/refunds.py');
         const cleanup = readOnly.uri('tools/cleanup.py');
-        const unknown = await readOnly.until(
-            () => readOnly.diagnostics.get(refunds)?.find((d) => d.code === 'unknown-id' && d.message.includes('TD-0130')),
-            'unknown-id TD-0130 in services/payments/refunds.py',
-        );
+        type Report = { uri?: string; kind: string; resultId?: string; items?: Diagnostic[] };
+        // The workspace pull: files that are not open, in the default scope (errors, ops files).
+        const workspace = await readOnly.until(async () => {
+            const result = await readOnly.connection.sendRequest<{ items: Report[] }>('workspace/diagnostic', { previousResultIds: [] });
+            return result.items.some((i) => i.uri === refunds) ? result : undefined;
+        }, 'refunds.py in the workspace pull');
+        const entry = workspace.items.find((i) => i.uri === refunds)!;
+        const unknown = entry.items!.find((d) => d.code === 'unknown-id' && d.message.includes('TD-0130'))!;
+        assert.ok(unknown, JSON.stringify(entry));
         assert.equal(unknown.source, 'concord');
         assert.equal(unknown.severity, 1, 'an unknown ID is an error');
         assert.equal(unknown.range.start.line, 32);
         assert.match(unknown.message, /TD-0103/, 'with "did you mean"');
-        await readOnly.until(
-            () => readOnly.diagnostics.get(cleanup)?.find((d) => d.code === 'untraced-file'),
-            'untraced-file in tools/cleanup.py',
-        );
+        assert.ok(!workspace.items.some((i) => i.uri === cleanup), 'a warning of a file that is not open stays out of the workspace pull');
+        // The document pull VS Code sends when cleanup.py is opened: its untraced-file warning.
+        const first = await readOnly.connection.sendRequest<Report>('textDocument/diagnostic', { textDocument: { uri: cleanup } });
+        assert.equal(first.kind, 'full');
+        assert.ok(first.items!.some((d) => d.code === 'untraced-file'), JSON.stringify(first));
+        const again = await readOnly.connection.sendRequest<Report>('textDocument/diagnostic', { textDocument: { uri: cleanup }, previousResultId: first.resultId });
+        assert.deepEqual(again, { kind: 'unchanged', resultId: first.resultId });
+        assert.equal(readOnly.diagnostics.size, 0, 'nothing is pushed to a client that pulls');
     });
 
     it('shows a chunk’s title on hover, in an open document', async () => {

@@ -18,6 +18,7 @@ describe('settings', () => {
             agentPreset: '',
             traceServer: 'off',
             debounceMs: 150,
+            diagnosticsScope: '',
             logLevel: 'warn',
             statusRefreshSeconds: 30,
         });
@@ -36,6 +37,10 @@ describe('settings', () => {
         assert.equal(s.statusRefreshSeconds, 0);
         assert.equal(readSettings(reader({ [KEYS.debounceMs]: -3 }), true).debounceMs, 0);
         assert.equal(readSettings(reader({ [KEYS.debounceMs]: 'soon' }), true).debounceMs, 150);
+        assert.equal(readSettings(reader({ [KEYS.diagnosticsScope]: 'everything' }), true).diagnosticsScope, '');
+        const scoped = readSettings(reader({ [KEYS.diagnosticsScope]: 'workspace' }), true);
+        assert.equal(initializationOptions(scoped, true).diagnosticsScope, 'workspace');
+        assert.equal(initializationOptions(readSettings(reader({}), true), true).diagnosticsScope, undefined);
     });
 
     it('reads concord.server.path from user settings only in an untrusted workspace', () => {
