@@ -112,12 +112,16 @@ impl Workspace {
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 
-    /// Rebuild the model after ops files changed (the file facts are kept).
+    /// Rebuild the model after ops files or the spec's markdown changed: the ops files are read
+    /// again, the file facts kept (the caller rescans the files that changed).
     pub fn reload_model(&mut self) {
         let mut io_findings = Vec::new();
         let sources = read_sources(&self.root, &self.config, &self.files, &mut io_findings);
         self.model = Model::build(&self.config, &sources);
-        self.io_findings = io_findings;
+        // The secrets baseline is read with the configuration: its findings stay.
+        let baseline = self.config.secrets_baseline.clone();
+        self.io_findings.retain(|f| f.path == baseline);
+        self.io_findings.extend(io_findings);
     }
 }
 

@@ -312,3 +312,36 @@ async fn a_lock_that_goes_stale_while_the_editor_is_open_is_flagged() {
     assert!(diags[0]["message"].as_str().unwrap().contains("AGENT-9"), "{diags:?}");
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ops_file_change_rebuilds_the_model_without_indexing_again() {
+    let dir = common::fixture_copy("basic");
+    let root = dir.path();
+    let mut client = LspClient::in_process();
+    client.initialize(root, json!({ "window": { "workDoneProgress": true } }), json!({})).await;
+    let wbs = uri(&root.join("ops/wbs.json"));
+    let before = client.diagnostics(&wbs, |d| !d.is_empty()).await;
+    assert!(before.iter().any(|d| d["message"].as_str().unwrap_or("").contains("TD-0999")), "{before:?}");
+    published_until_quiet(&mut client, Duration::from_millis(500)).await;
+    let indexing = |client: &LspClient| {
+        client
+            .notifications
+            .iter()
+            .filter(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin")
+            .count()
+    };
+    let loads = indexing(&client);
+    assert_eq!(loads, 1);
+
+    let text =
+        std::fs::read_to_string(root.join("ops/wbs.json")).unwrap().replace("\"TD-0999\"", "\"TD-0104\"");
+    write(root, "ops/wbs.json", &text);
+    watched(&mut client, root, &[("ops/wbs.json", 2)]).await;
+    let after = client
+        .diagnostics(&wbs, |d| !d.iter().any(|d| d["message"].as_str().unwrap_or("").contains("TD-0999")))
+        .await;
+    assert!(!after.is_empty(), "the other findings of wbs.json stay: {after:?}");
+    published_until_quiet(&mut client, Duration::from_millis(500)).await;
+    assert_eq!(indexing(&client), loads, "no second indexing for an ops file");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

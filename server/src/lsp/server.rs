@@ -701,24 +701,32 @@ impl Backend {
         }
     }
 
-    /// Files changed on disk (none of them an ops file): rescan just them, through the walk's
-    /// rules (an ignored, hidden or excluded file stays out, as in `concord check`). Nothing
-    /// is recomputed or sent when their facts did not change (a save and its watcher event).
+    /// Files changed on disk (not the configuration): rescan just them, through the walk's
+    /// rules (an ignored, hidden or excluded file stays out, as in `concord check`); when an ops
+    /// file or the spec's markdown is among them, rebuild the model from the ops files, without
+    /// reading any other source file again. Nothing is recomputed or sent when the facts did
+    /// not change (a save and its watcher event).
     async fn update_files(&self, paths: Vec<String>) {
         // A partial state (its full load failed) is not a base: only a reload completes it.
         let Some(old) = self.loaded() else { return };
         let updated = tokio::task::spawn_blocking(move || {
-            let rescanned = crate::workspace::rescan(&old.ws.root, &old.ws.config, &paths);
-            let unchanged = rescanned.iter().all(|(path, outcome)| {
-                let skipped = old.ws.skipped.iter().find(|s| !s.dir && s.path == *path);
-                match outcome {
-                    Ok(facts) => old.ws.files.get(path) == Some(facts) && skipped.is_none(),
-                    Err(skip) => {
-                        !old.ws.files.contains_key(path)
-                            && skipped.map(|s| s.reason) == skip.as_ref().map(|s| s.reason)
-                    }
-                }
+            let config = &old.ws.config;
+            let model_changed = paths.iter().any(|path| {
+                config.is_ops_file(path)
+                    || (path.ends_with(".md") && crate::config::is_under(path, &config.paths.blueprints_dir))
             });
+            let rescanned = crate::workspace::rescan(&old.ws.root, &old.ws.config, &paths);
+            let unchanged = !model_changed
+                && rescanned.iter().all(|(path, outcome)| {
+                    let skipped = old.ws.skipped.iter().find(|s| !s.dir && s.path == *path);
+                    match outcome {
+                        Ok(facts) => old.ws.files.get(path) == Some(facts) && skipped.is_none(),
+                        Err(skip) => {
+                            !old.ws.files.contains_key(path)
+                                && skipped.map(|s| s.reason) == skip.as_ref().map(|s| s.reason)
+                        }
+                    }
+                });
             if unchanged {
                 return None;
             }
@@ -733,6 +741,9 @@ impl Backend {
                     Err(Some(skipped)) => ws.skipped.push(skipped),
                     Err(None) => {}
                 }
+            }
+            if model_changed {
+                ws.reload_model();
             }
             Some(Loaded::new(ws))
         })
@@ -756,13 +767,14 @@ impl Backend {
         }
     }
 
-    /// Ops files, the config and chunk markdown change the model: those need a full reload.
+    /// The configuration (with the secrets baseline and the query overrides it names) changes
+    /// how every file is read: that needs a full reload. Other files are rescanned alone.
     fn needs_reload(&self, path: &str) -> bool {
         let Some(loaded) = self.loaded() else { return true };
         let config = &loaded.ws.config;
         path == CONFIG_FILE
-            || config.is_ops_file(path)
-            || (path.ends_with(".md") && crate::config::is_under(path, &config.paths.blueprints_dir))
+            || path == config.secrets_baseline
+            || config.queries_dir.as_deref().is_some_and(|dir| crate::config::is_under(path, dir))
     }
 
     async fn register_watchers(&self) {
