@@ -12,7 +12,7 @@ use crate::analysis::{analyze, Report};
 use crate::coverage;
 use crate::findings::Severity;
 use crate::render;
-use crate::workspace::Workspace;
+use crate::workspace::{CacheUse, Workspace};
 
 // Everything the CLI prints to standard output goes through these two, which shadow std's
 // (so every command, present and future, gets them): a reader that stops early
@@ -437,6 +437,13 @@ pub struct CheckArgs {
     /// when it is set).
     #[arg(long, value_name = "FILE", env = "GITHUB_STEP_SUMMARY")]
     pub summary: Option<PathBuf>,
+    /// Read and write no facts cache: every file is read and scanned.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the facts cache in this folder (a CI cache folder) instead of `cache.dir` of
+    /// concord.toml (default `.concord/cache`).
+    #[arg(long, value_name = "DIR", env = "CONCORD_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -558,10 +565,13 @@ fn check(args: CheckArgs) -> ExitCode {
             Err(code) => return code,
         },
         None => {
-            let ws = match load(args.path.as_deref()) {
+            let root = args.path.as_deref().unwrap_or(Path::new("."));
+            let cache = if args.no_cache { CacheUse::Off } else { CacheUse::ReadWrite };
+            let ws = match Workspace::load_cached(root, cache, args.cache_dir.as_deref()) {
                 Ok(ws) => ws,
-                Err(code) => return code,
+                Err(e) => return usage_error(e),
             };
+            crate::ops::scrub::use_config(&ws.config);
             analyze(&ws)
         }
     };

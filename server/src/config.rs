@@ -29,6 +29,22 @@ struct ConfigFile {
     agents: BTreeMap<String, crate::ops::agents::AgentCli>,
     review: ReviewSection,
     commits: CommitsSection,
+    cache: CacheSection,
+}
+
+/// `[cache]`: the facts cache `concord check` keeps (see `cache.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CacheSection {
+    enabled: bool,
+    /// Relative to the workspace root, or absolute (a CI cache folder).
+    dir: String,
+}
+
+impl Default for CacheSection {
+    fn default() -> Self {
+        CacheSection { enabled: true, dir: ".concord/cache".into() }
+    }
 }
 
 /// `[commits]`: what `concord check --changed-since` asks of the commits in the range.
@@ -488,6 +504,8 @@ pub struct Config {
     pub lock_remote: Option<LockRemote>,
     pub debounce_ms: u64,
     pub diagnostics_scope: DiagnosticsScope,
+    /// Where the facts cache lives (`None`: no cache), relative to the root or absolute.
+    pub cache_dir: Option<String>,
     /// What secrets to accept; the scanner is compiled from it on first use (commands that
     /// never scan, such as `lock`, do not pay for compiling every rule).
     secret_policy: crate::secrets::SecretPolicy,
@@ -651,6 +669,12 @@ impl Config {
             }
             Some(LockRemote { remote: remote.clone(), lock_ref: r.clone(), timeout_secs: remote_timeout })
         };
+        if file.cache.enabled && file.cache.dir.trim().is_empty() {
+            return Err(ConfigError {
+                message: "cache.dir is empty: name a folder, or set cache.enabled = false".into(),
+                span: value_at("cache.dir"),
+            });
+        }
         if file.lsp.debounce_ms > DEBOUNCE_MS_MAX {
             return Err(ConfigError {
                 message: format!(
@@ -782,6 +806,7 @@ impl Config {
             lock_remote,
             debounce_ms: file.lsp.debounce_ms,
             diagnostics_scope: file.lsp.diagnostics_scope,
+            cache_dir: file.cache.enabled.then_some(file.cache.dir),
         })
     }
 

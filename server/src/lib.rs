@@ -2,6 +2,7 @@
 //! adapters (CLI, language server) that present them.
 
 pub mod analysis;
+pub mod cache;
 pub mod changes;
 pub mod cli;
 pub mod config;

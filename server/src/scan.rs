@@ -2,13 +2,15 @@
 //! chunk headings it defines, and what kind of file it is. Pure: no I/O, so the language
 //! server can run it on an unsaved buffer and the CLI on a file read from disk.
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::{is_under, Config};
 use crate::ids::IdKind;
 use crate::languages::Role;
 use crate::model::{Heading, Place};
 use crate::text::{LineIndex, Span};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum FileKind {
     Code,
     Test,
@@ -27,7 +29,7 @@ impl FileKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
     pub id: String,
     /// It counts as a trace: in a parsed language, inside a comment or docstring (an ID in a
@@ -43,7 +45,7 @@ pub struct Reference {
 }
 
 /// A pin: the fingerprint prefix and where it is (after the `@`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pin {
     pub fingerprint: String,
     pub span: Span,
@@ -65,19 +67,22 @@ fn pin_at(text: &str, end: usize, index: &LineIndex) -> Option<Pin> {
 }
 
 /// A credential found in the text (never the credential itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretHit {
-    pub rule_id: &'static str,
-    pub description: &'static str,
+    #[serde(deserialize_with = "crate::cache::static_str")]
+    pub rule_id: crate::cache::StaticStr,
+    #[serde(deserialize_with = "crate::cache::static_str")]
+    pub description: crate::cache::StaticStr,
     pub span: Span,
     pub redacted: String,
     pub fingerprint: String,
 }
 
 /// A function, method, class or test found by the tree-sitter queries (item-level files only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemFacts {
-    pub kind: &'static str,
+    #[serde(deserialize_with = "crate::cache::static_str")]
+    pub kind: crate::cache::StaticStr,
     pub name: String,
     pub name_span: Span,
     pub is_test: bool,
@@ -94,7 +99,7 @@ pub struct ItemFacts {
     pub doc: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileFacts {
     pub path: String,
     pub kind: FileKind,
@@ -108,7 +113,8 @@ pub struct FileFacts {
     /// IDs in the file header: the leading comments of the file that lead no item.
     pub header_ids: Vec<String>,
     /// The line comment syntax of the file's language, when it is parsed.
-    pub line_comment: Option<&'static str>,
+    #[serde(deserialize_with = "crate::cache::static_str_option")]
+    pub line_comment: Option<crate::cache::StaticStr>,
     /// The text's lines, when known (for fixes that insert at the top).
     pub first_line: String,
 }

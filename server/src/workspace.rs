@@ -57,16 +57,54 @@ impl std::fmt::Display for LoadError {
 const CONFIG_READ_CAP: u64 = 4 * 1024 * 1024;
 
 pub fn load_config(root: &Path) -> Result<Config, LoadError> {
+    load_config_and_bytes(root).map(|(config, _)| config)
+}
+
+/// The configuration, with the bytes it was parsed from (empty when there is no file).
+fn load_config_and_bytes(root: &Path) -> Result<(Config, Vec<u8>), LoadError> {
     match fsutil::read_in_workspace(root, CONFIG_FILE, CONFIG_READ_CAP) {
-        Ok(bytes) => Config::parse_bytes(&bytes).map_err(LoadError::Config),
-        Err(ReadError::Missing) => Ok(Config::default()),
+        Ok(bytes) => Config::parse_bytes(&bytes).map(|config| (config, bytes)).map_err(LoadError::Config),
+        Err(ReadError::Missing) => Ok((Config::default(), Vec::new())),
         Err(e) => Err(LoadError::ConfigUnreadable(e.to_string())),
+    }
+}
+
+/// How a load uses the facts cache (`cache.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheUse {
+    Off,
+    /// Use what is there, write nothing (the language server).
+    Read,
+    /// Use it and write it back (`concord check`).
+    ReadWrite,
+}
+
+/// Where the facts cache of `root` lives: `dir` when given (absolute, or relative to the
+/// current folder), else `cache.dir` of the configuration (relative to the root); `None` when
+/// the configuration turns it off and no folder is given.
+pub fn cache_dir(root: &Path, config: &Config, dir: Option<&Path>) -> Option<PathBuf> {
+    match dir {
+        Some(dir) => Some(dir.to_path_buf()),
+        None => config.cache_dir.as_deref().map(|dir| root.join(dir)),
     }
 }
 
 impl Workspace {
     pub fn load(root: &Path) -> Result<Workspace, LoadError> {
-        Workspace::load_with(root, scan_files)
+        Workspace::load_cached(root, CacheUse::Off, None)
+    }
+
+    /// Load every file, taking the facts of unchanged files from the cache (in `cache_dir`, else
+    /// where the configuration says).
+    pub fn load_cached(root: &Path, cache: CacheUse, dir: Option<&Path>) -> Result<Workspace, LoadError> {
+        Workspace::load_with(root, |root, config, key| {
+            let folder = (cache != CacheUse::Off).then(|| cache_dir(root, config, dir)).flatten();
+            let Some(folder) = folder else { return scan_files(root, config, None) };
+            let facts_cache = crate::cache::FactsCache::open(&folder, key, cache == CacheUse::ReadWrite);
+            let (files, skipped) = scan_files(root, config, Some(&facts_cache));
+            facts_cache.save(&files);
+            (files, skipped)
+        })
     }
 
     /// The workspace with only `paths` scanned (and the blueprint markdown, which defines
@@ -74,17 +112,20 @@ impl Workspace {
     /// its change costs. A path the scan would pass over (`files.exclude`, ignored, missing) is
     /// left out.
     pub fn load_paths(root: &Path, paths: &[String]) -> Result<Workspace, LoadError> {
-        Workspace::load_with(root, |root, config| scan_paths(root, config, paths))
+        Workspace::load_with(root, |root, config, _| scan_paths(root, config, paths))
     }
 
+    /// `scan` gets the root, the configuration and the settings key of the facts cache: a
+    /// hash of everything besides a file's bytes that decides its facts.
     fn load_with(
         root: &Path,
-        scan: impl FnOnce(&Path, &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>),
+        scan: impl FnOnce(&Path, &Config, [u8; 32]) -> (BTreeMap<String, FileFacts>, Vec<Skipped>),
     ) -> Result<Workspace, LoadError> {
         if !root.is_dir() {
             return Err(LoadError::NotADirectory(root.to_path_buf()));
         }
-        let mut config = load_config(root)?;
+        let (mut config, config_bytes) = load_config_and_bytes(root)?;
+        let mut settings: Vec<Vec<u8>> = vec![config_bytes];
         let mut io_findings = Vec::new();
         if let Some(baseline) =
             read_source(root, &config.secrets_baseline.clone(), config.max_file_size, &mut io_findings)
@@ -92,8 +133,15 @@ impl Workspace {
             let (accepted, findings) = crate::model::parse_secrets_baseline(&baseline.path, &baseline.text);
             io_findings.extend(findings);
             config.set_secret_baseline(accepted);
+            settings.push(baseline.text.into_bytes());
         }
         if let Some(dir) = config.queries_dir.clone() {
+            for language in crate::items::Language::ALL {
+                for file in ["comments.scm", "items.scm"] {
+                    let path = root.join(&dir).join(language.query_folder()).join(file);
+                    settings.push(std::fs::read(path).unwrap_or_default());
+                }
+            }
             let queries = crate::items::Queries::with_overrides(&root.join(&dir)).map_err(|e| {
                 LoadError::Config(crate::config::ConfigError {
                     message: format!("trace.queries_dir: {e}"),
@@ -104,7 +152,8 @@ impl Workspace {
         }
         let _load = tracing::debug_span!("load", root = %root.display()).entered();
         let started = std::time::Instant::now();
-        let (files, skipped) = scan(root, &config);
+        let parts: Vec<&[u8]> = settings.iter().map(Vec::as_slice).collect();
+        let (files, skipped) = scan(root, &config, crate::cache::settings_key(&parts));
         tracing::debug!(files = files.len(), ms = started.elapsed().as_millis() as u64, "scanned");
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
@@ -269,14 +318,21 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Option<Skipped> {
     Some(Skipped { path: lossy_relative(root, path), reason, dir: path.is_dir() || io.is_some() })
 }
 
-/// Walk and scan every file, in parallel.
-pub fn scan_files(root: &Path, config: &Config) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
+/// Walk and scan every file, in parallel; with a cache, files it knows unchanged are not read.
+pub fn scan_files(
+    root: &Path,
+    config: &Config,
+    cache: Option<&crate::cache::FactsCache>,
+) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
     let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
     walk(
         root,
         config,
         &|path, rel| {
-            let outcome = read_and_scan(config, path, &rel);
+            let outcome = match cache {
+                Some(cache) => read_and_scan_cached(config, cache, path, &rel),
+                None => read_and_scan(config, path, &rel),
+            };
             let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
             match outcome {
                 Ok(facts) => guard.0.push(facts),
@@ -474,6 +530,13 @@ pub fn find_references(root: &Path, config: &Config) -> (Vec<FileRefs>, Vec<Skip
 }
 
 fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &'static str> {
+    let bytes = read_scannable(config, path)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?;
+    Ok(scan_text(config, rel, text))
+}
+
+/// A file's bytes if they can be scanned, else why not.
+fn read_scannable(config: &Config, path: &Path) -> Result<Vec<u8>, &'static str> {
     // The walker saw a regular file; the read checks again on the opened handle.
     let bytes = fsutil::read_regular(path, config.max_file_size).map_err(|e| match e {
         ReadError::TooLarge(_) => "larger than files.max_file_size",
@@ -483,8 +546,34 @@ fn read_and_scan(config: &Config, path: &Path, rel: &str) -> Result<FileFacts, &
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("binary");
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?;
-    Ok(scan_text(config, rel, text))
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err("not UTF-8");
+    }
+    Ok(bytes)
+}
+
+/// [`read_and_scan`] through the cache: facts of a file whose size and time are unchanged
+/// without reading it, else of a file whose bytes are unchanged without scanning it.
+fn read_and_scan_cached(
+    config: &Config,
+    cache: &crate::cache::FactsCache,
+    path: &Path,
+    rel: &str,
+) -> Result<FileFacts, &'static str> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return read_and_scan(config, path, rel) };
+    let mtime_ns = crate::cache::mtime_ns(&meta);
+    if let Some((stamp, facts)) = cache.take_fresh(rel, meta.len(), mtime_ns) {
+        cache.record(rel.to_string(), stamp);
+        return Ok(facts);
+    }
+    let bytes = read_scannable(config, path)?;
+    let hash = crate::cache::content_hash(&bytes);
+    let facts = match cache.take_same_content(rel, &hash) {
+        Some(facts) => facts,
+        None => scan_text(config, rel, std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?),
+    };
+    cache.record(rel.to_string(), crate::cache::Stamp { size: bytes.len() as u64, mtime_ns, hash });
+    Ok(facts)
 }
 
 /// Read one ops file through the one reader (inside the workspace, a regular file, at most

@@ -7,6 +7,7 @@ mod common;
 mod changes;
 mod cli;
 mod editor_nvim;
+mod facts_cache;
 mod fixtures;
 mod generated;
 mod guardrails;

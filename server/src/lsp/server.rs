@@ -615,7 +615,11 @@ impl Backend {
             }
         }
         // The load starts at once; progress is reported beside it, never waited for first.
-        let load = tokio::task::spawn_blocking(move || Workspace::load(&root).map(Loaded::new));
+        // The facts cache `concord check` keeps is read (never written: an editor session
+        // changes nothing in the workspace on its own).
+        let load = tokio::task::spawn_blocking(move || {
+            Workspace::load_cached(&root, crate::workspace::CacheUse::Read, None).map(Loaded::new)
+        });
         let progress = self.begin_progress("Concord", "Indexing the workspace").await;
         match load.await {
             Ok(Ok(loaded)) => {

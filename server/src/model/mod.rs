@@ -32,7 +32,7 @@ pub use queue::{parse_queue, QueueEvent, Status};
 pub use wbs::{parse_wbs, Autopilot, Budget, Risk, WorkItem};
 
 /// A place in a file where an ID is defined or named.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Place {
     pub path: String,
     pub span: Span,
@@ -64,7 +64,7 @@ impl Chunk {
 }
 
 /// A markdown heading that defines a chunk (found by the scanner).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub id: String,
     pub title: String,

@@ -85,9 +85,13 @@ pub fn validate(schema_path: &Path, instance: &serde_json::Value) -> Vec<String>
     validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 
+/// Copy a tree, without the facts cache a check of the original may have left in it.
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
+        if entry.file_name() == ".concord" {
+            continue;
+        }
         let dest = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
             std::fs::create_dir_all(&dest).unwrap();

@@ -1,0 +1,349 @@
+//! The facts cache: each scanned file's facts, kept on disk between runs so a check of a tree
+//! where little changed reads (and parses) only what changed.
+//!
+//! - **Key.** One cache file per settings key: a hash of the Concord version, the cache format
+//!   and every input that changes what a scan finds (the configuration file, the secrets
+//!   baseline, the query overrides). Another version or setting uses another file.
+//! - **Fresh by stat.** An entry is used without reading the file when its size and modification
+//!   time are those recorded, unless the time is within [`RACY_NS`] of the moment the recording
+//!   run started: such a file may have changed again within the same clock tick (git's "racily
+//!   clean" rule), so it is read and its content hash compared (mypy's self-healing check: a
+//!   touched file with the same bytes keeps its facts).
+//! - **Safe.** Written whole to a temporary file and renamed, so a reader sees the old cache or
+//!   the new one; concurrent runs each write a complete cache (the last one stays); a cache that
+//!   does not decode is ignored and replaced. Only the files of the last run are kept, and at
+//!   most [`KEPT_FILES`] settings keys. The folder gets a `CACHEDIR.TAG` and a `.gitignore`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::scan::FileFacts;
+
+/// Bumped whenever [`FileFacts`] or the entry layout changes shape.
+const FORMAT: u32 = 1;
+
+/// Modification times this close to the start of the run that recorded them are not trusted.
+pub const RACY_NS: i128 = 2_000_000_000;
+
+/// Cache files (settings keys) kept in the folder; older ones are removed.
+const KEPT_FILES: usize = 4;
+
+const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file marks a cache folder of Concord (concord check). See https://bford.info/cachedir/\n";
+
+/// What is remembered of one file: its stat, its content hash, its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub size: u64,
+    /// Nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    pub hash: [u8; 32],
+}
+
+/// The cache file, as read.
+#[derive(Deserialize)]
+struct CacheFile {
+    format: u32,
+    version: String,
+    key: [u8; 32],
+    /// When the run that wrote it started scanning (nanoseconds since the epoch).
+    started_ns: i128,
+    entries: Vec<(String, Stamp, FileFacts)>,
+}
+
+/// The cache file, as written: the same layout, borrowing the facts from the workspace.
+#[derive(Serialize)]
+struct CacheFileOut<'a> {
+    format: u32,
+    version: &'a str,
+    key: [u8; 32],
+    started_ns: i128,
+    entries: Vec<(&'a str, Stamp, &'a FileFacts)>,
+}
+
+/// The cache as read at the start of a run, and what this run records for the next.
+pub struct FactsCache {
+    dir: PathBuf,
+    key: [u8; 32],
+    started_ns: i128,
+    /// From the previous run; an entry is taken out when it is used.
+    previous_started_ns: i128,
+    previous: Mutex<HashMap<String, (Stamp, FileFacts)>>,
+    recorded: Mutex<HashMap<String, Stamp>>,
+    /// Write the cache at the end (the language server only reads).
+    write: bool,
+}
+
+/// The settings key: what, besides a file's bytes, decides its facts.
+pub fn settings_key(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(FORMAT.to_le_bytes());
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// A file's modification time in nanoseconds since the epoch (0 when the system has none).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+fn now_ns() -> i128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i128)
+}
+
+impl FactsCache {
+    /// Open the cache in `dir` for `key`: what the last run with the same key recorded, or
+    /// nothing (no file, another format or version, a file that does not decode).
+    pub fn open(dir: &Path, key: [u8; 32], write: bool) -> FactsCache {
+        let started_ns = now_ns();
+        let (previous_started_ns, previous) = match std::fs::read(dir.join(file_name(&key))) {
+            Ok(bytes) => match postcard::from_bytes::<CacheFile>(&bytes) {
+                Ok(file)
+                    if file.format == FORMAT
+                        && file.version == env!("CARGO_PKG_VERSION")
+                        && file.key == key =>
+                {
+                    let entries = file.entries.into_iter().map(|(rel, stamp, facts)| (rel, (stamp, facts)));
+                    (file.started_ns, entries.collect())
+                }
+                Ok(_) => (0, HashMap::new()),
+                Err(e) => {
+                    tracing::debug!(dir = %dir.display(), "the facts cache does not decode ({e}); ignored");
+                    (0, HashMap::new())
+                }
+            },
+            Err(_) => (0, HashMap::new()),
+        };
+        FactsCache {
+            dir: dir.to_path_buf(),
+            key,
+            started_ns,
+            previous_started_ns,
+            previous: Mutex::new(previous),
+            recorded: Mutex::new(HashMap::new()),
+            write,
+        }
+    }
+
+    /// The facts of `rel` if its size and modification time say it has not changed, with its
+    /// stamp.
+    pub fn take_fresh(&self, rel: &str, size: u64, mtime_ns: i128) -> Option<(Stamp, FileFacts)> {
+        let mut previous = self.previous.lock().unwrap_or_else(|e| e.into_inner());
+        let (stamp, _) = previous.get(rel)?;
+        let racy = mtime_ns >= self.previous_started_ns - RACY_NS;
+        if stamp.size != size || stamp.mtime_ns != mtime_ns || racy {
+            return None;
+        }
+        previous.remove(rel)
+    }
+
+    /// The facts of `rel` if its bytes are those recorded (read again because its time moved,
+    /// or was too recent to trust).
+    pub fn take_same_content(&self, rel: &str, hash: &[u8; 32]) -> Option<FileFacts> {
+        let mut previous = self.previous.lock().unwrap_or_else(|e| e.into_inner());
+        if previous.get(rel)?.0.hash != *hash {
+            return None;
+        }
+        previous.remove(rel).map(|(_, facts)| facts)
+    }
+
+    /// Remember a file's stamp for the next run (its facts are taken from the workspace when
+    /// the cache is saved).
+    pub fn record(&self, rel: String, stamp: Stamp) {
+        if self.write {
+            self.recorded.lock().unwrap_or_else(|e| e.into_inner()).insert(rel, stamp);
+        }
+    }
+
+    /// How many entries the previous run left that were not used yet.
+    pub fn previous_len(&self) -> usize {
+        self.previous.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Write what this run recorded, atomically; errors (a read-only tree) are logged, never
+    /// fatal: the cache only saves time.
+    pub fn save(self, files: &std::collections::BTreeMap<String, FileFacts>) {
+        if !self.write {
+            return;
+        }
+        let recorded = self.recorded.into_inner().unwrap_or_else(|e| e.into_inner());
+        let entries = files
+            .iter()
+            .filter_map(|(rel, facts)| Some((rel.as_str(), *recorded.get(rel)?, facts)))
+            .collect();
+        let file = CacheFileOut {
+            format: FORMAT,
+            version: env!("CARGO_PKG_VERSION"),
+            key: self.key,
+            started_ns: self.started_ns,
+            entries,
+        };
+        if let Err(e) = write_cache(&self.dir, &self.key, &file) {
+            tracing::debug!(dir = %self.dir.display(), "the facts cache was not written: {e}");
+        }
+    }
+}
+
+fn file_name(key: &[u8; 32]) -> String {
+    let hex: String = key[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("facts-{hex}.bin")
+}
+
+fn write_cache(dir: &Path, key: &[u8; 32], file: &CacheFileOut) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in
+        [("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "# Concord's cache: never committed.\n*\n")]
+    {
+        let path = dir.join(name);
+        if !path.exists() {
+            std::fs::write(path, text)?;
+        }
+    }
+    let bytes = postcard::to_stdvec(file).map_err(std::io::Error::other)?;
+    let target = dir.join(file_name(key));
+    // A name of its own per process, so concurrent runs never write into one temporary file.
+    let temporary = dir.join(format!(".{}.{}.tmp", file_name(key), std::process::id()));
+    std::fs::write(&temporary, &bytes)?;
+    std::fs::rename(&temporary, &target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })?;
+    prune(dir);
+    Ok(())
+}
+
+/// Keep the [`KEPT_FILES`] most recently written cache files.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut caches: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.starts_with("facts-") && n.ends_with(".bin")))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    caches.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (_, old) in caches.into_iter().skip(KEPT_FILES) {
+        let _ = std::fs::remove_file(old);
+    }
+}
+
+/// A `&'static str` field of the facts. Spelled through this alias because serde's derive
+/// would otherwise borrow a literal `&str` field from the input, which a cache file cannot lend.
+pub type StaticStr = &'static str;
+
+/// Deserialize a `&'static str` field (an item kind, a comment marker, a secret rule's ID):
+/// few distinct values, each kept once for the life of the process.
+pub(crate) fn static_str<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Ok(intern(&text))
+}
+
+pub(crate) fn static_str_option<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'static str>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text.as_deref().map(intern))
+}
+
+fn intern(text: &str) -> &'static str {
+    static KNOWN: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    let set = known.get_or_insert_with(HashSet::new);
+    if let Some(found) = set.get(text) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn facts(path: &str, text: &str) -> FileFacts {
+        crate::scan::scan_text(&Config::default(), path, text)
+    }
+
+    fn stamp(text: &str, mtime_ns: i128) -> Stamp {
+        Stamp { size: text.len() as u64, mtime_ns, hash: content_hash(text.as_bytes()) }
+    }
+
+    /// A run that recorded `files` (path, text, mtime).
+    fn run(dir: &Path, key: [u8; 32], files: &[(&str, &str, i128)]) {
+        let cache = FactsCache::open(dir, key, true);
+        let mut scanned = BTreeMap::new();
+        for (path, text, mtime) in files {
+            cache.record(path.to_string(), stamp(text, *mtime));
+            scanned.insert(path.to_string(), facts(path, text));
+        }
+        cache.save(&scanned);
+    }
+
+    #[test]
+    fn facts_round_trip_and_stat_decides_unless_racy() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = settings_key(&[b"[trace]\n"]);
+        let old = now_ns() - 10 * RACY_NS;
+        let text = "# TD-0001\ndef f():\n    pass\n";
+        run(dir.path(), key, &[("src/a.py", text, old), ("src/new.py", "x = 1\n", now_ns())]);
+        assert!(dir.path().join("CACHEDIR.TAG").is_file());
+
+        let cache = FactsCache::open(dir.path(), key, false);
+        assert_eq!(cache.previous_len(), 2);
+        assert!(cache.take_fresh("src/a.py", text.len() as u64, old + 1).is_none(), "the time moved");
+        assert!(cache.take_fresh("src/a.py", 3, old).is_none(), "the size moved");
+        let (_, hit) = cache.take_fresh("src/a.py", text.len() as u64, old).expect("same size and time");
+        assert_eq!(hit, facts("src/a.py", text), "the facts come back equal");
+        // Written in the same moment as the run that recorded it: read again, compared by content.
+        let recent = cache.previous.lock().unwrap().get("src/new.py").unwrap().0.mtime_ns;
+        assert!(cache.take_fresh("src/new.py", 6, recent).is_none(), "racily clean: not trusted by stat");
+        assert!(cache.take_same_content("src/new.py", &content_hash(b"x = 2\n")).is_none());
+        assert!(cache.take_same_content("src/new.py", &content_hash(b"x = 1\n")).is_some());
+    }
+
+    #[test]
+    fn another_key_a_corrupt_file_or_a_torn_write_is_an_empty_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = settings_key(&[b"a"]);
+        run(dir.path(), key, &[("a.py", "x\n", 1)]);
+        assert_eq!(FactsCache::open(dir.path(), key, false).previous_len(), 1);
+        assert_eq!(FactsCache::open(dir.path(), settings_key(&[b"b"]), false).previous_len(), 0);
+        let path = dir.path().join(file_name(&key));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(FactsCache::open(dir.path(), key, false).previous_len(), 0, "a torn file");
+        std::fs::write(&path, b"\xff\xfe garbage").unwrap();
+        assert_eq!(FactsCache::open(dir.path(), key, false).previous_len(), 0, "garbage");
+    }
+
+    #[test]
+    fn at_most_a_few_settings_keys_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..(KEPT_FILES + 3) {
+            run(dir.path(), settings_key(&[&[n as u8]]), &[("a.py", "x\n", 1)]);
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+        let kept = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_str().unwrap().starts_with("facts-"))
+            .count();
+        assert_eq!(kept, KEPT_FILES);
+    }
+}
