@@ -133,6 +133,7 @@ def initialize(client: Client, root: Path, options: dict) -> tuple[float, dict]:
         "rootUri": root_uri,
         "workspaceFolders": [{"uri": root_uri, "name": root.name}],
         "capabilities": {"general": {"positionEncodings": ["utf-16"]},
+                         "window": {"workDoneProgress": True},
                          "textDocument": {"hover": {"contentFormat": ["markdown", "plaintext"]},
                                           "publishDiagnostics": {"versionSupport": True}}},
         "initializationOptions": options,

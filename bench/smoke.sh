@@ -32,7 +32,7 @@ python3 bench/run_index.py "${common[@]}" --chunks 20 --dim 16 --files 10 --runs
 step run_trace.py
 python3 bench/run_trace.py "${common[@]}" --files 40 --runs 1 --warmup 0 >/dev/null
 step run_lsp.py
-python3 bench/run_lsp.py "${common[@]}" --files 60 --sessions 1 --hovers 50 --changes 6 --memory-files 0 >/dev/null
+python3 bench/run_lsp.py "${common[@]}" --files 60 --sessions 1 --hovers 50 --changes 6 --saves 6 --memory-files 0 >/dev/null
 step run_locks.py
 python3 bench/run_locks.py "${common[@]}" --locks 5 --runs 3 --warmup 1 --seconds 1 >/dev/null
 step run_scaling.py

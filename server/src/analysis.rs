@@ -19,11 +19,20 @@ pub const SUGGESTIONS: usize = 3;
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
     by_dir: BTreeMap<String, BTreeMap<String, usize>>,
-    suggester: crate::suggest::Suggester,
+    /// Built from the model alone: shared by every state with the same model.
+    suggester: std::sync::Arc<crate::suggest::Suggester>,
 }
 
 impl Neighbours {
     pub fn new<'f>(model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Neighbours {
+        Neighbours::with_suggester(model, files, std::sync::Arc::new(crate::suggest::Suggester::new(model)))
+    }
+
+    fn with_suggester<'f>(
+        model: &Model,
+        files: impl Iterator<Item = &'f FileFacts>,
+        suggester: std::sync::Arc<crate::suggest::Suggester>,
+    ) -> Neighbours {
         let mut by_dir: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();
@@ -31,7 +40,7 @@ impl Neighbours {
                 *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
             }
         }
-        Neighbours { by_dir, suggester: crate::suggest::Suggester::new(model) }
+        Neighbours { by_dir, suggester }
     }
 
     /// Ranked candidates for a place in `facts` described by `words`; references on the lines
@@ -136,12 +145,57 @@ pub struct Loaded {
     /// Every file was scanned. A partial one (see [`Loaded::partial`]) answers for documents
     /// from their own text, without workspace-level findings.
     pub complete: bool,
+    /// Each file's own findings (severities applied), by path: computed on first use, and
+    /// carried over file by file by [`Loaded::after_files_changed`].
+    file_findings: std::sync::OnceLock<BTreeMap<String, Vec<Finding>>>,
 }
 
 impl Loaded {
     pub fn new(ws: Workspace) -> Loaded {
         let analysis = Analysis::new(&ws);
-        Loaded { ws, analysis, complete: true }
+        Loaded { ws, analysis, complete: true, file_findings: Default::default() }
+    }
+
+    /// Every file's own findings, by path (files without any are absent).
+    pub fn file_findings(&self) -> &BTreeMap<String, Vec<Finding>> {
+        self.file_findings.get_or_init(|| {
+            let mut by_path: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+            for finding in all_file_findings(&self.ws, &self.analysis) {
+                by_path.entry(finding.path.clone()).or_default().push(finding);
+            }
+            by_path
+        })
+    }
+
+    /// The state after `changed` files were rescanned into `ws` (the model is the same): the
+    /// coverage and workspace-level findings again, the suggester kept, and the own findings of
+    /// only the files that can have moved: the changed ones and the others in their folders
+    /// (suggestions count the IDs used in a file's folder).
+    pub fn after_files_changed(&self, ws: Workspace, changed: &[String]) -> Loaded {
+        let suggester = self.analysis.neighbours.suggester.clone();
+        let analysis =
+            Analysis::build(&ws, Neighbours::with_suggester(&ws.model, ws.files.values(), suggester));
+        let next = Loaded { ws, analysis, complete: true, file_findings: Default::default() };
+        if let Some(previous) = self.file_findings.get() {
+            let dirs: std::collections::BTreeSet<&str> = changed.iter().map(|p| parent_dir(p)).collect();
+            let affected = |path: &str| dirs.contains(parent_dir(path));
+            let mut by_path: BTreeMap<String, Vec<Finding>> = previous
+                .iter()
+                .filter(|(path, _)| !affected(path))
+                .map(|(p, f)| (p.clone(), f.clone()))
+                .collect();
+            for facts in next.ws.files.values().filter(|facts| affected(&facts.path)) {
+                let found = apply_severities(
+                    &next.ws.config,
+                    file_findings(&next.ws.config, &next.ws.model, &next.analysis.neighbours, facts),
+                );
+                if !found.is_empty() {
+                    by_path.insert(facts.path.clone(), found);
+                }
+            }
+            let _ = next.file_findings.set(by_path);
+        }
+        next
     }
 
     /// The workspace before its files are scanned (the model, the spec's markdown): enough for
@@ -153,7 +207,7 @@ impl Loaded {
             neighbours: Neighbours::new(&ws.model, ws.files.values()),
             workspace_findings: BTreeMap::new(),
         };
-        Loaded { ws, analysis, complete: false }
+        Loaded { ws, analysis, complete: false, file_findings: Default::default() }
     }
 
     /// The stale-lock findings at `now` differ from those computed at the last load: a lock
@@ -189,8 +243,11 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(ws: &Workspace) -> Analysis {
+        Analysis::build(ws, Neighbours::new(&ws.model, ws.files.values()))
+    }
+
+    fn build(ws: &Workspace, neighbours: Neighbours) -> Analysis {
         let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
-        let neighbours = Neighbours::new(&ws.model, ws.files.values());
         let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
         found.extend(ws.io_findings.iter().cloned());
         found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));

@@ -74,6 +74,8 @@ pub struct FactsCache {
     previous_started_ns: i128,
     previous: Mutex<HashMap<String, (Stamp, FileFacts)>>,
     recorded: Mutex<HashMap<String, Stamp>>,
+    /// A file was read this run (new, changed, touched or racy): the cache must be written.
+    read_any: std::sync::atomic::AtomicBool,
     /// Write the cache at the end (the language server only reads).
     write: bool,
 }
@@ -136,6 +138,7 @@ impl FactsCache {
             previous_started_ns,
             previous: Mutex::new(previous),
             recorded: Mutex::new(HashMap::new()),
+            read_any: std::sync::atomic::AtomicBool::new(false),
             write,
         }
     }
@@ -164,7 +167,10 @@ impl FactsCache {
 
     /// Remember a file's stamp for the next run (its facts are taken from the workspace when
     /// the cache is saved).
-    pub fn record(&self, rel: String, stamp: Stamp) {
+    pub fn record(&self, rel: String, stamp: Stamp, was_read: bool) {
+        if was_read {
+            self.read_any.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if self.write {
             self.recorded.lock().unwrap_or_else(|e| e.into_inner()).insert(rel, stamp);
         }
@@ -178,7 +184,9 @@ impl FactsCache {
     /// Write what this run recorded, atomically; errors (a read-only tree) are logged, never
     /// fatal: the cache only saves time.
     pub fn save(self, files: &std::collections::BTreeMap<String, FileFacts>) {
-        if !self.write {
+        // Every file came from the cache and none is gone: the file on disk already says it all.
+        let unchanged = !self.read_any.load(std::sync::atomic::Ordering::Relaxed) && self.previous_len() == 0;
+        if !self.write || unchanged {
             return;
         }
         let recorded = self.recorded.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -290,7 +298,7 @@ mod tests {
         let cache = FactsCache::open(dir, key, true);
         let mut scanned = BTreeMap::new();
         for (path, text, mtime) in files {
-            cache.record(path.to_string(), stamp(text, *mtime));
+            cache.record(path.to_string(), stamp(text, *mtime), true);
             scanned.insert(path.to_string(), facts(path, text));
         }
         cache.save(&scanned);

@@ -563,7 +563,7 @@ fn read_and_scan_cached(
     let Ok(meta) = std::fs::symlink_metadata(path) else { return read_and_scan(config, path, rel) };
     let mtime_ns = crate::cache::mtime_ns(&meta);
     if let Some((stamp, facts)) = cache.take_fresh(rel, meta.len(), mtime_ns) {
-        cache.record(rel.to_string(), stamp);
+        cache.record(rel.to_string(), stamp, false);
         return Ok(facts);
     }
     let bytes = read_scannable(config, path)?;
@@ -572,7 +572,7 @@ fn read_and_scan_cached(
         Some(facts) => facts,
         None => scan_text(config, rel, std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?),
     };
-    cache.record(rel.to_string(), crate::cache::Stamp { size: bytes.len() as u64, mtime_ns, hash });
+    cache.record(rel.to_string(), crate::cache::Stamp { size: bytes.len() as u64, mtime_ns, hash }, true);
     Ok(facts)
 }
 

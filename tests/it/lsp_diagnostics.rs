@@ -345,3 +345,32 @@ async fn an_ops_file_change_rebuilds_the_model_without_indexing_again() {
     assert_eq!(indexing(&client), loads, "no second indexing for an ops file");
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
+
+/// The findings carried over file by file after a save equal those of a fresh load.
+#[test]
+fn findings_carried_over_after_a_change_equal_a_fresh_load() {
+    use concord::analysis::Loaded;
+    use concord::workspace::{rescan, Workspace};
+    let dir = common::fixture_copy("basic");
+    let root = dir.path();
+    write(root, "services/payments/ledger.py", "# TD-0103\ndef post():\n    pass\n");
+    write(root, "services/payments/void.py", "def void():\n    pass\n");
+    write(root, "tools/other.py", "print(1)\n");
+    let before = Loaded::new(Workspace::load(root).unwrap());
+    before.file_findings();
+    // The ledger loses its tag: its neighbours' suggestions lose an ID used in their folder.
+    write(root, "services/payments/ledger.py", "def post():\n    pass\n");
+    write(root, "tools/new.py", "# TD-0104\n");
+    let changed = vec!["services/payments/ledger.py".to_string(), "tools/new.py".to_string()];
+    let mut ws = before.ws.clone();
+    for (path, outcome) in rescan(root, &ws.config, &changed) {
+        ws.files.remove(&path);
+        if let Ok(facts) = outcome {
+            ws.files.insert(path, facts);
+        }
+    }
+    let carried = before.after_files_changed(ws, &changed);
+    let fresh = Loaded::new(Workspace::load(root).unwrap());
+    assert_eq!(carried.file_findings(), fresh.file_findings());
+    assert_eq!(carried.analysis.workspace_findings, fresh.analysis.workspace_findings);
+}

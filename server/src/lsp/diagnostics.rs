@@ -19,16 +19,20 @@ pub fn result_id(diagnostics: &[Diagnostic]) -> String {
 /// Whether a file that is not open is reported: with the `open` scope only the ops files and
 /// the configuration (what the owner acts on) and files with an error; with `workspace`, every
 /// file with a finding.
-pub fn in_scope(scope: DiagnosticsScope, config: &Config, path: &str, findings: &[Finding]) -> bool {
-    if findings.is_empty() {
+pub fn in_scope<'f>(
+    scope: DiagnosticsScope,
+    config: &Config,
+    path: &str,
+    findings: impl IntoIterator<Item = &'f Finding>,
+) -> bool {
+    let mut findings = findings.into_iter().peekable();
+    if findings.peek().is_none() {
         return false;
     }
     match scope {
         DiagnosticsScope::Workspace => true,
         DiagnosticsScope::Open => {
-            path == CONFIG_FILE
-                || config.is_ops_file(path)
-                || findings.iter().any(|f| f.severity == Severity::Error)
+            path == CONFIG_FILE || config.is_ops_file(path) || findings.any(|f| f.severity == Severity::Error)
         }
     }
 }

@@ -34,7 +34,7 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const FIRST_LOAD_WAIT: Duration = Duration::from_secs(5);
 
 /// How long the change queue waits after an event for the rest of its burst.
-const BURST: Duration = Duration::from_millis(50);
+const BURST: Duration = Duration::from_millis(20);
 
 /// What changes the workspace. Applied in order by one task ([`Backend::apply_changes`]).
 #[derive(Debug)]
@@ -343,16 +343,19 @@ impl Backend {
         });
     }
 
-    /// Send a file's diagnostics unless the client has exactly these already (an empty set
-    /// for a file it was never sent any counts as had).
+    /// Send a file's diagnostics. A file that is not open (no `version`) is sent them only when
+    /// the client does not have exactly these already (an empty set for a file it was never
+    /// sent any counts as had); an open document gets them for every version it reaches.
     async fn push(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
         let id = result_id(&diagnostics);
         {
             let mut published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
-            match published.get(&uri) {
-                Some(old) if *old == id => return,
-                None if diagnostics.is_empty() && version.is_none() => return,
-                _ => {}
+            if version.is_none() {
+                match published.get(&uri) {
+                    Some(old) if *old == id => return,
+                    None if diagnostics.is_empty() => return,
+                    _ => {}
+                }
             }
             published.insert(uri.clone(), id);
         }
@@ -448,38 +451,38 @@ impl Backend {
         let scope = self.scope(&loaded);
         let config_problem = read(&self.shared.config_problem);
         let computed = tokio::task::spawn_blocking(move || {
-            let mut by_path: BTreeMap<String, Vec<crate::findings::Finding>> = BTreeMap::new();
-            if loaded.complete {
-                for (path, findings) in &loaded.analysis.workspace_findings {
-                    by_path.entry(path.clone()).or_default().extend(findings.iter().cloned());
-                }
-                for finding in crate::analysis::all_file_findings(&loaded.ws, &loaded.analysis) {
-                    by_path.entry(finding.path.clone()).or_default().push(finding);
-                }
-            }
+            let none: Vec<crate::findings::Finding> = Vec::new();
+            let (own, placed) = if loaded.complete {
+                (loaded.file_findings(), &loaded.analysis.workspace_findings)
+            } else {
+                (&BTreeMap::new(), &BTreeMap::new())
+            };
+            let mut paths: std::collections::BTreeSet<&str> =
+                own.keys().chain(placed.keys()).map(String::as_str).collect();
             if !config_problem.is_empty() {
-                by_path.entry(CONFIG_FILE.to_string()).or_default();
+                paths.insert(CONFIG_FILE);
             }
-            by_path
-                .into_iter()
-                .filter_map(|(path, mut findings)| {
-                    let uri = convert::uri(&loaded.ws.root, &path)?;
-                    if open.contains(&uri) {
-                        return None;
-                    }
-                    let problem = path == CONFIG_FILE && !config_problem.is_empty();
-                    if !problem && !in_scope(scope, &loaded.ws.config, &path, &findings) {
-                        return None;
-                    }
-                    crate::findings::sort(&mut findings);
-                    let mut diagnostics: Vec<Diagnostic> =
-                        findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
-                    if path == CONFIG_FILE {
-                        diagnostics.extend(config_problem.iter().cloned());
-                    }
-                    Some((uri, diagnostics))
-                })
-                .collect::<Vec<_>>()
+            let mut out = Vec::new();
+            for path in paths {
+                let findings =
+                    || own.get(path).unwrap_or(&none).iter().chain(placed.get(path).unwrap_or(&none));
+                let problem = path == CONFIG_FILE && !config_problem.is_empty();
+                if !problem && !in_scope(scope, &loaded.ws.config, path, findings()) {
+                    continue;
+                }
+                let Some(uri) = convert::uri(&loaded.ws.root, path).filter(|u| !open.contains(u)) else {
+                    continue;
+                };
+                let mut sorted: Vec<crate::findings::Finding> = findings().cloned().collect();
+                crate::findings::sort(&mut sorted);
+                let mut diagnostics: Vec<Diagnostic> =
+                    sorted.iter().map(|f| convert::diagnostic(f, encoding)).collect();
+                if path == CONFIG_FILE {
+                    diagnostics.extend(config_problem.iter().cloned());
+                }
+                out.push((uri, diagnostics));
+            }
+            out
         })
         .await;
         computed.unwrap_or_default()
@@ -748,8 +751,9 @@ impl Backend {
             }
             if model_changed {
                 ws.reload_model();
+                return Some(Loaded::new(ws));
             }
-            Some(Loaded::new(ws))
+            Some(old.after_files_changed(ws, &paths))
         })
         .await;
         if let Ok(Some(loaded)) = updated {
@@ -1008,8 +1012,6 @@ impl LanguageServer for Backend {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(doc.uri.clone(), Document::new(&doc.text, doc.version, path));
-        // A document just opened is always sent its diagnostics, even none.
-        self.shared.published.lock().unwrap_or_else(|e| e.into_inner()).remove(&doc.uri);
         self.schedule_diagnostics(doc.uri);
     }
 
