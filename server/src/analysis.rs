@@ -43,6 +43,30 @@ impl Neighbours {
         Neighbours { by_dir, suggester }
     }
 
+    /// The counts after files changed (the model is the same): the old facts' uses taken away,
+    /// the new ones added.
+    fn after_files_changed(&self, model: &Model, before: &[&FileFacts], after: &[&FileFacts]) -> Neighbours {
+        let mut by_dir = self.by_dir.clone();
+        for facts in before {
+            if let Some(counts) = by_dir.get_mut(parent_dir(&facts.path)) {
+                for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
+                    if let Some(n) = counts.get_mut(&r.id) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
+                counts.retain(|_, n| *n > 0);
+            }
+        }
+        by_dir.retain(|_, counts| !counts.is_empty());
+        for facts in after {
+            let dir = parent_dir(&facts.path).to_string();
+            for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
+                *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
+            }
+        }
+        Neighbours { by_dir, suggester: self.suggester.clone() }
+    }
+
     /// Ranked candidates for a place in `facts` described by `words`; references on the lines
     /// in `ignore` (the place's own tag, when measuring) are left out.
     pub fn suggest(
@@ -147,7 +171,7 @@ pub struct Loaded {
     pub complete: bool,
     /// Each file's own findings (severities applied), by path: computed on first use, and
     /// carried over file by file by [`Loaded::after_files_changed`].
-    file_findings: std::sync::OnceLock<BTreeMap<String, Vec<Finding>>>,
+    file_findings: std::sync::OnceLock<BTreeMap<String, std::sync::Arc<Vec<Finding>>>>,
 }
 
 impl Loaded {
@@ -157,13 +181,13 @@ impl Loaded {
     }
 
     /// Every file's own findings, by path (files without any are absent).
-    pub fn file_findings(&self) -> &BTreeMap<String, Vec<Finding>> {
+    pub fn file_findings(&self) -> &BTreeMap<String, std::sync::Arc<Vec<Finding>>> {
         self.file_findings.get_or_init(|| {
             let mut by_path: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
             for finding in all_file_findings(&self.ws, &self.analysis) {
                 by_path.entry(finding.path.clone()).or_default().push(finding);
             }
-            by_path
+            by_path.into_iter().map(|(path, found)| (path, std::sync::Arc::new(found))).collect()
         })
     }
 
@@ -172,14 +196,16 @@ impl Loaded {
     /// only the files that can have moved: the changed ones and the others in their folders
     /// (suggestions count the IDs used in a file's folder).
     pub fn after_files_changed(&self, ws: Workspace, changed: &[String]) -> Loaded {
-        let suggester = self.analysis.neighbours.suggester.clone();
-        let analysis =
-            Analysis::build(&ws, Neighbours::with_suggester(&ws.model, ws.files.values(), suggester));
+        let before: Vec<&FileFacts> = changed.iter().filter_map(|p| self.ws.files.get(p)).collect();
+        let after: Vec<&FileFacts> = changed.iter().filter_map(|p| ws.files.get(p)).collect();
+        let coverage = self.analysis.coverage.after_files_changed(&ws.config, &ws.model, &before, &after);
+        let neighbours = self.analysis.neighbours.after_files_changed(&ws.model, &before, &after);
+        let analysis = Analysis::with(&ws, coverage, neighbours);
         let next = Loaded { ws, analysis, complete: true, file_findings: Default::default() };
         if let Some(previous) = self.file_findings.get() {
             let dirs: std::collections::BTreeSet<&str> = changed.iter().map(|p| parent_dir(p)).collect();
             let affected = |path: &str| dirs.contains(parent_dir(path));
-            let mut by_path: BTreeMap<String, Vec<Finding>> = previous
+            let mut by_path: BTreeMap<String, std::sync::Arc<Vec<Finding>>> = previous
                 .iter()
                 .filter(|(path, _)| !affected(path))
                 .map(|(p, f)| (p.clone(), f.clone()))
@@ -190,7 +216,7 @@ impl Loaded {
                     file_findings(&next.ws.config, &next.ws.model, &next.analysis.neighbours, facts),
                 );
                 if !found.is_empty() {
-                    by_path.insert(facts.path.clone(), found);
+                    by_path.insert(facts.path.clone(), std::sync::Arc::new(found));
                 }
             }
             let _ = next.file_findings.set(by_path);
@@ -248,6 +274,10 @@ impl Analysis {
 
     fn build(ws: &Workspace, neighbours: Neighbours) -> Analysis {
         let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
+        Analysis::with(ws, coverage, neighbours)
+    }
+
+    fn with(ws: &Workspace, coverage: Coverage, neighbours: Neighbours) -> Analysis {
         let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
         found.extend(ws.io_findings.iter().cloned());
         found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));

@@ -41,39 +41,70 @@ pub struct Coverage {
     pub chunks: Vec<ChunkCoverage>,
 }
 
-pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Coverage {
-    let mut code: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut tests: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    let mut files_with_items: Vec<&FileFacts> = Vec::new();
-    for facts in files {
-        if !facts.items.is_empty() {
-            files_with_items.push(facts);
-        }
-        let target = match facts.kind {
-            FileKind::Code => &mut code,
-            FileKind::Test => &mut tests,
-            FileKind::Doc | FileKind::Other => continue,
-        };
+/// What one file adds to the coverage: the chunks it traces (as code or as a test, by its
+/// kind), and its traced items per chunk. The coverage is the sum of these over the files, so a
+/// changed file changes it by its old and new contributions alone.
+struct Contribution<'m> {
+    path: String,
+    /// The file is a test file (else code); `None`: it counts for no chunk (docs, others).
+    test: Option<bool>,
+    chunks: BTreeSet<&'m str>,
+    items: BTreeMap<&'m str, ItemCounts>,
+}
+
+fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Contribution<'m> {
+    let test = match facts.kind {
+        FileKind::Code => Some(false),
+        FileKind::Test => Some(true),
+        FileKind::Doc | FileKind::Other => None,
+    };
+    let mut chunks: BTreeSet<&'m str> = BTreeSet::new();
+    if test.is_some() {
         for reference in facts.refs.iter().filter(|r| r.traces) {
-            let mut add = |chunk_id: &str| {
-                if let Some((key, _)) = model.chunks.get_key_value(chunk_id) {
-                    target.entry(key.as_str()).or_default().insert(facts.path.clone());
+            chunks.extend(chunks_of(config, model, &reference.id));
+        }
+    }
+    let mut items: BTreeMap<&'m str, ItemCounts> = BTreeMap::new();
+    if !facts.items.is_empty() {
+        for (item, traced) in facts.items.iter().zip(crate::analysis::item_traces(config, model, facts)) {
+            let mut traced_chunks: BTreeSet<&'m str> = BTreeSet::new();
+            for id in &traced {
+                traced_chunks.extend(chunks_of(config, model, id));
+            }
+            for chunk in traced_chunks {
+                let entry = items.entry(chunk).or_default();
+                if item.is_test || facts.kind == FileKind::Test {
+                    entry.tests += 1;
+                } else {
+                    entry.code += 1;
                 }
-            };
-            match config.ids.kind_of(&reference.id) {
-                Some(IdKind::Chunk) => add(&reference.id),
-                Some(IdKind::Work) if config.coverage_through_work_items => {
-                    if let Some(item) = model.work.get(&reference.id) {
-                        for (chunk_id, _) in &item.blueprint_ids {
-                            add(chunk_id);
-                        }
-                    }
-                }
-                _ => {}
             }
         }
     }
-    let item_counts = count_items(config, model, files_with_items.iter().copied());
+    Contribution { path: facts.path.clone(), test, chunks, items }
+}
+
+/// The known chunks an ID stands for: itself, or (when configured) a work item's chunks.
+fn chunks_of<'m>(config: &Config, model: &'m Model, id: &str) -> Vec<&'m str> {
+    match config.ids.kind_of(id) {
+        Some(IdKind::Chunk) => {
+            model.chunks.get_key_value(id).map(|(key, _)| key.as_str()).into_iter().collect()
+        }
+        Some(IdKind::Work) if config.coverage_through_work_items => model
+            .work
+            .get(id)
+            .map(|w| {
+                w.blueprint_ids
+                    .iter()
+                    .filter_map(|(c, _)| model.chunks.get_key_value(c.as_str()).map(|(key, _)| key.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Coverage {
     let mut wbs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for item in model.work.values() {
         for (chunk_id, _) in &item.blueprint_ids {
@@ -83,39 +114,109 @@ pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &
             }
         }
     }
-    let chunks = model
-        .chunks
-        .values()
-        .map(|chunk| {
-            let wbs_ids = wbs.remove(chunk.id.as_str()).unwrap_or_default();
-            let code_paths = code.remove(chunk.id.as_str()).unwrap_or_default();
-            let test_paths = tests.remove(chunk.id.as_str()).unwrap_or_default();
-            let status = if wbs_ids.is_empty() {
-                CoverageStatus::MissingWbs
-            } else if code_paths.is_empty() {
-                CoverageStatus::MissingCode
-            } else if test_paths.is_empty() {
-                CoverageStatus::MissingTests
-            } else {
-                CoverageStatus::Covered
-            };
-            ChunkCoverage {
+    let mut coverage = Coverage {
+        chunks: model
+            .chunks
+            .values()
+            .map(|chunk| ChunkCoverage {
                 blueprint_id: chunk.id.clone(),
                 title: chunk.title.clone(),
                 priority: chunk.priority,
                 topic: chunk.topic.clone(),
-                wbs_ids,
-                code_paths,
-                test_paths,
-                status,
-                items: item_counts.get(chunk.id.as_str()).copied().unwrap_or_default(),
-            }
-        })
-        .collect();
-    Coverage { chunks }
+                wbs_ids: wbs.remove(chunk.id.as_str()).unwrap_or_default(),
+                code_paths: BTreeSet::new(),
+                test_paths: BTreeSet::new(),
+                status: CoverageStatus::MissingWbs,
+                items: ItemCounts::default(),
+            })
+            .collect(),
+    };
+    for facts in files {
+        coverage.add(&contribution(config, model, facts), 1);
+    }
+    coverage.settle();
+    coverage
 }
 
 impl Coverage {
+    /// The coverage after files changed (the model is the same): `before` are the files' old
+    /// facts, `after` their new ones (a deleted file is in `before` only, a new one in `after`).
+    pub fn after_files_changed(
+        &self,
+        config: &Config,
+        model: &Model,
+        before: &[&FileFacts],
+        after: &[&FileFacts],
+    ) -> Coverage {
+        let mut next = self.clone();
+        for facts in before {
+            next.add(&contribution(config, model, facts), -1);
+        }
+        for facts in after {
+            next.add(&contribution(config, model, facts), 1);
+        }
+        next.settle();
+        next
+    }
+
+    /// Add (`sign` 1) or take away (-1) one file's contribution.
+    fn add(&mut self, contribution: &Contribution, sign: i8) {
+        let at = |chunk: &str| self.chunks.binary_search_by(|c| c.blueprint_id.as_str().cmp(chunk)).ok();
+        let mut touched: Vec<(usize, Option<ItemCounts>)> = Vec::new();
+        if contribution.test.is_some() {
+            for chunk in &contribution.chunks {
+                if let Some(i) = at(chunk) {
+                    touched.push((i, None));
+                }
+            }
+        }
+        for (chunk, counts) in &contribution.items {
+            if let Some(i) = at(chunk) {
+                touched.push((i, Some(*counts)));
+            }
+        }
+        for (i, counts) in touched {
+            let entry = &mut self.chunks[i];
+            match counts {
+                None => {
+                    let paths = if contribution.test == Some(true) {
+                        &mut entry.test_paths
+                    } else {
+                        &mut entry.code_paths
+                    };
+                    if sign > 0 {
+                        paths.insert(contribution.path.clone());
+                    } else {
+                        paths.remove(&contribution.path);
+                    }
+                }
+                Some(counts) if sign > 0 => {
+                    entry.items.code += counts.code;
+                    entry.items.tests += counts.tests;
+                }
+                Some(counts) => {
+                    entry.items.code = entry.items.code.saturating_sub(counts.code);
+                    entry.items.tests = entry.items.tests.saturating_sub(counts.tests);
+                }
+            }
+        }
+    }
+
+    /// Every chunk's status from its work items, code and tests.
+    fn settle(&mut self) {
+        for chunk in &mut self.chunks {
+            chunk.status = if chunk.wbs_ids.is_empty() {
+                CoverageStatus::MissingWbs
+            } else if chunk.code_paths.is_empty() {
+                CoverageStatus::MissingCode
+            } else if chunk.test_paths.is_empty() {
+                CoverageStatus::MissingTests
+            } else {
+                CoverageStatus::Covered
+            };
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&ChunkCoverage> {
         self.chunks.binary_search_by(|c| c.blueprint_id.as_str().cmp(id)).ok().map(|i| &self.chunks[i])
     }
@@ -175,42 +276,6 @@ impl Coverage {
         text.push('\n');
         text
     }
-}
-
-/// Per chunk, the traced items of item-level files (through work items too, when configured).
-fn count_items<'f>(
-    config: &Config,
-    model: &Model,
-    files: impl Iterator<Item = &'f FileFacts>,
-) -> BTreeMap<String, ItemCounts> {
-    let mut counts: BTreeMap<String, ItemCounts> = BTreeMap::new();
-    for facts in files {
-        for (item, traced) in facts.items.iter().zip(crate::analysis::item_traces(config, model, facts)) {
-            let mut chunks: BTreeSet<&str> = BTreeSet::new();
-            for id in &traced {
-                match config.ids.kind_of(id) {
-                    Some(IdKind::Chunk) => {
-                        chunks.insert(id);
-                    }
-                    Some(IdKind::Work) if config.coverage_through_work_items => {
-                        if let Some(w) = model.work.get(id) {
-                            chunks.extend(w.blueprint_ids.iter().map(|(c, _)| c.as_str()));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            for chunk in chunks {
-                let entry = counts.entry(chunk.to_string()).or_default();
-                if item.is_test || facts.kind == FileKind::Test {
-                    entry.tests += 1;
-                } else {
-                    entry.code += 1;
-                }
-            }
-        }
-    }
-    counts
 }
 
 /// Items of item-level files: traced and untraced, code and tests apart.

@@ -356,12 +356,23 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     write(root, "services/payments/ledger.py", "# TD-0103\ndef post():\n    pass\n");
     write(root, "services/payments/void.py", "def void():\n    pass\n");
     write(root, "tools/other.py", "print(1)\n");
+    write(root, "concord.toml", "[trace]\nlevel = \"item\"\n");
     let before = Loaded::new(Workspace::load(root).unwrap());
     before.file_findings();
     // The ledger loses its tag: its neighbours' suggestions lose an ID used in their folder.
     write(root, "services/payments/ledger.py", "def post():\n    pass\n");
     write(root, "tools/new.py", "# TD-0104\n");
-    let changed = vec!["services/payments/ledger.py".to_string(), "tools/new.py".to_string()];
+    // A test file gains a traced test; the stripe module is deleted.
+    write(root, "tests/test_stripe.py", "# TD-0104\ndef test_refund():\n    pass\n");
+    std::fs::remove_file(root.join("services/payments/stripe.py")).unwrap();
+    let changed: Vec<String> = [
+        "services/payments/ledger.py",
+        "tools/new.py",
+        "tests/test_stripe.py",
+        "services/payments/stripe.py",
+    ]
+    .map(String::from)
+    .to_vec();
     let mut ws = before.ws.clone();
     for (path, outcome) in rescan(root, &ws.config, &changed) {
         ws.files.remove(&path);
@@ -373,4 +384,6 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     let fresh = Loaded::new(Workspace::load(root).unwrap());
     assert_eq!(carried.file_findings(), fresh.file_findings());
     assert_eq!(carried.analysis.workspace_findings, fresh.analysis.workspace_findings);
+    assert_eq!(carried.analysis.coverage, fresh.analysis.coverage);
+    assert_ne!(before.analysis.coverage, fresh.analysis.coverage, "the change moved the coverage");
 }

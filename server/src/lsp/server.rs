@@ -452,6 +452,7 @@ impl Backend {
         let config_problem = read(&self.shared.config_problem);
         let computed = tokio::task::spawn_blocking(move || {
             let none: Vec<crate::findings::Finding> = Vec::new();
+            let no_own = std::sync::Arc::new(Vec::new());
             let (own, placed) = if loaded.complete {
                 (loaded.file_findings(), &loaded.analysis.workspace_findings)
             } else {
@@ -465,7 +466,7 @@ impl Backend {
             let mut out = Vec::new();
             for path in paths {
                 let findings =
-                    || own.get(path).unwrap_or(&none).iter().chain(placed.get(path).unwrap_or(&none));
+                    || own.get(path).unwrap_or(&no_own).iter().chain(placed.get(path).unwrap_or(&none));
                 let problem = path == CONFIG_FILE && !config_problem.is_empty();
                 if !problem && !in_scope(scope, &loaded.ws.config, path, findings()) {
                     continue;
