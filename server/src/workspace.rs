@@ -27,7 +27,9 @@ pub struct Workspace {
     pub root: PathBuf,
     pub config: Config,
     pub model: Model,
-    pub files: BTreeMap<String, FileFacts>,
+    /// A persistent map: a state derived after a save shares every unchanged file's facts with
+    /// the state before it (cloning it is cheap).
+    pub files: Files,
     pub skipped: Vec<Skipped>,
     /// Problems reading ops files (not UTF-8, unreadable).
     pub io_findings: Vec<Finding>,
@@ -68,6 +70,9 @@ fn load_config_and_bytes(root: &Path) -> Result<(Config, Vec<u8>), LoadError> {
         Err(e) => Err(LoadError::ConfigUnreadable(e.to_string())),
     }
 }
+
+/// Each scanned file's facts, by workspace-relative path.
+pub type Files = imbl::OrdMap<String, FileFacts>;
 
 /// How a load uses the facts cache (`cache.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +163,7 @@ impl Workspace {
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
+        let files: Files = files.into_iter().collect();
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 
@@ -165,7 +171,7 @@ impl Workspace {
     /// again, the file facts kept (the caller rescans the files that changed).
     pub fn reload_model(&mut self) {
         let mut io_findings = Vec::new();
-        let sources = read_sources(&self.root, &self.config, &self.files, &mut io_findings);
+        let sources = read_sources_of(&self.root, &self.config, self.files.values(), &mut io_findings);
         self.model = Model::build(&self.config, &sources);
         // The secrets baseline is read with the configuration: its findings stay.
         let baseline = self.config.secrets_baseline.clone();
@@ -612,6 +618,15 @@ fn read_sources(
     files: &BTreeMap<String, FileFacts>,
     findings: &mut Vec<Finding>,
 ) -> Sources {
+    read_sources_of(root, config, files.values(), findings)
+}
+
+fn read_sources_of<'f>(
+    root: &Path,
+    config: &Config,
+    files: impl Iterator<Item = &'f FileFacts>,
+    findings: &mut Vec<Finding>,
+) -> Sources {
     let paths = &config.paths;
     let limit = config.max_file_size;
     let mut locks = Vec::new();
@@ -633,7 +648,7 @@ fn read_sources(
         crosswalk: read_source(root, &paths.crosswalk, limit, findings),
         access: read_source(root, &paths.access_status, limit, findings),
         locks,
-        headings: files.values().flat_map(|f| f.headings.iter().cloned()).collect(),
+        headings: files.flat_map(|f| f.headings.iter().cloned()).collect(),
         trace_lock: read_source(root, &paths.trace_lock, limit, findings),
     }
 }
