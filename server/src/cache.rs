@@ -165,6 +165,12 @@ impl FactsCache {
         previous.remove(rel).map(|(_, facts)| facts)
     }
 
+    /// Whether a file that is read needs its content hash: to be recorded, or to be compared
+    /// with an entry of the previous run. A reader with no entry for it skips the hashing.
+    pub fn wants_hash(&self, rel: &str) -> bool {
+        self.write || self.previous.lock().unwrap_or_else(|e| e.into_inner()).contains_key(rel)
+    }
+
     /// Remember a file's stamp for the next run (its facts are taken from the workspace when
     /// the cache is saved).
     pub fn record(&self, rel: String, stamp: Stamp, was_read: bool) {
