@@ -387,3 +387,33 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     assert_eq!(carried.analysis.coverage, fresh.analysis.coverage);
     assert_ne!(before.analysis.coverage, fresh.analysis.coverage, "the change moved the coverage");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_that_moves_the_coverage_republishes_the_spec_files_it_moves() {
+    let dir = common::fixture_copy("basic");
+    let root = dir.path();
+    let mut client = LspClient::in_process();
+    client.initialize(root, json!({}), json!({ "diagnosticsScope": "workspace" })).await;
+    let md = uri(&root.join("docs/blueprints/technical/payments.md"));
+    let before = client.diagnostics(&md, |d| !d.is_empty()).await;
+    let uncovered = |d: &[Value]| d.iter().filter(|d| d["code"] == "uncovered-chunk").count();
+    published_until_quiet(&mut client, Duration::from_millis(600)).await;
+
+    // Code for TD-0104 (refunds): its chunk now misses tests, not code.
+    write(
+        root,
+        "services/payments/refunds.py",
+        "# TD-0104 refunds\ndef refund(amount):\n    return -amount\n",
+    );
+    saved(&mut client, root, "services/payments/refunds.py").await;
+    let after = client.diagnostics(&md, |d| d != before.as_slice()).await;
+    assert_eq!(uncovered(&after), uncovered(&before), "still not covered: no test yet");
+    let message = |d: &[Value]| {
+        d.iter()
+            .filter(|d| d["message"].as_str().unwrap_or("").contains("TD-0104"))
+            .map(|d| d["message"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_ne!(message(&after), message(&before), "TD-0104's finding says what it misses now");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

@@ -7,7 +7,7 @@
 //!   task applies, so a burst (Save All, a save and its watcher event) ends in one state;
 //! - a file's diagnostics are sent again only when they changed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -443,8 +443,12 @@ impl Backend {
     }
 
     /// The diagnostics of every file in the scope that is not open (open documents are
-    /// answered from their buffers), by URI.
-    async fn scoped_workspace_diagnostics(&self, loaded: Arc<Loaded>) -> Vec<(Uri, Vec<Diagnostic>)> {
+    /// answered from their buffers), by URI; with `only`, of those paths alone.
+    async fn scoped_workspace_diagnostics(
+        &self,
+        loaded: Arc<Loaded>,
+        only: Option<Arc<BTreeSet<String>>>,
+    ) -> Vec<(Uri, Vec<Diagnostic>)> {
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let encoding = self.settings().encoding;
@@ -458,9 +462,11 @@ impl Backend {
             } else {
                 (&BTreeMap::new(), &BTreeMap::new())
             };
-            let mut paths: std::collections::BTreeSet<&str> =
-                own.keys().chain(placed.keys()).map(String::as_str).collect();
-            if !config_problem.is_empty() {
+            let mut paths: BTreeSet<&str> = match &only {
+                Some(only) => only.iter().map(String::as_str).collect(),
+                None => own.keys().chain(placed.keys()).map(String::as_str).collect(),
+            };
+            if !config_problem.is_empty() && only.is_none() {
                 paths.insert(CONFIG_FILE);
             }
             let mut out = Vec::new();
@@ -493,6 +499,11 @@ impl Backend {
     /// files in scope whose diagnostics changed (and an empty set for files that left it), and
     /// open documents are recomputed; pull clients are asked to pull again.
     async fn publish_workspace(&self) {
+        self.publish_workspace_for(None).await;
+    }
+
+    /// [`Backend::publish_workspace`] for the paths in `only` (the others are known unchanged).
+    async fn publish_workspace_for(&self, only: Option<Arc<BTreeSet<String>>>) {
         let Some(loaded) = self.current() else { return };
         let settings = self.settings();
         if settings.pull {
@@ -505,13 +516,21 @@ impl Backend {
             }
             return;
         }
-        let computed = self.scoped_workspace_diagnostics(loaded).await;
+        let root = loaded.ws.root.clone();
+        let only_uris: Option<HashSet<Uri>> =
+            only.as_ref().map(|only| only.iter().filter_map(|p| convert::uri(&root, p)).collect());
+        let computed = self.scoped_workspace_diagnostics(loaded, only).await;
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let now: HashSet<&Uri> = computed.iter().map(|(u, _)| u).collect();
         let gone: Vec<Uri> = {
             let published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
-            published.keys().filter(|u| !open.contains(*u) && !now.contains(u)).cloned().collect()
+            published
+                .keys()
+                .filter(|u| !open.contains(*u) && !now.contains(u))
+                .filter(|u| only_uris.as_ref().is_none_or(|only| only.contains(*u)))
+                .cloned()
+                .collect()
         };
         for uri in gone {
             self.push(uri, Vec::new(), None).await;
@@ -752,14 +771,16 @@ impl Backend {
             }
             if model_changed {
                 ws.reload_model();
-                return Some(Loaded::new(ws));
+                return Some((Loaded::new(ws), None));
             }
-            Some(old.after_files_changed(ws, &paths))
+            let next = old.after_files_changed(ws, &paths);
+            let affected = affected_paths(&old, &next, &paths);
+            Some((next, Some(Arc::new(affected))))
         })
         .await;
-        if let Ok(Some(loaded)) = updated {
+        if let Ok(Some((loaded, affected))) = updated {
             self.store(loaded);
-            self.publish_workspace().await;
+            self.publish_workspace_for(affected).await;
         }
     }
 
@@ -825,6 +846,21 @@ impl Backend {
             "gate_failures": loaded.analysis.coverage.gate_failures(&loaded.ws.config.gate).len(),
         })
     }
+}
+
+/// The paths whose diagnostics can differ between two states that differ by the `changed` files:
+/// those files, the others in their folders (suggestions count the IDs a folder uses), and the
+/// files where a workspace-level finding appeared, went or changed.
+fn affected_paths(before: &Loaded, after: &Loaded, changed: &[String]) -> BTreeSet<String> {
+    fn dir(path: &str) -> &str {
+        path.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
+    let dirs: BTreeSet<&str> = changed.iter().map(|p| dir(p)).collect();
+    let mut affected: BTreeSet<String> = changed.iter().cloned().collect();
+    affected.extend(after.ws.files.keys().filter(|p| dirs.contains(dir(p))).cloned());
+    let (old, new) = (&before.analysis.workspace_findings, &after.analysis.workspace_findings);
+    affected.extend(old.keys().chain(new.keys()).filter(|p| old.get(*p) != new.get(*p)).cloned());
+    affected
 }
 
 fn init_options(params: &InitializeParams) -> (Option<String>, bool, Option<Duration>) {
@@ -1241,7 +1277,7 @@ impl LanguageServer for Backend {
         };
         let held: HashMap<Uri, String> =
             params.previous_result_ids.into_iter().map(|p| (p.uri, p.value)).collect();
-        let computed = self.scoped_workspace_diagnostics(loaded).await;
+        let computed = self.scoped_workspace_diagnostics(loaded, None).await;
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let reported: HashSet<Uri> = computed.iter().map(|(uri, _)| uri.clone()).collect();
