@@ -160,6 +160,10 @@ pub struct RangeSummary {
     pub commits_skipped: usize,
 }
 
+/// Each file's own findings by path, in a persistent map (a state after a save shares the
+/// unchanged files' entries with the one before).
+pub type FileFindings = imbl::OrdMap<String, std::sync::Arc<Vec<Finding>>>;
+
 /// A loaded workspace and what was derived from it; the language server and the MCP server
 /// answer from one, replaced whole when the workspace changes.
 #[derive(Debug, Clone)]
@@ -171,7 +175,7 @@ pub struct Loaded {
     pub complete: bool,
     /// Each file's own findings (severities applied), by path: computed on first use, and
     /// carried over file by file by [`Loaded::after_files_changed`].
-    file_findings: std::sync::OnceLock<BTreeMap<String, std::sync::Arc<Vec<Finding>>>>,
+    file_findings: std::sync::OnceLock<FileFindings>,
 }
 
 impl Loaded {
@@ -181,7 +185,7 @@ impl Loaded {
     }
 
     /// Every file's own findings, by path (files without any are absent).
-    pub fn file_findings(&self) -> &BTreeMap<String, std::sync::Arc<Vec<Finding>>> {
+    pub fn file_findings(&self) -> &FileFindings {
         self.file_findings.get_or_init(|| {
             let mut by_path: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
             for finding in all_file_findings(&self.ws, &self.analysis) {
@@ -204,13 +208,14 @@ impl Loaded {
         let next = Loaded { ws, analysis, complete: true, file_findings: Default::default() };
         if let Some(previous) = self.file_findings.get() {
             let dirs: std::collections::BTreeSet<&str> = changed.iter().map(|p| parent_dir(p)).collect();
-            let affected = |path: &str| dirs.contains(parent_dir(path));
-            let mut by_path: BTreeMap<String, std::sync::Arc<Vec<Finding>>> = previous
-                .iter()
-                .filter(|(path, _)| !affected(path))
-                .map(|(p, f)| (p.clone(), f.clone()))
-                .collect();
-            for facts in next.ws.files.values().filter(|facts| affected(&facts.path)) {
+            let mut by_path = previous.clone();
+            for dir in &dirs {
+                for facts in crate::workspace::files_in_dir(&self.ws.files, dir) {
+                    by_path.remove(&facts.path);
+                }
+            }
+            let in_dirs = dirs.iter().flat_map(|dir| crate::workspace::files_in_dir(&next.ws.files, dir));
+            for facts in in_dirs {
                 let found = apply_severities(
                     &next.ws.config,
                     file_findings(&next.ws.config, &next.ws.model, &next.analysis.neighbours, facts),

@@ -74,6 +74,18 @@ fn load_config_and_bytes(root: &Path) -> Result<(Config, Vec<u8>), LoadError> {
 /// Each scanned file's facts, by workspace-relative path.
 pub type Files = imbl::OrdMap<String, FileFacts>;
 
+/// The files directly in folder `dir` (`""` for the root), found by a range of the map: the cost
+/// is that of the folder's subtree, not of the workspace.
+pub fn files_in_dir<'f>(files: &'f Files, dir: &str) -> impl Iterator<Item = &'f FileFacts> + 'f {
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let dir = dir.to_string();
+    files
+        .range(prefix.clone()..)
+        .take_while(move |(path, _)| path.starts_with(&prefix))
+        .filter(move |(path, _)| path.rsplit_once('/').map_or("", |(parent, _)| parent) == dir)
+        .map(|(_, facts)| facts)
+}
+
 /// How a load uses the facts cache (`cache.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheUse {

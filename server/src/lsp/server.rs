@@ -457,10 +457,11 @@ impl Backend {
         let computed = tokio::task::spawn_blocking(move || {
             let none: Vec<crate::findings::Finding> = Vec::new();
             let no_own = std::sync::Arc::new(Vec::new());
+            let (nothing_own, nothing_placed) = (crate::analysis::FileFindings::new(), BTreeMap::new());
             let (own, placed) = if loaded.complete {
                 (loaded.file_findings(), &loaded.analysis.workspace_findings)
             } else {
-                (&BTreeMap::new(), &BTreeMap::new())
+                (&nothing_own, &nothing_placed)
             };
             let mut paths: BTreeSet<&str> = match &only {
                 Some(only) => only.iter().map(String::as_str).collect(),
@@ -857,7 +858,10 @@ fn affected_paths(before: &Loaded, after: &Loaded, changed: &[String]) -> BTreeS
     }
     let dirs: BTreeSet<&str> = changed.iter().map(|p| dir(p)).collect();
     let mut affected: BTreeSet<String> = changed.iter().cloned().collect();
-    affected.extend(after.ws.files.keys().filter(|p| dirs.contains(dir(p))).cloned());
+    for folder in &dirs {
+        affected
+            .extend(crate::workspace::files_in_dir(&after.ws.files, folder).map(|facts| facts.path.clone()));
+    }
     let (old, new) = (&before.analysis.workspace_findings, &after.analysis.workspace_findings);
     affected.extend(old.keys().chain(new.keys()).filter(|p| old.get(*p) != new.get(*p)).cloned());
     affected
