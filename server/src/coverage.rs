@@ -21,8 +21,9 @@ pub struct ChunkCoverage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     pub wbs_ids: Vec<String>,
-    pub code_paths: BTreeSet<String>,
-    pub test_paths: BTreeSet<String>,
+    /// Persistent sets: the coverage after a save shares them with the one before.
+    pub code_paths: imbl::OrdSet<String>,
+    pub test_paths: imbl::OrdSet<String>,
     pub status: CoverageStatus,
     /// Traced items (functions, classes, tests) in item-level files, code and tests apart.
     pub items: ItemCounts,
@@ -124,8 +125,8 @@ pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &
                 priority: chunk.priority,
                 topic: chunk.topic.clone(),
                 wbs_ids: wbs.remove(chunk.id.as_str()).unwrap_or_default(),
-                code_paths: BTreeSet::new(),
-                test_paths: BTreeSet::new(),
+                code_paths: imbl::OrdSet::new(),
+                test_paths: imbl::OrdSet::new(),
                 status: CoverageStatus::MissingWbs,
                 items: ItemCounts::default(),
             })
