@@ -18,7 +18,8 @@ pub const SUGGESTIONS: usize = 3;
 /// What suggestions are drawn from: the known IDs each directory uses, and the spec's words.
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
-    by_dir: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Persistent: the counts after a save share every other folder's with the ones before.
+    by_dir: imbl::OrdMap<String, BTreeMap<String, usize>>,
     /// Built from the model alone: shared by every state with the same model.
     suggester: std::sync::Arc<crate::suggest::Suggester>,
 }
@@ -33,7 +34,7 @@ impl Neighbours {
         files: impl Iterator<Item = &'f FileFacts>,
         suggester: std::sync::Arc<crate::suggest::Suggester>,
     ) -> Neighbours {
-        let mut by_dir: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        let mut by_dir: imbl::OrdMap<String, BTreeMap<String, usize>> = imbl::OrdMap::new();
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();
             for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
@@ -48,16 +49,19 @@ impl Neighbours {
     fn after_files_changed(&self, model: &Model, before: &[&FileFacts], after: &[&FileFacts]) -> Neighbours {
         let mut by_dir = self.by_dir.clone();
         for facts in before {
-            if let Some(counts) = by_dir.get_mut(parent_dir(&facts.path)) {
+            let dir = parent_dir(&facts.path);
+            if let Some(counts) = by_dir.get_mut(dir) {
                 for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
                     if let Some(n) = counts.get_mut(&r.id) {
                         *n = n.saturating_sub(1);
                     }
                 }
                 counts.retain(|_, n| *n > 0);
+                if counts.is_empty() {
+                    by_dir.remove(dir);
+                }
             }
         }
-        by_dir.retain(|_, counts| !counts.is_empty());
         for facts in after {
             let dir = parent_dir(&facts.path).to_string();
             for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
@@ -204,7 +208,17 @@ impl Loaded {
         let after: Vec<&FileFacts> = changed.iter().filter_map(|p| ws.files.get(p)).collect();
         let coverage = self.analysis.coverage.after_files_changed(&ws.config, &ws.model, &before, &after);
         let neighbours = self.analysis.neighbours.after_files_changed(&ws.model, &before, &after);
-        let analysis = Analysis::with(&ws, coverage, neighbours);
+        let mut stale_places = self.analysis.stale_places.clone();
+        for path in changed {
+            stale_places.remove(path);
+        }
+        for facts in &after {
+            let places = crate::stale::stale_places(&ws.config, &ws.model, facts);
+            if !places.is_empty() {
+                stale_places.insert(facts.path.clone(), places);
+            }
+        }
+        let analysis = Analysis::with(&ws, coverage, neighbours, stale_places);
         let next = Loaded { ws, analysis, complete: true, file_findings: Default::default() };
         if let Some(previous) = self.file_findings.get() {
             let dirs: std::collections::BTreeSet<&str> = changed.iter().map(|p| parent_dir(p)).collect();
@@ -236,6 +250,7 @@ impl Loaded {
         let analysis = Analysis {
             coverage: coverage::compute(&ws.config, &ws.model, ws.files.values()),
             neighbours: Neighbours::new(&ws.model, ws.files.values()),
+            stale_places: Default::default(),
             workspace_findings: BTreeMap::new(),
         };
         Loaded { ws, analysis, complete: false, file_findings: Default::default() }
@@ -268,6 +283,9 @@ impl Loaded {
 pub struct Analysis {
     pub coverage: Coverage,
     pub neighbours: Neighbours,
+    /// Each file's stale places (see [`crate::stale::stale_places`]), for the files that have
+    /// any: the `stale-reference` findings at chunk definitions are built from these.
+    stale_places: imbl::OrdMap<String, Vec<(String, String)>>,
     /// Severities applied.
     pub workspace_findings: BTreeMap<String, Vec<Finding>>,
 }
@@ -279,19 +297,30 @@ impl Analysis {
 
     fn build(ws: &Workspace, neighbours: Neighbours) -> Analysis {
         let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
-        Analysis::with(ws, coverage, neighbours)
+        let stale_places = ws
+            .files
+            .values()
+            .map(|facts| (facts.path.clone(), crate::stale::stale_places(&ws.config, &ws.model, facts)))
+            .filter(|(_, places)| !places.is_empty())
+            .collect();
+        Analysis::with(ws, coverage, neighbours, stale_places)
     }
 
-    fn with(ws: &Workspace, coverage: Coverage, neighbours: Neighbours) -> Analysis {
+    fn with(
+        ws: &Workspace,
+        coverage: Coverage,
+        neighbours: Neighbours,
+        stale_places: imbl::OrdMap<String, Vec<(String, String)>>,
+    ) -> Analysis {
         let mut found = workspace_findings(&ws.config, &ws.model, &coverage);
         found.extend(ws.io_findings.iter().cloned());
         found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
-        found.extend(crate::stale::chunk_findings(&ws.config, &ws.model, ws.files.values()));
+        found.extend(crate::stale::findings_at_definitions(&ws.model, stale_places.values().flatten()));
         let mut workspace_findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
         for finding in apply_severities(&ws.config, found) {
             workspace_findings.entry(finding.path.clone()).or_default().push(finding);
         }
-        Analysis { coverage, neighbours, workspace_findings }
+        Analysis { coverage, neighbours, stale_places, workspace_findings }
     }
 
     /// Every finding shown in one file: its own (from `facts`, which may come from an unsaved

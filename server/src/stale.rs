@@ -160,15 +160,32 @@ pub fn chunk_findings<'f>(
     model: &Model,
     files: impl Iterator<Item = &'f FileFacts>,
 ) -> Vec<Finding> {
+    let places: Vec<(String, String)> = files.flat_map(|facts| stale_places(config, model, facts)).collect();
+    findings_at_definitions(model, places.iter())
+}
+
+/// A file's stale places: (chunk ID, place as shown), reviewed places and pins alike.
+pub fn stale_places(config: &Config, model: &Model, facts: &FileFacts) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = stale_keys(config, model, facts)
+        .into_iter()
+        .map(|(key, _, _)| (key.chunk.clone(), place(&key)))
+        .collect();
+    for (reference, pin, _) in stale_pins(config, model, facts) {
+        let at = format!("{}:{} (@{})", facts.path, reference.span.start.line + 1, pin.fingerprint);
+        out.push((reference.id.clone(), at));
+    }
+    out
+}
+
+/// One `stale-reference` at each rewritten chunk's definition, from the stale places of every
+/// file (see [`stale_places`]).
+pub fn findings_at_definitions<'p>(
+    model: &Model,
+    places: impl Iterator<Item = &'p (String, String)>,
+) -> Vec<Finding> {
     let mut by_chunk: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for facts in files {
-        for (key, _, _) in stale_keys(config, model, facts) {
-            by_chunk.entry(key.chunk.clone()).or_default().push(place(&key));
-        }
-        for (reference, pin, _) in stale_pins(config, model, facts) {
-            let at = format!("{}:{} (@{})", facts.path, reference.span.start.line + 1, pin.fingerprint);
-            by_chunk.entry(reference.id.clone()).or_default().push(at);
-        }
+    for (chunk, at) in places {
+        by_chunk.entry(chunk.clone()).or_default().push(at.clone());
     }
     at_definitions(model, by_chunk)
 }
