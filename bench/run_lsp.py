@@ -81,8 +81,8 @@ def seen_or_wait(client: Client, predicate, timeout: float) -> tuple[float, dict
 
 
 def code_files(ws: Path, count: int) -> list[Path]:
-    """Python files under services/, in a fixed order."""
-    found = sorted((ws / "services").glob("svc-00*/pkg-0*/*.py"))
+    """Python files under services/ (a generated workspace) or src/ (a real tree), in a fixed order."""
+    found = sorted((ws / "services").glob("svc-00*/pkg-0*/*.py")) or sorted((ws / "src").glob("*/**/*.py"))
     if len(found) < count:
         raise BenchError(f"fewer than {count} Python files under {ws}/services")
     return found[:count]
@@ -268,9 +268,17 @@ def main() -> None:
     p.add_argument("--changes", type=int, default=300)
     p.add_argument("--saves", type=int, default=200, help="save→republish round trips (first session)")
     p.add_argument("--memory-files", type=int, default=100000, help="0: skip the large memory session")
+    p.add_argument("--real-tree", default=None, help="a tree of real code built by bench/real_tree.py: one "
+                   "session on it (open-file diagnostics, indexing, saves) instead of generated workspaces")
     args = p.parse_args()
     check_tools(args)
     print(describe_machine(machine()))
+    if args.real_tree:
+        root = Path(args.real_tree)
+        print(f"real tree {root}:")
+        result = {"real_tree": str(root), "session": session(args.concord, root, {}, 0, 0, args.saves)}
+        print(f"results: {save(args, 'lsp-real', result)}")
+        return
     ws, manifest = full_workspace(args, args.files)
     c = manifest["counts"]
     print(f"workspace: {c['files']} files, {c['bytes'] / 1e6:.0f} MB + {c['index_bytes'] / 1e6:.0f} MB index "
