@@ -26,14 +26,7 @@ pub struct Neighbours {
 
 impl Neighbours {
     pub fn new<'f>(model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Neighbours {
-        Neighbours::with_suggester(model, files, std::sync::Arc::new(crate::suggest::Suggester::new(model)))
-    }
-
-    fn with_suggester<'f>(
-        model: &Model,
-        files: impl Iterator<Item = &'f FileFacts>,
-        suggester: std::sync::Arc<crate::suggest::Suggester>,
-    ) -> Neighbours {
+        let suggester = std::sync::Arc::new(crate::suggest::Suggester::new(model));
         let mut by_dir: imbl::OrdMap<String, BTreeMap<String, usize>> = imbl::OrdMap::new();
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();

@@ -153,17 +153,6 @@ pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> 
     out
 }
 
-/// One `stale-reference` at each rewritten chunk's definition, naming its stale places (those
-/// found in `files`).
-pub fn chunk_findings<'f>(
-    config: &Config,
-    model: &Model,
-    files: impl Iterator<Item = &'f FileFacts>,
-) -> Vec<Finding> {
-    let places: Vec<(String, String)> = files.flat_map(|facts| stale_places(config, model, facts)).collect();
-    findings_at_definitions(model, places.iter())
-}
-
 /// A file's stale places: (chunk ID, place as shown), reviewed places and pins alike.
 pub fn stale_places(config: &Config, model: &Model, facts: &FileFacts) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = stale_keys(config, model, facts)
@@ -227,6 +216,17 @@ fn at_definitions(model: &Model, by_chunk: BTreeMap<String, Vec<String>>) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `stale-reference` findings at chunk definitions for `files`.
+    fn chunk_findings<'f>(
+        config: &Config,
+        model: &Model,
+        files: impl Iterator<Item = &'f FileFacts>,
+    ) -> Vec<Finding> {
+        let places: Vec<(String, String)> =
+            files.flat_map(|facts| stale_places(config, model, facts)).collect();
+        findings_at_definitions(model, places.iter())
+    }
 
     fn model_with(chunks: &[(&str, &str)], reviewed: &[(&str, &str, Option<&str>, &str)]) -> Model {
         let mut model = Model::default();

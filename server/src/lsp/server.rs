@@ -42,8 +42,9 @@ enum Change {
     /// Everything again: the configuration or an ops file changed, or it was asked for. The
     /// sender, when given, hears when the reload is done.
     Reload(Option<tokio::sync::oneshot::Sender<()>>),
-    /// Files changed, were created (`false`) or deleted (`true`) on disk.
-    Files(Vec<(String, bool)>),
+    /// Files changed, were created or deleted on disk (which of these, the disk says when
+    /// they are rescanned).
+    Files(Vec<String>),
     /// The clock passed the moment a lock becomes stale.
     Clock,
 }
@@ -563,7 +564,7 @@ impl Backend {
             }
             let mut reload = false;
             let mut done = Vec::new();
-            let mut files: BTreeMap<String, bool> = BTreeMap::new();
+            let mut files: BTreeSet<String> = BTreeSet::new();
             let mut clock = false;
             for change in burst {
                 match change {
@@ -579,7 +580,7 @@ impl Backend {
                 self.reload().await;
             } else {
                 if !files.is_empty() {
-                    self.update_files(files.into_keys().collect()).await;
+                    self.update_files(files.into_iter().collect()).await;
                 }
                 if clock {
                     self.recheck_clock().await;
@@ -1084,8 +1085,7 @@ impl LanguageServer for Backend {
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         let Some(path) = self.rel(&params.text_document.uri) else { return };
-        let change =
-            if self.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![(path, false)]) };
+        let change = if self.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![path]) };
         self.submit(change);
     }
 
@@ -1147,7 +1147,7 @@ impl LanguageServer for Backend {
             if self.needs_reload(&path) {
                 reload = true;
             } else {
-                changed.push((path, event.typ == FileChangeType::DELETED));
+                changed.push(path);
             }
         }
         if reload {
