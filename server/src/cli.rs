@@ -110,6 +110,89 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Propose work items for spec chunks no work item lists (all, a topic, or the IDs given):
+    /// the primary decider proposes, the assistant manager criticises, and the result is a
+    /// proposal under ops/proposals/ with an owner question; the WBS changes only when the owner
+    /// accepts (`plan accept`). Sends the chunks and the API keys to the endpoints concord.toml
+    /// names, so it runs in a trusted workspace only.
+    #[command(args_conflicts_with_subcommands = true)]
+    Plan {
+        #[command(subcommand)]
+        decision: Option<PlanDecision>,
+        /// Chunk IDs to plan for (default: every chunk no work item lists).
+        ids: Vec<String>,
+        /// Only the chunks of this topic.
+        #[arg(long, conflicts_with = "ids")]
+        topic: Option<String>,
+        /// Chunks in one request (default: [plan] chunks_per_call).
+        #[arg(long)]
+        chunks_per_call: Option<usize>,
+        /// Chunks in this run, over all requests (default: [plan] max_chunks).
+        #[arg(long)]
+        max_chunks: Option<usize>,
+        /// Print the requests that would be sent; send and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        trust: TrustArg,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Ask the owner a question (ops/owner-questions.jsonl; docs/OWNER_QUESTIONS.md is rendered
+    /// from it).
+    Ask {
+        /// The question, in words the owner acts on.
+        question: String,
+        /// An answer to choose from, in order A, B, ... (give two or more).
+        #[arg(long = "option", required = true)]
+        options: Vec<String>,
+        /// The recommended option's letter.
+        #[arg(long, requires = "reason")]
+        recommend: Option<String>,
+        /// Why that option, in one line.
+        #[arg(long, requires = "recommend")]
+        reason: Option<String>,
+        /// A work item the question is about (repeatable).
+        #[arg(long)]
+        wbs: Vec<String>,
+        /// A spec chunk the question is about (repeatable).
+        #[arg(long)]
+        chunk: Vec<String>,
+        #[arg(long)]
+        topic: Option<String>,
+        /// Who asks (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Answer an owner question with one of its options; a question that decides a proposal
+    /// accepts it (A) or rejects it (B).
+    Answer {
+        /// The question, e.g. Q-0001.
+        id: String,
+        /// The option's letter.
+        option: String,
+        /// What the owner adds (recorded with the answer, and in the item's next task file).
+        #[arg(long)]
+        note: Option<String>,
+        /// Who answers (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// List the owner's questions, pending first.
+    Questions {
+        /// Also the answered and withdrawn ones.
+        #[arg(long)]
+        all: bool,
+        /// `text` or `json` (the questions' records, as in the JSONL file).
+        #[arg(long, default_value = "text")]
+        format: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Check the chunk index against the markdown: sources that are gone or define the chunk no
     /// more, stale fingerprints, chunks only one side has, duplicate IDs. Exit 1 on a finding.
     VerifyBlueprints {
@@ -202,6 +285,35 @@ pub enum Command {
     Approve {
         id: String,
         /// Who approves (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+}
+
+/// What the owner decides about a proposal.
+#[derive(Debug, Subcommand)]
+pub enum PlanDecision {
+    /// Append the proposal's work items to the WBS (checked again against it first).
+    Accept {
+        /// The proposal, e.g. P-0001.
+        id: String,
+        /// Accept even where a proposed scope overlaps an unfinished work item's.
+        #[arg(long)]
+        allow_overlap: bool,
+        /// Who decides (default: the USER environment variable).
+        #[arg(long, env = "USER", default_value = "a person")]
+        by: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
+    /// Record that the proposal is refused; the WBS is not touched.
+    Reject {
+        id: String,
+        /// Why (recorded with the question's answer).
+        #[arg(long)]
+        note: Option<String>,
         #[arg(long, env = "USER", default_value = "a person")]
         by: String,
         #[command(flatten)]
@@ -506,10 +618,103 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply { review, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::apply(w, review.as_deref(), "concord"))
         }
+        Command::Plan { decision: Some(PlanDecision::Accept { id, allow_overlap, by, ws }), .. } => {
+            outcome(&ws.workspace, |w| crate::ops::plan::accept(w, &id, &by, allow_overlap))
+        }
+        Command::Plan { decision: Some(PlanDecision::Reject { id, note, by, ws }), .. } => {
+            outcome(&ws.workspace, |w| crate::ops::plan::reject(w, &id, &by, note.as_deref()))
+        }
+        Command::Plan { decision: None, ids, topic, chunks_per_call, max_chunks, dry_run, trust, ws } => {
+            if !dry_run {
+                if let Err(message) = crate::ops::trust::require(
+                    &ws.workspace,
+                    trust.trust,
+                    "plan",
+                    "requests to the model endpoints concord.toml names, with your API keys",
+                ) {
+                    eprintln!("concord plan: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+            let selection = match (topic, ids.is_empty()) {
+                (Some(topic), _) => crate::ops::plan::Selection::Topic(topic),
+                (None, true) => crate::ops::plan::Selection::Uncovered,
+                (None, false) => crate::ops::plan::Selection::Ids(ids),
+            };
+            let request = crate::ops::plan::Request { selection, chunks_per_call, max_chunks, dry_run };
+            outcome(&ws.workspace, |w| crate::ops::plan::plan(w, &request))
+        }
+        Command::Ask { question, options, recommend, reason, wbs, chunk, topic, by, ws } => {
+            let ask = crate::ops::questions::Ask {
+                question,
+                options,
+                recommend: recommend.map(|r| (r.trim().to_ascii_uppercase(), reason.unwrap_or_default())),
+                wbs,
+                chunks: chunk,
+                topic,
+                asked_by: by,
+                proposal: None,
+            };
+            outcome(&ws.workspace, |w| {
+                crate::ops::questions::ask(w, &ask)
+                    .map(|q| format!("{} asked; answer with `concord answer {} <letter>`", q.id, q.id))
+            })
+        }
+        Command::Answer { id, option, note, by, ws } => outcome(&ws.workspace, |w| {
+            match crate::ops::plan::answer_decides(w, &id, &option, &by, note.as_deref()) {
+                Some(decided) => decided,
+                None => crate::ops::questions::answer(w, &id, &option, &by, note.as_deref()).map(|q| {
+                    crate::ops::questions::decision_line(&q).unwrap_or_else(|| format!("{id} answered"))
+                }),
+            }
+        }),
+        Command::Questions { all, format, ws } => questions(&ws.workspace, all, &format),
         Command::Approve { id, by, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::approve(w, &id, &by))
         }
     }
+}
+
+fn questions(root: &Path, all: bool, format: &str) -> ExitCode {
+    if !matches!(format, "text" | "json") {
+        return usage_error(format!("--format {format}: use text or json"));
+    }
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let questions = match crate::ops::questions::load(&ws.root, &ws.config) {
+        Ok(questions) => questions,
+        Err(message) => {
+            eprintln!("concord questions: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let shown: Vec<_> = crate::ops::questions::ordered(&questions)
+        .into_iter()
+        .filter(|q| all || q.status == crate::formats::QuestionStatus::Pending)
+        .collect();
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&shown).expect("questions serialize"));
+        return ExitCode::SUCCESS;
+    }
+    if shown.is_empty() {
+        println!("no {}questions", if all { "" } else { "pending " });
+    }
+    for q in shown {
+        let status = crate::ops::questions::status_name(q.status);
+        let about: Vec<&str> = q.wbs.iter().chain(&q.chunks).map(String::as_str).collect();
+        let about = if about.is_empty() { String::new() } else { format!(" [{}]", about.join(", ")) };
+        println!("{} ({status}){about}: {}", q.id, q.question);
+        for option in &q.options {
+            let mark = if q.answer.as_deref() == Some(option.key.as_str()) { " <- answer" } else { "" };
+            println!("  {}: {}{mark}", option.key, option.text);
+        }
+        if let Some(r) = &q.recommendation {
+            println!("  recommended: {} ({})", r.option, r.reason);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn usage_error(message: impl std::fmt::Display) -> ExitCode {

@@ -28,8 +28,25 @@ struct ConfigFile {
     dispatch: DispatchSection,
     agents: BTreeMap<String, crate::ops::agents::AgentCli>,
     review: ReviewSection,
+    plan: PlanSection,
     commits: CommitsSection,
     cache: CacheSection,
+}
+
+/// `[plan]`: how much of the spec `concord plan` sends to the models.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlanSection {
+    /// Chunks in one request to the primary decider.
+    pub chunks_per_call: usize,
+    /// Chunks in one `concord plan` run, over all its requests.
+    pub max_chunks: usize,
+}
+
+impl Default for PlanSection {
+    fn default() -> Self {
+        PlanSection { chunks_per_call: 20, max_chunks: 100 }
+    }
 }
 
 /// `[cache]`: the facts cache `concord check` keeps (see `cache.rs`).
@@ -183,6 +200,12 @@ pub struct PathsSection {
     pub progress: String,
     /// The spec text each reference was last reviewed against (`concord ack`).
     pub trace_lock: String,
+    /// The owner's questions and answers (append-only).
+    pub owner_questions: String,
+    /// The owner's questions for people, rendered from `owner_questions`.
+    pub owner_questions_md: String,
+    /// Work items proposed by `concord plan`, one file per proposal.
+    pub proposals_dir: String,
 }
 
 impl Default for PathsSection {
@@ -200,6 +223,9 @@ impl Default for PathsSection {
             reviews_dir: "docs/reviews".into(),
             progress: "docs/PROGRESS.md".into(),
             trace_lock: "ops/trace.lock".into(),
+            owner_questions: "ops/owner-questions.jsonl".into(),
+            owner_questions_md: "docs/OWNER_QUESTIONS.md".into(),
+            proposals_dir: "ops/proposals".into(),
         }
     }
 }
@@ -517,6 +543,7 @@ pub struct Config {
     pub dispatch_timeout_secs: u64,
     pub agents: BTreeMap<String, crate::ops::agents::AgentCli>,
     pub review: ReviewSection,
+    pub plan: PlanSection,
     pub test_timeout_secs: u64,
     pub llm_timeout_secs: u64,
     pub commits: CommitsSection,
@@ -753,6 +780,16 @@ impl Config {
                 });
             }
         }
+        for (key, value) in
+            [("plan.chunks_per_call", file.plan.chunks_per_call), ("plan.max_chunks", file.plan.max_chunks)]
+        {
+            if value == 0 {
+                return Err(ConfigError {
+                    message: format!("{key} must be at least 1"),
+                    span: value_at(key),
+                });
+            }
+        }
         Ok(Config {
             commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
@@ -761,6 +798,7 @@ impl Config {
             dispatch: file.dispatch,
             agents: file.agents,
             review: file.review,
+            plan: file.plan,
             secret_policy: policy,
             secret_scanner: std::sync::OnceLock::new(),
             secrets_allow_paths: globs("secrets.allow_paths", &file.secrets.allow_paths)?,
@@ -861,11 +899,13 @@ impl Config {
             || path == p.model_decisions
             || path == self.secrets_baseline
             || path == p.trace_lock
+            || path == p.owner_questions
             || is_under(path, &p.locks_dir)
+            || is_under(path, &p.proposals_dir)
     }
 }
 
-fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 12] {
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 15] {
     [
         ("blueprint_index", &p.blueprint_index),
         ("blueprints_dir", &p.blueprints_dir),
@@ -879,6 +919,9 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 12] {
         ("reviews_dir", &p.reviews_dir),
         ("progress", &p.progress),
         ("trace_lock", &p.trace_lock),
+        ("owner_questions", &p.owner_questions),
+        ("owner_questions_md", &p.owner_questions_md),
+        ("proposals_dir", &p.proposals_dir),
     ]
 }
 

@@ -620,6 +620,268 @@ pub struct TraceLockEntry {
     pub fingerprint: String,
 }
 
+/// Owner question status
+///
+/// `pending` until a person answers it or it is withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    Pending,
+    Answered,
+    Withdrawn,
+}
+
+/// Option
+///
+/// One answer the owner can choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct QuestionOption {
+    /// Key
+    ///
+    /// A capital letter: `A`, `B`, ...
+    #[schemars(regex(pattern = "^[A-Z]$"))]
+    pub key: String,
+    /// Text
+    ///
+    /// The option, as one sentence.
+    #[schemars(length(min = 1))]
+    pub text: String,
+}
+
+/// Recommendation
+///
+/// The option the asker recommends, and why, in one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Recommendation {
+    /// Option
+    ///
+    /// The key of the recommended option.
+    #[schemars(regex(pattern = "^[A-Z]$"))]
+    pub option: String,
+    /// Reason
+    ///
+    /// Why, in one line.
+    pub reason: String,
+}
+
+/// Concord owner question
+///
+/// One line of ops/owner-questions.jsonl: a decision only the project's owner can make. The file
+/// is append-only: a question is changed (answered, withdrawn) by appending its whole record
+/// again, and the last line of an ID is its state. docs/OWNER_QUESTIONS.md is rendered from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "id": "Q-0001", "wbs": ["WBS-005"], "chunks": ["TD-0103"], "topic": "Payments",
+    "question": "Should refunds go back to the card or to store credit?",
+    "options": [{ "key": "A", "text": "Back to the card." }, { "key": "B", "text": "Store credit." }],
+    "recommendation": { "option": "A", "reason": "Card networks require it for disputes." },
+    "asked_by": "reviewer", "asked_at": "2026-12-05T10:00:00Z", "status": "answered",
+    "answer": "A", "answered_by": "owner", "answered_at": "2026-12-05T12:00:00Z"
+}]))]
+pub struct OwnerQuestion {
+    /// Question ID
+    ///
+    /// `Q-` and at least four digits, given in order.
+    #[schemars(regex(pattern = "^Q-[0-9]{4,}$"))]
+    pub id: String,
+    /// Work items
+    ///
+    /// The work items the question is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = ID_PATTERN)))]
+    pub wbs: Vec<String>,
+    /// Chunks
+    ///
+    /// The spec chunks the question is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = ID_PATTERN)))]
+    pub chunks: Vec<String>,
+    /// Topic
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Question
+    ///
+    /// The question, in words the owner acts on.
+    #[schemars(length(min = 1))]
+    pub question: String,
+    /// Options
+    ///
+    /// The answers to choose from, two or more, keyed `A`, `B`, ... in order.
+    #[schemars(length(min = 2))]
+    pub options: Vec<QuestionOption>,
+    /// Recommendation
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<Recommendation>,
+    /// Asked by
+    ///
+    /// Who raised it: `reviewer`, `planner`, a person's name, or a finding's code.
+    pub asked_by: String,
+    /// Asked at
+    ///
+    /// When, as an RFC 3339 date-time.
+    #[schemars(extend("format" = "date-time"))]
+    pub asked_at: String,
+    /// Status
+    pub status: QuestionStatus,
+    /// Answer
+    ///
+    /// The key of the chosen option, once answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Z]$"))]
+    pub answer: Option<String>,
+    /// Note
+    ///
+    /// What the owner added to the answer, or why the question was withdrawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Answered by
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    /// Answered at
+    ///
+    /// When, as an RFC 3339 date-time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub answered_at: Option<String>,
+    /// Proposal
+    ///
+    /// The work-item proposal (`P-0001`, under ops/proposals/) this question decides: answering
+    /// `A` accepts it, `B` rejects it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^P-[0-9]{4,}$"))]
+    pub proposal: Option<String>,
+}
+
+/// Proposal status
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+/// Proposed work item
+///
+/// A work item as it would be added to the WBS (the WBS's own fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedWorkItem {
+    /// Work item ID
+    ///
+    /// The next free ID of the work-item family when the proposal was made; checked again on
+    /// acceptance.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub id: String,
+    #[schemars(length(min = 1))]
+    pub title: String,
+    pub phase: String,
+    /// Chunks
+    ///
+    /// The spec chunks the item implements; each is a known chunk.
+    #[schemars(length(min = 1), inner(regex(pattern = ID_PATTERN)))]
+    pub blueprint_ids: Vec<String>,
+    /// Scope
+    ///
+    /// Workspace-relative globs of the files the item may change.
+    #[schemars(length(min = 1), inner(length(min = 1), regex(pattern = RELATIVE_GLOB_PATTERN)))]
+    pub scope_paths: Vec<String>,
+    pub acceptance_criteria: Vec<String>,
+    pub test_commands: Vec<String>,
+    pub risk_level: crate::model::Risk,
+    pub autopilot_mode: crate::model::Autopilot,
+    /// Depends on
+    ///
+    /// Work items (of the WBS or of this proposal) that must be done first.
+    #[schemars(inner(regex(pattern = ID_PATTERN)))]
+    pub depends_on: Vec<String>,
+}
+
+/// Critique
+///
+/// The assistant manager's reading of the proposal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Critique {
+    /// Recommendation
+    pub recommendation: CritiqueVerdict,
+    /// Reason
+    ///
+    /// Why, in one or two sentences.
+    pub reason: String,
+    /// Missing chunks
+    ///
+    /// Chunks sent for planning that no proposed item really implements.
+    pub missing_chunks: Vec<String>,
+    /// Risky scopes
+    pub risky_scopes: Vec<ScopeConcern>,
+    /// Overlapping scopes
+    pub overlapping_scopes: Vec<ScopeConcern>,
+}
+
+/// Critique verdict
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CritiqueVerdict {
+    Accept,
+    Revise,
+    Reject,
+}
+
+/// Scope concern
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScopeConcern {
+    /// Work item
+    pub item: String,
+    /// Concern
+    pub concern: String,
+}
+
+/// Concord work-item proposal
+///
+/// ops/proposals/P-0001.json: work items proposed for spec chunks no work item covers, with the
+/// assistant manager's critique and Concord's own checks. Never part of the WBS until the owner
+/// accepts it (`concord plan accept P-0001`, or answering its question `A`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Proposal {
+    /// Proposal ID
+    #[schemars(regex(pattern = "^P-[0-9]{4,}$"))]
+    pub id: String,
+    /// Status
+    pub status: ProposalStatus,
+    /// Created at
+    #[schemars(extend("format" = "date-time"))]
+    pub created_at: String,
+    /// Chunks
+    ///
+    /// The chunks that were sent for planning.
+    pub chunks: Vec<String>,
+    /// Work items
+    pub items: Vec<ProposedWorkItem>,
+    /// Critique
+    pub critique: Critique,
+    /// Checks
+    ///
+    /// What Concord found itself: chunks no item lists, scopes that overlap existing or proposed
+    /// items. Each is a sentence.
+    pub checks: Vec<String>,
+    /// Question
+    ///
+    /// The owner question that decides the proposal.
+    #[schemars(regex(pattern = "^Q-[0-9]{4,}$"))]
+    pub question: String,
+    /// Models
+    ///
+    /// The models that proposed and criticised, as `provider:model`.
+    pub models: Vec<String>,
+    /// Decided by
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// Decided at
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub decided_at: Option<String>,
+}
+
 /// How a schema is generated: the draft it declares, and whether parts are written out in
 /// place instead of referenced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -764,6 +1026,14 @@ pub const SCHEMAS: &[SchemaFile] = &[
     SchemaFile {
         file: "trace-lock.schema.json",
         generate: || schema_of::<TraceLock>("trace-lock.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "owner-question.schema.json",
+        generate: || schema_of::<OwnerQuestion>("owner-question.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "proposal.schema.json",
+        generate: || schema_of::<Proposal>("proposal.schema.json", Dialect::Draft2020),
     },
     SchemaFile {
         file: "crosswalk.schema.json",

@@ -665,6 +665,7 @@ fn read_sources_of<'f>(
         locks,
         headings: files.flat_map(|f| f.headings.iter().cloned()).collect(),
         trace_lock: read_source(root, &paths.trace_lock, limit, findings),
+        owner_questions: read_source(root, &paths.owner_questions, limit, findings),
     }
 }
 

@@ -20,6 +20,7 @@ mod lsp_diagnostics;
 mod malformed;
 mod mcp;
 mod orchestration;
+mod plan;
 mod properties;
 mod redaction;
 mod remote_locks;

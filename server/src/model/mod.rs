@@ -7,6 +7,7 @@ mod blueprints;
 mod crosswalk;
 pub mod fingerprint;
 mod locks;
+mod questions;
 mod queue;
 pub mod reader;
 pub mod shown;
@@ -28,6 +29,7 @@ pub use access::{parse_access, AccessCheck};
 pub use blueprints::parse_index;
 pub use crosswalk::{parse_crosswalk, CrosswalkMapping};
 pub use locks::{parse_lock, read_lock, Lock};
+pub use questions::parse_questions;
 pub use queue::{parse_queue, QueueEvent, Status};
 pub use wbs::{parse_wbs, Autopilot, Budget, Risk, WorkItem};
 
@@ -91,6 +93,7 @@ pub struct Sources {
     pub locks: Vec<Source>,
     pub headings: Vec<Heading>,
     pub trace_lock: Option<Source>,
+    pub owner_questions: Option<Source>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,6 +104,8 @@ pub struct Model {
     pub status: BTreeMap<String, Status>,
     pub locks: Vec<Lock>,
     pub access: BTreeMap<String, AccessCheck>,
+    /// The owner's questions, each in its latest state.
+    pub questions: Vec<crate::formats::OwnerQuestion>,
     pub crosswalk: CrosswalkMapping,
     /// The spec text each reference was last reviewed against (`ops/trace.lock`).
     pub reviewed: Reviewed,
@@ -202,6 +207,11 @@ impl Model {
             let (checks, findings) = parse_access(&src.path, &src.text);
             model.findings.extend(findings);
             model.access = checks.into_iter().map(|c| (c.name.clone(), c)).collect();
+        }
+        if let Some(src) = &sources.owner_questions {
+            let (questions, findings) = parse_questions(&src.path, &src.text);
+            model.findings.extend(findings);
+            model.questions = questions;
         }
         if let Some(src) = &sources.trace_lock {
             let (reviewed, findings) = parse_trace_lock(&src.path, &src.text);
@@ -410,6 +420,8 @@ pub fn ops_file_findings(config: &Config, path: &str, text: &str) -> Option<Vec<
         parse_crosswalk(path, text).1
     } else if path == p.access_status {
         parse_access(path, text).1
+    } else if path == p.owner_questions {
+        parse_questions(path, text).1
     } else if crate::config::is_under(path, &p.locks_dir) && path.ends_with(".lock") {
         read_lock(path, text).1
     } else {

@@ -22,6 +22,32 @@ pub struct Endpoint {
     pub key: Option<String>,
 }
 
+/// A provider endpoint from the configuration; the key is read from the named environment
+/// variable, never from a file.
+pub fn endpoint(base: &str, model: &str, key_env: &str) -> Endpoint {
+    Endpoint {
+        base_url: base.to_string(),
+        model: model.to_string(),
+        key: std::env::var(key_env).ok().filter(|k| !k.is_empty()),
+    }
+}
+
+/// Ask once, and once more if the answer fails `check` (the schema, then what a schema cannot
+/// say); then give up with the last reason.
+pub fn ask_twice(
+    mut ask: impl FnMut() -> Result<Value, String>,
+    check: impl Fn(&Value) -> Result<(), String>,
+) -> Result<Value, String> {
+    let mut last = String::new();
+    for _ in 0..2 {
+        match ask().and_then(|v| check(&v).map(|_| v)) {
+            Ok(v) => return Ok(v),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into()
 }

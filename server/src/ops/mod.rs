@@ -12,6 +12,8 @@ pub mod ingest;
 pub mod journal;
 pub mod llm;
 pub mod locks;
+pub mod plan;
+pub mod questions;
 pub mod queue;
 pub mod remote_locks;
 pub mod requeue;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::commands::{run_test, TestResult};
-use super::llm::{self, Endpoint};
+use super::llm;
 use crate::model::{Autopilot, Risk, WorkItem};
 use crate::workspace::Workspace;
 
@@ -409,30 +409,6 @@ fn run_gates(
     (gates, tests)
 }
 
-fn endpoint(base: &str, model: &str, key_env: &str) -> Endpoint {
-    Endpoint {
-        base_url: base.to_string(),
-        model: model.to_string(),
-        key: std::env::var(key_env).ok().filter(|k| !k.is_empty()),
-    }
-}
-
-/// Ask once, and once more if the answer is unusable; then give up.
-fn ask_twice(
-    mut ask: impl FnMut() -> Result<Value, String>,
-    schema: &Value,
-    who: &str,
-) -> Result<Value, String> {
-    let mut last = String::new();
-    for _ in 0..2 {
-        match ask().and_then(|v| llm::validate(schema, &v, who).map(|_| v)) {
-            Ok(v) => return Ok(v),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
 fn ask_reviewers(
     ws: &Workspace,
     item: &WorkItem,
@@ -443,8 +419,8 @@ fn ask_reviewers(
 ) -> Value {
     let r = &ws.config.review;
     let deadline = || Instant::now() + Duration::from_secs(ws.config.llm_timeout_secs);
-    let anthropic = endpoint(&r.anthropic_base_url, &r.anthropic_model, &r.anthropic_key_env);
-    let openai = endpoint(&r.openai_base_url, &r.openai_model, &r.openai_key_env);
+    let anthropic = llm::endpoint(&r.anthropic_base_url, &r.anthropic_model, &r.anthropic_key_env);
+    let openai = llm::endpoint(&r.openai_base_url, &r.openai_model, &r.openai_key_env);
     let context = review_context(ws, item, report, gates);
     let needs_human = |why: String| {
         json!({
@@ -455,7 +431,7 @@ fn ask_reviewers(
     };
     let am_schema = llm::assistant_schema();
     let am_system = "You are the assistant manager reviewing an AI agent's run against its work item. Be paranoid: find risks (security, data, money, legal), missing deliverables, test gaps and follow-ups. Gates marked failed are facts.";
-    let assistant = match ask_twice(
+    let assistant = match llm::ask_twice(
         || {
             llm::anthropic_json(
                 &anthropic,
@@ -466,8 +442,7 @@ fn ask_reviewers(
                 deadline(),
             )
         },
-        &am_schema,
-        "assistant manager",
+        |v| llm::validate(&am_schema, v, "assistant manager"),
     ) {
         Ok(v) => v,
         Err(e) => {
@@ -481,7 +456,7 @@ fn ask_reviewers(
         "{context}\n\n## Assistant manager's review\n{}",
         serde_json::to_string_pretty(&assistant).unwrap_or_default()
     );
-    let decider = match ask_twice(
+    let decider = match llm::ask_twice(
         || {
             llm::openai_json(
                 &openai,
@@ -493,8 +468,7 @@ fn ask_reviewers(
                 deadline(),
             )
         },
-        &schema,
-        "primary decider",
+        |v| llm::validate(&schema, v, "primary decider"),
     ) {
         Ok(v) => v,
         Err(e) => {
@@ -515,7 +489,7 @@ fn ask_reviewers(
         "{pd_prompt}\n\n## Primary decider's first decision\n{}\n\nThe two reviews disagree. Resolve the conflict and be pessimistic when in doubt: choose the more cautious outcome unless the evidence clearly supports the other.",
         serde_json::to_string_pretty(&decider).unwrap_or_default()
     );
-    match ask_twice(
+    match llm::ask_twice(
         || {
             llm::openai_json(
                 &openai,
@@ -527,8 +501,7 @@ fn ask_reviewers(
                 deadline(),
             )
         },
-        &schema,
-        "tie-breaker",
+        |v| llm::validate(&schema, v, "tie-breaker"),
     ) {
         Ok(v) => merge_followups(pessimistic(v, recommendation), &assistant),
         Err(e) => needs_human(format!("the reviewers disagreed and the tie-breaker failed: {e}")),
