@@ -1256,7 +1256,11 @@ fn status(root: &Path) -> ExitCode {
         let why = match crate::ops::dispatch::eligibility(&ws, item) {
             Ok(()) => "eligible".to_string(),
             Err(why) if model.status_of(&item.id) == crate::model::Status::Todo => format!("waiting: {why}"),
-            Err(_) => String::new(),
+            // Past todo, a pending question still keeps it from becoming done.
+            Err(_) => crate::ops::questions::pending_for(model, &item.id)
+                .filter(|_| model.status_of(&item.id) != crate::model::Status::Done)
+                .map(|why| format!("cannot become done: {why}"))
+                .unwrap_or_default(),
         };
         println!(
             "{:<10} {:<18} {:<9} {:<12} {:<10} {}{}",

@@ -78,6 +78,8 @@ pub struct WorkFacts {
     pub scope_paths: Vec<String>,
     pub depends_on: Vec<String>,
     pub chunks: Vec<ChunkRef>,
+    /// The owner's pending questions about the item: `(id, question)`.
+    pub pending_questions: Vec<(String, String)>,
     pub definition: At,
 }
 
@@ -125,6 +127,10 @@ pub fn id_facts(ws: &Workspace, analysis: &Analysis, id: &str) -> IdFacts {
             scope_paths: item.scope_paths.clone(),
             depends_on: item.depends_on.iter().map(|(d, _)| d.clone()).collect(),
             chunks: item.blueprint_ids.iter().map(|(c, _)| chunk_ref(model, c)).collect(),
+            pending_questions: model
+                .pending_questions(id)
+                .map(|q| (q.id.clone(), q.question.clone()))
+                .collect(),
             definition: At::of(&item.place),
         })
     } else {

@@ -337,6 +337,38 @@ pub struct ReviewDecision {
     ///
     /// The result for each acceptance criterion of the work item.
     pub acceptance: Vec<CriterionResult>,
+    /// Owner questions
+    ///
+    /// Decisions only the project's owner can make (a product trade-off, money, legal, scope),
+    /// which the item waits for: `concord apply` records each in ops/owner-questions.jsonl, and
+    /// the item does not become done while one is pending. Empty when there are none. (`apply`
+    /// reads a decision written before this field existed as having none.)
+    pub owner_questions: Vec<RaisedQuestion>,
+}
+
+/// Raised question
+///
+/// A question for the owner raised by a review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaisedQuestion {
+    /// Question
+    ///
+    /// The question, in words the owner acts on without reading code.
+    pub question: String,
+    /// Options
+    ///
+    /// Two or more answers, each a sentence; they become options A, B, ... in order.
+    pub options: Vec<String>,
+    /// Recommended
+    ///
+    /// The letter of the recommended option (`A`, `B`, ...), or null for none.
+    #[schemars(required, extend("type" = ["string", "null"]))]
+    pub recommended: Option<String>,
+    /// Reason
+    ///
+    /// Why that option, in one line (or why the question matters, when none is recommended).
+    pub reason: String,
 }
 
 /// Gate

@@ -25,6 +25,15 @@ pub fn always_allowed(config: &Config, path: &str) -> bool {
         || [&p.queue, &p.progress, &p.model_decisions, &p.crosswalk].iter().any(|f| path == f.as_str())
 }
 
+/// The owner's files (questions and their rendering, plan proposals): an agent's run may never
+/// change them, but the owner's own uncommitted edits there never hold up a dispatch.
+pub fn owners_file(config: &Config, path: &str) -> bool {
+    let p = &config.paths;
+    path == p.owner_questions
+        || path == p.owner_questions_md
+        || crate::config::is_under(path, &p.proposals_dir)
+}
+
 fn age_of(lock: &Lock, now: i64) -> Option<i64> {
     parse_rfc3339(&lock.acquired_at).map(|t| now - t)
 }

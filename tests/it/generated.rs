@@ -356,6 +356,7 @@ fn review_decision_schema_is_what_the_reviewers_are_held_to() {
         "missing_deliverables": [], "test_gaps": ["refund of zero"],
         "followups": [{ "title": "t", "summary": "s", "blocking": false, "scope_paths": ["src/**"] }],
         "acceptance": [{ "criterion": "c", "result": "unknown" }],
+        "owner_questions": [{ "question": "Tax shown?", "options": ["With tax.", "Without."], "recommended": null, "reason": "law" }],
     });
     assert_valid("review-decision.schema.json", &decision);
     assert_round_trip::<concord::formats::ReviewDecision>(&decision);

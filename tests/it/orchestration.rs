@@ -1336,3 +1336,73 @@ fn the_task_file_names_places_reviewed_against_an_older_text() {
     );
     assert!(task.contains("What changed in TD-0001:") && task.contains("~~greets~~ **thanks**"), "{task}");
 }
+
+#[test]
+fn a_pending_owner_question_holds_the_item_and_its_answer_reaches_the_task_file() {
+    let env = setup("");
+    let ask = |args: &[&str]| {
+        let out = env.concord(args, "success", "");
+        assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+        common::stdout(&out)
+    };
+    ask(&[
+        "ask",
+        "Feature for guests or hosts first?",
+        "--option",
+        "Guests first.",
+        "--option",
+        "Hosts first.",
+        "--wbs",
+        "WBS-001",
+    ]);
+    let status = ask(&["status"]);
+    let line = status.lines().find(|l| l.starts_with("WBS-001 ")).unwrap();
+    assert!(line.contains("waiting: owner question Q-0001 pending"), "{status}");
+    let out = env.concord(&["dispatch", "WBS-001", "--agent", "A1"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("owner question Q-0001 pending"), "{}", common::stderr(&out));
+    assert!(env.locks().is_empty() && env.status_of("WBS-001") == "todo");
+
+    ask(&["answer", "Q-0001", "B", "--note", "hosts pay"]);
+    let out = env.concord(&["dispatch", "WBS-001", "--agent", "A1"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let run = std::fs::read_dir(env.root().join(".concord/runs")).unwrap().next().unwrap().unwrap().path();
+    let task = std::fs::read_to_string(run.join("task.md")).unwrap();
+    assert!(
+        task.contains(
+            "## Owner decisions (constraints)\n- Owner decided Q-0001: B — Hosts first. (hosts pay)"
+        ),
+        "{task}"
+    );
+
+    // The review raises a question only the owner can answer: the item cannot become done
+    // until it is answered, even with every gate green and both reviewers accepting.
+    env.llm.always("/v1/messages", Reply::Json(fakes::anthropic_tool(fakes::assistant_review("accept"))));
+    let mut decision = fakes::decision("WBS-001", "accept", "done", json!([]));
+    decision["owner_questions"] = json!([{
+        "question": "Show prices with or without tax?", "options": ["With tax.", "Without tax."],
+        "recommended": "A", "reason": "Consumer law in the EU"
+    }]);
+    env.llm.always("/chat/completions", Reply::Json(fakes::chat_answer(&decision)));
+    let out = env.concord(&["review"], "success", "src/feature");
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let out = env.concord(&["apply"], "success", "src/feature");
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("owner question Q-0002 raised") && text.contains("waits for owner question Q-0002"),
+        "{text}"
+    );
+    assert_eq!(env.status_of("WBS-001"), "awaiting_approval");
+    let questions: Value = serde_json::from_str(&ask(&["questions", "--format", "json"])).unwrap();
+    assert_eq!(
+        questions[0]["asked_by"].as_str().map(|a| a.starts_with("reviewer (docs/reviews/")),
+        Some(true)
+    );
+    assert_eq!(questions[0]["recommendation"]["option"], "A");
+    let refused = env.concord(&["approve", "WBS-001"], "success", "");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(common::stderr(&refused).contains("cannot become done while owner question Q-0002 is pending"));
+    ask(&["answer", "Q-0002", "A"]);
+    ask(&["approve", "WBS-001"]);
+    assert_eq!(env.status_of("WBS-001"), "done");
+}

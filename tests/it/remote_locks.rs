@@ -23,8 +23,12 @@ struct Daemon {
 impl Daemon {
     fn start(base: &Path) -> Daemon {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("git")
-            .args(["daemon", "--reuseaddr", "--listen=127.0.0.1", "--export-all", "--enable=receive-pack"])
+        // `git daemon` runs `git-daemon` as a child of its own, which killing `git` would leave
+        // serving (with every descriptor the test process had): start the daemon itself.
+        let exec_path = Command::new("git").arg("--exec-path").output().expect("git runs").stdout;
+        let exec_path = PathBuf::from(String::from_utf8_lossy(&exec_path).trim());
+        let child = Command::new(exec_path.join("git-daemon"))
+            .args(["--reuseaddr", "--listen=127.0.0.1", "--export-all", "--enable=receive-pack"])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", base.display()))
             .arg(base)

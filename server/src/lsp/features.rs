@@ -100,6 +100,13 @@ pub fn hover_markdown(loaded: &Loaded, id: &str) -> String {
                     let _ = writeln!(out, "Not locked\n");
                 }
             }
+            if !item.pending_questions.is_empty() {
+                let _ = writeln!(out, "Waiting for the owner (not dispatched, cannot become done):");
+                for (question, text) in &item.pending_questions {
+                    let _ = writeln!(out, "- **{question}** {text} (`concord answer {question} <letter>`)");
+                }
+                out.push('\n');
+            }
             if !item.acceptance_criteria.is_empty() {
                 let _ = writeln!(out, "Acceptance criteria:");
                 for criterion in item.acceptance_criteria.iter().take(8) {
@@ -335,8 +342,14 @@ pub fn code_lenses(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Ve
             Some(l) => format!("locked by {}", l.agent),
             None => "no lock".to_string(),
         };
+        let pending = model.pending_questions(&item.id).count();
+        let waiting = match pending {
+            0 => String::new(),
+            1 => " · 1 owner question pending".to_string(),
+            n => format!(" · {n} owner questions pending"),
+        };
         let title = format!(
-            "{} · {} · risk {} · {} chunks",
+            "{} · {} · risk {} · {} chunks{waiting}",
             model.status_of(&item.id).as_str(),
             lock,
             item.risk.as_str(),

@@ -364,6 +364,27 @@ impl Model {
         self.locks.iter().find(|l| l.task_id == id)
     }
 
+    /// The owner's questions about work item `id` that are still pending: while one is, the
+    /// item is not dispatched and does not become done.
+    pub fn pending_questions<'m>(
+        &'m self,
+        id: &'m str,
+    ) -> impl Iterator<Item = &'m crate::formats::OwnerQuestion> + 'm {
+        self.questions.iter().filter(move |q| {
+            q.status == crate::formats::QuestionStatus::Pending && q.wbs.iter().any(|w| w == id)
+        })
+    }
+
+    /// The answered questions about work item `id`, oldest first.
+    pub fn answered_questions<'m>(
+        &'m self,
+        id: &'m str,
+    ) -> impl Iterator<Item = &'m crate::formats::OwnerQuestion> + 'm {
+        self.questions.iter().filter(move |q| {
+            q.status == crate::formats::QuestionStatus::Answered && q.wbs.iter().any(|w| w == id)
+        })
+    }
+
     /// Work items that list `chunk_id`.
     pub fn work_for_chunk<'m>(&'m self, chunk_id: &'m str) -> impl Iterator<Item = &'m WorkItem> + 'm {
         self.work.values().filter(move |w| w.blueprint_ids.iter().any(|(c, _)| c == chunk_id))

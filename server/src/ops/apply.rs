@@ -94,7 +94,11 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         return Ok(message);
     }
     let text = read_text(ws, &path)?;
-    let decision: Value = serde_json::from_str(&text).map_err(|e| format!("{rel} is not JSON: {e}"))?;
+    let mut decision: Value = serde_json::from_str(&text).map_err(|e| format!("{rel} is not JSON: {e}"))?;
+    // Decisions written before reviews could raise owner questions raise none.
+    if let Some(object) = decision.as_object_mut() {
+        object.entry("owner_questions").or_insert_with(|| Value::Array(Vec::new()));
+    }
     super::llm::validate(&super::llm::decision_schema(), &decision, &rel)?;
     if ws
         .model
@@ -124,6 +128,22 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         }
     }
     check_transition(item, current, target).map_err(|why| format!("cannot apply {rel}: {why}"))?;
+    // Questions the review raised are recorded first (again on a rerun finds them recorded),
+    // and an item with a pending question waits for its owner instead of becoming done.
+    let raised = record_raised_questions(ws, id, &rel, &decision)?;
+    let mut waits = String::new();
+    if target == Status::Done {
+        let fresh = super::questions::load(&ws.root, &ws.config)?;
+        let pending: Vec<&str> = fresh
+            .iter()
+            .filter(|q| q.status == crate::formats::QuestionStatus::Pending && q.wbs.iter().any(|w| w == id))
+            .map(|q| q.id.as_str())
+            .collect();
+        if !pending.is_empty() {
+            target = Status::AwaitingApproval;
+            waits = format!(". It waits for owner question {} before it can be approved", pending.join(", "));
+        }
+    }
 
     let followups = plan_followups(ws, item, &decision)?;
     let followup_ids: Vec<String> =
@@ -158,12 +178,19 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
     } else {
         format!("; follow-ups {}", followup_ids.join(", "))
     };
-    let next = if target == Status::AwaitingApproval {
+    let next = if !waits.is_empty() {
+        waits
+    } else if target == Status::AwaitingApproval {
         format!(". A person must approve it: `concord approve {id}`")
     } else {
         String::new()
     };
-    let message = format!("{id}: {} → {}{released}{extra}{next}", current.as_str(), target.as_str());
+    let asked = if raised.is_empty() {
+        String::new()
+    } else {
+        format!("; owner question {} raised", raised.join(", "))
+    };
+    let message = format!("{id}: {} → {}{released}{extra}{asked}{next}", current.as_str(), target.as_str());
     journal::run(&ws.root, &ws.config, &Plan { key, followups, queue, progress, release, message })
 }
 
@@ -184,6 +211,17 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
         ));
     }
     check_transition(item, current, Status::Done)?;
+    let pending = super::questions::load(&ws.root, &ws.config)?
+        .into_iter()
+        .filter(|q| q.status == crate::formats::QuestionStatus::Pending && q.wbs.iter().any(|w| w == id))
+        .map(|q| q.id)
+        .collect::<Vec<_>>();
+    if let Some(first) = pending.first() {
+        return Err(format!(
+            "{id} cannot become done while owner question {} is pending: answer it first (`concord answer {first} <letter>`)",
+            pending.join(", ")
+        ));
+    }
     let at = crate::time::format_rfc3339(crate::time::now_secs());
     let event = Event::new(id, Status::Done, by, "approved by a person");
     let plan = Plan {
@@ -195,6 +233,49 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
         message: format!("{id}: approved by {by}; it is done"),
     };
     journal::run(&ws.root, &ws.config, &plan)
+}
+
+/// Record the owner questions a decision raises about item `id`, each once: a question of the
+/// same text about the same item already recorded is not asked again. Returns the new IDs.
+fn record_raised_questions(
+    ws: &Workspace,
+    id: &str,
+    rel: &str,
+    decision: &Value,
+) -> Result<Vec<String>, String> {
+    let raised: Vec<crate::formats::RaisedQuestion> =
+        serde_json::from_value(decision["owner_questions"].clone())
+            .map_err(|e| format!("{rel}: owner_questions: {e}"))?;
+    let mut asked = Vec::new();
+    for question in raised {
+        let known = super::questions::load(&ws.root, &ws.config)?
+            .iter()
+            .any(|q| q.question == question.question.trim() && q.wbs.iter().any(|w| w == id));
+        if known {
+            continue;
+        }
+        let recommend = question
+            .recommended
+            .map(|letter| (letter.trim().to_ascii_uppercase(), question.reason.clone()))
+            .filter(|(letter, _)| {
+                letter.len() == 1
+                    && letter.as_bytes()[0]
+                        .checked_sub(b'A')
+                        .is_some_and(|n| (n as usize) < question.options.len())
+            });
+        let ask = super::questions::Ask {
+            question: question.question,
+            options: question.options,
+            recommend,
+            wbs: vec![id.to_string()],
+            asked_by: format!("reviewer ({rel})"),
+            ..Default::default()
+        };
+        let recorded = super::questions::ask(ws, &ask)
+            .map_err(|e| format!("{rel}: an owner question it raises: {e}"))?;
+        asked.push(recorded.id);
+    }
+    Ok(asked)
 }
 
 /// The decision's follow-ups as new work items `<ID>A`, `<ID>B`, … (a follow-up already in the

@@ -29,6 +29,9 @@ pub fn eligibility(ws: &Workspace, item: &WorkItem) -> Result<(), String> {
     if item.autopilot == Autopilot::Disabled {
         return Err("its autopilot_mode is disabled".into());
     }
+    if let Some(why) = super::questions::pending_for(model, &item.id) {
+        return Err(why);
+    }
     let waiting: Vec<&str> = item
         .depends_on
         .iter()
@@ -463,7 +466,9 @@ pub fn counted_changes(
             return false;
         }
         let untouched = before.get(&c.path) == Some(&super::git::content_hash(&ws.root.join(&c.path)));
-        !(untouched && belongs_elsewhere(ws, locks, item, &c.path))
+        let others =
+            belongs_elsewhere(ws, locks, item, &c.path) || crate::scope::owners_file(&ws.config, &c.path);
+        !(untouched && others)
     });
     Ok(changes)
 }
@@ -480,6 +485,7 @@ fn leftovers_block(ws: &Workspace, item: &WorkItem) -> Result<(), String> {
         .map(|c| c.path)
         .filter(|p| {
             !crate::scope::always_allowed(&ws.config, p)
+                && !crate::scope::owners_file(&ws.config, p)
                 && !scope.is_match(p)
                 && !belongs_elsewhere(ws, &locks, item, p)
         })
@@ -588,6 +594,14 @@ fn task_file_text(ws: &Workspace, item: &WorkItem, scope: &[String], report: &st
                     out.push_str(&format!("\nWhat changed in {}: {diff}\n", key.chunk));
                 }
             }
+        }
+    }
+    let decided: Vec<String> =
+        model.answered_questions(&item.id).filter_map(super::questions::decision_line).collect();
+    if !decided.is_empty() {
+        out.push_str("\n## Owner decisions (constraints)\n");
+        for line in decided {
+            out.push_str(&format!("- {line}\n"));
         }
     }
     out.push_str("\n## Acceptance criteria\n");

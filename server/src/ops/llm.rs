@@ -346,7 +346,7 @@ mod tests {
         assert!(schema.get("$schema").is_none());
         let good = json!({
             "wbs_id": "WBS-005", "decision": "accept", "recommended_status": "done", "summary": "ok",
-            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": []
+            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": [], "owner_questions": []
         });
         validate(&schema, &good, "decision").unwrap();
         let mut bad = good.clone();

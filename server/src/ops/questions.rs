@@ -254,6 +254,16 @@ pub fn decision_line(question: &OwnerQuestion) -> Option<String> {
     Some(format!("Owner decided {}: {answer} — {}{note}", question.id, one_line(text)))
 }
 
+/// Why work item `id` waits for its owner, if it does: its pending questions, and how to answer.
+pub fn pending_for(model: &crate::model::Model, id: &str) -> Option<String> {
+    let pending: Vec<&str> = model.pending_questions(id).map(|q| q.id.as_str()).collect();
+    let first = pending.first()?;
+    Some(format!(
+        "owner question {} pending (`concord questions`, then `concord answer {first} <letter>`)",
+        pending.join(", ")
+    ))
+}
+
 pub fn status_name(status: QuestionStatus) -> &'static str {
     match status {
         QuestionStatus::Pending => "pending",

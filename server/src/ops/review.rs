@@ -221,7 +221,7 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
             "decision": if gates_passed { "accept" } else { "reject" },
             "recommended_status": if gates_passed { "done" } else { "todo" },
             "summary": if gates_passed { "Every gate passed (no model review was asked for)." } else { "A gate failed (no model review was asked for); the work goes back for rework." },
-            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": acceptance,
+            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": acceptance, "owner_questions": [],
         })
     } else {
         ask_reviewers(ws, item, &report, &gates, &acceptance, &mut notes)
@@ -426,7 +426,7 @@ fn ask_reviewers(
         json!({
             "wbs_id": item.id, "decision": "needs_human", "recommended_status": "awaiting_approval",
             "summary": format!("A person must review this run: {why}"),
-            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": acceptance,
+            "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": acceptance, "owner_questions": [],
         })
     };
     let am_schema = llm::assistant_schema();

@@ -143,7 +143,7 @@ pub fn assistant_review(recommendation: &str) -> Value {
 pub fn decision(wbs: &str, decision: &str, status: &str, followups: Value) -> Value {
     json!({
         "wbs_id": wbs, "decision": decision, "recommended_status": status, "summary": format!("{decision} by the fake decider"),
-        "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": followups, "acceptance": []
+        "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": followups, "acceptance": [], "owner_questions": []
     })
 }
 
