@@ -120,3 +120,153 @@ fn verify_blueprints_says_where_the_index_and_the_markdown_disagree() {
     assert!(said.contains("blueprint-drift"), "{said}");
     assert!(!said.contains("TD-0002:"), "an unchanged chunk is not reported:\n{said}");
 }
+
+/// `concord ingest ARGS -C root` with `env`, no agent, trust or provider key from the caller.
+fn ingest_with(root: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+    command.arg("ingest").args(args).args(["-C", root.to_str().unwrap()]);
+    command
+        .env("NO_COLOR", "1")
+        .env_remove("CONCORD_AGENT")
+        .env_remove("CONCORD_TRUST")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("TEST_INGEST_KEY");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+fn entry(root: &std::path::Path, id: &str) -> Value {
+    index(root)["chunks"].as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or(Value::Null)
+}
+
+const INDEX: &str = "docs/blueprints/blueprint_index.json";
+
+#[test]
+fn nested_headings_front_matter_crlf_and_non_ascii_titles() {
+    let payments = "---\r\ntopic: Zahlungen\r\npriority: must\r\nauthors:\r\n  - someone\r\n---\r\n# Überblick\r\n\r\n## TD-0001 Rückerstattung – Karte\r\n\r\nGeld geht zurück auf die Karte.\r\n\r\n### TD-0002 Teilbeträge\r\n\r\nPriority: could\r\n\r\nTeilweise möglich.\r\n";
+    let catalogue = "\u{FEFF}# Catálogo\n\n## Búsqueda\n\n### NT-0001 Filtros ñ\n\nFilters narrow the list.\n\n## NT-0002 Top level\n\nNo enclosing topic but the file's title.\n\n# NT-0003 Alone\n\nA chunk at the top.\n";
+    let ws = common::workspace(&[
+        ("concord.toml", b"[ingest]\ndefault_priority = \"could\"\n"),
+        ("docs/blueprints/de/payments.md", payments.as_bytes()),
+        ("docs/blueprints/catalogue.md", catalogue.as_bytes()),
+    ]);
+    let root = ws.path();
+    let out = ingest_with(root, &[], &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // (id, title, topic, priority, line)
+    let expected = [
+        ("TD-0001", "Rückerstattung – Karte", Some("Zahlungen"), "must", 9),
+        ("TD-0002", "Teilbeträge", Some("Zahlungen"), "could", 13),
+        ("NT-0001", "Filtros ñ", Some("Búsqueda"), "could", 5),
+        ("NT-0002", "Top level", Some("Catálogo"), "could", 9),
+        ("NT-0003", "Alone", None, "could", 13),
+    ];
+    for (id, title, topic, priority, line) in expected {
+        let e = entry(root, id);
+        assert_eq!(e["title"], title, "{e}");
+        assert_eq!(e["topic"].as_str(), topic, "{e}");
+        assert_eq!(e["priority"], priority, "{e}");
+        assert_eq!(e["line"], line, "{e}");
+    }
+    assert_eq!(entry(root, "TD-0001")["summary"], "Geld geht zurück auf die Karte.");
+    let again = ingest_with(root, &[], &[]);
+    assert!(common::stdout(&again).contains("is up to date"), "{}", common::stdout(&again));
+}
+
+#[test]
+fn an_id_two_headings_define_is_reported_and_nothing_is_written() {
+    let ws = common::workspace(&[
+        ("docs/blueprints/a.md", b"## TD-0001 Refunds\n\nOne.\n"),
+        ("docs/blueprints/b.md", b"# B\n\n## TD-0002 Other\n\n## TD-0001 Refunds again\n\nTwo.\n"),
+    ]);
+    let root = ws.path();
+    let before = common::snapshot(root);
+    let out = ingest_with(root, &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = common::stderr(&out);
+    assert!(
+        said.contains(
+            "TD-0001 is defined by more than one heading: docs/blueprints/a.md:1, docs/blueprints/b.md:5"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("nothing was written"), "{said}");
+    assert_eq!(common::snapshot(root), before);
+}
+
+#[test]
+fn malformed_front_matter_is_an_error_at_its_line() {
+    let ws = common::workspace(&[(
+        "docs/blueprints/a.md",
+        b"---\ntopic: Payments\npriority: soon\n---\n## TD-0001 X\n",
+    )]);
+    let root = ws.path();
+    let out = ingest_with(root, &[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = common::stderr(&out);
+    assert!(
+        said.contains(
+            "docs/blueprints/a.md:3: front matter: priority \"soon\" is not one of must, should, could"
+        ),
+        "{said}"
+    );
+    assert!(!root.join(INDEX).exists());
+    let open = common::workspace(&[("docs/blueprints/a.md", b"---\ntopic: Payments\n## TD-0001 X\n")]);
+    let said = common::stderr(&ingest_with(open.path(), &[], &[]));
+    assert!(
+        said.contains("docs/blueprints/a.md:1: front matter: the front matter opened here is never closed"),
+        "{said}"
+    );
+}
+
+#[test]
+fn assign_ids_numbers_new_chunks_once_and_keeps_every_other_byte() {
+    // TD-0012 is taken by a reference in code only: it is never given out again.
+    let payments = "\u{FEFF}# Payments\r\n\r\n## TD-0007 Refunds\r\n\r\nText.\r\n\r\n## Chargebacks – Überblick\r\n\r\nDisputes.\r\n\r\n## Receipts\r\n";
+    let notes =
+        "---\nid_family: NT\n---\n# Notes\n\n## Topic\n\n### NT-0004 Child\n\n### Onboarding\n\nSign up.\n";
+    let ws = common::workspace(&[
+        ("docs/blueprints/payments.md", payments.as_bytes()),
+        ("docs/blueprints/notes.md", notes.as_bytes()),
+        ("src/pay.py", b"# TD-0012\nprint(1)\n"),
+    ]);
+    let root = ws.path();
+    let before = common::snapshot(root);
+    let dry = ingest_with(root, &["--assign-ids", "--dry-run"], &[]);
+    assert!(dry.status.success(), "{}", common::stderr(&dry));
+    let diff = common::stdout(&dry);
+    for expected in [
+        "--- a/docs/blueprints/notes.md\n+++ b/docs/blueprints/notes.md\n@@ -10 +10 @@\n-### Onboarding\n+### NT-0005 Onboarding\n",
+        "--- a/docs/blueprints/payments.md\n+++ b/docs/blueprints/payments.md\n@@ -7 +7 @@\n-## Chargebacks – Überblick\n+## TD-0013 Chargebacks – Überblick\n@@ -11 +11 @@\n-## Receipts\n+## TD-0014 Receipts\n",
+        "would give 3 headings an ID in 2 files",
+        "nothing was written",
+    ] {
+        assert!(diff.contains(expected), "{expected}\n--- in ---\n{diff}");
+    }
+    assert!(!diff.contains("Topic"), "a topic with ID'd children keeps no ID:\n{diff}");
+    assert_eq!(common::snapshot(root), before, "a dry run writes nothing");
+
+    let out = ingest_with(root, &["--assign-ids"], &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains("gave 3 headings an ID in 2 files"), "{}", common::stdout(&out));
+    let written = std::fs::read(root.join("docs/blueprints/payments.md")).unwrap();
+    let expected = payments
+        .replace("## Chargebacks", "## TD-0013 Chargebacks")
+        .replace("## Receipts", "## TD-0014 Receipts");
+    assert_eq!(String::from_utf8(written).unwrap(), expected, "BOM and CRLF kept");
+    assert_eq!(entry(root, "TD-0013")["title"], "Chargebacks – Überblick");
+    assert_eq!(entry(root, "TD-0014")["source"], "docs/blueprints/payments.md");
+    assert_eq!(entry(root, "NT-0005")["topic"], "Topic");
+
+    let after = common::snapshot(root);
+    let again = ingest_with(root, &["--assign-ids"], &[]);
+    assert!(
+        common::stdout(&again).contains("every heading at the chunk level has an ID"),
+        "{}",
+        common::stdout(&again)
+    );
+    assert!(common::stdout(&again).contains("is up to date"), "{}", common::stdout(&again));
+    assert_eq!(common::snapshot(root), after, "a second run changes nothing");
+}
