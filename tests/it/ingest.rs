@@ -270,3 +270,170 @@ fn assign_ids_numbers_new_chunks_once_and_keeps_every_other_byte() {
     assert!(common::stdout(&again).contains("is up to date"), "{}", common::stdout(&again));
     assert_eq!(common::snapshot(root), after, "a second run changes nothing");
 }
+
+fn summaries_config(base: &str) -> String {
+    format!("[review]\nllm_timeout = \"20s\"\nopenai_base_url = \"{base}/v1\"\nopenai_model = \"summary-model\"\nopenai_key_env = \"TEST_INGEST_KEY\"\n")
+}
+
+const KEY: (&str, &str) = ("TEST_INGEST_KEY", "sk-test-ingest-0123456789");
+
+#[test]
+fn summarize_asks_once_retries_a_429_and_caches_by_fingerprint() {
+    let llm = common::fakes::FakeLlm::start();
+    let answer = json!({ "summaries": [
+        { "id": "TD-0001", "summary": "Refunds return to the card in five days." },
+        { "id": "TD-0002", "summary": "Each charge is receipted by email." }
+    ]});
+    llm.script(
+        "/v1/chat/completions",
+        vec![
+            common::fakes::Reply::Status(
+                429,
+                vec![("retry-after-ms".into(), "10".into())],
+                "{\"error\":\"slow down\"}".into(),
+            ),
+            common::fakes::Reply::Json(common::fakes::chat_answer(&answer)),
+        ],
+    );
+    let ws = common::workspace(&[
+        ("concord.toml", summaries_config(&llm.base).as_bytes()),
+        ("docs/blueprints/payments.md", PAYMENTS.as_bytes()),
+    ]);
+    let root = ws.path();
+    let untrusted = ingest_with(root, &["--summarize"], &[KEY]);
+    assert_eq!(untrusted.status.code(), Some(2), "{}", common::stderr(&untrusted));
+    assert!(common::stderr(&untrusted).contains("not a trusted workspace"));
+    assert!(llm.requests().is_empty());
+
+    let out = ingest_with(root, &["--summarize", "--trust"], &[KEY]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let said = common::stdout(&out);
+    assert!(said.contains("2 written by summary-model (1 requests)"), "{said}");
+    assert!(!said.contains(KEY.1));
+    let refunds = entry(root, "TD-0001");
+    assert_eq!(refunds["summary"], "Refunds return to the card in five days.");
+    assert_eq!(refunds["summary_by"], "model");
+    let requests = llm.requests();
+    assert_eq!(requests.len(), 2, "the 429 and its retry");
+    let request = &requests[1];
+    assert_eq!(request.body["model"], "summary-model");
+    assert_eq!(request.body["response_format"]["json_schema"]["strict"], true);
+    let prompt = request.body["messages"][1]["content"].as_str().unwrap();
+    assert!(prompt.contains("TD-0001") && prompt.contains("Partial refunds are allowed."), "{prompt}");
+    assert!(request.headers.iter().any(|(k, v)| k == "authorization" && v == &format!("Bearer {}", KEY.1)));
+
+    // Idempotent: no request, nothing changed; the model's summary stays without --summarize.
+    let bytes = std::fs::read(root.join(INDEX)).unwrap();
+    for args in [&["--summarize", "--trust"][..], &[]] {
+        let again = ingest_with(root, args, &[KEY]);
+        assert!(common::stdout(&again).contains("is up to date"), "{}", common::stdout(&again));
+        assert_eq!(std::fs::read(root.join(INDEX)).unwrap(), bytes);
+    }
+    assert_eq!(llm.requests().len(), 2);
+    // The index gone, the cache answers.
+    std::fs::remove_file(root.join(INDEX)).unwrap();
+    let rebuilt = ingest_with(root, &["--summarize", "--trust"], &[KEY]);
+    assert!(common::stdout(&rebuilt).contains("2 from the cache"), "{}", common::stdout(&rebuilt));
+    assert_eq!(std::fs::read(root.join(INDEX)).unwrap(), bytes);
+    assert_eq!(llm.requests().len(), 2);
+    assert!(root.join(".concord/cache/CACHEDIR.TAG").exists());
+    // A changed section loses the model's summary (and is asked for again with --summarize).
+    std::fs::write(root.join("docs/blueprints/payments.md"), PAYMENTS.replace("5 days", "10 days")).unwrap();
+    assert!(ingest_with(root, &[], &[]).status.success());
+    let changed = entry(root, "TD-0001");
+    assert!(changed.get("summary_by").is_none(), "{changed}");
+    assert!(changed["summary"].as_str().unwrap().contains("10 days"), "{changed}");
+    assert_eq!(entry(root, "TD-0002")["summary_by"], "model");
+}
+
+#[test]
+fn summarize_failures_are_clear_errors_and_write_nothing() {
+    let llm = common::fakes::FakeLlm::start();
+    let off_schema = json!({ "summaries": [{ "id": "TD-0001", "summary": "x", "confidence": 0.9 }] });
+    llm.always("/v1/chat/completions", common::fakes::Reply::Json(common::fakes::chat_answer(&off_schema)));
+    let ws = common::workspace(&[
+        ("concord.toml", summaries_config(&llm.base).as_bytes()),
+        ("docs/blueprints/payments.md", PAYMENTS.as_bytes()),
+    ]);
+    let root = ws.path();
+    let before = common::snapshot(root);
+    let out = ingest_with(root, &["--summarize", "--trust"], &[KEY]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = common::stderr(&out);
+    assert!(said.contains("did not give a usable summary for TD-0001, TD-0002"), "{said}");
+    assert!(said.contains("unexpected `confidence`") && said.contains("nothing was written"), "{said}");
+    assert_eq!(common::snapshot(root), before);
+
+    // No key for a server elsewhere: said before any request.
+    let remote = common::workspace(&[
+        ("concord.toml", b"[review]\nopenai_base_url = \"https://api.example.invalid/v1\"\nopenai_key_env = \"TEST_INGEST_KEY\"\n"),
+        ("docs/blueprints/payments.md", PAYMENTS.as_bytes()),
+    ]);
+    let out = ingest_with(remote.path(), &["--summarize", "--trust"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        common::stderr(&out).contains("set the environment variable TEST_INGEST_KEY"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(!remote.path().join(INDEX).exists());
+}
+
+#[test]
+fn embed_sends_the_openai_wire_format_and_keeps_the_vectors() {
+    let llm = common::fakes::FakeLlm::start();
+    // Answered out of order: `index` says which input each vector is for.
+    let answer = json!({ "object": "list", "model": "nomic-embed-text", "data": [
+        { "object": "embedding", "index": 1, "embedding": [0.25, -0.5, 1.0] },
+        { "object": "embedding", "index": 0, "embedding": [0.125, 0.0, -1.5e-3] }
+    ]});
+    llm.script("/v1/embeddings", vec![common::fakes::Reply::Json(answer)]);
+    let config = format!(
+        "[ingest]\nembed_base_url = \"{}/v1\"\nembed_model = \"nomic-embed-text\"\nembed_key_env = \"TEST_INGEST_KEY\"\n",
+        llm.base
+    );
+    let ws = common::workspace(&[
+        ("concord.toml", config.as_bytes()),
+        ("docs/blueprints/payments.md", PAYMENTS.as_bytes()),
+    ]);
+    let root = ws.path();
+    let out = ingest_with(root, &["--embed", "--trust"], &[KEY]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let requests = llm.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/v1/embeddings");
+    assert_eq!(requests[0].body["model"], "nomic-embed-text");
+    let inputs = requests[0].body["input"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2);
+    assert!(inputs[0].as_str().unwrap().starts_with("Refunds\n"), "{inputs:?}");
+    assert!(inputs[1].as_str().unwrap().starts_with("Receipts\n"), "{inputs:?}");
+    let refunds = entry(root, "TD-0001");
+    assert_eq!(refunds["embedding"], json!([0.125, 0.0, -1.5e-3]));
+    assert_eq!(refunds["embedding_model"], "nomic-embed-text");
+    assert_eq!(entry(root, "TD-0002")["embedding"], json!([0.25, -0.5, 1.0]));
+
+    let bytes = std::fs::read(root.join(INDEX)).unwrap();
+    let again = ingest_with(root, &["--embed", "--trust"], &[KEY]);
+    assert!(common::stdout(&again).contains("is up to date"), "{}", common::stdout(&again));
+    assert_eq!(llm.requests().len(), 1, "nothing is asked twice");
+    std::fs::remove_file(root.join(INDEX)).unwrap();
+    assert!(ingest_with(root, &["--embed", "--trust"], &[KEY]).status.success());
+    assert_eq!(std::fs::read(root.join(INDEX)).unwrap(), bytes, "the cache gives the same vectors");
+    assert_eq!(llm.requests().len(), 1);
+
+    // A changed text drops its vector; a wrong answer is an error and nothing is written.
+    std::fs::write(root.join("docs/blueprints/payments.md"), PAYMENTS.replace("by email", "by post"))
+        .unwrap();
+    llm.always(
+        "/v1/embeddings",
+        common::fakes::Reply::Json(json!({ "data": [{ "index": 0, "embedding": [] }] })),
+    );
+    let before = common::snapshot(root);
+    let out = ingest_with(root, &["--embed", "--trust"], &[KEY]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("not a non-empty array of numbers"), "{}", common::stderr(&out));
+    assert_eq!(common::snapshot(root), before);
+    assert!(ingest_with(root, &[], &[]).status.success());
+    assert!(entry(root, "TD-0002").get("embedding").is_none());
+    assert_eq!(entry(root, "TD-0001")["embedding_model"], "nomic-embed-text");
+}

@@ -7,8 +7,10 @@
 //! changes nothing.
 //!
 //! `--assign-ids` first numbers the headings that should be chunks and have no ID yet, writing
-//! the IDs into the markdown.
+//! the IDs into the markdown; `--summarize` and `--embed` ask an OpenAI-compatible server for
+//! summaries and vectors (see `enrich`), cached by fingerprint so unchanged chunks cost nothing.
 
+pub mod enrich;
 pub mod markdown;
 
 use std::collections::{BTreeMap, HashSet};
@@ -99,8 +101,13 @@ pub fn ingest(ws: &Workspace, options: Options) -> Result<String, String> {
         });
     }
     let (derived, sections) = derive(ws, &files)?;
-    let (entries, counts) = merge(ws, &old_entries, derived);
-    let _ = &sections;
+    let (mut entries, counts) = merge(ws, &old_entries, derived);
+    if options.summarize {
+        out.push(enrich::summarize(ws, &mut entries, &sections, options.dry_run)?);
+    }
+    if options.embed {
+        out.push(enrich::embed(ws, &mut entries, &sections, options.dry_run)?);
+    }
     let text =
         serde_json::to_string_pretty(&json!({ "version": 1, "chunks": entries })).expect("json") + "\n";
     let summary = format!(
@@ -439,7 +446,7 @@ fn merge(
                 let same_text = merged.get("fingerprint") == new.get("fingerprint");
                 if same_text {
                     // A model's summary stands while the text it summarises does.
-                    if merged.get("summary_by").and_then(Value::as_str) == Some("model") {
+                    if merged.get("summary_by").and_then(Value::as_str) == Some(enrich::BY_MODEL) {
                         new.remove("summary");
                     }
                 } else {
