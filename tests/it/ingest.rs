@@ -194,6 +194,9 @@ fn an_id_two_headings_define_is_reported_and_nothing_is_written() {
     );
     assert!(said.contains("nothing was written"), "{said}");
     assert_eq!(common::snapshot(root), before);
+    let verify = common::concord(&["verify-blueprints", "-C", root.to_str().unwrap()], None);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(common::stdout(&verify).contains("duplicate-id"), "{}", common::stdout(&verify));
 }
 
 #[test]
@@ -313,6 +316,8 @@ fn summarize_asks_once_retries_a_429_and_caches_by_fingerprint() {
     let refunds = entry(root, "TD-0001");
     assert_eq!(refunds["summary"], "Refunds return to the card in five days.");
     assert_eq!(refunds["summary_by"], "model");
+    let schema = common::repo_root().join("docs/schemas/blueprint-index.schema.json");
+    assert_eq!(common::validate(&schema, &index(root)), Vec::<String>::new());
     let requests = llm.requests();
     assert_eq!(requests.len(), 2, "the 429 and its retry");
     let request = &requests[1];
@@ -411,6 +416,8 @@ fn embed_sends_the_openai_wire_format_and_keeps_the_vectors() {
     assert_eq!(refunds["embedding"], json!([0.125, 0.0, -1.5e-3]));
     assert_eq!(refunds["embedding_model"], "nomic-embed-text");
     assert_eq!(entry(root, "TD-0002")["embedding"], json!([0.25, -0.5, 1.0]));
+    let schema = common::repo_root().join("docs/schemas/blueprint-index.schema.json");
+    assert_eq!(common::validate(&schema, &index(root)), Vec::<String>::new());
 
     let bytes = std::fs::read(root.join(INDEX)).unwrap();
     let again = ingest_with(root, &["--embed", "--trust"], &[KEY]);

@@ -59,10 +59,11 @@ fn summary_schema() -> Value {
     })
 }
 
-/// Model answers kept on disk, by key (model and fingerprint).
+/// Model answers kept on disk, by key (model and fingerprint); the file is read on the first
+/// look-up, so a run where every entry is current does not read it.
 struct ModelCache<V> {
     path: Option<PathBuf>,
-    stored: HashMap<String, V>,
+    stored: Option<HashMap<String, V>>,
     used: BTreeMap<String, V>,
     added: bool,
 }
@@ -74,22 +75,26 @@ struct CacheFile<V> {
 }
 
 impl<V: Clone + Serialize + DeserializeOwned> ModelCache<V> {
-    /// The cache file `name` in the workspace's cache folder (none when the cache is off); a
-    /// file that does not decode is ignored and replaced.
+    /// The cache file `name` in the workspace's cache folder (none when the cache is off).
     fn open(ws: &Workspace, name: &str) -> ModelCache<V> {
         let path = crate::workspace::cache_dir(&ws.root, &ws.config, None).map(|dir| dir.join(name));
-        let stored = path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| postcard::from_bytes::<CacheFile<V>>(&bytes).ok())
-            .filter(|file| file.format == CACHE_FORMAT)
-            .map(|file| file.entries.into_iter().collect())
-            .unwrap_or_default();
-        ModelCache { path, stored, used: BTreeMap::new(), added: false }
+        ModelCache { path, stored: None, used: BTreeMap::new(), added: false }
+    }
+
+    /// What the file holds; a file that does not decode is ignored (and replaced on save).
+    fn stored(&mut self) -> &HashMap<String, V> {
+        let path = self.path.as_ref();
+        self.stored.get_or_insert_with(|| {
+            path.and_then(|p| std::fs::read(p).ok())
+                .and_then(|bytes| postcard::from_bytes::<CacheFile<V>>(&bytes).ok())
+                .filter(|file| file.format == CACHE_FORMAT)
+                .map(|file| file.entries.into_iter().collect())
+                .unwrap_or_default()
+        })
     }
 
     fn get(&mut self, key: &str) -> Option<V> {
-        let value = self.stored.get(key)?.clone();
+        let value = self.stored().get(key)?.clone();
         self.used.insert(key.to_string(), value.clone());
         Some(value)
     }
@@ -106,6 +111,7 @@ impl<V: Clone + Serialize + DeserializeOwned> ModelCache<V> {
         let mut entries: Vec<(String, V)> = self.used.into_iter().collect();
         let mut older: Vec<(String, V)> = self
             .stored
+            .unwrap_or_default()
             .into_iter()
             .filter(|(k, _)| entries.binary_search_by(|(e, _)| e.as_str().cmp(k.as_str())).is_err())
             .collect();

@@ -100,7 +100,7 @@ pub fn ingest(ws: &Workspace, options: Options) -> Result<String, String> {
             (n, false) => format!("gave {n} headings an ID in {files}"),
         });
     }
-    let (derived, sections) = derive(ws, &files)?;
+    let Derived { entries: derived, sections, .. } = derive(ws, &files).without_duplicates()?;
     let (mut entries, counts) = merge(ws, &old_entries, derived);
     if options.summarize {
         out.push(enrich::summarize(ws, &mut entries, &sections, options.dry_run)?);
@@ -257,7 +257,8 @@ pub fn verify(ws: &Workspace) -> Result<Vec<Finding>, String> {
     let rel = &ws.config.paths.blueprint_index;
     // An index that is not JSON is the model's `malformed-file`, at its place.
     let index = read_index(ws).map(|(_, entries)| entries).unwrap_or_default();
-    let (derived, _) = derive(ws, &spec_files(ws)?)?;
+    // Duplicate headings are the model's own `duplicate-id` findings.
+    let derived = derive(ws, &spec_files(ws)?).entries;
     let at_entry = |id: &str| {
         ws.model
             .chunks
@@ -333,13 +334,29 @@ fn read_index(ws: &Workspace) -> Result<(Option<String>, Vec<Value>), String> {
     Ok((text, entries))
 }
 
-/// The entries the markdown defines, by ID, with their sections. An ID two headings define is
-/// an error naming both places: which one the index should describe is a person's call.
-#[allow(clippy::type_complexity)]
-fn derive(
-    ws: &Workspace,
-    files: &[SpecFile],
-) -> Result<(BTreeMap<String, Map<String, Value>>, BTreeMap<String, Section>), String> {
+/// What the markdown defines: the entries and sections by ID (the first heading of an ID), and
+/// the IDs more than one heading defines, each with its places.
+struct Derived {
+    entries: BTreeMap<String, Map<String, Value>>,
+    sections: BTreeMap<String, Section>,
+    twice: Vec<String>,
+}
+
+impl Derived {
+    /// An ID two headings define stops ingest: which section the entry should describe is a
+    /// person's call.
+    fn without_duplicates(self) -> Result<Derived, String> {
+        if self.twice.is_empty() {
+            return Ok(self);
+        }
+        Err(format!(
+            "{}\ngive each of those headings its own ID (or remove the copy), then run ingest again; nothing was written",
+            self.twice.join("\n")
+        ))
+    }
+}
+
+fn derive(ws: &Workspace, files: &[SpecFile]) -> Derived {
     let mut out = BTreeMap::new();
     let mut sections = BTreeMap::new();
     let mut defined_at: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -393,13 +410,7 @@ fn derive(
         .filter(|(_, places)| places.len() > 1)
         .map(|(id, places)| format!("{id} is defined by more than one heading: {}", places.join(", ")))
         .collect();
-    if !twice.is_empty() {
-        return Err(format!(
-            "{}\ngive each of those headings its own ID (or remove the copy), then run ingest again; nothing was written",
-            twice.join("\n")
-        ));
-    }
-    Ok((out, sections))
+    Derived { entries: out, sections, twice }
 }
 
 /// `section` (a slice of `text`, the section of outline heading `at`) up to the first heading
