@@ -444,3 +444,31 @@ fn embed_sends_the_openai_wire_format_and_keeps_the_vectors() {
     assert!(entry(root, "TD-0002").get("embedding").is_none());
     assert_eq!(entry(root, "TD-0001")["embedding_model"], "nomic-embed-text");
 }
+
+#[test]
+fn odd_markdown_never_crashes_ingest() {
+    let files: &[(&str, &[u8])] = &[
+        ("docs/blueprints/cr.md", b"# Old Mac\r## TD-0001 Lone CR\rText.\r## Next\rMore.\r"),
+        ("docs/blueprints/fence.md", b"## TD-0002 Open fence\n```\n## TD-0003 in code\n"),
+        ("docs/blueprints/marks.md", b"#\n####### seven\n##\n## \n#NoSpace\n## TD-0004\n"),
+        ("docs/blueprints/empty.md", b""),
+        ("docs/blueprints/fm-only.md", b"---\n---\n"),
+        ("docs/blueprints/latin1.md", b"## TD-0005 caf\xe9\n"),
+    ];
+    let ws = common::workspace(files);
+    let root = ws.path();
+    for args in [&["--assign-ids", "--dry-run"][..], &["--assign-ids"], &[]] {
+        let out = ingest_with(root, args, &[]);
+        let said = common::stderr(&out);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {said}");
+        if !out.status.success() {
+            assert!(said.contains("latin1.md"), "{args:?}: {said}");
+        }
+    }
+    std::fs::remove_file(root.join("docs/blueprints/latin1.md")).unwrap();
+    let out = ingest_with(root, &["--assign-ids"], &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(entry(root, "TD-0004").is_object());
+    assert!(entry(root, "TD-0003").is_null(), "a heading in a code fence defines nothing");
+}

@@ -259,6 +259,9 @@ pub fn heading_diff(path: &str, text: &str, edits: &[HeadingEdit]) -> String {
     out
 }
 
+/// The most digits a new ID is padded to (a pattern may ask for absurdly many).
+const MAX_WIDTH: usize = 20;
+
 /// How new IDs of a family are spelt and where numbering goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Numbering {
@@ -283,10 +286,12 @@ impl Numbering {
             }
         }
         match best {
-            Some((number, prefix, width)) => Numbering { prefix, width, next: number.saturating_add(1) },
+            Some((number, prefix, width)) => {
+                Numbering { prefix, width: width.min(MAX_WIDTH), next: number.saturating_add(1) }
+            }
             None => {
                 let (prefix, width) = pattern_shape(pattern).unwrap_or((format!("{family}-"), 4));
-                Numbering { prefix, width, next: 1 }
+                Numbering { prefix, width: width.min(MAX_WIDTH), next: 1 }
             }
         }
     }

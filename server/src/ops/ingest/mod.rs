@@ -422,8 +422,12 @@ fn own_text<'t>(
     at: usize,
     ws: &Workspace,
 ) -> &'t str {
-    let start = section.as_ptr() as usize - text.as_ptr() as usize;
+    // `section_body` answers a slice of `text`, or an empty string past its end.
+    let Some(start) = (section.as_ptr() as usize).checked_sub(text.as_ptr() as usize) else { return section };
     let end = start + section.len();
+    if end > text.len() {
+        return section;
+    }
     let nested = outline[at + 1..]
         .iter()
         .take_while(|h| h.text_start < end)
