@@ -251,9 +251,13 @@ fn assign_ids_numbers_new_chunks_once_and_keeps_every_other_byte() {
     assert!(!diff.contains("Topic"), "a topic with ID'd children keeps no ID:\n{diff}");
     assert_eq!(common::snapshot(root), before, "a dry run writes nothing");
 
+    use std::os::unix::fs::PermissionsExt;
+    let payments_path = root.join("docs/blueprints/payments.md");
+    std::fs::set_permissions(&payments_path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let out = ingest_with(root, &["--assign-ids"], &[]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert!(common::stdout(&out).contains("gave 3 headings an ID in 2 files"), "{}", common::stdout(&out));
+    assert_eq!(std::fs::metadata(&payments_path).unwrap().permissions().mode() & 0o777, 0o640);
     let written = std::fs::read(root.join("docs/blueprints/payments.md")).unwrap();
     let expected = payments
         .replace("## Chargebacks", "## TD-0013 Chargebacks")

@@ -147,8 +147,14 @@ fn write_spec_file(ws: &Workspace, file: &SpecFile) -> Result<(), String> {
             file.path
         ));
     }
+    let mode = std::fs::metadata(ws.root.join(&file.path)).map(|m| m.permissions()).ok();
     crate::fsutil::write_in_workspace(&ws.root, &file.path, file.text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", file.path))
+        .map_err(|e| format!("cannot write {}: {e}", file.path))?;
+    // The new file has the default mode; the old one's (read-only for others, say) is kept.
+    if let Some(mode) = mode {
+        let _ = std::fs::set_permissions(ws.root.join(&file.path), mode);
+    }
+    Ok(())
 }
 
 /// The spec's markdown files under the blueprints folder, in path order, with their front
