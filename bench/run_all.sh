@@ -16,5 +16,6 @@ python3 bench/run_trace.py --files 5000 --runs 3 --warmup 0 --level item "${lobs
 python3 bench/run_trace.py --files 5000 --runs 5 --warmup 1 --level file --no-lobster
 python3 bench/run_lsp.py --files 20000 --sessions 3 --hovers 10000 --changes 300 --memory-files 100000
 python3 bench/run_locks.py --runs 200 --warmup 5 --locks 100 --parallel 2 --seconds 10
+python3 bench/run_ingest.py --runs 10 --warmup 2
 python3 bench/run_scaling.py --sizes 1000,10000,50000,100000 --runs 3 --warmup 1
 python3 bench/report.py

@@ -39,10 +39,12 @@ step run_scaling.py
 python3 bench/run_scaling.py "${common[@]}" --sizes 30,60 --runs 1 --warmup 0 --hovers 20 --changes 4 >/dev/null
 step run_mcp.py
 python3 bench/run_mcp.py "${common[@]}" --files 60 --calls 3 >/dev/null
+step run_ingest.py
+python3 bench/run_ingest.py "${common[@]}" --chunks 20 --files 4 --words 2000 --runs 1 --warmup 0 >/dev/null
 step report.py
 python3 bench/report.py --results "$out/results" >/dev/null
 test -s "$out/results/scaling.svg"
-for f in scan check index trace-file lsp locks scaling mcp; do
+for f in scan check index trace-file lsp locks scaling mcp ingest; do
   test -s "$out/results/$f.json" || { echo "bench/smoke.sh: no $f.json" >&2; exit 1; }
 done
 echo "bench/smoke.sh: every runner ran"

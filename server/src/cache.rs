@@ -33,7 +33,7 @@ pub const RACY_NS: i128 = 2_000_000_000;
 const KEPT_FILES: usize = 4;
 
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
-# This file marks a cache folder of Concord (concord check). See https://bford.info/cachedir/\n";
+# This file marks a cache folder of Concord (concord check, concord ingest). See https://bford.info/cachedir/\n";
 
 /// What is remembered of one file: its stat, its content hash, its facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +218,8 @@ fn file_name(key: &[u8; 32]) -> String {
     format!("facts-{hex}.bin")
 }
 
-fn write_cache(dir: &Path, key: &[u8; 32], file: &CacheFileOut) -> std::io::Result<()> {
+/// Create the cache folder with its `CACHEDIR.TAG` and a `.gitignore` that ignores it all.
+pub fn make_cache_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, text) in
         [("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "# Concord's cache: never committed.\n*\n")]
@@ -228,6 +229,11 @@ fn write_cache(dir: &Path, key: &[u8; 32], file: &CacheFileOut) -> std::io::Resu
             std::fs::write(path, text)?;
         }
     }
+    Ok(())
+}
+
+fn write_cache(dir: &Path, key: &[u8; 32], file: &CacheFileOut) -> std::io::Result<()> {
+    make_cache_dir(dir)?;
     let bytes = postcard::to_stdvec(file).map_err(std::io::Error::other)?;
     let target = dir.join(file_name(key));
     // A name of its own per process, so concurrent runs never write into one temporary file.

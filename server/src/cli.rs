@@ -100,13 +100,29 @@ pub enum Command {
         ws: WorkspaceArg,
     },
     /// Build the chunk index (blueprint_index.json) from the spec's markdown: every heading that
-    /// starts with an ID, with an extractive summary, source and line, topic, priority and
-    /// fingerprint; entries the markdown does not define are kept. Running it twice changes
-    /// nothing.
+    /// starts with an ID, with a summary, source and line, topic, priority and fingerprint;
+    /// entries the markdown does not define are kept. Running it twice changes nothing.
     Ingest {
-        /// Say what would change; write nothing.
+        /// Say what would change (with --assign-ids, as a diff of the headings); write nothing
+        /// and send no request.
         #[arg(long)]
         dry_run: bool,
+        /// First give each heading at the chunk level that has no ID the next free ID of its
+        /// family, written into the markdown.
+        #[arg(long)]
+        assign_ids: bool,
+        /// Summaries written by the model of [review] (an OpenAI-compatible server) instead of
+        /// extracted; cached by fingerprint, so unchanged chunks cost nothing.
+        #[arg(long)]
+        summarize: bool,
+        /// A vector embedding of each chunk from the embeddings endpoint of [ingest]; cached by
+        /// fingerprint.
+        #[arg(long)]
+        embed: bool,
+        /// Trust this workspace for this run only (CONCORD_TRUST=1 does the same): --summarize
+        /// and --embed send your API key to the servers its concord.toml names.
+        #[arg(long)]
+        trust: bool,
         #[command(flatten)]
         ws: WorkspaceArg,
     },
@@ -581,7 +597,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status { ws } => status(&ws.workspace),
         Command::Trailers { ws } => trailers(&ws.workspace),
         Command::VerifyBlueprints { ws } => verify_blueprints(&ws.workspace),
-        Command::Ingest { dry_run, ws } => outcome(&ws.workspace, |w| crate::ops::ingest::ingest(w, dry_run)),
+        Command::Ingest { dry_run, assign_ids, summarize, embed, trust, ws } => {
+            if (summarize || embed) && !dry_run {
+                let what = "requests carrying your API key to the model servers";
+                if let Err(message) = crate::ops::trust::require(&ws.workspace, trust, "ingest", what) {
+                    eprintln!("concord ingest: {message}");
+                    return ExitCode::from(2);
+                }
+            }
+            outcome(&ws.workspace, |w| {
+                crate::ops::ingest::ingest(
+                    w,
+                    crate::ops::ingest::Options { dry_run, assign_ids, summarize, embed },
+                )
+            })
+        }
         Command::Ack { id, place, ws } => outcome(&ws.workspace, |w| {
             let what = match id.as_deref() {
                 Some(id) => crate::ops::trace_lock::Ack::Chunk { id, place: place.as_deref() },

@@ -31,6 +31,40 @@ struct ConfigFile {
     plan: PlanSection,
     commits: CommitsSection,
     cache: CacheSection,
+    ingest: IngestSection,
+}
+
+/// `[ingest]`: how `concord ingest` numbers new chunks, fills in what the markdown leaves out,
+/// and where `--embed` gets its vectors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSection {
+    /// The chunk family `--assign-ids` numbers new chunks in (a file's front matter
+    /// `id_family:` wins). Empty: `TD` when that is a chunk family, else the first one.
+    pub id_family: String,
+    /// The heading level (1 to 6) that gets IDs in a file with no ID heading yet; a file with ID
+    /// headings gets them at the levels it already uses.
+    pub heading_level: u8,
+    /// A chunk's priority when neither its section nor its file's front matter gives one.
+    pub default_priority: Priority,
+    /// The OpenAI-compatible server of `--embed` (empty: `review.openai_base_url`).
+    pub embed_base_url: String,
+    pub embed_model: String,
+    /// The environment variable holding its key (empty: `review.openai_key_env`).
+    pub embed_key_env: String,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        IngestSection {
+            id_family: String::new(),
+            heading_level: 2,
+            default_priority: Priority::Should,
+            embed_base_url: String::new(),
+            embed_model: "text-embedding-3-small".into(),
+            embed_key_env: String::new(),
+        }
+    }
 }
 
 /// `[plan]`: how much of the spec `concord plan` sends to the models.
@@ -547,6 +581,7 @@ pub struct Config {
     pub test_timeout_secs: u64,
     pub llm_timeout_secs: u64,
     pub commits: CommitsSection,
+    pub ingest: IngestSection,
 }
 
 impl Default for Config {
@@ -790,7 +825,35 @@ impl Config {
                 });
             }
         }
+        let chunk_family =
+            |name: &str| ids.families().iter().any(|f| f.name == name && f.kind == IdKind::Chunk);
+        if file.ingest.id_family.is_empty() {
+            let first = ids.families().iter().find(|f| f.kind == IdKind::Chunk).map(|f| f.name.clone());
+            file.ingest.id_family =
+                if chunk_family("TD") { Some("TD".into()) } else { first }.unwrap_or_default();
+        } else if !chunk_family(&file.ingest.id_family) {
+            let names: Vec<&str> =
+                ids.families().iter().filter(|f| f.kind == IdKind::Chunk).map(|f| f.name.as_str()).collect();
+            return Err(ConfigError {
+                message: format!(
+                    "ingest.id_family {:?} is not a chunk family of [ids]: use one of {}",
+                    file.ingest.id_family,
+                    names.join(", ")
+                ),
+                span: value_at("ingest.id_family"),
+            });
+        }
+        if !(1..=6).contains(&file.ingest.heading_level) {
+            return Err(ConfigError {
+                message: format!(
+                    "ingest.heading_level = {} is out of range: markdown headings have levels 1 to 6",
+                    file.ingest.heading_level
+                ),
+                span: value_at("ingest.heading_level"),
+            });
+        }
         Ok(Config {
+            ingest: file.ingest,
             commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
             test_timeout_secs: duration("review.test_timeout", &file.review.test_timeout)?,
@@ -1198,6 +1261,20 @@ mod tests {
         }
         let err = Config::parse(Some("[locks]\nremote = \"--upload-pack=x\"\n")).unwrap_err();
         assert!(err.message.contains("locks.remote"));
+    }
+
+    #[test]
+    fn the_ingest_family_must_be_a_chunk_family_and_defaults_to_td_or_the_first() {
+        assert_eq!(Config::parse(None).unwrap().ingest.id_family, "TD");
+        let own = "[[ids.families]]\nname = \"REQ\"\npattern = 'REQ-\\d+'\n";
+        assert_eq!(Config::parse(Some(own)).unwrap().ingest.id_family, "REQ");
+        let err = Config::parse(Some("[ingest]\nid_family = \"WBS\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1, "{err}");
+        assert!(err.message.contains("use one of NT, TD"), "{}", err.message);
+        let err = Config::parse(Some("[ingest]\nheading_level = 7\n")).unwrap_err();
+        assert!(err.message.contains("levels 1 to 6"), "{}", err.message);
+        let err = Config::parse(Some("[ingest]\ndefault_priority = \"urgent\"\n")).unwrap_err();
+        assert_eq!(err.span.unwrap().start.line, 1, "{err}");
     }
 
     #[test]

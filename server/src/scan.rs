@@ -275,7 +275,7 @@ fn items_of(
 }
 
 /// `## TD-0103 Payments / Stripe` defines TD-0103 with the title "Payments / Stripe".
-fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) -> Vec<Heading> {
+pub(crate) fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) -> Vec<Heading> {
     let mut headings = Vec::new();
     let mut in_fence = false;
     let mut offset = 0;

@@ -212,6 +212,56 @@ pub fn openai_json(
     json_in_text(&text).ok_or_else(|| "the answer is not a JSON object".to_string())
 }
 
+/// Vectors for `inputs`, in order, from an OpenAI-compatible `POST {base}/embeddings` (OpenAI,
+/// Ollama, llama.cpp, vLLM): `{"model", "input": [...]}` in, `{"data": [{"index", "embedding"}]}`
+/// out. The answer must give each input exactly one vector of finite numbers, all of one length.
+pub fn openai_embeddings(
+    endpoint: &Endpoint,
+    inputs: &[String],
+    deadline: Instant,
+) -> Result<Vec<Vec<f64>>, String> {
+    let mut headers = Vec::new();
+    if let Some(key) = &endpoint.key {
+        headers.push(("authorization", format!("Bearer {key}")));
+    }
+    let url = format!("{}/embeddings", endpoint.base_url.trim_end_matches('/'));
+    let body = json!({ "model": endpoint.model, "input": inputs });
+    let answer = post(&url, &headers, &body, deadline)?;
+    let data = answer
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{url}: the answer has no `data` array"))?;
+    let mut vectors: Vec<Option<Vec<f64>>> = vec![None; inputs.len()];
+    for (n, item) in data.iter().enumerate() {
+        let index = item.get("index").and_then(Value::as_u64).map_or(n, |i| i as usize);
+        let slot = vectors.get_mut(index).ok_or_else(|| {
+            format!("{url}: data[{n}] has index {index}, but {} inputs were sent", inputs.len())
+        })?;
+        if slot.is_some() {
+            return Err(format!("{url}: two vectors for input {index}"));
+        }
+        let numbers = item.get("embedding").and_then(Value::as_array).ok_or_else(|| {
+            format!("{url}: data[{n}] has no `embedding` array (base64 answers are not asked for)")
+        })?;
+        let vector: Option<Vec<f64>> = numbers.iter().map(|v| v.as_f64().filter(|f| f.is_finite())).collect();
+        match vector {
+            Some(vector) if !vector.is_empty() => *slot = Some(vector),
+            _ => return Err(format!("{url}: data[{n}].embedding is not a non-empty array of numbers")),
+        }
+    }
+    let vectors: Vec<Vec<f64>> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| format!("{url}: no vector for input {i}")))
+        .collect::<Result<_, _>>()?;
+    if let Some(first) = vectors.first() {
+        if let Some(other) = vectors.iter().find(|v| v.len() != first.len()) {
+            return Err(format!("{url}: vectors of different lengths ({} and {})", first.len(), other.len()));
+        }
+    }
+    Ok(vectors)
+}
+
 fn json_in_text(text: &str) -> Option<Value> {
     let text = text.trim();
     if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
