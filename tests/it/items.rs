@@ -45,6 +45,56 @@ fn suggestions_rank_the_true_id_first_often_enough() {
     assert!(at3 >= 0.75, "top-three rate {at3:.2} fell below the floor");
 }
 
+/// The cases behind the ranking test, for measuring other rankers beside it (bench/embedding_gain.py):
+/// with `CONCORD_SUGGESTION_CASES=path`, writes every tagged item's query text, true IDs and
+/// Concord's ranked candidates with their scores (the same hiding as above), and the text of
+/// every chunk and work item.
+#[test]
+#[ignore = "writes a data file for bench/embedding_gain.py"]
+fn dump_suggestion_cases() {
+    let out = std::env::var("CONCORD_SUGGESTION_CASES").expect("CONCORD_SUGGESTION_CASES=path to write");
+    let dir = item_level_demo();
+    let ws = Workspace::load(dir.path()).unwrap();
+    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let mut cases = Vec::new();
+    for facts in ws.files.values() {
+        for item in &facts.items {
+            let truth: Vec<&String> = item.ids.iter().filter(|id| ws.model.is_known(id)).collect();
+            if truth.is_empty() {
+                continue;
+            }
+            let hidden = (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3);
+            let query = format!("{} {}", item.name, item.doc);
+            // Every candidate with a score, best first (the first three are the test's).
+            let ranked = neighbours.suggest_up_to(&ws.model, facts, &query, Some(hidden), usize::MAX);
+            let candidates: Vec<serde_json::Value> =
+                ranked.iter().map(|c| serde_json::json!({"id": c.id, "score": c.score})).collect();
+            cases.push(serde_json::json!({
+                "path": facts.path,
+                "item": item.name,
+                "query": query,
+                "truth": truth,
+                "candidates": candidates,
+            }));
+        }
+    }
+    let chunks: Vec<serde_json::Value> = ws
+        .model
+        .chunks
+        .values()
+        .map(|c| serde_json::json!({"id": c.id, "title": c.title, "summary": c.summary, "topic": c.topic}))
+        .collect();
+    let work: Vec<serde_json::Value> = ws
+        .model
+        .work
+        .values()
+        .map(|w| serde_json::json!({"id": w.id, "title": w.title, "criteria": w.acceptance_criteria}))
+        .collect();
+    let dump = serde_json::json!({"cases": cases, "chunks": chunks, "work": work});
+    std::fs::write(&out, serde_json::to_string_pretty(&dump).unwrap()).unwrap();
+    println!("{} cases, {} chunks, {} work items written to {out}", cases.len(), chunks.len(), work.len());
+}
+
 #[test]
 fn item_level_check_reports_untraced_items_with_a_fix() {
     let dir = item_level_demo();
