@@ -277,34 +277,8 @@ fn items_of(
 /// `## TD-0103 Payments / Stripe` defines TD-0103 with the title "Payments / Stripe".
 pub(crate) fn chunk_headings(config: &Config, path: &str, text: &str, index: &LineIndex) -> Vec<Heading> {
     let mut headings = Vec::new();
-    let mut in_fence = false;
-    let mut offset = 0;
-    for line in crate::text::lines_inclusive(text) {
-        let mut line_start = offset;
-        offset += line.len();
-        // A byte-order mark opening the file is not part of the first line's text.
-        let line = match line.strip_prefix(crate::text::BOM) {
-            Some(rest) if line_start == 0 => {
-                line_start = crate::text::BOM.len();
-                rest
-            }
-            _ => line,
-        };
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence || !line.starts_with('#') {
-            continue;
-        }
-        let hashes = line.bytes().take_while(|&b| b == b'#').count();
-        if hashes > 6 || !line[hashes..].starts_with([' ', '\t']) {
-            continue;
-        }
-        let body = line[hashes..].trim_start();
-        let body_start =
-            line_start + (line.len() - line[hashes..].len()) + (line[hashes..].len() - body.len());
+    for heading in crate::text::atx_headings(text, 0) {
+        let (body, body_start, line_start) = (heading.rest, heading.text_start, heading.line_start);
         let Some(id) = config.ids.leading_id(body) else {
             continue;
         };

@@ -127,6 +127,61 @@ impl LineIndex {
 
 /// The lines of `text` with their line breaks, split as [`LineIndex`] splits them (`\n`,
 /// `\r\n`, a lone `\r`); the byte-order mark stays at the start of the first.
+/// A markdown ATX heading: one to six `#`, then a space or tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtxHeading<'t> {
+    /// 0-based line number.
+    pub line: usize,
+    /// Byte offset of the line (after a byte-order mark opening the file).
+    pub line_start: usize,
+    pub level: usize,
+    /// Byte offset where the heading's text starts (after `## `).
+    pub text_start: usize,
+    /// The rest of the line from `text_start`, line break included.
+    pub rest: &'t str,
+}
+
+/// The ATX headings of a markdown text from line `first_line` on, outside ``` and ~~~ fences:
+/// the one reading of headings that the scanner (chunk headings) and ingest (the outline) share.
+pub fn atx_headings(text: &str, first_line: usize) -> impl Iterator<Item = AtxHeading<'_>> {
+    let mut in_fence = false;
+    let mut offset = 0;
+    lines_inclusive(text).enumerate().filter_map(move |(n, line)| {
+        let mut line_start = offset;
+        offset += line.len();
+        let line = match line.strip_prefix(BOM) {
+            Some(rest) if line_start == 0 => {
+                line_start = BOM.len();
+                rest
+            }
+            _ => line,
+        };
+        if n < first_line {
+            return None;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            return None;
+        }
+        if in_fence || !line.starts_with('#') {
+            return None;
+        }
+        let level = line.bytes().take_while(|&b| b == b'#').count();
+        if level > 6 || !line[level..].starts_with([' ', '\t']) {
+            return None;
+        }
+        let rest = line[level..].trim_start();
+        Some(AtxHeading {
+            line: n,
+            line_start,
+            level,
+            text_start: line_start + line.len() - rest.len(),
+            rest,
+        })
+    })
+}
+
 pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut rest = 0;

@@ -13,29 +13,49 @@ fn item_level_demo() -> tempfile::TempDir {
     dir
 }
 
+/// An item tagged directly with a known ID, as the ranking is measured on it: its words, and
+/// the lines of its own tag (comments above it and its docstring), which are hidden.
+struct TaggedItem<'w> {
+    facts: &'w concord::scan::FileFacts,
+    name: &'w str,
+    query: String,
+    truth: Vec<&'w String>,
+    hidden: (u32, u32),
+}
+
+fn tagged_items(ws: &Workspace) -> Vec<TaggedItem<'_>> {
+    let mut out = Vec::new();
+    for facts in ws.files.values() {
+        for item in &facts.items {
+            let truth: Vec<&String> = item.ids.iter().filter(|id| ws.model.is_known(id)).collect();
+            if !truth.is_empty() {
+                out.push(TaggedItem {
+                    facts,
+                    name: &item.name,
+                    query: format!("{} {}", item.name, item.doc),
+                    truth,
+                    hidden: (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3),
+                });
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn suggestions_rank_the_true_id_first_often_enough() {
     let dir = item_level_demo();
     let ws = Workspace::load(dir.path()).unwrap();
     let neighbours = Neighbours::new(&ws.model, ws.files.values());
     let (mut total, mut first, mut top3) = (0, 0, 0);
-    for facts in ws.files.values() {
-        for item in &facts.items {
-            let truth: Vec<&String> = item.ids.iter().filter(|id| ws.model.is_known(id)).collect();
-            if truth.is_empty() {
-                continue;
-            }
-            // The item's own tag (comments above it and its docstring) is hidden.
-            let hidden = (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3);
-            let ranked =
-                neighbours.suggest(&ws.model, facts, &format!("{} {}", item.name, item.doc), Some(hidden));
-            total += 1;
-            if ranked.first().is_some_and(|c| truth.contains(&&c.id)) {
-                first += 1;
-            }
-            if ranked.iter().take(3).any(|c| truth.contains(&&c.id)) {
-                top3 += 1;
-            }
+    for case in tagged_items(&ws) {
+        let ranked = neighbours.suggest(&ws.model, case.facts, &case.query, Some(case.hidden));
+        total += 1;
+        if ranked.first().is_some_and(|c| case.truth.contains(&&c.id)) {
+            first += 1;
+        }
+        if ranked.iter().take(3).any(|c| case.truth.contains(&&c.id)) {
+            top3 += 1;
         }
     }
     let (at1, at3) = (first as f64 / total as f64, top3 as f64 / total as f64);
@@ -57,26 +77,19 @@ fn dump_suggestion_cases() {
     let ws = Workspace::load(dir.path()).unwrap();
     let neighbours = Neighbours::new(&ws.model, ws.files.values());
     let mut cases = Vec::new();
-    for facts in ws.files.values() {
-        for item in &facts.items {
-            let truth: Vec<&String> = item.ids.iter().filter(|id| ws.model.is_known(id)).collect();
-            if truth.is_empty() {
-                continue;
-            }
-            let hidden = (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3);
-            let query = format!("{} {}", item.name, item.doc);
-            // Every candidate with a score, best first (the first three are the test's).
-            let ranked = neighbours.suggest_up_to(&ws.model, facts, &query, Some(hidden), usize::MAX);
-            let candidates: Vec<serde_json::Value> =
-                ranked.iter().map(|c| serde_json::json!({"id": c.id, "score": c.score})).collect();
-            cases.push(serde_json::json!({
-                "path": facts.path,
-                "item": item.name,
-                "query": query,
-                "truth": truth,
-                "candidates": candidates,
-            }));
-        }
+    for case in tagged_items(&ws) {
+        // Every candidate with a score, best first (the first three are the test's).
+        let ranked =
+            neighbours.suggest_up_to(&ws.model, case.facts, &case.query, Some(case.hidden), usize::MAX);
+        let candidates: Vec<serde_json::Value> =
+            ranked.iter().map(|c| serde_json::json!({"id": c.id, "score": c.score})).collect();
+        cases.push(serde_json::json!({
+            "path": case.facts.path,
+            "item": case.name,
+            "query": case.query,
+            "truth": case.truth,
+            "candidates": candidates,
+        }));
     }
     let chunks: Vec<serde_json::Value> = ws
         .model

@@ -126,40 +126,12 @@ pub struct OutlineHeading {
 /// The headings of a file, as the scanner finds chunk headings: a line starting with one to six
 /// `#` and a space or tab, outside ``` and ~~~ fences; the front matter's lines are skipped.
 pub fn outline(text: &str, front_matter_lines: usize) -> Vec<OutlineHeading> {
-    let mut out = Vec::new();
-    let mut in_fence = false;
-    let mut offset = 0;
-    for (n, line) in crate::text::lines_inclusive(text).enumerate() {
-        let mut line_start = offset;
-        offset += line.len();
-        let line = match line.strip_prefix(BOM) {
-            Some(rest) if line_start == 0 => {
-                line_start = BOM.len();
-                rest
-            }
-            _ => line,
-        };
-        if n < front_matter_lines {
-            continue;
-        }
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence || !line.starts_with('#') {
-            continue;
-        }
-        let level = line.bytes().take_while(|&b| b == b'#').count();
-        if level > 6 || !line[level..].starts_with([' ', '\t']) {
-            continue;
-        }
-        let body = line[level..].trim_start();
-        let text_start = line_start + line.len() - body.len();
-        let text = body.trim_end_matches(['\n', '\r']).trim_end().trim_end_matches('#').trim_end();
-        out.push(OutlineHeading { line: n, level, text_start, text: text.to_string() });
-    }
-    out
+    crate::text::atx_headings(text, front_matter_lines)
+        .map(|h| {
+            let text = h.rest.trim_end_matches(['\n', '\r']).trim_end().trim_end_matches('#').trim_end();
+            OutlineHeading { line: h.line, level: h.level, text_start: h.text_start, text: text.to_string() }
+        })
+        .collect()
 }
 
 /// The topic of the chunk heading at `index` of the outline: the nearest enclosing heading (of
