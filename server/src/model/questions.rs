@@ -9,26 +9,15 @@ use crate::formats::OwnerQuestion;
 pub fn parse_questions(path: &str, text: &str) -> (Vec<OwnerQuestion>, Vec<crate::findings::Finding>) {
     let mut reader = FileReader::new(path, text);
     let mut latest: Vec<OwnerQuestion> = Vec::new();
-    let mut line_start = 0;
-    for (n, raw) in text.split_inclusive('\n').enumerate() {
-        let start = line_start;
-        line_start += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
+    for super::reader::JsonlLine { number: n, start, text: line, torn_note: why } in
+        super::reader::jsonl_lines(text)
+    {
         match serde_json::from_str::<OwnerQuestion>(line) {
             Ok(question) => match latest.iter_mut().find(|q| q.id == question.id) {
                 Some(earlier) => *earlier = question,
                 None => latest.push(question),
             },
             Err(e) => {
-                let torn = !raw.ends_with('\n') && line_start == text.len();
-                let why = if torn {
-                    " (the last line is incomplete: a write was probably interrupted)"
-                } else {
-                    ""
-                };
                 // serde's column is 1-based, in characters of the line.
                 let at = line.char_indices().nth(e.column().saturating_sub(1)).map_or(line.len(), |(i, _)| i);
                 reader.malformed(

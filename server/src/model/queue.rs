@@ -35,23 +35,12 @@ const STATUSES: &[(&str, Status)] = &[
 pub fn parse_queue(path: &str, text: &str) -> (Vec<QueueEvent>, Vec<Finding>) {
     let mut reader = FileReader::new(path, text);
     let mut events = Vec::new();
-    let mut line_start = 0;
-    for (n, raw) in text.split_inclusive('\n').enumerate() {
-        let start = line_start;
-        line_start += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let torn = !raw.ends_with('\n') && line_start == text.len();
+    for super::reader::JsonlLine { number: n, start, text: line, torn_note: why } in
+        super::reader::jsonl_lines(text)
+    {
         let value = match json::parse(line, &[]) {
             Ok(value) => value,
             Err(err) => {
-                let why = if torn {
-                    " (the last line is incomplete: a write was probably interrupted)"
-                } else {
-                    ""
-                };
                 reader.malformed(
                     start + err.offset,
                     start + err.offset,

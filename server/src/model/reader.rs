@@ -5,6 +5,33 @@ use crate::findings::{Code, Finding};
 use crate::json::{self, Json};
 use crate::text::{LineIndex, Span};
 
+/// One non-blank line of a JSON Lines file.
+pub struct JsonlLine<'t> {
+    /// 0-based line number.
+    pub number: usize,
+    /// Byte offset of the line in the file.
+    pub start: usize,
+    /// The line without its line break.
+    pub text: &'t str,
+    /// Why a line that does not parse may be broken: the last line of the file, with no line
+    /// break, is most likely a write that was cut short.
+    pub torn_note: &'static str,
+}
+
+/// The non-blank lines of a JSON Lines file (the queue, the owner's questions).
+pub fn jsonl_lines(text: &str) -> impl Iterator<Item = JsonlLine<'_>> {
+    let mut line_start = 0;
+    text.split_inclusive('\n').enumerate().filter_map(move |(number, raw)| {
+        let start = line_start;
+        line_start += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let torn = !raw.ends_with('\n') && line_start == text.len();
+        let torn_note =
+            if torn { " (the last line is incomplete: a write was probably interrupted)" } else { "" };
+        (!line.trim().is_empty()).then_some(JsonlLine { number, start, text: line, torn_note })
+    })
+}
+
 pub struct FileReader<'t> {
     pub path: &'t str,
     pub text: &'t str,
