@@ -690,14 +690,9 @@ pub fn run(cli: Cli) -> ExitCode {
                     .map(|q| format!("{} asked; answer with `concord answer {} <letter>`", q.id, q.id))
             })
         }
-        Command::Answer { id, option, note, by, ws } => outcome(&ws.workspace, |w| {
-            match crate::ops::plan::answer_decides(w, &id, &option, &by, note.as_deref()) {
-                Some(decided) => decided,
-                None => crate::ops::questions::answer(w, &id, &option, &by, note.as_deref()).map(|q| {
-                    crate::ops::questions::decision_line(&q).unwrap_or_else(|| format!("{id} answered"))
-                }),
-            }
-        }),
+        Command::Answer { id, option, note, by, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::plan::answer(w, &id, &option, &by, note.as_deref()))
+        }
         Command::Questions { all, format, ws } => questions(&ws.workspace, all, &format),
         Command::Approve { id, by, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::approve(w, &id, &by))

@@ -384,3 +384,75 @@ fn owner_questions_are_asked_answered_and_listed_pending_first() {
     assert_eq!(broken.len(), 1, "{report}");
     assert_eq!(broken[0]["range"]["start"]["line"], 3, "{}", broken[0]);
 }
+
+/// In the editor: hover and code lens on a work item show its pending questions, the palette's
+/// list comes from `concord.questions`, and `concord.answer` (trusted only) answers one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_server_shows_pending_questions_and_answers_them_when_trusted() {
+    use crate::common::lsp::{text_position, LspClient};
+    let env = Env::new();
+    env.ok(&[
+        "ask",
+        "Which ranking first?",
+        "--option",
+        "Relevance.",
+        "--option",
+        "Price.",
+        "--wbs",
+        "WBS-001",
+    ]);
+    let wbs = env.root().join("ops/wbs.json");
+
+    let mut client = LspClient::spawn(&[]);
+    client.initialize(env.root(), json!({}), json!({ "trusted": false })).await;
+    let uri = client.open(&wbs, "json").await;
+    let hover = client.request("textDocument/hover", text_position(&uri, 1, 14)).await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("Waiting for the owner") && text.contains("**Q-0001** Which ranking first?"),
+        "{hover}"
+    );
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } })).await;
+    assert!(lenses.to_string().contains("1 owner question pending"), "{lenses}");
+    let listed = client.request("workspace/executeCommand", json!({ "command": "concord.questions" })).await;
+    assert_eq!(
+        (listed[0]["id"].as_str(), listed[0]["options"][1]["text"].as_str()),
+        (Some("Q-0001"), Some("Price."))
+    );
+    let id = client
+        .request_async(
+            "workspace/executeCommand",
+            json!({ "command": "concord.answer", "arguments": [{ "id": "Q-0001", "option": "B" }] }),
+        )
+        .await;
+    let refused = client.response(id, std::time::Duration::from_secs(20)).await;
+    assert!(refused["error"]["message"].as_str().unwrap().contains("not trusted"), "{refused}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+
+    let mut client = LspClient::spawn(&[]);
+    client.initialize(env.root(), json!({}), json!({ "trusted": true })).await;
+    let uri = client.open(&wbs, "json").await;
+    let answered = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "concord.answer", "arguments": [{ "id": "Q-0001", "option": "B", "note": "margins" }] }),
+        )
+        .await;
+    assert_eq!(answered["ok"], true, "{answered}");
+    assert!(
+        answered["message"].as_str().unwrap().contains("Owner decided Q-0001: B — Price. (margins)"),
+        "{answered}"
+    );
+    assert_eq!(env.questions()[0]["answered_by"], "the owner (editor)");
+    // The answer is on disk; after the reload it brings, the hover has no pending question.
+    let mut hover = Value::Null;
+    for _ in 0..50 {
+        hover = client.request("textDocument/hover", text_position(&uri, 1, 14)).await;
+        if !hover.to_string().contains("Waiting for the owner") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!hover.to_string().contains("Waiting for the owner"), "{hover}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     { id: 'concord.reviewLatest', title: 'Review latest run', server: 'concord.review', trusted: true, progress: 'Reviewing the latest run' },
     { id: 'concord.applyReview', title: 'Apply latest review', server: 'concord.apply', trusted: true, progress: 'Applying the latest review' },
     { id: 'concord.approveItem', title: 'Approve a work item…', server: 'concord.approve', uses: ['concord.queue'], trusted: true, progress: 'Approving' },
+    { id: 'concord.answerQuestion', title: 'Answer an owner question…', server: 'concord.answer', uses: ['concord.questions'], trusted: true, progress: 'Recording the answer' },
     { id: 'concord.acquireLock', title: 'Acquire a lock…', server: 'concord.lock.acquire', uses: ['concord.queue'], trusted: true, progress: 'Acquiring the lock' },
     { id: 'concord.releaseLock', title: 'Release my lock', server: 'concord.lock.release', trusted: true, progress: 'Releasing the lock' },
     { id: 'concord.sweepLocks', title: 'Sweep stale locks', server: 'concord.lock.sweep', trusted: true, progress: 'Sweeping stale locks' },

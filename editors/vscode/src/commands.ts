@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS, CommandSpec, commandSpec } from './commandTable';
 import type { Gateway } from './gateway';
-import { ActionResult, QueueItem, ServerStatus, coverageText, isActionResult, statusDetails } from './status';
+import { ActionResult, OwnerQuestion, QueueItem, ServerStatus, coverageText, isActionResult, statusDetails } from './status';
 
 /** LSP's RequestCancelled, and the code a server uses for a request it gave up on. */
 const REQUEST_CANCELLED = -32800;
@@ -64,6 +64,8 @@ export class Commands {
             'concord.reviewLatest': () => this.simple('concord.reviewLatest'),
             'concord.applyReview': () => this.simple('concord.applyReview'),
             'concord.approveItem': (id?: unknown) => this.approve(typeof id === 'string' ? id : undefined),
+            'concord.answerQuestion': (id?: unknown, option?: unknown) =>
+                this.answerQuestion(typeof id === 'string' ? id : undefined, typeof option === 'string' ? option : undefined),
             'concord.acquireLock': (task?: unknown, scope?: unknown) =>
                 this.acquireLock(typeof task === 'string' ? task : undefined, Array.isArray(scope) ? scope.map(String) : undefined),
             'concord.releaseLock': () => this.simple('concord.releaseLock'),
@@ -286,6 +288,60 @@ export class Commands {
             if (answer !== approve) return undefined;
         }
         const result = await this.run(spec, spec.server!, { id: chosen });
+        this.report(spec, result);
+        return result;
+    }
+
+    /** Pick a pending owner question, then one of its options (the recommended one first). */
+    async answerQuestion(id?: string, option?: string): Promise<unknown> {
+        const spec = commandSpec('concord.answerQuestion');
+        if (option === undefined || id === undefined) {
+            if (!(await this.allowed(spec, 'concord.questions'))) return undefined;
+            let pending: OwnerQuestion[];
+            try {
+                const listed = await this.gateway.execute('concord.questions');
+                pending = Array.isArray(listed) ? (listed as OwnerQuestion[]) : [];
+            } catch (error) {
+                void vscode.window.showErrorMessage(`Concord: cannot list the owner's questions: ${messageOf(error)}`);
+                return undefined;
+            }
+            if (id === undefined) {
+                if (pending.length === 0) {
+                    void vscode.window.showInformationMessage('Concord: no owner question is pending.');
+                    return undefined;
+                }
+                const picked = await vscode.window.showQuickPick(
+                    pending.map((q) => ({
+                        label: q.id,
+                        description: q.question,
+                        detail: [...(q.wbs ?? []), ...(q.chunks ?? [])].join(', ') || undefined,
+                    })),
+                    { title: 'Concord: Answer an owner question', placeHolder: 'The question to answer (oldest first)', matchOnDescription: true },
+                );
+                if (!picked) return undefined;
+                id = picked.label;
+            }
+            const question = pending.find((q) => q.id === id);
+            if (!question) {
+                void vscode.window.showErrorMessage(`Concord: ${id} is not a pending owner question.`);
+                return undefined;
+            }
+            const recommendation = question.recommendation;
+            const options = [...question.options].sort(
+                (a, b) => Number(b.key === recommendation?.option) - Number(a.key === recommendation?.option),
+            );
+            const picked = await vscode.window.showQuickPick(
+                options.map((o) => ({
+                    label: o.key,
+                    description: o.text,
+                    detail: o.key === recommendation?.option ? `Recommended: ${recommendation.reason}` : undefined,
+                })),
+                { title: `Concord: ${question.id}`, placeHolder: question.question },
+            );
+            if (!picked) return undefined;
+            option = picked.label;
+        }
+        const result = await this.run(spec, spec.server!, { id, option });
         this.report(spec, result);
         return result;
     }

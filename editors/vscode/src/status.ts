@@ -11,6 +11,17 @@ export interface ServerStatus {
 }
 
 /** One entry of `concord.queue`. */
+/** An owner question as `concord.questions` returns it. */
+export interface OwnerQuestion {
+    id: string;
+    question: string;
+    options: { key: string; text: string }[];
+    recommendation?: { option: string; reason: string };
+    wbs?: string[];
+    chunks?: string[];
+    proposal?: string;
+}
+
 export interface QueueItem {
     id: string;
     title?: string;

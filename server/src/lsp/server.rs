@@ -58,6 +58,8 @@ pub const COMMANDS: &[&str] = &[
     "concord.review",
     "concord.apply",
     "concord.approve",
+    "concord.questions",
+    "concord.answer",
     "concord.lock.acquire",
     "concord.lock.release",
     "concord.lock.sweep",
@@ -1411,10 +1413,21 @@ impl LanguageServer for Backend {
                     .collect();
                 Ok(Some(Value::Array(items)))
             }
+            "concord.questions" => {
+                let Some(loaded) = self.loaded_when_ready().await else { return Ok(Some(json!([]))) };
+                let all = params.arguments.first().and_then(|a| a.get("all")).and_then(Value::as_bool);
+                let questions: Vec<Value> = crate::ops::questions::ordered(&loaded.ws.model.questions)
+                    .into_iter()
+                    .filter(|q| all == Some(true) || q.status == crate::formats::QuestionStatus::Pending)
+                    .map(|q| serde_json::to_value(q).unwrap_or(Value::Null))
+                    .collect();
+                Ok(Some(Value::Array(questions)))
+            }
             "concord.dispatch"
             | "concord.review"
             | "concord.apply"
             | "concord.approve"
+            | "concord.answer"
             | "concord.lock.acquire"
             | "concord.lock.release"
             | "concord.lock.sweep" => {
@@ -1494,6 +1507,12 @@ impl Backend {
                 "concord.approve" => {
                     let id = text("id").ok_or("approve needs {\"id\": \"WBS-…\"}")?;
                     crate::ops::apply::approve(&ws, &id, &agent.unwrap_or_else(|| "a person (editor)".into()))
+                }
+                "concord.answer" => {
+                    let id = text("id").ok_or("answer needs {\"id\": \"Q-…\", \"option\": \"A\"}")?;
+                    let option = text("option").ok_or("answer needs {\"option\": \"A\"}")?;
+                    let by = text("by").unwrap_or_else(|| "the owner (editor)".into());
+                    crate::ops::plan::answer(&ws, &id, &option, &by, text("note").as_deref())
                 }
                 "concord.lock.acquire" => {
                     let agent = need_agent()?;

@@ -710,8 +710,24 @@ fn answer_question(
     Ok(())
 }
 
-/// `concord answer` on a question that decides a proposal: `A` accepts it, `B` rejects it.
-pub fn answer_decides(
+/// Answer an owner question (`concord answer`, the editor's `concord.answer`): a question that
+/// decides a proposal accepts it (`A`) or rejects it (`B`); any other is recorded, and the
+/// message is the decision as a task file carries it.
+pub fn answer(
+    ws: &Workspace,
+    question: &str,
+    option: &str,
+    by: &str,
+    note: Option<&str>,
+) -> Result<String, String> {
+    match answer_decides(ws, question, option, by, note) {
+        Some(decided) => decided,
+        None => questions::answer(ws, question, option, by, note)
+            .map(|q| questions::decision_line(&q).unwrap_or_else(|| format!("{question} answered"))),
+    }
+}
+
+fn answer_decides(
     ws: &Workspace,
     question: &str,
     option: &str,

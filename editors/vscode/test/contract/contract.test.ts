@@ -35,6 +35,8 @@ const REQUIRED_NOW: readonly string[] = [
     'concord.review',
     'concord.apply',
     'concord.approve',
+    'concord.questions',
+    'concord.answer',
     'concord.lock.acquire',
     'concord.lock.release',
     'concord.lock.sweep',

@@ -17,6 +17,8 @@ const ALL_SERVER_COMMANDS = [
     'concord.review',
     'concord.apply',
     'concord.approve',
+    'concord.questions',
+    'concord.answer',
     'concord.lock.acquire',
     'concord.lock.release',
     'concord.lock.sweep',
@@ -27,6 +29,15 @@ const QUEUE = [
     { id: 'WBS-007', title: 'Calendar sync', status: 'todo', risk: 'low', eligible: true, why: null },
     { id: 'WBS-001', title: 'Platform', status: 'done', risk: 'low', eligible: false, why: 'done' },
     { id: 'WBS-010', title: 'Payments', status: 'review', risk: 'critical', eligible: false, why: 'awaiting approval' },
+];
+
+const QUESTIONS = [
+    {
+        id: 'Q-0001', question: 'Refunds to the card or store credit?', wbs: ['WBS-010'],
+        options: [{ key: 'A', text: 'Back to the card.' }, { key: 'B', text: 'Store credit.' }],
+        recommendation: { option: 'B', reason: 'cash flow' },
+    },
+    { id: 'Q-0002', question: 'Launch in March?', options: [{ key: 'A', text: 'Yes.' }, { key: 'B', text: 'No.' }] },
 ];
 
 const STATUS: ServerStatus = { loaded: true, agent: 'AGENT-2', lock: null, coverage: { covered: 45, chunks: 344 }, gate_failures: 0 };
@@ -42,6 +53,7 @@ class FakeGateway implements Gateway {
     answer: (command: string, argument?: object, token?: CancellationToken) => Promise<unknown> = async (command) => {
         if (command === 'concord.status' || command === 'concord.reload') return STATUS;
         if (command === 'concord.queue') return QUEUE;
+        if (command === 'concord.questions') return QUESTIONS;
         return { ok: true, message: `${command}: done` };
     };
     log = {
@@ -189,6 +201,27 @@ describe('palette commands', () => {
         stub.messageAnswers.push(undefined);
         await run('concord.approveItem');
         assert.deepEqual(gateway.sent.map((s) => s.command), ['concord.queue']);
+    });
+
+    it('"Answer an owner question…" picks a pending question, then its option (recommended first)', async () => {
+        stub.quickPickAnswers.push('Q-0001');
+        stub.quickPickAnswers.push('A');
+        await run('concord.answerQuestion');
+        assert.deepEqual(stub.quickPicks[0].items.map((i: { label: string }) => i.label), ['Q-0001', 'Q-0002']);
+        assert.deepEqual(stub.quickPicks[1].items.map((i: { label: string }) => i.label), ['B', 'A']);
+        assert.match(stub.quickPicks[1].items[0].detail, /Recommended: cash flow/);
+        assert.deepEqual(gateway.sent.at(-1), { command: 'concord.answer', argument: { id: 'Q-0001', option: 'A' }, token: gateway.sent.at(-1)!.token });
+    });
+
+    it('"Answer an owner question…" says so when none is pending, and sends nothing when dismissed', async () => {
+        gateway.answer = async (command) => (command === 'concord.questions' ? [] : { ok: true });
+        await run('concord.answerQuestion');
+        assert.ok(stub.messages.some((m) => /no owner question is pending/.test(m.text)));
+        gateway.answer = async (command) => (command === 'concord.questions' ? QUESTIONS : { ok: true });
+        stub.quickPickAnswers.push('Q-0002');
+        stub.quickPickAnswers.push(undefined);
+        await run('concord.answerQuestion');
+        assert.deepEqual(gateway.sent.map((s) => s.command), ['concord.questions', 'concord.questions']);
     });
 
     it('"Acquire a lock…" picks the task and takes optional scope globs', async () => {

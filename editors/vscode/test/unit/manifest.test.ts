@@ -38,6 +38,7 @@ describe('package.json', () => {
 
     it('sends every server command the product documents', () => {
         assert.deepEqual(serverCommandsUsed(), [
+            'concord.answer',
             'concord.apply',
             'concord.approve',
             'concord.crosswalk',
@@ -45,12 +46,14 @@ describe('package.json', () => {
             'concord.lock.acquire',
             'concord.lock.release',
             'concord.lock.sweep',
+            'concord.questions',
             'concord.queue',
             'concord.reload',
             'concord.review',
             'concord.status',
         ]);
         assert.deepEqual(trustedServerCommands(), [
+            'concord.answer',
             'concord.apply',
             'concord.approve',
             'concord.crosswalk',
