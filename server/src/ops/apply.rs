@@ -128,17 +128,13 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
         }
     }
     check_transition(item, current, target).map_err(|why| format!("cannot apply {rel}: {why}"))?;
-    // Questions the review raised are recorded first (again on a rerun finds them recorded),
-    // and an item with a pending question waits for its owner instead of becoming done.
+    // Questions the review raised are recorded first (a rerun finds them recorded and asks
+    // nothing again), and an item with a pending question waits for its owner instead of
+    // becoming done.
     let raised = record_raised_questions(ws, id, &rel, &decision)?;
     let mut waits = String::new();
     if target == Status::Done {
-        let fresh = super::questions::load(&ws.root, &ws.config)?;
-        let pending: Vec<&str> = fresh
-            .iter()
-            .filter(|q| q.status == crate::formats::QuestionStatus::Pending && q.wbs.iter().any(|w| w == id))
-            .map(|q| q.id.as_str())
-            .collect();
+        let pending = super::questions::pending_about(&ws.root, &ws.config, id)?;
         if !pending.is_empty() {
             target = Status::AwaitingApproval;
             waits = format!(". It waits for owner question {} before it can be approved", pending.join(", "));
@@ -211,11 +207,7 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
         ));
     }
     check_transition(item, current, Status::Done)?;
-    let pending = super::questions::load(&ws.root, &ws.config)?
-        .into_iter()
-        .filter(|q| q.status == crate::formats::QuestionStatus::Pending && q.wbs.iter().any(|w| w == id))
-        .map(|q| q.id)
-        .collect::<Vec<_>>();
+    let pending = super::questions::pending_about(&ws.root, &ws.config, id)?;
     if let Some(first) = pending.first() {
         return Err(format!(
             "{id} cannot become done while owner question {} is pending: answer it first (`concord answer {first} <letter>`)",

@@ -145,12 +145,11 @@ pub fn plan(ws: &Workspace, request: &Request) -> Result<String, String> {
     let id = next_proposal_id(ws)?;
     let covered = items.iter().flat_map(|i| i.blueprint_ids.iter()).collect::<BTreeSet<_>>().len();
     let accept = critique.recommendation == crate::formats::CritiqueVerdict::Accept && checks.is_empty();
-    let why = if accept {
+    // Concord's own findings come first in the reason: they are facts, the critique an opinion.
+    let why = if checks.is_empty() {
         critique.reason.clone()
-    } else if !checks.is_empty() {
-        format!("{} {}", checks.join(" "), critique.reason)
     } else {
-        critique.reason.clone()
+        format!("{} {}", checks.join(" "), critique.reason)
     };
     let question = questions::ask(
         ws,

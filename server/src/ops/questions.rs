@@ -32,6 +32,16 @@ pub fn load(root: &Path, config: &crate::config::Config) -> Result<Vec<OwnerQues
     Ok(crate::model::parse_questions(rel, &text).0)
 }
 
+/// The IDs of the pending questions about work item `id`, read fresh from disk: a decision
+/// applied right after an answer must see the answer, whatever the loaded model holds.
+pub fn pending_about(root: &Path, config: &crate::config::Config, id: &str) -> Result<Vec<String>, String> {
+    Ok(load(root, config)?
+        .into_iter()
+        .filter(|q| q.status == QuestionStatus::Pending && q.wbs.iter().any(|w| w == id))
+        .map(|q| q.id)
+        .collect())
+}
+
 /// Held while a question is being numbered or changed.
 struct Mutex {
     _file: File,
