@@ -198,6 +198,17 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Where the project stands, for its owner: docs/OWNER_DASHBOARD.md (coverage by status,
+    /// priority and topic with its trend, decisions waiting, top risks, what the loop would do
+    /// next, what changed since the last report, the work board, the chunks not covered), and a
+    /// snapshot appended to ops/coverage-history.jsonl for the next report to compare with.
+    Report {
+        /// Write the dashboard here instead of docs/OWNER_DASHBOARD.md.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// List the owner's questions, pending first.
     Questions {
         /// Also the answered and withdrawn ones.
@@ -694,6 +705,9 @@ pub fn run(cli: Cli) -> ExitCode {
             outcome(&ws.workspace, |w| crate::ops::plan::answer(w, &id, &option, &by, note.as_deref()))
         }
         Command::Questions { all, format, ws } => questions(&ws.workspace, all, &format),
+        Command::Report { output, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::report::report(w, output.as_deref()))
+        }
         Command::Approve { id, by, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::approve(w, &id, &by))
         }

@@ -240,6 +240,10 @@ pub struct PathsSection {
     pub owner_questions_md: String,
     /// Work items proposed by `concord plan`, one file per proposal.
     pub proposals_dir: String,
+    /// A snapshot per `concord report` (append-only): the trend and "what changed".
+    pub coverage_history: String,
+    /// The owner's dashboard `concord report` writes.
+    pub owner_dashboard: String,
 }
 
 impl Default for PathsSection {
@@ -260,6 +264,8 @@ impl Default for PathsSection {
             owner_questions: "ops/owner-questions.jsonl".into(),
             owner_questions_md: "docs/OWNER_QUESTIONS.md".into(),
             proposals_dir: "ops/proposals".into(),
+            coverage_history: "ops/coverage-history.jsonl".into(),
+            owner_dashboard: "docs/OWNER_DASHBOARD.md".into(),
         }
     }
 }
@@ -963,12 +969,13 @@ impl Config {
             || path == self.secrets_baseline
             || path == p.trace_lock
             || path == p.owner_questions
+            || path == p.coverage_history
             || is_under(path, &p.locks_dir)
             || is_under(path, &p.proposals_dir)
     }
 }
 
-fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 15] {
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 17] {
     [
         ("blueprint_index", &p.blueprint_index),
         ("blueprints_dir", &p.blueprints_dir),
@@ -985,6 +992,8 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 15] {
         ("owner_questions", &p.owner_questions),
         ("owner_questions_md", &p.owner_questions_md),
         ("proposals_dir", &p.proposals_dir),
+        ("coverage_history", &p.coverage_history),
+        ("owner_dashboard", &p.owner_dashboard),
     ]
 }
 

@@ -24,4 +24,5 @@ mod plan;
 mod properties;
 mod redaction;
 mod remote_locks;
+mod report;
 mod stale;

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod questions;
 pub mod queue;
 pub mod remote_locks;
+pub mod report;
 pub mod requeue;
 pub mod review;
 pub mod rollback;

@@ -1,5 +1,6 @@
 //! Presenting a report: text for people, JSON for scripts, SARIF for code-scanning UIs.
 
+pub mod dashboard;
 mod json;
 mod sarif;
 mod summary;

@@ -1,0 +1,68 @@
+//! `concord report` on the demo: the dashboard's numbers are the check's, the history grows by
+//! one snapshot a report, and the second report says what changed since the first.
+
+use serde_json::Value;
+
+use crate::common;
+
+#[test]
+fn the_dashboard_shows_the_checks_numbers_and_what_changed_since_the_last_report() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::demo(), dir.path());
+    let root = dir.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = common::concord(args, None);
+        assert!(out.status.success(), "{args:?}: {}", common::stderr(&out));
+        common::stdout(&out)
+    };
+    let first = run(&["report", "-C", root]);
+    let dashboard = std::fs::read_to_string(dir.path().join("docs/OWNER_DASHBOARD.md")).unwrap();
+
+    // The same coverage as the crosswalk `concord crosswalk` writes.
+    run(&["crosswalk", root]);
+    let crosswalk: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("docs/blueprints/crosswalk.json")).unwrap(),
+    )
+    .unwrap();
+    let chunks = crosswalk["chunks"].as_array().unwrap();
+    let covered = chunks.iter().filter(|c| c["status"] == "covered").count();
+    let headline = format!("**{covered} of {} spec chunks are covered", chunks.len());
+    assert!(dashboard.contains(&headline), "{headline}\n{dashboard}");
+    assert!(first.contains(&format!("{covered} of {} chunks covered", chunks.len())), "{first}");
+    assert!(dashboard.contains("This is the first report."));
+    // Items awaiting approval lead the board; each status is a word in its own column.
+    let board = dashboard.split("## Work board").nth(1).unwrap();
+    let first_row = board.lines().find(|l| l.starts_with("| **")).unwrap();
+    assert!(first_row.contains("| awaiting_approval |"), "{first_row}");
+
+    // A work item moves and an owner question is asked: the next report says so.
+    let queue = dir.path().join("ops/queue.jsonl");
+    let mut text = std::fs::read_to_string(&queue).unwrap();
+    text.push_str("{\"id\":\"WBS-006A\",\"status\":\"in_progress\",\"at\":\"2026-12-05T20:00:00Z\",\"by\":\"A1\",\"reason\":\"test\"}\n");
+    std::fs::write(&queue, text).unwrap();
+    run(&[
+        "ask",
+        "Ship search filters before typo tolerance?",
+        "--option",
+        "Yes.",
+        "--option",
+        "No.",
+        "--wbs",
+        "WBS-006A",
+        "-C",
+        root,
+    ]);
+    run(&["report", "-C", root]);
+    let dashboard = std::fs::read_to_string(dir.path().join("docs/OWNER_DASHBOARD.md")).unwrap();
+    assert!(dashboard.contains("- WBS-006A: todo → in_progress"), "{dashboard}");
+    assert!(
+        dashboard.contains("| **Q-0001** Ship search filters before typo tolerance? | WBS-006A |"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("Trend (covered of all chunks"), "{dashboard}");
+    let history = std::fs::read_to_string(dir.path().join("ops/coverage-history.jsonl")).unwrap();
+    let lines: Vec<Value> = history.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["items"]["WBS-006A"], "in_progress");
+    assert_eq!(lines[1]["by_status"]["covered"], covered);
+}
