@@ -203,7 +203,10 @@ pub enum Command {
     /// next, what changed since the last report, the work board, the chunks not covered), and a
     /// snapshot appended to ops/coverage-history.jsonl for the next report to compare with.
     Report {
-        /// Write the dashboard here instead of docs/OWNER_DASHBOARD.md.
+        /// `md`: the dashboard only; `html`: also a self-contained HTML report (index.html).
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// The folder for the HTML report (default: .concord/report).
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
         #[command(flatten)]
@@ -705,8 +708,8 @@ pub fn run(cli: Cli) -> ExitCode {
             outcome(&ws.workspace, |w| crate::ops::plan::answer(w, &id, &option, &by, note.as_deref()))
         }
         Command::Questions { all, format, ws } => questions(&ws.workspace, all, &format),
-        Command::Report { output, ws } => {
-            outcome(&ws.workspace, |w| crate::ops::report::report(w, output.as_deref()))
+        Command::Report { format, output, ws } => {
+            outcome(&ws.workspace, |w| crate::ops::report::report(w, format == "html", output.as_deref()))
         }
         Command::Approve { id, by, ws } => {
             outcome(&ws.workspace, |w| crate::ops::apply::approve(w, &id, &by))

@@ -66,3 +66,66 @@ fn the_dashboard_shows_the_checks_numbers_and_what_changed_since_the_last_report
     assert_eq!(lines[1]["items"]["WBS-006A"], "in_progress");
     assert_eq!(lines[1]["by_status"]["covered"], covered);
 }
+
+/// The covered and total chunk counts as `concord crosswalk` writes them.
+fn crosswalk_counts(root: &std::path::Path) -> (usize, usize) {
+    let out = common::concord(&["crosswalk", root.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let crosswalk: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("docs/blueprints/crosswalk.json")).unwrap())
+            .unwrap();
+    let chunks = crosswalk["chunks"].as_array().unwrap();
+    (chunks.iter().filter(|c| c["status"] == "covered").count(), chunks.len())
+}
+
+/// Build the HTML report of `root` and read it in Debian's chromium (tests/report/browser.mjs):
+/// the numbers shown are the crosswalk's, a click opens a chunk, the board filters. Screenshots
+/// go to target/test-results/report/NAME/.
+fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value {
+    let out = common::concord(&["report", "--format", "html", "-C", root.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let html = root.join(".concord/report/index.html");
+    let size = std::fs::metadata(&html).unwrap().len();
+    assert!(size < 5 * 1024 * 1024, "{name}: the page is {size} bytes, over 5 MB");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("http://") && !page.contains("https://"), "{name}: the page links outside itself");
+    let (covered, chunks) = crosswalk_counts(root);
+    let shots = common::repo_root().join("target/test-results/report").join(name);
+    std::fs::create_dir_all(&shots).unwrap();
+    let browser = std::process::Command::new("node")
+        .arg(common::repo_root().join("tests/report/browser.mjs"))
+        .args([
+            html.to_str().unwrap(),
+            &covered.to_string(),
+            &chunks.to_string(),
+            board_id,
+            shots.to_str().unwrap(),
+        ])
+        .output()
+        .expect("node runs (the README's set-up installs it)");
+    let result: Value = serde_json::from_slice(&browser.stdout)
+        .unwrap_or_else(|_| panic!("{name}: {}{}", common::stdout(&browser), common::stderr(&browser)));
+    assert!(browser.status.success(), "{name}: {result}");
+    assert!(shots.join("report-chunk.png").is_file());
+    println!("{name}: {size} bytes, {result}");
+    result
+}
+
+#[test]
+fn the_html_report_opens_in_chromium_and_shows_the_checks_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::demo(), dir.path());
+    open_in_chromium(dir.path(), "demo", "WBS-010");
+
+    // A spec of 5,000 chunks and 500 work items: the page stays small and opens fast.
+    let big = tempfile::tempdir().unwrap();
+    let generated = std::process::Command::new("python3")
+        .arg(common::repo_root().join("bench/gen.py"))
+        .arg(big.path())
+        .args(["--files", "60", "--chunks", "5000", "--work-items", "500", "--jobs", "1", "--force"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", common::stderr(&generated));
+    let result = open_in_chromium(big.path(), "5000-chunks", "WBS-001");
+    assert_eq!(result["chunks"], "5000");
+}

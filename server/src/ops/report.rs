@@ -362,27 +362,40 @@ pub fn read_history(ws: &Workspace) -> Vec<Snapshot> {
     crate::model::reader::jsonl_lines(&text).filter_map(|l| serde_json::from_str(l.text).ok()).collect()
 }
 
-/// Build the dashboard, write docs/OWNER_DASHBOARD.md (or `out`), and append this snapshot to
-/// the history.
-pub fn report(ws: &Workspace, out: Option<&std::path::Path>) -> Result<String, String> {
+/// Where the HTML report goes unless `-o DIR` says otherwise (local, not committed).
+pub const HTML_DIR: &str = ".concord/report";
+
+/// Build the dashboard, write docs/OWNER_DASHBOARD.md and, with `html`, `index.html` in
+/// `html_dir` (default [`HTML_DIR`]); then append this snapshot to the history.
+pub fn report(ws: &Workspace, html: bool, html_dir: Option<&std::path::Path>) -> Result<String, String> {
     let analysis = crate::analysis::analyze(ws);
     let history = read_history(ws);
     let at = crate::time::format_rfc3339(crate::time::now_secs());
     let dashboard = build(ws, &analysis, &history, &at);
-    let markdown = crate::render::dashboard::markdown(&dashboard);
     let (dashboard_rel, history_rel) = (&ws.config.paths.owner_dashboard, &ws.config.paths.coverage_history);
-    let written = match out {
-        Some(path) => {
-            crate::fsutil::write_atomic(path, markdown.as_bytes())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            path.display().to_string()
-        }
-        None => {
-            crate::fsutil::write_in_workspace(&ws.root, dashboard_rel, markdown.as_bytes())
-                .map_err(|e| format!("cannot write {dashboard_rel}: {e}"))?;
-            dashboard_rel.clone()
-        }
-    };
+    let markdown = crate::render::dashboard::markdown(&dashboard);
+    crate::fsutil::write_in_workspace(&ws.root, dashboard_rel, markdown.as_bytes())
+        .map_err(|e| format!("cannot write {dashboard_rel}: {e}"))?;
+    let mut written = dashboard_rel.clone();
+    if html {
+        let page = crate::render::html::html(&dashboard);
+        let path = match html_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                let path = dir.join("index.html");
+                crate::fsutil::write_atomic(&path, page.as_bytes())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                path.display().to_string()
+            }
+            None => {
+                let rel = format!("{HTML_DIR}/index.html");
+                crate::fsutil::write_in_workspace(&ws.root, &rel, page.as_bytes())
+                    .map_err(|e| format!("cannot write {rel}: {e}"))?;
+                rel
+            }
+        };
+        written = format!("{written} and {path} ({} KB)", page.len() / 1024);
+    }
     let line = serde_json::to_string(&snapshot(ws, &analysis, &at)).expect("a snapshot serializes");
     crate::fsutil::append_line_in_workspace(&ws.root, history_rel, &line)
         .map_err(|e| format!("cannot write {history_rel}: {e}"))?;

@@ -1,6 +1,7 @@
 //! Presenting a report: text for people, JSON for scripts, SARIF for code-scanning UIs.
 
 pub mod dashboard;
+pub mod html;
 mod json;
 mod sarif;
 mod summary;

@@ -1,0 +1,69 @@
+// Opens a `concord report --format html` page in Debian's chromium (driven by playwright-core
+// from the extension's dependencies; no browser is downloaded) and checks it as a reader would:
+// the headline numbers, a click into a chunk, the board filter. Prints one JSON line; exits 1 on
+// a failed check.
+//   node tests/report/browser.mjs REPORT.html EXPECTED_COVERED EXPECTED_CHUNKS BOARD_ID SCREENSHOT_DIR
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '..', '..', 'editors', 'vscode', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const [html, covered, chunks, boardId, shots] = process.argv.slice(2);
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: FLAGS });
+const failures = [];
+const check = (ok, what) => { if (!ok) failures.push(what); };
+const result = {};
+try {
+    const page = await browser.newPage();
+    const requests = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    const started = Date.now();
+    await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+    result.load_ms = Date.now() - started;
+    result.dom_ms = await page.evaluate(() => Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd));
+    check(result.load_ms < 2000, `opens in under 2 s (took ${result.load_ms} ms)`);
+    check(requests.length === 0, `no network request (made ${requests.join(', ')})`);
+    result.covered = await page.textContent('#covered');
+    result.chunks = await page.textContent('#chunks');
+    check(result.covered === covered, `covered ${result.covered}, the check says ${covered}`);
+    check(result.chunks === chunks, `chunks ${result.chunks}, the check says ${chunks}`);
+    await page.screenshot({ path: path.join(shots, 'report-top.png'), fullPage: false });
+
+    // The board filter: by an ID (its row, and the rows that mention it), then by a status.
+    const total = await page.$$eval('#board-table tbody tr', (rows) => rows.length);
+    await page.fill('#board-filter', boardId);
+    const visible = await page.$$eval('#board-table tbody tr', (rows) => rows.filter((r) => !r.hidden).map((r) => [r.querySelector('th').textContent, r.textContent]));
+    check(visible.some(([item]) => item.startsWith(boardId)), `filtering the board by ${boardId} shows its row`);
+    check(visible.every(([, text]) => text.includes(boardId)) && visible.length < total, `only rows mentioning ${boardId} stay (${visible.length} of ${total})`);
+    result.board_filter = await page.textContent('#board-count');
+    await page.fill('#board-filter', '');
+    const status = await page.$eval('#board-table tbody tr', (row) => row.dataset.status);
+    await page.selectOption('#board-status', status);
+    const statuses = await page.$$eval('#board-table tbody tr', (rows) => rows.filter((r) => !r.hidden).map((r) => r.dataset.status));
+    check(statuses.length > 0 && statuses.every((s) => s === status), `the status filter shows only ${status} items`);
+    await page.selectOption('#board-status', '');
+    await page.screenshot({ path: path.join(shots, 'report-board.png') });
+
+    // The chunks are drawn when their section is reached; a click opens one.
+    await page.locator('#chunks-section').scrollIntoViewIfNeeded();
+    await page.waitForSelector('#chunk-list button', { timeout: 5000 });
+    const first = page.locator('#chunk-list button').first();
+    const id = await first.getAttribute('data-id');
+    await first.click();
+    const heading = await page.textContent('#chunk-detail h3');
+    check(heading.startsWith(id), `clicking ${id} shows its drill-down (shows ${heading})`);
+    result.chunk_list = await page.textContent('#chunk-count');
+    result.opened = heading;
+    await page.screenshot({ path: path.join(shots, 'report-chunk.png'), fullPage: false });
+} catch (error) {
+    failures.push(String(error));
+} finally {
+    await browser.close();
+}
+result.failures = failures;
+console.log(JSON.stringify(result));
+process.exit(failures.length ? 1 : 0);
