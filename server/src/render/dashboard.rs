@@ -61,13 +61,7 @@ pub fn markdown(d: &Dashboard) -> String {
     if d.risks.is_empty() {
         let _ = writeln!(out, "None recorded.\n");
     } else {
-        for risk in d.risks.iter().take(15) {
-            let _ = writeln!(out, "- {}", one_line(risk));
-        }
-        if d.risks.len() > 15 {
-            let _ = writeln!(out, "- … and {} more", d.risks.len() - 15);
-        }
-        out.push('\n');
+        bullets(&mut out, d.risks.iter().map(|r| one_line(r)).collect(), 15);
     }
 
     let _ = writeln!(out, "## Next\n");
@@ -81,13 +75,7 @@ pub fn markdown(d: &Dashboard) -> String {
     }
     if !d.waiting.is_empty() {
         let _ = writeln!(out, "Waiting:\n");
-        for (id, why) in d.waiting.iter().take(20) {
-            let _ = writeln!(out, "- {id}: {}", one_line(why));
-        }
-        if d.waiting.len() > 20 {
-            let _ = writeln!(out, "- … and {} more", d.waiting.len() - 20);
-        }
-        out.push('\n');
+        bullets(&mut out, d.waiting.iter().map(|(id, why)| format!("{id}: {}", one_line(why))).collect(), 20);
     }
 
     let _ = writeln!(out, "## What changed since the last report\n");
@@ -203,6 +191,17 @@ pub fn markdown(d: &Dashboard) -> String {
         );
     }
     out
+}
+
+/// A bulleted list of the first `cap` lines, then how many more there are.
+fn bullets(out: &mut String, lines: Vec<String>, cap: usize) {
+    for line in lines.iter().take(cap) {
+        let _ = writeln!(out, "- {line}");
+    }
+    if lines.len() > cap {
+        let _ = writeln!(out, "- … and {} more", lines.len() - cap);
+    }
+    out.push('\n');
 }
 
 fn list(out: &mut String, label: &str, ids: &[String]) {
