@@ -1,4 +1,4 @@
-//! `concord report` on the demo: the dashboard's numbers are the check's, the history grows by
+//! `concord report` on the demo: the dashboard's numbers are `concord check`'s, the history grows by
 //! one snapshot a report, and the second report says what changed since the first.
 
 use serde_json::Value;
@@ -18,17 +18,11 @@ fn the_dashboard_shows_the_checks_numbers_and_what_changed_since_the_last_report
     let first = run(&["report", "-C", root]);
     let dashboard = std::fs::read_to_string(dir.path().join("docs/OWNER_DASHBOARD.md")).unwrap();
 
-    // The same coverage as the crosswalk `concord crosswalk` writes.
-    run(&["crosswalk", root]);
-    let crosswalk: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("docs/blueprints/crosswalk.json")).unwrap(),
-    )
-    .unwrap();
-    let chunks = crosswalk["chunks"].as_array().unwrap();
-    let covered = chunks.iter().filter(|c| c["status"] == "covered").count();
-    let headline = format!("**{covered} of {} spec chunks are covered", chunks.len());
+    // The same coverage as `concord check --format json` reports.
+    let (covered, chunks) = check_counts(dir.path());
+    let headline = format!("**{covered} of {chunks} spec chunks are covered");
     assert!(dashboard.contains(&headline), "{headline}\n{dashboard}");
-    assert!(first.contains(&format!("{covered} of {} chunks covered", chunks.len())), "{first}");
+    assert!(first.contains(&format!("{covered} of {chunks} chunks covered")), "{first}");
     assert!(dashboard.contains("This is the first report."));
     // Items awaiting approval lead the board; each status is a word in its own column.
     let board = dashboard.split("## Work board").nth(1).unwrap();
@@ -67,19 +61,18 @@ fn the_dashboard_shows_the_checks_numbers_and_what_changed_since_the_last_report
     assert_eq!(lines[1]["by_status"]["covered"], covered);
 }
 
-/// The covered and total chunk counts as `concord crosswalk` writes them.
-fn crosswalk_counts(root: &std::path::Path) -> (usize, usize) {
-    let out = common::concord(&["crosswalk", root.to_str().unwrap()], None);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let crosswalk: Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("docs/blueprints/crosswalk.json")).unwrap())
-            .unwrap();
-    let chunks = crosswalk["chunks"].as_array().unwrap();
-    (chunks.iter().filter(|c| c["status"] == "covered").count(), chunks.len())
+/// The covered and total chunk counts as `concord check --format json` reports them.
+fn check_counts(root: &std::path::Path) -> (usize, usize) {
+    let out =
+        common::concord(&["check", root.to_str().unwrap(), "--format", "json", "--fail-on", "never"], None);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coverage = &report["summary"]["coverage"];
+    let count = |v: &Value| v.as_u64().unwrap_or(0) as usize;
+    (count(&coverage["by_status"]["covered"]), count(&coverage["chunks"]))
 }
 
 /// Build the HTML report of `root` and read it in Debian's chromium (tests/report/browser.mjs):
-/// the numbers shown are the crosswalk's, a click opens a chunk, the board filters. Screenshots
+/// the numbers shown are `concord check`'s, a click opens a chunk, the board filters. Screenshots
 /// go to target/test-results/report/NAME/.
 fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value {
     let out = common::concord(&["report", "--format", "html", "-C", root.to_str().unwrap()], None);
@@ -89,7 +82,7 @@ fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value
     assert!(size < 5 * 1024 * 1024, "{name}: the page is {size} bytes, over 5 MB");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(!page.contains("http://") && !page.contains("https://"), "{name}: the page links outside itself");
-    let (covered, chunks) = crosswalk_counts(root);
+    let (covered, chunks) = check_counts(root);
     let shots = common::repo_root().join("target/test-results/report").join(name);
     std::fs::create_dir_all(&shots).unwrap();
     let browser = std::process::Command::new("node")
