@@ -3,6 +3,7 @@
 // the headline numbers, a click into a chunk, the board filter. Prints one JSON line; exits 1 on
 // a failed check.
 //   node tests/report/browser.mjs REPORT.html EXPECTED_COVERED EXPECTED_CHUNKS BOARD_ID SCREENSHOT_DIR
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,6 +60,20 @@ try {
     result.chunk_list = await page.textContent('#chunk-count');
     result.opened = heading;
     await page.screenshot({ path: path.join(shots, 'report-chunk.png'), fullPage: false });
+
+    // A chunk with code: its places are links to the files, with the line in their text.
+    const traced = await page.evaluate(() => JSON.parse(document.getElementById('report-data').textContent).chunks.find((c) => c.code.some((p) => /:\d+$/.test(p))));
+    if (traced) {
+        await page.uncheck('#chunk-open');
+        await page.fill('#chunk-search', traced.id);
+        await page.click(`#chunk-list button[data-id="${traced.id}"]`);
+        const links = await page.$$eval('#chunk-detail a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+        const [text, href] = links[0] ?? [];
+        check(text === traced.code[0] && href.endsWith(traced.code[0].replace(/:\d+$/, '')), `${traced.id}'s code place links to its file (${text} → ${href})`);
+        const target = new URL(href, page.url());
+        result.linked = text;
+        check(target.protocol === 'file:' && fs.existsSync(fileURLToPath(target)), `the link opens the file (${target})`);
+    }
 } catch (error) {
     failures.push(String(error));
 } finally {

@@ -102,6 +102,7 @@ pub struct ChunkRow {
     pub status: String,
     pub summary: String,
     pub work: Vec<String>,
+    /// `path:line` of the first place tracing to the chunk, or the path alone.
     pub code: Vec<String>,
     pub tests: Vec<String>,
 }
@@ -218,8 +219,8 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
             status: status_of(c),
             summary: model.chunks.get(&c.blueprint_id).map(|m| m.summary.clone()).unwrap_or_default(),
             work: c.wbs_ids.clone(),
-            code: c.code_paths.iter().cloned().collect(),
-            tests: c.test_paths.iter().cloned().collect(),
+            code: c.code_paths.iter().map(|path| place_of(ws, path, &c.blueprint_id)).collect(),
+            tests: c.test_paths.iter().map(|path| place_of(ws, path, &c.blueprint_id)).collect(),
         })
         .collect();
     let mut trend: Vec<(String, usize, usize)> = history
@@ -249,6 +250,20 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
         next,
         waiting,
         chunk_rows,
+    }
+}
+
+/// `path:line` of the first place in `path` that traces to `chunk` (the path alone when the
+/// file maps to it as a whole, by scope or by the crosswalk).
+fn place_of(ws: &Workspace, path: &str, chunk: &str) -> String {
+    let line = ws
+        .files
+        .get(path)
+        .and_then(|facts| facts.refs.iter().find(|r| r.traces && r.id == chunk))
+        .map(|r| r.span.start.line + 1);
+    match line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_string(),
     }
 }
 
@@ -362,6 +377,18 @@ pub fn read_history(ws: &Workspace) -> Vec<Snapshot> {
     crate::model::reader::jsonl_lines(&text).filter_map(|l| serde_json::from_str(l.text).ok()).collect()
 }
 
+/// How a page in `dir` links to the workspace's files: relative when `dir` is inside the
+/// workspace (the report can move with it), else the root's `file://` URL.
+fn root_href(root: &std::path::Path, dir: &std::path::Path) -> String {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let _ = std::fs::create_dir_all(dir);
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    match dir.strip_prefix(&root) {
+        Ok(inside) => "../".repeat(inside.components().count()),
+        Err(_) => format!("file://{}/", root.display()),
+    }
+}
+
 /// Where the HTML report goes unless `-o DIR` says otherwise (local, not committed).
 pub const HTML_DIR: &str = ".concord/report";
 
@@ -378,7 +405,11 @@ pub fn report(ws: &Workspace, html: bool, html_dir: Option<&std::path::Path>) ->
         .map_err(|e| format!("cannot write {dashboard_rel}: {e}"))?;
     let mut written = dashboard_rel.clone();
     if html {
-        let page = crate::render::html::html(&dashboard);
+        let root_href = match html_dir {
+            Some(dir) => root_href(&ws.root, dir),
+            None => "../".repeat(HTML_DIR.split('/').count()),
+        };
+        let page = crate::render::html::html(&dashboard, &root_href);
         let path = match html_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

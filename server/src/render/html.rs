@@ -8,7 +8,9 @@ use std::fmt::Write;
 
 use crate::ops::report::Dashboard;
 
-pub fn html(d: &Dashboard) -> String {
+/// The page; `root_href` is how it links to the workspace's files (`../../` from
+/// `.concord/report/`).
+pub fn html(d: &Dashboard, root_href: &str) -> String {
     let mut out = String::with_capacity(64 * 1024 + d.chunk_rows.len() * 400);
     let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
     out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -169,7 +171,7 @@ pub fn html(d: &Dashboard) -> String {
         "<ul id=\"chunk-list\"></ul>\n<div id=\"chunk-detail\" tabindex=\"-1\"></div>\n</section>\n</main>\n",
     );
     // The drill-down data: `</` is escaped so no text can end the script element.
-    let data = serde_json::json!({ "chunks": d.chunk_rows });
+    let data = serde_json::json!({ "root": root_href, "chunks": d.chunk_rows });
     let json = serde_json::to_string(&data).expect("the report serializes").replace("</", "<\\/");
     let _ = write!(
         out,
@@ -287,7 +289,8 @@ const SCRIPT: &str = r#"
   applyBoard();
 
   let data = null;
-  const chunks = () => data ?? (data = JSON.parse(document.getElementById('report-data').textContent).chunks);
+  const loaded = () => data ?? (data = JSON.parse(document.getElementById('report-data').textContent));
+  const chunks = () => loaded().chunks;
   const list = document.getElementById('chunk-list');
   const search = document.getElementById('chunk-search');
   const openOnly = document.getElementById('chunk-open');
@@ -302,10 +305,21 @@ const SCRIPT: &str = r#"
     const badge = el('span', c.status); badge.className = `status ${c.status}`;
     facts.append(badge, ` · priority ${c.priority}${c.topic ? ` · topic ${c.topic}` : ''}`);
     detail.append(facts, el('p', c.summary || '(no summary)'));
-    for (const [label, values] of [['Work items', c.work], ['Code', c.code], ['Tests', c.tests]]) {
+    for (const [label, values, files] of [['Work items', c.work, false], ['Code', c.code, true], ['Tests', c.tests, true]]) {
       detail.append(el('h4', `${label} (${values.length})`));
       const ul = el('ul');
-      for (const v of values) ul.append(el('li', v));
+      for (const v of values) {
+        const li = el('li');
+        if (files) {
+          // `path:line`: the link opens the file; the line is in its text.
+          const a = el('a', v);
+          a.href = loaded().root + v.replace(/:\d+$/, '').split('/').map(encodeURIComponent).join('/');
+          li.append(a);
+        } else {
+          li.textContent = v;
+        }
+        ul.append(li);
+      }
       if (!values.length) ul.append(el('li', 'none'));
       detail.append(ul);
     }
@@ -376,7 +390,7 @@ mod tests {
                 tests: vec![],
             }],
         };
-        let page = html(&d);
+        let page = html(&d, "../../");
         // In the markup it is text; inside the JSON block only `</` could end the element.
         let markup = &page[..page.find("<script type=\"application/json\"").unwrap()];
         assert!(!markup.contains("<img"), "{markup}");
