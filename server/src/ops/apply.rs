@@ -239,13 +239,17 @@ fn record_raised_questions(
         serde_json::from_value(decision["owner_questions"].clone())
             .map_err(|e| format!("{rel}: owner_questions: {e}"))?;
     let mut asked = Vec::new();
+    // The questions already recorded about the item, by their text.
+    let mut known: Vec<String> = super::questions::load(&ws.root, &ws.config)?
+        .into_iter()
+        .filter(|q| q.wbs.iter().any(|w| w == id))
+        .map(|q| q.question)
+        .collect();
     for question in raised {
-        let known = super::questions::load(&ws.root, &ws.config)?
-            .iter()
-            .any(|q| q.question == question.question.trim() && q.wbs.iter().any(|w| w == id));
-        if known {
+        if known.iter().any(|k| k == question.question.trim()) {
             continue;
         }
+        known.push(question.question.trim().to_string());
         let recommend = question
             .recommended
             .map(|letter| (letter.trim().to_ascii_uppercase(), question.reason.clone()))

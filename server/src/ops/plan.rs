@@ -506,7 +506,7 @@ struct IdAllocator {
     width: usize,
     next: u64,
     taken: BTreeSet<String>,
-    is_id: Box<dyn Fn(&str) -> bool>,
+    ids: crate::ids::IdMatcher,
 }
 
 impl IdAllocator {
@@ -525,13 +525,12 @@ impl IdAllocator {
             .collect();
         let next = numbers.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
         let width = numbers.iter().map(|(_, w)| *w).max().unwrap_or(3);
-        let matcher = ws.config.ids.clone();
         IdAllocator {
             prefix,
             width,
             next,
             taken: ws.model.work.keys().cloned().collect(),
-            is_id: Box::new(move |id| matcher.is_id(id)),
+            ids: ws.config.ids.clone(),
         }
     }
 
@@ -542,7 +541,7 @@ impl IdAllocator {
             if self.taken.contains(&id) {
                 continue;
             }
-            if !(self.is_id)(&id) {
+            if !self.ids.is_id(&id) {
                 return Err(format!(
                     "{id} does not fit the work-item ID pattern; no free ID is left for the proposal"
                 ));

@@ -126,33 +126,43 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
         row.covered += usize::from(chunk.status == CoverageStatus::Covered);
     }
     let decisions = last_decisions(ws);
-    let mut board: Vec<BoardRow> = crate::ops::dispatch::in_priority_order(ws)
-        .into_iter()
-        .map(|item| {
-            let status = model.status_of(&item.id);
-            let waiting = match crate::ops::dispatch::eligibility(ws, item) {
-                Err(why) if status == Status::Todo => Some(why),
-                _ => super::questions::pending_for(model, &item.id).filter(|_| status != Status::Done),
-            };
-            BoardRow {
-                id: item.id.clone(),
-                title: item.title.clone(),
-                status: status.as_str().into(),
-                risk: item.risk.as_str().into(),
-                autopilot: item.autopilot.as_str().into(),
-                lock: model.lock_for_task(&item.id).map(|l| l.agent.clone()),
-                attempts: model
-                    .queue
-                    .iter()
-                    .filter(|e| e.id == item.id)
-                    .filter_map(|e| e.attempt)
-                    .max()
-                    .unwrap_or(0),
-                last_decision: decisions.get(&item.id).map(|(verdict, _)| verdict.clone()),
-                waiting,
+    let mut attempts: BTreeMap<&str, i64> = BTreeMap::new();
+    for event in &model.queue {
+        if let Some(attempt) = event.attempt {
+            let most = attempts.entry(event.id.as_str()).or_default();
+            *most = (*most).max(attempt);
+        }
+    }
+    // One pass in the loop's own order: the board's rows, and the item it would dispatch next.
+    let mut next = None;
+    let mut board: Vec<BoardRow> = Vec::new();
+    for item in crate::ops::dispatch::in_priority_order(ws) {
+        let status = model.status_of(&item.id);
+        let waiting = match crate::ops::dispatch::eligibility(ws, item) {
+            Ok(()) => {
+                next = next.or_else(|| {
+                    Some(format!(
+                        "{} {} (the first eligible item in phase and WBS order)",
+                        item.id, item.title
+                    ))
+                });
+                None
             }
-        })
-        .collect();
+            Err(why) if status == Status::Todo => Some(why),
+            Err(_) => super::questions::pending_for(model, &item.id).filter(|_| status != Status::Done),
+        };
+        board.push(BoardRow {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            status: status.as_str().into(),
+            risk: item.risk.as_str().into(),
+            autopilot: item.autopilot.as_str().into(),
+            lock: model.lock_for_task(&item.id).map(|l| l.agent.clone()),
+            attempts: attempts.get(item.id.as_str()).copied().unwrap_or(0),
+            last_decision: decisions.get(&item.id).map(|(verdict, _)| verdict.clone()),
+            waiting,
+        });
+    }
     // What needs a person first: awaiting approval, then blocked, then the rest in loop order.
     let rank = |row: &BoardRow| match row.status.as_str() {
         "awaiting_approval" => 0,
@@ -198,10 +208,6 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
             chunk.status.as_str()
         ));
     }
-    let next = crate::ops::dispatch::in_priority_order(ws)
-        .into_iter()
-        .find(|item| crate::ops::dispatch::eligibility(ws, item).is_ok())
-        .map(|item| format!("{} {} (the first eligible item in phase and WBS order)", item.id, item.title));
     let waiting = board
         .iter()
         .filter(|r| r.status == "todo")
