@@ -14,6 +14,12 @@ Figures:
 - `assign-ids-dry-run`: the same spec with every tenth chunk heading's ID taken away;
   `--assign-ids --dry-run` plans the new IDs, prints the diff and derives the index.
 Target: under 2 s for each.
+
+With `--real-source DIR` (repeatable) the same figures are also taken on real public markdown:
+every `.md` file over 2 KB under those folders (e.g. the crates of `~/.cargo/registry/src`:
+READMEs, changelogs, guides), copied flat under docs/blueprints/. Those files carry no IDs:
+`real-assign-ids-dry-run` plans IDs for their headings; one `--assign-ids` run then numbers a
+copy, on which `real-fresh` and `real-up-to-date` are taken.
 """
 from __future__ import annotations
 
@@ -90,11 +96,49 @@ def generate(root: Path, chunks: int, files: int, words: int, drop_every: int, s
     return total
 
 
+def real_commands(args, out: Path) -> dict:
+    """Workspaces of real markdown: one as found (no IDs), one numbered by `--assign-ids`."""
+    plain = out / "ingest-real"
+    if plain.exists():
+        shutil.rmtree(plain)
+    blueprints = plain / "docs/blueprints"
+    blueprints.mkdir(parents=True)
+    files = sorted(f for source in args.real_source for f in Path(source).expanduser().rglob("*.md")
+                   if f.is_file() and f.stat().st_size > 2048)
+    for n, f in enumerate(files):
+        shutil.copyfile(f, blueprints / f"{n:05d}-{f.name}")
+    size = sum(f.stat().st_size for f in blueprints.glob("*.md"))
+    words = sum(len(f.read_text(errors="replace").split()) for f in blueprints.glob("*.md"))
+    numbered = out / "ingest-real-numbered"
+    if numbered.exists():
+        shutil.rmtree(numbered)
+    shutil.copytree(plain, numbered)
+    run_once([args.concord, "ingest", "--assign-ids", "-C", str(numbered)])
+    index = numbered / "docs/blueprints/blueprint_index.json"
+    chunks = index.read_text().count('"fingerprint"')
+    print(f"real spec: {len(files)} files, {words} words, {size / 1e6:.1f} MB of markdown, {chunks} chunks once numbered")
+    fresh = out / "ingest-real-fresh"
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    shutil.copytree(numbered, fresh)
+    fresh_index = fresh / "docs/blueprints/blueprint_index.json"
+    return {
+        "facts": {"files": len(files), "words": words, "markdown_bytes": size, "chunks": chunks},
+        "commands": {
+            "real-assign-ids-dry-run": {"argv": [args.concord, "ingest", "--assign-ids", "--dry-run", "-C", str(plain)]},
+            "real-fresh": {"argv": ["sh", "-c", f'rm -f "{fresh_index}" && exec "{args.concord}" ingest -C "{fresh}"']},
+            "real-up-to-date": {"argv": [args.concord, "ingest", "-C", str(numbered)]},
+        },
+    }
+
+
 def main() -> None:
     p = base_parser(__doc__.split("\n\n")[0])
     p.add_argument("--chunks", type=int, default=900)
     p.add_argument("--files", type=int, default=60)
     p.add_argument("--words", type=int, default=500_000)
+    p.add_argument("--real-source", action="append", default=[], metavar="DIR",
+                   help="also measure on the real .md files (over 2 KB) under DIR")
     args = p.parse_args()
     check_tools(args)
     print(describe_machine(machine()))
@@ -118,6 +162,10 @@ def main() -> None:
         "up-to-date": {"argv": [args.concord, "ingest", "-C", str(full)]},
         "assign-ids-dry-run": {"argv": [args.concord, "ingest", "--assign-ids", "--dry-run", "-C", str(partial)]},
     }
+    real = {}
+    if args.real_source:
+        real = real_commands(args, out)
+        commands.update(real["commands"])
     samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
     if fresh_index.read_bytes() != index.read_bytes():
         raise SystemExit("the fresh index differs from the up-to-date one")
@@ -125,7 +173,7 @@ def main() -> None:
     print_table(summary, f"concord ingest, {words} words, {args.chunks} chunks ({args.runs} runs)")
     path = save(args, "ingest", {"words": words, "chunks": args.chunks, "files": args.files,
                                  "markdown_bytes": size, "index_bytes": index.stat().st_size,
-                                 "summary": summary})
+                                 "real": real.get("facts"), "summary": summary})
     print(f"results: {path}")
 
 
