@@ -273,6 +273,43 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Run the loop: dispatch, review and apply item after item, each on its own branch and
+    /// worktree; commit accepted work with trace trailers; push and open draft pull requests
+    /// only when asked. Stops at the first failure, with every item in a true state.
+    Autopilot {
+        /// Items to work on in this loop (default: [autopilot] max_items).
+        #[arg(long)]
+        max_items: Option<u32>,
+        /// Agent runs in this loop, rework included (default: [autopilot] max_runs).
+        #[arg(long)]
+        max_runs: Option<u32>,
+        /// Wall-clock limit of the loop, in minutes (0.5 is thirty seconds); a run still going
+        /// then is stopped with its process group.
+        #[arg(long, value_parser = positive_minutes)]
+        max_minutes: Option<f64>,
+        /// Items worked on at once, each in its own worktree and lock.
+        #[arg(long)]
+        parallel: Option<u32>,
+        /// Push each accepted item's branch to the remote.
+        #[arg(long)]
+        push: bool,
+        /// Open a draft pull request for each pushed branch (needs --push).
+        #[arg(long)]
+        open_pr: bool,
+        /// Print the plan: which items, in which order, with which agent, and why the rest wait.
+        #[arg(long)]
+        dry_run: bool,
+        /// The agent CLI: a preset or a name under [agents].
+        #[arg(long)]
+        cli: Option<String>,
+        /// The model to pass to the CLI.
+        #[arg(long)]
+        model: Option<String>,
+        #[command(flatten)]
+        trust: TrustArg,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Review a run report: gates, then the assistant manager and the primary decider.
     Review {
         /// The run report (a path or run id; default: the newest).
@@ -644,6 +681,32 @@ pub fn run(cli: Cli) -> ExitCode {
             model.as_deref(),
             trust.trust,
         ),
+        Command::Autopilot {
+            max_items,
+            max_runs,
+            max_minutes,
+            parallel,
+            push,
+            open_pr,
+            dry_run,
+            cli,
+            model,
+            trust,
+            ws,
+        } => {
+            let options = crate::ops::autopilot::Options {
+                max_items,
+                max_runs,
+                max_minutes,
+                parallel,
+                push,
+                open_pr,
+                dry_run,
+                cli,
+                model,
+            };
+            autopilot(&ws.workspace, &options, trust.trust)
+        }
         Command::Review { run, no_llm, trust, ws } => {
             review(&ws.workspace, run.as_deref(), no_llm, trust.trust)
         }
@@ -1342,7 +1405,8 @@ fn dispatch(
         Err(code) => return code,
     };
     let cancel = crate::ops::agents::cancel_on_signals();
-    let request = crate::ops::dispatch::Request { id, agent, cli, model };
+    let request =
+        crate::ops::dispatch::Request { id, cli, model, ..crate::ops::dispatch::Request::new(agent) };
     match crate::ops::dispatch::dispatch(&ws, &request, &cancel) {
         Ok(outcome) if outcome.ok => {
             println!("{}", outcome.message);
@@ -1355,6 +1419,47 @@ fn dispatch(
         Err(message) => {
             eprintln!("concord dispatch: {message}");
             signal_exit().unwrap_or(ExitCode::from(1))
+        }
+    }
+}
+
+fn positive_minutes(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
+        _ => Err(format!("{text:?} is not a number of minutes above 0")),
+    }
+}
+
+fn autopilot(root: &Path, options: &crate::ops::autopilot::Options, trusted: bool) -> ExitCode {
+    if !options.dry_run {
+        if let Err(message) = crate::ops::trust::require(
+            root,
+            trusted,
+            "autopilot",
+            "the agent CLI, the test commands, smoke checks and quality gates",
+        ) {
+            eprintln!("concord autopilot: {message}");
+            return ExitCode::from(2);
+        }
+    }
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let cancel = crate::ops::agents::cancel_on_signals();
+    let progress = |line: &str| eprintln!("autopilot: {line}");
+    match crate::ops::autopilot::run(&ws, options, &cancel, &progress) {
+        Ok(outcome) => {
+            println!("{}", outcome.message);
+            if outcome.ok {
+                ExitCode::SUCCESS
+            } else {
+                signal_exit().unwrap_or(ExitCode::from(1))
+            }
+        }
+        Err(message) => {
+            eprintln!("concord autopilot: {message}");
+            ExitCode::from(2)
         }
     }
 }

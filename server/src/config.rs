@@ -32,6 +32,7 @@ struct ConfigFile {
     commits: CommitsSection,
     cache: CacheSection,
     ingest: IngestSection,
+    autopilot: crate::ops::autopilot::Settings,
 }
 
 /// `[ingest]`: how `concord ingest` numbers new chunks, fills in what the markdown leaves out,
@@ -588,6 +589,7 @@ pub struct Config {
     pub llm_timeout_secs: u64,
     pub commits: CommitsSection,
     pub ingest: IngestSection,
+    pub autopilot: crate::ops::autopilot::Settings,
 }
 
 impl Default for Config {
@@ -858,7 +860,12 @@ impl Config {
                 span: value_at("ingest.heading_level"),
             });
         }
+        file.autopilot.check().map_err(|(key, message)| ConfigError {
+            message: format!("autopilot.{key}: {message}"),
+            span: value_at(&format!("autopilot.{key}")),
+        })?;
         Ok(Config {
+            autopilot: file.autopilot,
             ingest: file.ingest,
             commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod autopilot;
 mod changes;
 mod cli;
 mod editor_nvim;
@@ -19,7 +20,7 @@ mod lsp;
 mod lsp_diagnostics;
 mod malformed;
 mod mcp;
-mod orchestration;
+pub(crate) mod orchestration;
 mod plan;
 mod properties;
 mod redaction;

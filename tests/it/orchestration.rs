@@ -22,26 +22,26 @@ const WBS: &str = r#"{"items": [
    "acceptance_criteria": ["Feature works"], "test_commands": ["sh -c 'sleep 300 & echo $! > \"$FAKE_PID_FILE\"; wait'"], "risk_level": "low"}
 ]}"#;
 
-struct Env {
-    dir: tempfile::TempDir,
-    bin: tempfile::TempDir,
+pub(crate) struct Env {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) bin: tempfile::TempDir,
     /// The per-user configuration folder (`XDG_CONFIG_HOME`), where trusted workspaces are kept.
-    config_home: tempfile::TempDir,
-    llm: FakeLlm,
-    key: String,
+    pub(crate) config_home: tempfile::TempDir,
+    pub(crate) llm: FakeLlm,
+    pub(crate) key: String,
 }
 
 impl Env {
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn concord(&self, args: &[&str], mode: &str, write_dir: &str) -> Output {
+    pub(crate) fn concord(&self, args: &[&str], mode: &str, write_dir: &str) -> Output {
         self.concord_with(args, mode, write_dir, &[])
     }
 
     /// The command, not yet started: `concord ARGS -C ROOT` with the fakes on PATH.
-    fn command(
+    pub(crate) fn command(
         &self,
         args: &[&str],
         mode: &str,
@@ -76,12 +76,18 @@ impl Env {
         command
     }
 
-    fn concord_with(&self, args: &[&str], mode: &str, write_dir: &str, env: &[(&str, &str)]) -> Output {
+    pub(crate) fn concord_with(
+        &self,
+        args: &[&str],
+        mode: &str,
+        write_dir: &str,
+        env: &[(&str, &str)],
+    ) -> Output {
         self.command(args, mode, write_dir, env).output().unwrap()
     }
 
     /// Every invocation of a fake agent CLI so far (`NAME ARGS…`).
-    fn invocations(&self) -> Vec<String> {
+    pub(crate) fn invocations(&self) -> Vec<String> {
         std::fs::read_to_string(self.bin.path().join("invocations.log"))
             .unwrap_or_default()
             .lines()
@@ -90,15 +96,15 @@ impl Env {
     }
 
     /// The pid of the child a fake agent left running (`hang`, `success-hang`).
-    fn fake_pid(&self) -> String {
+    pub(crate) fn fake_pid(&self) -> String {
         std::fs::read_to_string(self.bin.path().join("fake.pid")).unwrap().trim().to_string()
     }
 
-    fn queue_text(&self) -> String {
+    pub(crate) fn queue_text(&self) -> String {
         std::fs::read_to_string(self.root().join("ops/queue.jsonl")).unwrap_or_default()
     }
 
-    fn set_timeout(&self, timeout: &str) {
+    pub(crate) fn set_timeout(&self, timeout: &str) {
         let config = std::fs::read_to_string(self.root().join("concord.toml"))
             .unwrap()
             .replace("timeout = \"3s\"", &format!("timeout = \"{timeout}\""));
@@ -106,7 +112,7 @@ impl Env {
         git(self.root(), &["commit", "-q", "-am", "another dispatch timeout"]);
     }
 
-    fn statuses(&self) -> Vec<(String, String)> {
+    pub(crate) fn statuses(&self) -> Vec<(String, String)> {
         std::fs::read_to_string(self.root().join("ops/queue.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -117,11 +123,11 @@ impl Env {
             .collect()
     }
 
-    fn status_of(&self, id: &str) -> String {
+    pub(crate) fn status_of(&self, id: &str) -> String {
         self.statuses().iter().rev().find(|(i, _)| i == id).map_or("todo".into(), |(_, s)| s.clone())
     }
 
-    fn locks(&self) -> Vec<String> {
+    pub(crate) fn locks(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.root().join("ops/locks"))
             .map(|d| {
                 d.filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -137,6 +143,11 @@ impl Env {
 use crate::common::git;
 
 fn setup(extra_config: &str) -> Env {
+    setup_with(WBS, extra_config)
+}
+
+/// A trusted git workspace with `wbs` as its WBS, fake agent CLIs on PATH and the fake LLM.
+pub(crate) fn setup_with(wbs: &str, extra_config: &str) -> Env {
     let llm = FakeLlm::start();
     // A key-shaped value made at run time; it must never land in a file.
     let key =
@@ -148,7 +159,7 @@ fn setup(extra_config: &str) -> Env {
     let dir = common::workspace(&[
         ("concord.toml", config.as_bytes()),
         ("docs/blueprints/blueprint_index.json", br#"[{"id":"TD-0001","title":"Feature spec"},{"id":"TD-0002","title":"Payments spec","priority":"must"}]"#),
-        ("ops/wbs.json", WBS.as_bytes()),
+        ("ops/wbs.json", wbs.as_bytes()),
         ("ops/access/status.json", br#"{"checks": {}}"#),
         ("src/feature/app.py", b"print('app')\n"),
         ("src/other/util.py", b"def util():\n    return 1\n"),

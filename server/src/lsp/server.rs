@@ -1481,9 +1481,8 @@ impl Backend {
                     let id = text("id");
                     let request = crate::ops::dispatch::Request {
                         id: id.as_deref(),
-                        agent: &agent,
                         cli: preset.as_deref(),
-                        model: None,
+                        ..crate::ops::dispatch::Request::new(&agent)
                     };
                     let outcome = crate::ops::dispatch::dispatch(&ws, &request, &cancel)?;
                     if outcome.ok {

@@ -83,6 +83,29 @@ pub struct Request<'a> {
     pub cli: Option<&'a str>,
     /// Overrides `dispatch.model`.
     pub model: Option<&'a str>,
+    /// Where the agent works: a git worktree of the workspace (the autopilot's), or `None` for
+    /// the workspace itself. The queue, locks and run records stay in the workspace either way.
+    pub work_dir: Option<&'a Path>,
+    /// A shorter wall-clock limit than `dispatch.timeout` (the autopilot's remaining time).
+    pub timeout: Option<Duration>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(agent: &'a str) -> Request<'a> {
+        Request { id: None, agent, cli: None, model: None, work_dir: None, timeout: None }
+    }
+}
+
+/// The run folder's record of the directory its agent worked in, when not the workspace.
+pub const WORK_DIR_FILE: &str = "work-dir.txt";
+
+/// The directory run `run_id` worked in: its recorded worktree, or the workspace.
+pub fn work_dir_of(root: &Path, run_id: &str) -> std::path::PathBuf {
+    std::fs::read_to_string(agents::run_dir(root, run_id).join(WORK_DIR_FILE))
+        .ok()
+        .map(|text| std::path::PathBuf::from(text.trim()))
+        .filter(|dir| dir.is_dir())
+        .unwrap_or_else(|| root.to_path_buf())
 }
 
 #[derive(Debug)]
@@ -139,6 +162,7 @@ fn dispatch_unscrubbed(
 ) -> Result<Outcome, String> {
     let candidates = candidates(ws, request)?;
     let config = &ws.config;
+    let work_dir = request.work_dir.unwrap_or(&ws.root);
     let cli_name = request.cli.unwrap_or(&config.dispatch.agent_cli);
     let cli = agents::resolve(cli_name, &config.agents)?;
     let model_name = request.model.unwrap_or(&config.dispatch.model);
@@ -149,7 +173,7 @@ fn dispatch_unscrubbed(
         ));
     }
     // Flags are checked before anything is written or locked: only flags the help defines.
-    let help = agents::help_text(&cli, &ws.root, cancel)
+    let help = agents::help_text(&cli, work_dir, cancel)
         .map_err(|e| format!("cannot read {cli_name}'s help to check its flags: {e}"))?;
     let defined = agents::defined_flags(&help);
     let render = |task_file: &str, instruction: &str, last_message: &str, mcp_config_file: &str| {
@@ -176,7 +200,9 @@ fn dispatch_unscrubbed(
     let mut passed_over = Vec::new();
     let mut taken = None;
     for item in &candidates {
-        if let Err(why) = leftovers_block(ws, item) {
+        // A worktree of the autopilot's holds only its own item's work (earlier rounds' included).
+        let leftovers = if request.work_dir.is_some() { Ok(()) } else { leftovers_block(ws, item) };
+        if let Err(why) = leftovers {
             if request.id.is_some() || candidates.len() == 1 {
                 return Err(why);
             }
@@ -204,11 +230,16 @@ fn dispatch_unscrubbed(
         return Err(format!("no eligible item could be taken: {}", passed_over.join("; ")));
     };
 
-    let run_id = format!(
+    // Unique even for two runs of one item in the same second (the autopilot's rework rounds).
+    let stamp = format!(
         "{}-{}",
         item.id,
         crate::time::format_rfc3339(crate::time::now_secs()).replace([':', '-'], "")
     );
+    let run_id = (1..)
+        .map(|k| if k == 1 { stamp.clone() } else { format!("{stamp}-{k}") })
+        .find(|id| !agents::run_dir(&ws.root, id).exists())
+        .expect("some suffix is free");
     let run_dir = agents::run_dir(&ws.root, &run_id);
     let task_file = run_dir.join("task.md");
     let last_message = run_dir.join("last-message.txt");
@@ -245,11 +276,17 @@ fn dispatch_unscrubbed(
     }
     // What was already changed before the run is not the run's doing; it is copied so that a
     // failed run can be undone without losing it.
-    let base = super::git::head_at_lock(&ws.root, config, &lock.agent).unwrap_or_else(|| "HEAD".into());
-    let before = super::git::dirty_snapshot(&ws.root, &base);
+    let base = run_base(ws, &lock.agent, work_dir);
+    let before = super::git::dirty_snapshot(work_dir, &base);
     let _ =
         std::fs::write(run_dir.join("dirty-before.json"), serde_json::to_string(&before).unwrap_or_default());
-    if let Err(e) = super::rollback::save_before(&ws.root, &run_dir, &before) {
+    if request.work_dir.is_some() {
+        let _ = crate::fsutil::write_atomic(
+            &run_dir.join(WORK_DIR_FILE),
+            work_dir.display().to_string().as_bytes(),
+        );
+    }
+    if let Err(e) = super::rollback::save_before(work_dir, &run_dir, &before) {
         return give_back(format!("cannot keep a copy of the files changed before the run: {e}"));
     }
     let attempt = ws.model.queue.iter().filter(|e| e.id == item.id && e.status == Status::InProgress).count()
@@ -288,7 +325,8 @@ fn dispatch_unscrubbed(
         return give_back(format!("cannot record the dispatch: {e}"));
     }
 
-    let timeout = Duration::from_secs(config.dispatch_timeout_secs);
+    let timeout =
+        Duration::from_secs(config.dispatch_timeout_secs).min(request.timeout.unwrap_or(Duration::MAX));
     let record_process = |agent_pid: u32| {
         let process = json!({ "host": host, "pid": pid, "agent_pid": agent_pid });
         let _ = crate::fsutil::write_atomic(&run_dir.join("process.json"), process.to_string().as_bytes());
@@ -304,7 +342,7 @@ fn dispatch_unscrubbed(
     // The MCP server is handed over for this run only: a project file Concord changed is put back
     // as it was before the run's changes are looked at.
     let handed_over = match &mcp {
-        Some(launch) => match hand_over_mcp(ws, &cli, launch, &mcp_config_file) {
+        Some(launch) => match hand_over_mcp(work_dir, &cli, launch, &mcp_config_file) {
             Ok(restore) => restore,
             Err(e) => {
                 let _ = queue::append(
@@ -320,7 +358,7 @@ fn dispatch_unscrubbed(
         },
         None => None,
     };
-    let finished = agents::run(&argv, &ws.root, &options);
+    let finished = agents::run(&argv, work_dir, &options);
     if let Some(restore) = handed_over {
         restore.put_back();
     }
@@ -340,7 +378,7 @@ fn dispatch_unscrubbed(
                 locks
                     .check_fence(request.agent, &item.id, lock.fencing_token)
                     .map_err(|e| format!("the run's lock is no longer its own: {e}"))?;
-                after_success(ws, item, &cli, &lock, &report, (&base, &before), cancel)
+                after_success(ws, work_dir, item, &cli, &lock, &report, (&base, &before), cancel)
                     .map(|extra| format!("{why}; {extra}"))
             })
         }
@@ -380,10 +418,10 @@ fn dispatch_unscrubbed(
         }
         Err(why) => {
             // The run's changes do not survive it: kept as a patch, the files put back.
-            let undone = match super::git::changes_during(&ws.root, &base, &before) {
+            let undone = match super::git::changes_during(work_dir, &base, &before) {
                 Ok(mut changes) => {
                     changes.retain(|c| !crate::scope::always_allowed(config, &c.path));
-                    super::rollback::undo(&ws.root, &run_dir, &base, &before, &changes).describe(&ws.root)
+                    super::rollback::undo(work_dir, &run_dir, &base, &before, &changes).describe(work_dir)
                 }
                 Err(_) => "not a git repository: the run's changes could not be undone".into(),
             };
@@ -412,6 +450,18 @@ fn dispatch_unscrubbed(
             Ok(Outcome { id: item.id.clone(), run_id, ok: false, message, interrupted })
         }
     }
+}
+
+/// The commit a run's changes are counted from: in the workspace, the commit its lock was taken
+/// on; in a worktree, the worktree's own commit (it was made from the workspace's, and the
+/// autopilot commits on it only once the item's work is accepted).
+pub fn run_base(ws: &Workspace, agent: &str, work_dir: &Path) -> String {
+    if work_dir != ws.root {
+        if let Some(head) = super::git::head(work_dir) {
+            return head;
+        }
+    }
+    super::git::head_at_lock(&ws.root, &ws.config, agent).unwrap_or_else(|| "HEAD".into())
 }
 
 /// Secrets found in a run's output: rule, fingerprint and where, never the secret. The review's
@@ -455,17 +505,18 @@ fn belongs_elsewhere(ws: &Workspace, locks: &[crate::model::Lock], own: &WorkIte
 /// by it, and belong to another lock or to another item's accepted work.
 pub fn counted_changes(
     ws: &Workspace,
+    work_dir: &Path,
     item: &WorkItem,
     locks: &[crate::model::Lock],
     base: &str,
     before: &std::collections::BTreeMap<String, u64>,
 ) -> Result<Vec<crate::scope::Change>, String> {
-    let mut changes = super::git::changes_since(&ws.root, base)?;
+    let mut changes = super::git::changes_since(work_dir, base)?;
     changes.retain(|c| {
         if crate::scope::always_allowed(&ws.config, &c.path) {
             return false;
         }
-        let untouched = before.get(&c.path) == Some(&super::git::content_hash(&ws.root.join(&c.path)));
+        let untouched = before.get(&c.path) == Some(&super::git::content_hash(&work_dir.join(&c.path)));
         let others =
             belongs_elsewhere(ws, locks, item, &c.path) || crate::scope::owners_file(&ws.config, &c.path);
         !(untouched && others)
@@ -503,8 +554,10 @@ fn leftovers_block(ws: &Workspace, item: &WorkItem) -> Result<(), String> {
 
 /// After the agent says it succeeded: the run report must exist, the diff must stay in scope,
 /// and for CLIs without a result record the diff must be non-empty and the tests must pass.
+#[allow(clippy::too_many_arguments)]
 fn after_success(
     ws: &Workspace,
+    work_dir: &Path,
     item: &WorkItem,
     cli: &agents::AgentCli,
     lock: &crate::model::Lock,
@@ -513,14 +566,22 @@ fn after_success(
     (base, before): (&str, &std::collections::BTreeMap<String, u64>),
     cancel: &Arc<AtomicBool>,
 ) -> Result<String, String> {
-    if !ws.root.join(report).is_file() {
+    if !work_dir.join(report).is_file() {
         return Err(format!("the agent wrote no run report at {report}"));
+    }
+    if work_dir != ws.root {
+        // The workspace keeps the run's record; the worktree's copy is never committed.
+        crate::fsutil::write_atomic(
+            &ws.root.join(report),
+            &std::fs::read(work_dir.join(report)).map_err(|e| format!("cannot read the run report: {e}"))?,
+        )
+        .map_err(|e| format!("cannot copy the run report into the workspace: {e}"))?;
     }
     let mut notes = Vec::new();
     // Other agents may have taken locks during the run: only the lock folder is read again.
     let mut model = ws.model.clone();
     model.locks = LockDir::new(&ws.root, &ws.config).read_all().0;
-    if let Ok(changes) = counted_changes(ws, item, &model.locks, base, before) {
+    if let Ok(changes) = counted_changes(ws, work_dir, item, &model.locks, base, before) {
         let scope = crate::scope::check_changes(&ws.config, &model, lock, &changes, crate::time::now_secs());
         if !scope.is_clean() {
             let mut what: Vec<String> =
@@ -543,7 +604,7 @@ fn after_success(
         for command in &item.test_commands {
             let result = super::commands::run_test(
                 command,
-                &ws.root,
+                work_dir,
                 Duration::from_secs(ws.config.test_timeout_secs),
                 cancel,
             );
@@ -667,7 +728,7 @@ impl PutBack {
 /// Write what `cli` reads to find the server: the run's own configuration file, or the
 /// project's `.cursor/mcp.json` (returned to be put back after the run).
 fn hand_over_mcp(
-    ws: &Workspace,
+    work_dir: &Path,
     cli: &agents::AgentCli,
     launch: &install::Launch,
     mcp_config_file: &Path,
@@ -682,7 +743,7 @@ fn hand_over_mcp(
         }
         agents::McpHandoff::CursorProject => {
             let client = install::Client::Cursor;
-            let path = ws.root.join(client.config_file());
+            let path = work_dir.join(client.config_file());
             let before = match std::fs::symlink_metadata(&path) {
                 Ok(_) => Some(
                     std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", client.config_file()))?,
@@ -691,7 +752,7 @@ fn hand_over_mcp(
             };
             let dir = path.parent().map(Path::to_path_buf);
             let made_dir = dir.filter(|d| !d.exists());
-            install::install(&ws.root, client, launch)?;
+            install::install(work_dir, client, launch)?;
             Ok(Some(PutBack { path, before, made_dir }))
         }
         agents::McpHandoff::CodexOverrides | agents::McpHandoff::None => Ok(None),

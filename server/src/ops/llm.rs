@@ -57,8 +57,49 @@ fn agent(timeout: Duration) -> ureq::Agent {
 /// this provider or another, and nothing secret-shaped is ever sent), and so is any error text
 /// (a 401 body may echo the key it refused).
 fn post(url: &str, headers: &[(&str, String)], body: &Value, deadline: Instant) -> Result<Value, String> {
-    post_unscrubbed(url, headers, &super::scrub::text(&body.to_string()), deadline)
-        .map_err(|e| super::scrub::text(&e))
+    let answer = post_unscrubbed(url, headers, &super::scrub::text(&body.to_string()), deadline)
+        .map_err(|e| super::scrub::text(&e))?;
+    record_usage(body["model"].as_str().unwrap_or(""), &answer);
+    Ok(answer)
+}
+
+/// Tokens a provider reported for one model.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub model: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+thread_local! {
+    /// The usage reported to this thread since [`take_usage`] was last called: a review runs on
+    /// one thread, so parallel reviews keep their counts apart.
+    static USAGE: std::cell::RefCell<Vec<Usage>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The `usage` object of an answer: Chat Completions (`prompt_tokens`, `completion_tokens`),
+/// Anthropic and the Responses API (`input_tokens`, `output_tokens`).
+fn record_usage(model: &str, answer: &Value) {
+    let Some(usage) = answer.get("usage") else { return };
+    let count = |keys: &[&str]| keys.iter().find_map(|k| usage.get(*k).and_then(Value::as_u64)).unwrap_or(0);
+    let input = count(&["input_tokens", "prompt_tokens"]);
+    let output = count(&["output_tokens", "completion_tokens"]);
+    let model = answer.get("model").and_then(Value::as_str).filter(|m| !m.is_empty()).unwrap_or(model);
+    USAGE.with(|all| {
+        let mut all = all.borrow_mut();
+        match all.iter_mut().find(|u| u.model == model) {
+            Some(u) => {
+                u.input_tokens += input;
+                u.output_tokens += output;
+            }
+            None => all.push(Usage { model: model.to_string(), input_tokens: input, output_tokens: output }),
+        }
+    });
+}
+
+/// The usage recorded on this thread since the last call, by model.
+pub fn take_usage() -> Vec<Usage> {
+    USAGE.with(|all| std::mem::take(&mut *all.borrow_mut()))
 }
 
 fn post_unscrubbed(

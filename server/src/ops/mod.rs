@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod apply;
+pub mod autopilot;
 pub mod changes;
 pub mod commands;
 pub mod dispatch;

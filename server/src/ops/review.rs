@@ -25,6 +25,11 @@ pub struct Outcome {
     pub markdown_path: PathBuf,
     pub json_path: PathBuf,
     pub message: String,
+    /// Why the reviewers could not decide (a provider unreachable, refusing the key, timing
+    /// out): the decision is then `needs_human`.
+    pub reviewer_error: Option<String>,
+    /// Tokens the providers reported for this review.
+    pub usage: Vec<llm::Usage>,
 }
 
 /// The run report to review: a path, a run id, or (none) the run that most recently entered
@@ -154,6 +159,7 @@ pub fn review_with(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>) 
     match review_unscrubbed(ws, options, cancel) {
         Ok(mut outcome) => {
             outcome.message = super::scrub::text(&outcome.message);
+            outcome.reviewer_error = outcome.reviewer_error.map(|e| super::scrub::text(&e));
             for gate in &mut outcome.gates {
                 gate.detail = super::scrub::text(&gate.detail);
             }
@@ -164,6 +170,7 @@ pub fn review_with(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>) 
 }
 
 fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>) -> Result<Outcome, String> {
+    llm::take_usage();
     let report_path = find_report(ws, options.run)?;
     let report = crate::fsutil::read_regular(&report_path, ws.config.max_file_size)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -271,7 +278,17 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
         rel(&markdown_path),
         rel(&json_path)
     );
-    Ok(Outcome { decision, gates, markdown_path, json_path, message })
+    let reviewer_error =
+        notes.iter().find(|n| REVIEWER_FAILURES.iter().any(|prefix| n.starts_with(prefix))).cloned();
+    Ok(Outcome {
+        decision,
+        gates,
+        markdown_path,
+        json_path,
+        message,
+        reviewer_error,
+        usage: llm::take_usage(),
+    })
 }
 
 fn run_gates(
@@ -284,12 +301,15 @@ fn run_gates(
 ) -> (Vec<Gate>, Vec<TestResult>) {
     let mut gates = Vec::new();
     let timeout = Duration::from_secs(ws.config.test_timeout_secs);
+    // Where the run worked: the workspace, or the autopilot's worktree for it.
+    let dir = run_id.map_or_else(|| ws.root.clone(), |run| super::dispatch::work_dir_of(&ws.root, run));
+    let dir = dir.as_path();
     let mut tests: Vec<TestResult> = Vec::new();
     for command in &item.test_commands {
         if cancel.load(std::sync::atomic::Ordering::SeqCst) {
             break;
         }
-        tests.push(run_test(command, &ws.root, timeout, cancel));
+        tests.push(run_test(command, dir, timeout, cancel));
     }
     let failed: Vec<String> =
         tests.iter().filter(|t| !t.passed).map(|t| format!("`{}` ({})", t.command, t.summary)).collect();
@@ -311,8 +331,11 @@ fn run_gates(
         .map(|run| super::git::read_snapshot(&super::agents::run_dir(&ws.root, run)))
         .unwrap_or_default();
     let changes = lock
-        .and_then(|l| super::git::head_at_lock(&ws.root, &ws.config, &l.agent))
-        .and_then(|base| super::dispatch::counted_changes(ws, item, &ws.model.locks, &base, &before).ok());
+        .filter(|l| dir != ws.root || super::git::head_at_lock(&ws.root, &ws.config, &l.agent).is_some())
+        .map(|l| super::dispatch::run_base(ws, &l.agent, dir))
+        .and_then(|base| {
+            super::dispatch::counted_changes(ws, dir, item, &ws.model.locks, &base, &before).ok()
+        });
     gates.push(match (lock, &changes) {
         (Some(lock), Some(changes)) => {
             let scope =
@@ -344,7 +367,7 @@ fn run_gates(
     });
 
     // Secrets: the changed files and every artifact of the run.
-    let mut places: Vec<PathBuf> = changes.iter().flatten().map(|c| ws.root.join(&c.path)).collect();
+    let mut places: Vec<PathBuf> = changes.iter().flatten().map(|c| dir.join(&c.path)).collect();
     places.push(ws.root.join(report_rel));
     if let Some(run) = run_id {
         if let Ok(entries) = std::fs::read_dir(super::agents::run_dir(&ws.root, run)) {
@@ -408,6 +431,10 @@ fn run_gates(
     });
     (gates, tests)
 }
+
+/// How the notes of a reviewer that could not answer begin.
+const REVIEWER_FAILURES: [&str; 3] =
+    ["assistant manager failed: ", "primary decider failed: ", "tie-breaker failed: "];
 
 fn ask_reviewers(
     ws: &Workspace,
@@ -504,7 +531,10 @@ fn ask_reviewers(
         |v| llm::validate(&schema, v, "tie-breaker"),
     ) {
         Ok(v) => merge_followups(pessimistic(v, recommendation), &assistant),
-        Err(e) => needs_human(format!("the reviewers disagreed and the tie-breaker failed: {e}")),
+        Err(e) => {
+            notes.push(format!("tie-breaker failed: {e}"));
+            needs_human(format!("the reviewers disagreed and the tie-breaker failed: {e}"))
+        }
     }
 }
 

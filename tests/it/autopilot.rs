@@ -1,0 +1,280 @@
+//! `concord autopilot` end to end: fake agent CLIs, the fake LLM server, git worktrees and a
+//! bare repository as the remote. Every scenario checks the queue, the branches and that the
+//! default branch was never touched.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::common::{self, fakes, fakes::Reply, git};
+use crate::orchestration::{setup_with, Env};
+
+const WBS: &str = r#"{"items": [
+  {"id": "WBS-001", "title": "Feature", "phase": "P1", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/feature/**"],
+   "acceptance_criteria": ["Feature works"], "test_commands": ["test -f src/feature/impl.py"], "risk_level": "low", "autopilot_mode": "full"},
+  {"id": "WBS-002", "title": "Search box", "phase": "P1", "blueprint_ids": ["TD-0002"], "scope_paths": ["src/search/**"],
+   "acceptance_criteria": ["Feature works"], "test_commands": ["true"], "risk_level": "low", "autopilot_mode": "full"},
+  {"id": "WBS-003", "title": "Payments", "phase": "P2", "blueprint_ids": ["TD-0002"], "scope_paths": ["src/pay/**"],
+   "acceptance_criteria": ["Feature works"], "test_commands": ["true"], "risk_level": "critical", "autopilot_mode": "full",
+   "depends_on": ["WBS-001"]}
+]}"#;
+
+fn git_out(root: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(root).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Reviewers that accept whatever they see.
+fn accepting(env: &Env) {
+    env.llm.always("/v1/messages", Reply::Json(fakes::anthropic_tool(fakes::assistant_review("accept"))));
+    env.llm.always(
+        "/chat/completions",
+        Reply::Json(fakes::chat_answer(&fakes::decision("WBS-001", "accept", "done", json!([])))),
+    );
+}
+
+fn autopilot(env: &Env, args: &[&str], mode: &str) -> std::process::Output {
+    let mut all = vec!["autopilot"];
+    all.extend_from_slice(args);
+    env.concord(&all, mode, "")
+}
+
+fn branches(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        git_out(root, &["branch", "--format=%(refname:short)"]).lines().map(str::to_string).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn two_items_done_in_one_loop_each_on_its_own_branch_with_trailers() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    let main_before = git_out(env.root(), &["rev-parse", "main"]);
+
+    let plan = autopilot(&env, &["--dry-run"], "success");
+    assert_eq!(plan.status.code(), Some(0), "{}", common::stderr(&plan));
+    let text = common::stdout(&plan);
+    assert!(
+        text.contains("1. WBS-001 Feature") && text.contains("2. WBS-002 Search box"),
+        "the plan names the items in order: {text}"
+    );
+    assert!(
+        text.contains("WBS-003: not eligible: it depends on WBS-001")
+            && text.contains("planned in this loop"),
+        "{text}"
+    );
+    assert!(text.contains("on branch concord/WBS-001-feature"), "{text}");
+    assert_eq!(env.queue_text(), "", "a dry run changes nothing");
+
+    let out = autopilot(&env, &["--max-items", "2"], "success");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(env.status_of("WBS-001"), "done");
+    assert_eq!(env.status_of("WBS-002"), "done");
+    assert_eq!(env.status_of("WBS-003"), "todo", "the item limit stops the loop before the third");
+    let text = common::stdout(&out);
+    assert!(text.contains("reached its limit of 2 items"), "{text}");
+
+    assert_eq!(
+        branches(env.root()),
+        vec!["concord/WBS-001-feature", "concord/WBS-002-search-box", "main"],
+        "one branch per item"
+    );
+    assert_eq!(git_out(env.root(), &["rev-parse", "main"]), main_before, "main is never committed to");
+    assert!(
+        !env.root().join("src/feature/impl.py").exists(),
+        "the agent worked in a worktree, not in the owner's checkout"
+    );
+    assert_eq!(git_out(env.root(), &["worktree", "list"]).lines().count(), 1, "worktrees are removed");
+
+    // The branch holds exactly the item's file, with the trace trailers.
+    let files = git_out(env.root(), &["diff", "--name-only", "main", "concord/WBS-001-feature"]);
+    assert_eq!(files, "src/feature/impl.py");
+    let message = git_out(env.root(), &["log", "-1", "--format=%B", "concord/WBS-001-feature"]);
+    assert!(message.starts_with("WBS-001: Feature"), "{message}");
+    let trailers =
+        git_out(env.root(), &["log", "-1", "--format=%(trailers:only,unfold)", "concord/WBS-001-feature"]);
+    assert!(trailers.contains("Implements: WBS-001"), "{trailers}");
+    assert!(trailers.contains("Refs: TD-0001"), "{trailers}");
+    assert!(trailers.contains("Concord-Run: WBS-001-"), "{trailers}");
+    assert!(trailers.contains("Concord-Review: accept (docs/reviews/"), "{trailers}");
+
+    // The run reports and reviews are the workspace's record.
+    let runs: Vec<_> = std::fs::read_dir(env.root().join("docs/runs")).unwrap().collect();
+    assert_eq!(runs.len(), 2);
+
+    // Again: the branches exist, so new tries get their own names; WBS-003 is critical and
+    // stops for a person, committed on its branch all the same.
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(env.status_of("WBS-003"), "awaiting_approval");
+    let text = common::stdout(&out);
+    assert!(text.contains("concord approve"), "{text}");
+    assert!(branches(env.root()).contains(&"concord/WBS-003-payments".to_string()));
+    assert_eq!(git_out(env.root(), &["rev-parse", "main"]), main_before);
+}
+
+#[test]
+fn push_goes_to_the_remote_only_for_the_items_branches_and_a_missing_remote_is_skipped() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    // No remote at all: the push is skipped with its reason and the branch kept.
+    let out = autopilot(&env, &["--max-items", "1", "--push"], "success");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("push: skipped ("), "{text}");
+    assert!(text.contains("the branch is kept"), "{text}");
+    assert!(branches(env.root()).contains(&"concord/WBS-001-feature".to_string()));
+
+    // A bare repository as the remote.
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(env.root(), &["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    git(env.root(), &["push", "-q", "origin", "main"]);
+    let remote_main = git_out(remote.path(), &["rev-parse", "main"]);
+    let out = autopilot(&env, &["--max-items", "1", "--push"], "success");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert!(
+        common::stdout(&out).contains("push: concord/WBS-002-search-box to origin"),
+        "{}",
+        common::stdout(&out)
+    );
+    let on_remote = git_out(remote.path(), &["branch", "--format=%(refname:short)"]);
+    assert!(on_remote.contains("concord/WBS-002-search-box"), "{on_remote}");
+    assert_eq!(git_out(remote.path(), &["rev-parse", "main"]), remote_main, "the remote's main is untouched");
+}
+
+#[test]
+fn a_failed_dispatch_stops_the_loop_with_every_item_in_a_true_state() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    let out = autopilot(&env, &[], "fail-exit");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("stopped after 1 runs on 1 items"), "{text}");
+    assert!(text.contains("WBS-001: todo") && text.contains("the run failed"), "{text}");
+    assert_eq!(env.status_of("WBS-001"), "todo");
+    assert_eq!(env.status_of("WBS-002"), "todo", "nothing else was dispatched");
+    assert!(env.locks().is_empty(), "the lock was given back");
+    assert_eq!(branches(env.root()), vec!["main"], "a branch without work is removed");
+    assert!(env.llm.requests().is_empty(), "no review of a failed run");
+}
+
+#[test]
+fn a_reviewer_that_keeps_failing_stops_the_loop_and_is_recorded_once() {
+    let env = setup_with(WBS, "");
+    env.llm.always("/v1/messages", Reply::Status(401, vec![], "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}".into()));
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("the review could not be decided"), "{text}");
+    assert!(text.contains("recorded as WBS-001Z"), "{text}");
+    assert_eq!(env.status_of("WBS-001"), "awaiting_approval", "a person looks at an undecided run");
+    assert_eq!(env.status_of("WBS-001Z"), "blocked");
+    assert_eq!(env.status_of("WBS-002"), "todo", "the loop stopped at the first undecided review");
+
+    // The same failure in the next loop is not recorded again.
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).contains("recorded before"), "{}", common::stdout(&out));
+    let wbs: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.root().join("ops/wbs.json")).unwrap()).unwrap();
+    let incidents: Vec<&Value> = wbs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["title"].as_str().unwrap_or("").starts_with("Reviewer unreachable"))
+        .collect();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!(incidents[0]["autopilot_mode"], "disabled");
+}
+
+#[test]
+fn rework_rounds_are_bounded_and_the_same_failure_twice_stops_the_item() {
+    let wbs = WBS.replace(
+        "\"test_commands\": [\"true\"], \"risk_level\": \"low\"",
+        "\"test_commands\": [\"sh -c 'echo boom; exit 1'\"], \"risk_level\": \"low\"",
+    );
+    let env = setup_with(&wbs, "");
+    accepting(&env);
+    let out = autopilot(&env, &["--max-items", "2"], "success");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("WBS-002: blocked. the same gates failed twice in a row (tests: failed:"),
+        "{text}"
+    );
+    assert_eq!(env.status_of("WBS-001"), "done");
+    assert_eq!(env.status_of("WBS-002"), "blocked");
+    let dispatched = env.statuses().iter().filter(|(id, s)| id == "WBS-002" && s == "in_progress").count();
+    assert_eq!(dispatched, 2, "the second identical failure stops it");
+    assert!(!branches(env.root()).iter().any(|b| b.contains("WBS-002")), "no accepted work, no branch");
+}
+
+#[test]
+fn two_items_run_in_parallel_under_two_locks_with_disjoint_scopes() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    let out = autopilot(&env, &["--parallel", "2", "--max-items", "2"], "success");
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(env.status_of("WBS-001"), "done");
+    assert_eq!(env.status_of("WBS-002"), "done");
+    let holders: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(env.root().join("ops/queue.jsonl"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["status"] == "in_progress")
+            .map(|e| e["by"].as_str().unwrap_or("").to_string())
+            .collect();
+    assert_eq!(holders.into_iter().collect::<Vec<_>>(), vec!["autopilot-1", "autopilot-2"]);
+    assert!(env.locks().is_empty());
+}
+
+#[test]
+fn a_hung_agent_is_killed_at_the_loops_time_limit() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    env.set_timeout("10m");
+    let started = std::time::Instant::now();
+    let out = autopilot(&env, &["--max-minutes", "0.05"], "hang");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "stopped at the loop's limit");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(env.status_of("WBS-001"), "todo");
+    assert!(env.locks().is_empty());
+    let pid = env.fake_pid();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z"),
+        "the agent's child was killed with its process group"
+    );
+}
+
+#[test]
+fn red_smoke_checks_on_the_default_branch_stop_the_loop_before_any_dispatch() {
+    let env = setup_with(WBS, "[autopilot]\nsmoke_checks = [\"sh -c 'echo db down; exit 2'\"]\n");
+    accepting(&env);
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("did not start") && text.contains("smoke checks fail"), "{text}");
+    assert_eq!(env.queue_text(), "", "nothing was dispatched");
+    let smoke: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.root().join(".concord/autopilot/smoke.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(smoke["passed"], false);
+}
+
+#[test]
+fn an_untrusted_workspace_runs_no_loop_and_bad_limits_are_refused() {
+    let env = setup_with(WBS, "");
+    let out = env.concord_with(&["autopilot"], "success", "", &[("XDG_CONFIG_HOME", "/nonexistent")]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("trust"), "{}", common::stderr(&out));
+    assert!(env.invocations().is_empty());
+    let out = autopilot(&env, &["--max-minutes", "0"], "success");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("not a number of minutes above 0"), "{}", common::stderr(&out));
+}
