@@ -278,3 +278,74 @@ fn an_untrusted_workspace_runs_no_loop_and_bad_limits_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("not a number of minutes above 0"), "{}", common::stderr(&out));
 }
+
+/// The language server's `concord.autopilot`: progress while it runs, and a cancelled request
+/// stops the agent and leaves the item in a true state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_runs_the_loop_with_progress_and_cancelling_stops_the_agent() {
+    use common::lsp::LspClient;
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    let path = format!("{}:{}", env.bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let spawn = |mode: &str| {
+        LspClient::spawn(&[
+            ("PATH", &path),
+            ("FAKE_MODE", mode),
+            ("FAKE_PID_FILE", &env.bin.path().join("fake.pid").display().to_string()),
+            ("TEST_OPENAI_KEY", &env.key),
+            ("TEST_ANTHROPIC_KEY", &env.key),
+        ])
+    };
+    let mut client = spawn("success");
+    let init = client
+        .initialize(env.root(), json!({ "window": { "workDoneProgress": true } }), json!({ "trusted": true }))
+        .await;
+    let commands = init["capabilities"]["executeCommandProvider"]["commands"].as_array().unwrap().clone();
+    assert!(commands.contains(&json!("concord.autopilot")));
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "concord.autopilot", "arguments": [{ "maxItems": 1 }] }),
+        )
+        .await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(result["message"].as_str().unwrap().contains("WBS-001: done"), "{result}");
+    let reports: Vec<String> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "report")
+        .filter_map(|m| m["params"]["value"]["message"].as_str().map(str::to_string))
+        .collect();
+    assert!(reports.iter().any(|r| r.contains("WBS-001: dispatching round 1")), "{reports:?}");
+    assert!(reports.iter().any(|r| r.contains("WBS-001: reviewing run")), "{reports:?}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+    assert_eq!(env.status_of("WBS-001"), "done");
+
+    // Cancelled while the agent hangs: its process group is stopped, the item goes back.
+    env.set_timeout("10m");
+    let mut client = spawn("hang");
+    client.initialize(env.root(), json!({}), json!({ "trusted": true })).await;
+    let id = client
+        .request_async(
+            "workspace/executeCommand",
+            json!({ "command": "concord.autopilot", "arguments": [{}] }),
+        )
+        .await;
+    let pid_file = env.bin.path().join("fake.pid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !pid_file.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(pid_file.exists(), "the agent started");
+    client.notify("$/cancelRequest", json!({ "id": id })).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.status_of("WBS-002") != "todo" || !env.locks().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the item went back: {}", env.queue_text());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = env.fake_pid();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(state.is_empty() || state.contains(") Z"), "the agent's child is gone: {state}");
+    let _ = client.shutdown_and_exit().await;
+}

@@ -55,6 +55,7 @@ pub const COMMANDS: &[&str] = &[
     "concord.reload",
     "concord.crosswalk",
     "concord.dispatch",
+    "concord.autopilot",
     "concord.review",
     "concord.apply",
     "concord.approve",
@@ -1424,6 +1425,7 @@ impl LanguageServer for Backend {
                 Ok(Some(Value::Array(questions)))
             }
             "concord.dispatch"
+            | "concord.autopilot"
             | "concord.review"
             | "concord.apply"
             | "concord.approve"
@@ -1469,7 +1471,9 @@ impl Backend {
         let _cancel_on_drop = CancelOnDrop(cancel.clone());
         let progress = self.begin_progress("Concord", command).await;
         let name = command.to_string();
-        let work = tokio::task::spawn_blocking(move || -> std::result::Result<String, String> {
+        // Steps of a long command (the autopilot's), reported as progress while it runs.
+        let (steps, mut stepped) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let mut work = tokio::task::spawn_blocking(move || -> std::result::Result<String, String> {
             let text = |key: &str| argument.get(key).and_then(Value::as_str).map(str::to_string);
             let ws = Workspace::load(&root).map_err(|e| e.to_string())?;
             let need_agent = || {
@@ -1485,6 +1489,30 @@ impl Backend {
                         ..crate::ops::dispatch::Request::new(&agent)
                     };
                     let outcome = crate::ops::dispatch::dispatch(&ws, &request, &cancel)?;
+                    if outcome.ok {
+                        Ok(outcome.message)
+                    } else {
+                        Err(outcome.message)
+                    }
+                }
+                "concord.autopilot" => {
+                    let number = |key: &str| argument.get(key).and_then(Value::as_u64);
+                    let flag = |key: &str| argument.get(key).and_then(Value::as_bool).unwrap_or(false);
+                    let options = crate::ops::autopilot::Options {
+                        max_items: number("maxItems").map(|n| n.min(u32::MAX as u64) as u32),
+                        max_runs: number("maxRuns").map(|n| n.min(u32::MAX as u64) as u32),
+                        max_minutes: argument.get("maxMinutes").and_then(Value::as_f64).filter(|m| *m > 0.0),
+                        parallel: number("parallel").map(|n| n.min(16) as u32),
+                        push: flag("push"),
+                        open_pr: flag("openPr"),
+                        dry_run: flag("dryRun"),
+                        cli: preset.clone(),
+                        model: text("model"),
+                    };
+                    let say = |line: &str| {
+                        let _ = steps.send(line.to_string());
+                    };
+                    let outcome = crate::ops::autopilot::run(&ws, &options, &cancel, &say)?;
                     if outcome.ok {
                         Ok(outcome.message)
                     } else {
@@ -1550,7 +1578,17 @@ impl Backend {
                 _ => Err(format!("unknown command {name}")),
             }
         });
-        let result = work.await.unwrap_or_else(|e| Err(format!("the command crashed: {e}")));
+        let joined = loop {
+            tokio::select! {
+                joined = &mut work => break joined,
+                Some(step) = stepped.recv() => {
+                    if let Some(p) = &progress {
+                        p.report(step).await;
+                    }
+                }
+            }
+        };
+        let result = joined.unwrap_or_else(|e| Err(format!("the command crashed: {e}")));
         if let Some(p) = progress {
             p.finish_with_message(if result.is_ok() { "done" } else { "failed" }).await;
         }
