@@ -92,16 +92,19 @@ pub enum QueueStatus {
     InProgress,
     Review,
     AwaitingApproval,
+    // Accepted, in a pull request whose required checks have not all passed yet.
+    AwaitingChecks,
     Done,
     Blocked,
 }
 
 impl QueueStatus {
-    pub const ALL: [QueueStatus; 6] = [
+    pub const ALL: [QueueStatus; 7] = [
         QueueStatus::Todo,
         QueueStatus::InProgress,
         QueueStatus::Review,
         QueueStatus::AwaitingApproval,
+        QueueStatus::AwaitingChecks,
         QueueStatus::Done,
         QueueStatus::Blocked,
     ];
@@ -113,6 +116,7 @@ impl QueueStatus {
             QueueStatus::InProgress => "in_progress",
             QueueStatus::Review => "review",
             QueueStatus::AwaitingApproval => "awaiting_approval",
+            QueueStatus::AwaitingChecks => "awaiting_checks",
             QueueStatus::Done => "done",
             QueueStatus::Blocked => "blocked",
         }

@@ -28,6 +28,7 @@ const STATUSES: &[(&str, Status)] = &[
     ("in_progress", Status::InProgress),
     ("review", Status::Review),
     ("awaiting_approval", Status::AwaitingApproval),
+    ("awaiting_checks", Status::AwaitingChecks),
     ("done", Status::Done),
     ("blocked", Status::Blocked),
 ];

@@ -85,6 +85,17 @@ fn progress_line(at: &str, text: &str) -> String {
 }
 
 pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, String> {
+    apply_with(ws, review, by, false)
+}
+
+/// `apply`; with `hold_for_checks`, work that would become done waits in `awaiting_checks`
+/// (the autopilot is about to propose it in a pull request whose checks must pass first).
+pub fn apply_with(
+    ws: &Workspace,
+    review: Option<&str>,
+    by: &str,
+    hold_for_checks: bool,
+) -> Result<String, String> {
     let (finished, fresh) = resume(ws)?;
     let ws = fresh.as_ref().unwrap_or(ws);
     let path = find_decision(ws, review)?;
@@ -119,6 +130,11 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
     if verdict == "needs_human" {
         target = Status::AwaitingApproval;
     }
+    // Only Concord holds accepted work for its checks; a decision asking for that asks for done,
+    // and meets done's conditions.
+    if target == Status::AwaitingChecks {
+        target = Status::Done;
+    }
     if target == Status::Done {
         if !gates_passed(ws, &path)? {
             return Err(format!("{rel} recommends done, but its gates did not all pass: done is impossible while a gate fails"));
@@ -139,6 +155,11 @@ pub fn apply(ws: &Workspace, review: Option<&str>, by: &str) -> Result<String, S
             target = Status::AwaitingApproval;
             waits = format!(". It waits for owner question {} before it can be approved", pending.join(", "));
         }
+    }
+
+    if target == Status::Done && hold_for_checks {
+        target = Status::AwaitingChecks;
+        waits = ". It waits for its pull request's required checks".into();
     }
 
     let followups = plan_followups(ws, item, &decision)?;

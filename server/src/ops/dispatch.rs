@@ -493,7 +493,7 @@ fn belongs_elsewhere(ws: &Workspace, locks: &[crate::model::Lock], own: &WorkIte
             w.id != own.id
                 && matches!(
                     ws.model.status_of(&w.id),
-                    Status::Review | Status::AwaitingApproval | Status::Done
+                    Status::Review | Status::AwaitingApproval | Status::AwaitingChecks | Status::Done
                 )
                 && in_scope(&w.scope_paths)
         })

@@ -1,7 +1,8 @@
 //! The queue's state machine and its append-only writer.
 //!
 //! `todo → in_progress → review → done`, with `awaiting_approval` between review and done for
-//! items that need a person (high or critical risk, or `autopilot_mode = review_only`), `blocked`
+//! items that need a person (high or critical risk, or `autopilot_mode = review_only`),
+//! `awaiting_checks` for accepted work in a pull request until its required checks pass, `blocked`
 //! from anywhere, and the ways back (`in_progress → todo` when a run fails, `review → todo` for
 //! rework, `blocked → todo`). Every event records who, when and why. Events are appended whole,
 //! with one write on a file opened for appending: earlier lines are never rewritten or lost.
@@ -23,6 +24,9 @@ pub fn check_transition(item: &WorkItem, from: Status, to: Status) -> Result<(),
         (Todo, InProgress) => true,
         (InProgress, Todo | Review) => true,
         (Review, Todo | AwaitingApproval) => true,
+        // Accepted work in a pull request waits there for its required checks.
+        (Review, AwaitingChecks) => !needs_person,
+        (AwaitingChecks, Done | Todo) => true,
         (Review, Done) => !needs_person,
         (AwaitingApproval, Done | Todo) => true,
         _ => false,
@@ -146,6 +150,11 @@ mod tests {
             (&gated, Review, Done, false),
             (&high, Review, AwaitingApproval, true),
             (&high, AwaitingApproval, Done, true),
+            (&low, Review, AwaitingChecks, true),
+            (&high, Review, AwaitingChecks, false),
+            (&low, AwaitingChecks, Done, true),
+            (&low, AwaitingChecks, Todo, true),
+            (&low, Todo, AwaitingChecks, false),
             (&low, Todo, Done, false),
             (&low, InProgress, Done, false),
             (&low, Done, Todo, false),

@@ -632,7 +632,7 @@ impl Loop<'_> {
         let rel = crate::workspace::relative(&ws.root, &outcome.json_path).unwrap_or_default();
         let applied = {
             let _apply = self.git_and_apply.lock().expect("not poisoned");
-            apply::apply(&ws, Some(&rel), "autopilot")
+            apply::apply_with(&ws, Some(&rel), "autopilot", self.limits.open_pr)
         };
         if let Err(e) = applied {
             return Round::Stop { why: format!("the review decision {rel} could not be applied: {e}") };
@@ -652,7 +652,7 @@ impl Loop<'_> {
         }
         let status = self.status_of(&item.id);
         match status {
-            Status::Done | Status::AwaitingApproval => {
+            Status::Done | Status::AwaitingApproval | Status::AwaitingChecks => {
                 self.add_cost(cost);
                 Round::Accepted { status, run, review: rel }
             }
