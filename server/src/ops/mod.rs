@@ -6,6 +6,7 @@ pub mod apply;
 pub mod changes;
 pub mod commands;
 pub mod dispatch;
+pub mod gates;
 pub mod git;
 pub mod hook;
 pub mod ingest;
