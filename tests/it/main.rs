@@ -22,6 +22,7 @@ mod mcp;
 mod orchestration;
 mod plan;
 mod properties;
+mod quality_gates;
 mod redaction;
 mod remote_locks;
 mod report;
