@@ -4082,8 +4082,9 @@ def node_test(path: str) -> str:
 
 
 CARGO_SEARCH = "cargo test --manifest-path services/search/Cargo.toml --offline"
-GATES_STD = ["no TODO or FIXME in changed files", "every new source file carries a chunk or WBS ID"]
-GATES_MONEY = GATES_STD + ["no secrets in the diff", "amounts are integers in minor units"]
+# Quality gates in Concord's vocabulary (docs/formats.md); money work is also kept small.
+GATES_STD = ["no-todo-in-new-files", "tests-changed"]
+GATES_MONEY = GATES_STD + ["max-lines:600"]
 
 ITEMS = [
     dict(id="WBS-001", title="Repository baseline: CI, health checks and structured logs",
@@ -4104,8 +4105,7 @@ ITEMS = [
              "Five failed logins lock the account for 15 minutes",
              "A recovery link stops working after 30 minutes"],
          tests=[py_tests("auth"), node_test("web/src/auth/login.test.ts")],
-         smoke=["Sign up, sign out and sign back in on staging"],
-         gates=GATES_STD + ["no secrets in the diff"], risk="high", mode="review_only", deps=["WBS-001"]),
+         gates=GATES_STD, risk="high", mode="review_only", deps=["WBS-001"]),
     dict(id="WBS-003", title="Profiles for hosts and guests",
          phase="P0 Foundations", topic="profiles",
          keys=["prof_public", "prof_schema", "prof_avatar", "prof_guest"],
@@ -4143,7 +4143,6 @@ ITEMS = [
              "An empty result offers at least two ways to widen the search",
              "Map pins show the hourly price rounded to whole units"],
          tests=[CARGO_SEARCH, node_test("web/src/search/searchClient.test.ts")],
-         smoke=["GET /api/search?q=city:berlin answers in under 200 ms on staging"],
          gates=GATES_STD, risk="medium", mode="full", deps=["WBS-005"]),
     dict(id="WBS-006A", title="Search follow-up: availability filter and typo tolerance",
          phase="P1 Supply & discovery", topic="search",
@@ -4212,7 +4211,6 @@ ITEMS = [
              "There is exactly one thread per guest, host and listing",
              "The inbox badge shows the unread count across threads"],
          tests=[py_tests("messaging")],
-         smoke=["Send a phone number before booking on staging and see it masked"],
          gates=GATES_STD, risk="medium", mode="full", deps=["WBS-009"],
          budget={"max_files": 25, "max_lines": 1200}),
     dict(id="WBS-013", title="Notifications: confirmations and reminders",
@@ -4252,7 +4250,6 @@ ITEMS = [
          ac=["Support finds a booking by reference, email or phone",
              "Refunds above 300 euros need a second approver",
              "Every admin action is in the audit log"],
-         smoke=["Look up a staging booking by reference as a support agent"],
          gates=GATES_STD, risk="high", mode="disabled", deps=["WBS-009", "WBS-010"]),
     dict(id="WBS-018", title="Experimentation: assignment and exposure logging",
          phase="P4 Operations & growth", topic="experiments",

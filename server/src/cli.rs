@@ -1476,8 +1476,12 @@ fn decision_exit(decision: &str) -> ExitCode {
 }
 
 fn review(root: &Path, run: Option<&str>, no_llm: bool, trusted: bool) -> ExitCode {
-    if let Err(message) = crate::ops::trust::require(root, trusted, "review", "the work item's test_commands")
-    {
+    if let Err(message) = crate::ops::trust::require(
+        root,
+        trusted,
+        "review",
+        "the work item's test_commands, smoke_checks and command: quality gates",
+    ) {
         eprintln!("concord review: {message}");
         return ExitCode::from(2);
     }

@@ -75,6 +75,9 @@ pub struct WorkFacts {
     pub lock: Option<LockRef>,
     pub acceptance_criteria: Vec<String>,
     pub test_commands: Vec<String>,
+    pub smoke_checks: Vec<String>,
+    /// As written; a review runs each as a gate.
+    pub quality_gates: Vec<String>,
     pub scope_paths: Vec<String>,
     pub depends_on: Vec<String>,
     pub chunks: Vec<ChunkRef>,
@@ -124,6 +127,8 @@ pub fn id_facts(ws: &Workspace, analysis: &Analysis, id: &str) -> IdFacts {
             }),
             acceptance_criteria: item.acceptance_criteria.clone(),
             test_commands: item.test_commands.clone(),
+            smoke_checks: item.smoke_checks.clone(),
+            quality_gates: item.quality_gates.iter().map(|g| g.text.clone()).collect(),
             scope_paths: item.scope_paths.clone(),
             depends_on: item.depends_on.iter().map(|(d, _)| d.clone()).collect(),
             chunks: item.blueprint_ids.iter().map(|(c, _)| chunk_ref(model, c)).collect(),

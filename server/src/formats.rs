@@ -382,8 +382,8 @@ pub struct RaisedQuestion {
 pub struct GateResult {
     /// Name
     ///
-    /// Which gate: the item's test commands, the lock's scope, secrets in the diff, the run's
-    /// own result.
+    /// Which gate: `tests` (the item's test commands), `smoke` (its smoke checks), `scope`,
+    /// `secrets`, `acceptance`, or `quality <entry>` for each of its quality gates.
     pub name: String,
     /// Passed
     ///
@@ -405,7 +405,8 @@ pub struct GateResult {
     "wbs_id": "WBS-005", "report": ".concord/runs/WBS-005-1/report.md", "passed": false,
     "gates": [
         { "name": "tests", "passed": true, "detail": "1 of 1 test commands passed" },
-        { "name": "scope", "passed": false, "detail": "services/other.py is outside the lock's scope" }
+        { "name": "scope", "passed": false, "detail": "services/other.py is outside the lock's scope" },
+        { "name": "quality max-files:1", "passed": false, "detail": "2 changed files, limit 1: services/other.py, services/payments/charge.py. Split the work into follow-up items or revert the changes this item does not need." }
     ]
 }]))]
 pub struct GatesFile {

@@ -3,12 +3,15 @@
 //! generated parts in place): the finding-code tables in docs/findings.md and
 //! docs/configuration.md and the code list in findings.schema.json, from `findings::CODES`.
 //! The file-type table in docs/configuration.md, from `languages::LANGUAGES`.
+//! The quality-gate table in docs/formats.md and the `quality_gates` entries of
+//! wbs.schema.json, from `model::quality_gates::KINDS`.
 //! Checked: the agent presets the editor extensions offer, against `ops::agents::PRESETS`.
 
 use std::path::{Path, PathBuf};
 
 use concord::findings::{CodeSpec, CODES};
 use concord::languages::{Role, LANGUAGES};
+use concord::model::quality_gates::{self, KINDS};
 use serde_json::Value;
 
 fn repo_root() -> PathBuf {
@@ -124,6 +127,80 @@ fn file_types_table() -> String {
         ));
     }
     out
+}
+
+fn quality_gates_table() -> String {
+    let mut out = String::from("| gate | argument | what it checks | example |\n|---|---|---|---|\n");
+    for kind in &KINDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | `{}` |\n",
+            cell(&quality_gates::shape(kind)),
+            kind.argument.as_str(),
+            cell(kind.description),
+            cell(kind.example),
+        ));
+    }
+    out
+}
+
+#[test]
+fn formats_page_lists_every_quality_gate_from_the_table() {
+    check_section("docs/formats.md", "quality gates", &quality_gates_table());
+}
+
+const WBS_SCHEMA: &str = "docs/schemas/wbs.schema.json";
+
+/// The description and the entry pattern of `quality_gates` in wbs.schema.json, as the table
+/// says they are. The pattern is the canonical spelling (lower case, no spaces around the name).
+fn schema_quality_gates() -> (String, String) {
+    let shapes: Vec<String> = KINDS.iter().map(|k| format!("`{}`", quality_gates::shape(k))).collect();
+    let description = format!(
+        "Gates `concord review` runs on the item's work, one per entry, each named `quality <entry>`: {}. \
+         An entry that is not understood is a `malformed-file` finding, and the review fails it. See docs/formats.md#quality-gates.",
+        shapes.join(", ")
+    );
+    let alternatives: Vec<String> = KINDS
+        .iter()
+        .map(|k| match k.argument {
+            quality_gates::Argument::None => k.name.to_string(),
+            quality_gates::Argument::Count => format!("{}: *[1-9][0-9]*", k.name),
+            quality_gates::Argument::Command => format!("{}: *\\S.*", k.name),
+        })
+        .collect();
+    (description, format!("^({})$", alternatives.join("|")))
+}
+
+/// The schema is hand-formatted, so an update swaps the two values' text and leaves the rest.
+#[test]
+fn wbs_schema_lists_every_quality_gate_from_the_table() {
+    let text = read(WBS_SCHEMA);
+    let schema: Value = serde_json::from_str(&text).expect("wbs.schema.json is JSON");
+    let gates = &schema["$defs"]["item"]["properties"]["quality_gates"];
+    let (description, pattern) = schema_quality_gates();
+    if gates["description"] == description.as_str() && gates["items"]["pattern"] == pattern.as_str() {
+        // The pattern takes what the loader takes: every example, and no misspelling.
+        let pattern = regex::Regex::new(&pattern).unwrap();
+        for kind in &KINDS {
+            assert!(pattern.is_match(kind.example), "{}", kind.example);
+        }
+        for bad in ["max-file:3", "max-files:0", "command:", "tests-changed:yes"] {
+            assert!(!pattern.is_match(bad), "{bad}");
+        }
+        return;
+    }
+    let line = |key: &str, v: &Value| format!("\"{key}\": {}", serde_json::to_string(v).unwrap());
+    let old = [line("description", &gates["description"]), line("pattern", &gates["items"]["pattern"])];
+    let new = [line("description", &Value::from(description)), line("pattern", &Value::from(pattern))];
+    if updating() && old.iter().all(|o| text.matches(o.as_str()).count() == 1) {
+        write(WBS_SCHEMA, &text.replace(&old[0], &new[0]).replace(&old[1], &new[1]));
+        return;
+    }
+    panic!(
+        "{WBS_SCHEMA}: $defs.item.properties.quality_gates does not describe the gates of \
+         model::quality_gates::KINDS; run `UPDATE_DOCS=1 cargo test --test it generated::` or set, \
+         on one line each:\n{}\n{}",
+        new[0], new[1]
+    );
 }
 
 #[test]

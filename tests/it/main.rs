@@ -23,6 +23,7 @@ mod mcp;
 pub(crate) mod orchestration;
 mod plan;
 mod properties;
+mod quality_gates;
 mod redaction;
 mod remote_locks;
 mod report;

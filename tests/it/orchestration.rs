@@ -316,7 +316,7 @@ fn success_review_apply_and_a_follow_up() {
     let out = env.concord(&["review"], "success", "src/feature");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let text = common::stdout(&out);
-    assert!(text.contains("accept → done") && text.contains("4 of 4 gates passed"), "{text}");
+    assert!(text.contains("accept → done") && text.contains("5 of 5 gates passed"), "{text}");
 
     let requests = env.llm.requests();
     let anthropic = requests.iter().filter(|r| r.path == "/v1/messages").collect::<Vec<_>>();

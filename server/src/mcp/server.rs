@@ -274,6 +274,8 @@ fn resource_markdown(data: &Value) -> String {
     for (title, key) in [
         ("Acceptance criteria", "acceptance_criteria"),
         ("Test commands", "test_commands"),
+        ("Smoke checks", "smoke_checks"),
+        ("Quality gates", "quality_gates"),
         ("Scope", "scope_paths"),
     ] {
         let items = list(key);

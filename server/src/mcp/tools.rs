@@ -699,6 +699,8 @@ impl Tools {
                 "run": run, "task_file": task_file, "text": text, "text_truncated": truncated,
                 "acceptance_criteria": item.map(|w| &w.acceptance_criteria),
                 "test_commands": item.map(|w| &w.test_commands),
+                "smoke_checks": item.map(|w| &w.smoke_checks),
+                "quality_gates": item.map(|w| w.quality_gates.iter().map(|g| &g.text).collect::<Vec<_>>()),
                 "scope_paths": lock.scope_paths,
             }),
         ))

@@ -7,6 +7,7 @@ mod blueprints;
 mod crosswalk;
 pub mod fingerprint;
 mod locks;
+pub mod quality_gates;
 mod questions;
 mod queue;
 pub mod reader;

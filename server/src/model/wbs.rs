@@ -1,5 +1,6 @@
 //! `ops/wbs.json`: the work items.
 
+use super::quality_gates::QualityGateEntry;
 use super::reader::FileReader;
 use super::Place;
 use crate::config::Config;
@@ -76,7 +77,9 @@ pub struct WorkItem {
     pub acceptance_criteria: Vec<String>,
     pub test_commands: Vec<String>,
     pub smoke_checks: Vec<String>,
-    pub quality_gates: Vec<String>,
+    /// Typed, each with its text; an entry that is not understood is kept (and reported when
+    /// the file is loaded) so that the review fails it.
+    pub quality_gates: Vec<QualityGateEntry>,
     pub risk: Risk,
     pub autopilot: Autopilot,
     pub depends_on: Vec<(String, Span)>,
@@ -180,6 +183,22 @@ fn read_item(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<W
             max_lines: as_count(reader.integer(b, "max_lines", &what)),
         })
     });
+    let quality_gates = reader
+        .strings(entry, "quality_gates", &what)
+        .into_iter()
+        .map(|(text, span)| {
+            let gate = QualityGateEntry::new(&text);
+            if let Err(message) = &gate.gate {
+                reader.findings.push(Finding::new(
+                    crate::findings::Code::MalformedFile,
+                    reader.path,
+                    span,
+                    format!("{what}: quality_gates: {message}"),
+                ));
+            }
+            gate
+        })
+        .collect();
     Some(WorkItem {
         phase: reader.string(entry, "phase", &what),
         blueprint_ids: reader.strings(entry, "blueprint_ids", &what),
@@ -187,7 +206,7 @@ fn read_item(config: &Config, reader: &mut FileReader, entry: &Json) -> Option<W
         acceptance_criteria: texts(reader, "acceptance_criteria"),
         test_commands: texts(reader, "test_commands"),
         smoke_checks: texts(reader, "smoke_checks"),
-        quality_gates: texts(reader, "quality_gates"),
+        quality_gates,
         risk: reader.choice(entry, "risk_level", &what, RISKS, Risk::Medium),
         autopilot: reader.choice(entry, "autopilot_mode", &what, MODES, Autopilot::Full),
         depends_on: reader.strings(entry, "depends_on", &what),

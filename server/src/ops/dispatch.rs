@@ -673,6 +673,23 @@ fn task_file_text(ws: &Workspace, item: &WorkItem, scope: &[String], report: &st
     for command in &item.test_commands {
         out.push_str(&format!("- `{command}`\n"));
     }
+    // The review runs these as gates too: the agent is told up front, not at rejection.
+    if !item.smoke_checks.is_empty() {
+        out.push_str("\n## Smoke checks (all must pass)\n");
+        for command in &item.smoke_checks {
+            out.push_str(&format!("- `{command}`\n"));
+        }
+    }
+    if !item.quality_gates.is_empty() {
+        out.push_str("\n## Quality gates (the review checks each)\n");
+        for entry in &item.quality_gates {
+            out.push_str(&format!(
+                "- `{}`: {}\n",
+                entry.text.trim(),
+                crate::model::quality_gates::explain(entry)
+            ));
+        }
+    }
     out.push_str(&format!(
         "\n## Run report\nWrite it to `{report}` with these sections:\n\n```\nwbs: {}\nagent: <your name>\nrun: {run_id}\n\n## Tests\n- `<command>`: Pass | Fail\n\n## Acceptance criteria\n- <criterion, as written above>: Pass | Fail\n```\n",
         item.id

@@ -70,6 +70,25 @@ pub fn changes_since(root: &Path, base: &str) -> Result<Vec<Change>, String> {
     Ok(changes)
 }
 
+/// The files added since `base`: new in a commit since then, staged, or untracked (not
+/// ignored). Paths as [`changes_since`] gives them.
+pub fn added_since(root: &Path, base: &str) -> Result<Vec<String>, String> {
+    let diff = git(
+        root,
+        &["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", "--relative", base, "--"],
+    )?;
+    let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+    let mut added: Vec<String> = diff
+        .split(|&b| b == 0)
+        .chain(untracked.split(|&b| b == 0))
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    added.sort();
+    added.dedup();
+    Ok(added)
+}
+
 /// The files a commit would record (added, copied, modified, renamed, deleted), with counts.
 pub fn staged_changes(root: &Path) -> Result<Vec<Change>, String> {
     Ok(numstat(&git(root, &["diff", "--cached", "--numstat", "-z", "--no-renames", "--relative", "--"])?))

@@ -7,6 +7,7 @@ pub mod autopilot;
 pub mod changes;
 pub mod commands;
 pub mod dispatch;
+pub mod gates;
 pub mod git;
 pub mod hook;
 pub mod ingest;

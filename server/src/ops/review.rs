@@ -1,7 +1,7 @@
-//! `concord review`: the gates first, run by Concord itself (test commands, scope, secrets in
-//! the diff and the run's artifacts, acceptance criteria), then the assistant manager and the
-//! primary decider. A failed gate caps the decision; a reviewer that fails twice yields
-//! `needs_human`, never a loop.
+//! `concord review`: the gates first, run by Concord itself (test commands, smoke checks, scope,
+//! secrets in the diff and the run's artifacts, acceptance criteria, the item's quality gates),
+//! then the assistant manager and the primary decider. A failed gate caps the decision; a
+//! reviewer that fails twice yields `needs_human`, never a loop.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::commands::{run_test, TestResult};
+use super::commands::TestResult;
 use super::llm;
 use crate::model::{Autopilot, Risk, WorkItem};
 use crate::workspace::Workspace;
@@ -299,43 +299,27 @@ fn run_gates(
     run_id: Option<&str>,
     cancel: &Arc<AtomicBool>,
 ) -> (Vec<Gate>, Vec<TestResult>) {
-    let mut gates = Vec::new();
     let timeout = Duration::from_secs(ws.config.test_timeout_secs);
     // Where the run worked: the workspace, or the autopilot's worktree for it.
     let dir = run_id.map_or_else(|| ws.root.clone(), |run| super::dispatch::work_dir_of(&ws.root, run));
     let dir = dir.as_path();
-    let mut tests: Vec<TestResult> = Vec::new();
-    for command in &item.test_commands {
-        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
-            break;
-        }
-        tests.push(run_test(command, dir, timeout, cancel));
-    }
-    let failed: Vec<String> =
-        tests.iter().filter(|t| !t.passed).map(|t| format!("`{}` ({})", t.command, t.summary)).collect();
-    gates.push(Gate {
-        name: "tests".into(),
-        passed: failed.is_empty(),
-        detail: if item.test_commands.is_empty() {
-            "the work item lists no test commands".into()
-        } else if failed.is_empty() {
-            format!("{} test commands passed", tests.len())
-        } else {
-            format!("failed: {}", failed.join(", "))
-        },
-    });
+    let (tests_gate, mut tests) =
+        super::gates::run_commands("tests", &item.test_commands, dir, timeout, cancel);
+    let (smoke_gate, smoke) = super::gates::run_commands("smoke", &item.smoke_checks, dir, timeout, cancel);
+    tests.extend(smoke);
+    let mut gates = vec![tests_gate, smoke_gate];
 
     // Scope: every file that differs from the lock's base commit, as dispatch counted them.
     let lock = ws.model.lock_for_task(&item.id);
     let before = run_id
         .map(|run| super::git::read_snapshot(&super::agents::run_dir(&ws.root, run)))
         .unwrap_or_default();
-    let changes = lock
+    let base = lock
         .filter(|l| dir != ws.root || super::git::head_at_lock(&ws.root, &ws.config, &l.agent).is_some())
-        .map(|l| super::dispatch::run_base(ws, &l.agent, dir))
-        .and_then(|base| {
-            super::dispatch::counted_changes(ws, dir, item, &ws.model.locks, &base, &before).ok()
-        });
+        .map(|l| super::dispatch::run_base(ws, &l.agent, dir));
+    let changes = base.as_deref().and_then(|base| {
+        super::dispatch::counted_changes(ws, dir, item, &ws.model.locks, base, &before).ok()
+    });
     gates.push(match (lock, &changes) {
         (Some(lock), Some(changes)) => {
             let scope =
@@ -429,6 +413,10 @@ fn run_gates(
             format!("not marked Pass in the report: {}", missing.join(", "))
         },
     });
+    let (quality, output) =
+        super::gates::quality_gates(ws, item, dir, base.as_deref(), changes.as_deref(), timeout, cancel);
+    gates.extend(quality);
+    tests.extend(output);
     (gates, tests)
 }
 

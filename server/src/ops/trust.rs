@@ -1,5 +1,5 @@
-//! The CLI's trust gate. `concord review` runs the work item's `test_commands` and `concord
-//! dispatch` runs the agent CLI and its help command, all named in the repository (the WBS,
+//! The CLI's trust gate. `concord review` runs the work item's `test_commands`, `smoke_checks`
+//! and `command:` quality gates, and `concord dispatch` runs the agent CLI and its help command, all named in the repository (the WBS,
 //! `concord.toml`): a cloned repository could name anything. These commands run only in a
 //! workspace the user trusted with `concord trust [PATH]`, or with `--trust` / `CONCORD_TRUST=1`
 //! (for CI, where the checkout is the job's own).
