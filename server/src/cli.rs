@@ -1377,8 +1377,24 @@ fn status(root: &Path) -> ExitCode {
             item.title,
             if why.is_empty() { String::new() } else { format!(" ({why})") }
         );
+        if let Some(pr) = model.pull_requests.iter().rev().find(|r| r.wbs == item.id) {
+            println!("{:<10} {}", "", pull_request_line(&ws, pr));
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// How long `concord status` waits for GitHub per call: a slow answer shows as unknown.
+const STATUS_GITHUB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `PR #12 (draft) <url>: checks red (failed: build, lint)`, or `checks unknown: <why>`.
+fn pull_request_line(ws: &crate::workspace::Workspace, pr: &crate::formats::PullRequestRecord) -> String {
+    let checks = match crate::ops::pull_requests::checks_for(ws, pr, STATUS_GITHUB_TIMEOUT) {
+        Ok(checks) => format!("checks {}", crate::ops::pull_requests::describe(&checks)),
+        Err(why) => format!("checks unknown: {why}"),
+    };
+    let draft = if pr.draft { " (draft)" } else { "" };
+    format!("PR #{}{draft} {}: {checks}", pr.number, pr.url)
 }
 
 /// The exit status of a run stopped by SIGINT or SIGTERM: 128 + the signal's number.

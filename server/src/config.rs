@@ -33,6 +33,39 @@ struct ConfigFile {
     cache: CacheSection,
     ingest: IngestSection,
     autopilot: crate::ops::autopilot::Settings,
+    github: GithubSection,
+}
+
+/// `[github]`: the repository whose pull requests carry the work items, and the checks that must
+/// be green before an item with a pull request becomes done.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubSection {
+    /// The REST API root: `https://api.github.com`, or a GitHub Enterprise `…/api/v3`.
+    pub api_base_url: String,
+    /// The environment variable holding the token (never the token itself).
+    pub token_env: String,
+    /// `owner/name`; empty: taken from the `origin` remote when it is on github.com.
+    pub repo: String,
+    /// Check names that must be green; empty: every check reported on the commit.
+    pub required_checks: Vec<String>,
+    /// Labels put on every pull request opened for a work item.
+    pub labels: Vec<String>,
+}
+
+/// GitHub's own API root: the one server the token may go to from an untrusted workspace.
+pub const GITHUB_API: &str = "https://api.github.com";
+
+impl Default for GithubSection {
+    fn default() -> Self {
+        GithubSection {
+            api_base_url: GITHUB_API.into(),
+            token_env: "GITHUB_TOKEN".into(),
+            repo: String::new(),
+            required_checks: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
 }
 
 /// `[ingest]`: how `concord ingest` numbers new chunks, fills in what the markdown leaves out,
@@ -245,6 +278,8 @@ pub struct PathsSection {
     pub coverage_history: String,
     /// The owner's dashboard `concord report` writes.
     pub owner_dashboard: String,
+    /// The pull request opened for each work item (append-only).
+    pub pull_requests: String,
 }
 
 impl Default for PathsSection {
@@ -267,6 +302,7 @@ impl Default for PathsSection {
             proposals_dir: "ops/proposals".into(),
             coverage_history: "ops/coverage-history.jsonl".into(),
             owner_dashboard: "docs/OWNER_DASHBOARD.md".into(),
+            pull_requests: "ops/pull-requests.jsonl".into(),
         }
     }
 }
@@ -590,6 +626,7 @@ pub struct Config {
     pub commits: CommitsSection,
     pub ingest: IngestSection,
     pub autopilot: crate::ops::autopilot::Settings,
+    pub github: GithubSection,
 }
 
 impl Default for Config {
@@ -864,8 +901,10 @@ impl Config {
             message: format!("autopilot.{key}: {message}"),
             span: value_at(&format!("autopilot.{key}")),
         })?;
+        check_github(&file.github, &value_at, &element_at)?;
         Ok(Config {
             autopilot: file.autopilot,
+            github: file.github,
             ingest: file.ingest,
             commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
@@ -977,12 +1016,13 @@ impl Config {
             || path == p.trace_lock
             || path == p.owner_questions
             || path == p.coverage_history
+            || path == p.pull_requests
             || is_under(path, &p.locks_dir)
             || is_under(path, &p.proposals_dir)
     }
 }
 
-fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 17] {
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 18] {
     [
         ("blueprint_index", &p.blueprint_index),
         ("blueprints_dir", &p.blueprints_dir),
@@ -1001,6 +1041,7 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 17] {
         ("proposals_dir", &p.proposals_dir),
         ("coverage_history", &p.coverage_history),
         ("owner_dashboard", &p.owner_dashboard),
+        ("pull_requests", &p.pull_requests),
     ]
 }
 
@@ -1092,6 +1133,66 @@ pub fn check_relative(path: &str) -> Result<(), &'static str> {
     }
     if path.split(['/', '\\']).any(|part| part == "..") {
         return Err("leaves the workspace (`..`): paths must stay inside the workspace root");
+    }
+    Ok(())
+}
+
+/// `[github]` checked where it is written: a token goes only over https (or to this machine),
+/// from a variable that can exist, to a repository named `owner/name`.
+fn check_github(
+    github: &GithubSection,
+    value_at: &impl Fn(&str) -> Option<Span>,
+    element_at: &impl Fn(&str, usize) -> Option<Span>,
+) -> Result<(), ConfigError> {
+    let base = &github.api_base_url;
+    let loopback = crate::ops::github::is_loopback(base);
+    if !(base.starts_with("https://") || (base.starts_with("http://") && loopback))
+        || base.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ConfigError {
+            message: format!(
+                "github.api_base_url = {base:?} is not an https:// URL (like \"{GITHUB_API}\" or \"https://ghe.example.com/api/v3\"; plain http only to this machine)"
+            ),
+            span: value_at("github.api_base_url"),
+        });
+    }
+    let env = &github.token_env;
+    let mut chars = env.chars();
+    if !chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ConfigError {
+            message: format!(
+                "github.token_env = {env:?} is not an environment variable name (like \"GITHUB_TOKEN\"): name the variable, never put the token here"
+            ),
+            span: value_at("github.token_env"),
+        });
+    }
+    if !github.repo.is_empty() && crate::ops::github::parse_repo(&github.repo).is_none() {
+        return Err(ConfigError {
+            message: format!(
+                "github.repo = {:?} is not `owner/name` (letters, digits, `-`, `_`, `.`); leave it empty to use the origin remote",
+                github.repo
+            ),
+            span: value_at("github.repo"),
+        });
+    }
+    for (i, name) in github.required_checks.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(ConfigError {
+                message: "github.required_checks: a check name is empty".into(),
+                span: element_at("github.required_checks", i),
+            });
+        }
+    }
+    for (i, label) in github.labels.iter().enumerate() {
+        // GitHub's own limit on a label's name.
+        if label.trim().is_empty() || label.chars().count() > 50 {
+            return Err(ConfigError {
+                message: format!("github.labels: {label:?} is not a label name (1 to 50 characters)"),
+                span: element_at("github.labels", i),
+            });
+        }
     }
     Ok(())
 }
@@ -1304,5 +1405,34 @@ mod tests {
             let err = parse_duration(huge).unwrap_err();
             assert!(err.contains("out of range"), "{huge}: {err}");
         }
+    }
+
+    #[test]
+    fn the_github_section_has_defaults_and_positioned_errors() {
+        let config = Config::parse(None).unwrap();
+        assert_eq!(config.github.api_base_url, GITHUB_API);
+        assert_eq!(config.github.token_env, "GITHUB_TOKEN");
+        assert_eq!(config.paths.pull_requests, "ops/pull-requests.jsonl");
+        assert!(config.is_ops_file("ops/pull-requests.jsonl"));
+        let config = Config::parse(Some(
+            "[github]\napi_base_url = \"https://ghe.example.com/api/v3\"\nrepo = \"acme/shop\"\nrequired_checks = [\"build\"]\nlabels = [\"autopilot\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(config.github.repo, "acme/shop");
+        assert_eq!(config.github.required_checks, ["build"]);
+        for (text, line, words) in [
+            ("[github]\ntoken = \"x\"\n", 1, "unknown field `token`"),
+            ("[github]\n\napi_base_url = \"http://ghe.example.com/api/v3\"\n", 2, "not an https://"),
+            ("[github]\ntoken_env = \"ghp_secret value\"\n", 1, "not an environment variable name"),
+            ("[github]\nrepo = \"https://github.com/acme/shop\"\n", 1, "is not `owner/name`"),
+            ("[github]\nrequired_checks = [\n  \"build\",\n  \" \",\n]\n", 3, "check name is empty"),
+            ("[github]\nlabels = [\"\"]\n", 1, "not a label name"),
+        ] {
+            let err = Config::parse(Some(text)).unwrap_err();
+            assert_eq!(err.span.map(|s| s.start.line), Some(line), "{text}: {err}");
+            assert!(err.message.contains(words), "{text}: {err}");
+        }
+        // Plain http is for a server on this machine only.
+        assert!(Config::parse(Some("[github]\napi_base_url = \"http://127.0.0.1:9/\"\n")).is_ok());
     }
 }

@@ -789,6 +789,63 @@ pub struct OwnerQuestion {
     pub proposal: Option<String>,
 }
 
+/// Concord pull request
+///
+/// One line of ops/pull-requests.jsonl: a pull request opened for a work item. The file is
+/// append-only; the last line of a work item is its current pull request. While it exists,
+/// the item becomes done only when the pull request's required checks are green.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "wbs": "WBS-005", "branch": "concord/WBS-005", "base": "main", "number": 12,
+    "url": "https://github.com/acme/shop/pull/12",
+    "head_sha": "3f2c9e1d4b5a6978877665544332211000ffeedd", "run": "RUN-20261205-1000-WBS-005",
+    "opened_at": "2026-12-05T10:00:00Z", "draft": true
+}]))]
+pub struct PullRequestRecord {
+    /// Work item
+    ///
+    /// The ID of the work item the pull request delivers.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub wbs: String,
+    /// Branch
+    ///
+    /// The pull request's head branch.
+    #[schemars(length(min = 1))]
+    pub branch: String,
+    /// Base
+    ///
+    /// The branch it is to be merged into.
+    #[schemars(length(min = 1))]
+    pub base: String,
+    /// Number
+    ///
+    /// The pull request's number in its repository.
+    #[schemars(range(min = 1))]
+    pub number: u64,
+    /// URL
+    ///
+    /// Where people read the pull request.
+    pub url: String,
+    /// Head commit
+    ///
+    /// The commit whose checks count: the head of the branch when the record was written.
+    pub head_sha: String,
+    /// Run
+    ///
+    /// The agent run that produced the work, when one did.
+    #[serde(default)]
+    pub run: Option<String>,
+    /// Opened at
+    ///
+    /// When, as an RFC 3339 date-time.
+    #[schemars(extend("format" = "date-time"))]
+    pub opened_at: String,
+    /// Draft
+    ///
+    /// Whether it was opened as a draft.
+    pub draft: bool,
+}
+
 /// Proposal status
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -1067,6 +1124,10 @@ pub const SCHEMAS: &[SchemaFile] = &[
     SchemaFile {
         file: "owner-question.schema.json",
         generate: || schema_of::<OwnerQuestion>("owner-question.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "pull-request.schema.json",
+        generate: || schema_of::<PullRequestRecord>("pull-request.schema.json", Dialect::Draft2020),
     },
     SchemaFile {
         file: "proposal.schema.json",

@@ -666,6 +666,7 @@ fn read_sources_of<'f>(
         headings: files.flat_map(|f| f.headings.iter().cloned()).collect(),
         trace_lock: read_source(root, &paths.trace_lock, limit, findings),
         owner_questions: read_source(root, &paths.owner_questions, limit, findings),
+        pull_requests: read_source(root, &paths.pull_requests, limit, findings),
     }
 }
 

@@ -11,6 +11,7 @@ mod editor_nvim;
 mod facts_cache;
 mod fixtures;
 mod generated;
+mod github;
 mod guardrails;
 mod hostile;
 mod hostile_input;

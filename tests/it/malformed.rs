@@ -10,6 +10,7 @@ use concord::workspace::Workspace;
 const INDEX: &str = "docs/blueprints/blueprint_index.json";
 const WBS: &str = "ops/wbs.json";
 const QUEUE: &str = "ops/queue.jsonl";
+const PULL_REQUESTS: &str = "ops/pull-requests.jsonl";
 const GOOD_INDEX: &[u8] = br#"{"chunks": [{"id": "TD-0001", "title": "Login"}]}"#;
 const GOOD_WBS: &[u8] = br#"{"items": [{"id": "WBS-001", "title": "Auth", "blueprint_ids": ["TD-0001"]}]}"#;
 
@@ -44,6 +45,8 @@ const CASES: &[Case] = &[
     Case { name: "wbs names a missing chunk", file: WBS, bytes: b"[{\"id\": \"WBS-001\", \"title\": \"a\", \"blueprint_ids\": [\"TD-0009\"]}]", code: Code::UnknownReference, line: 0, column: 52, words: "no chunk" },
     Case { name: "queue torn last line", file: QUEUE, bytes: b"{\"id\": \"WBS-001\", \"status\": \"todo\"}\n{\"id\": \"WBS-001\", \"sta", code: Code::MalformedFile, line: 1, column: 22, words: "incomplete" },
     Case { name: "queue line not an object", file: QUEUE, bytes: b"[1, 2]\n", code: Code::MalformedFile, line: 0, column: 0, words: "must be a JSON object" },
+    Case { name: "pull-request record with a number in words", file: PULL_REQUESTS, bytes: b"{\"wbs\": \"WBS-001\", \"number\": \"seven\"}\n", code: Code::MalformedFile, line: 0, column: 35, words: "not a pull-request record" },
+    Case { name: "pull-request record torn", file: PULL_REQUESTS, bytes: b"{\"wbs\": \"WBS-001\", \"bra", code: Code::MalformedFile, line: 0, column: 22, words: "incomplete" },
     Case { name: "queue unknown status", file: QUEUE, bytes: b"{\"id\": \"WBS-001\", \"status\": \"finished\"}\n", code: Code::MalformedFile, line: 0, column: 29, words: "`status` must be one of" },
     Case { name: "queue without id", file: QUEUE, bytes: b"\n\n{\"status\": \"done\"}\n", code: Code::MalformedFile, line: 2, column: 0, words: "no `id`" },
     Case { name: "queue names a missing item", file: QUEUE, bytes: b"{\"id\": \"WBS-404\", \"status\": \"done\"}\n", code: Code::UnknownReference, line: 0, column: 8, words: "no work item" },

@@ -7,6 +7,7 @@ mod blueprints;
 mod crosswalk;
 pub mod fingerprint;
 mod locks;
+mod pull_requests;
 pub mod quality_gates;
 mod questions;
 mod queue;
@@ -30,6 +31,7 @@ pub use access::{parse_access, AccessCheck};
 pub use blueprints::parse_index;
 pub use crosswalk::{parse_crosswalk, CrosswalkMapping};
 pub use locks::{parse_lock, read_lock, Lock};
+pub use pull_requests::parse_pull_requests;
 pub use questions::parse_questions;
 pub use queue::{parse_queue, QueueEvent, Status};
 pub use wbs::{parse_wbs, Autopilot, Budget, Risk, WorkItem};
@@ -95,6 +97,7 @@ pub struct Sources {
     pub headings: Vec<Heading>,
     pub trace_lock: Option<Source>,
     pub owner_questions: Option<Source>,
+    pub pull_requests: Option<Source>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -107,6 +110,8 @@ pub struct Model {
     pub access: BTreeMap<String, AccessCheck>,
     /// The owner's questions, each in its latest state.
     pub questions: Vec<crate::formats::OwnerQuestion>,
+    /// The pull requests opened for work items, in file order (the last of an item is current).
+    pub pull_requests: Vec<crate::formats::PullRequestRecord>,
     pub crosswalk: CrosswalkMapping,
     /// The spec text each reference was last reviewed against (`ops/trace.lock`).
     pub reviewed: Reviewed,
@@ -213,6 +218,11 @@ impl Model {
             let (questions, findings) = parse_questions(&src.path, &src.text);
             model.findings.extend(findings);
             model.questions = questions;
+        }
+        if let Some(src) = &sources.pull_requests {
+            let (records, findings) = parse_pull_requests(&src.path, &src.text);
+            model.findings.extend(findings);
+            model.pull_requests = records;
         }
         if let Some(src) = &sources.trace_lock {
             let (reviewed, findings) = parse_trace_lock(&src.path, &src.text);
@@ -444,6 +454,8 @@ pub fn ops_file_findings(config: &Config, path: &str, text: &str) -> Option<Vec<
         parse_access(path, text).1
     } else if path == p.owner_questions {
         parse_questions(path, text).1
+    } else if path == p.pull_requests {
+        parse_pull_requests(path, text).1
     } else if crate::config::is_under(path, &p.locks_dir) && path.ends_with(".lock") {
         read_lock(path, text).1
     } else {

@@ -235,6 +235,8 @@ pub fn approve(ws: &Workspace, id: &str, by: &str) -> Result<String, String> {
             pending.join(", ")
         ));
     }
+    // An item with a pull request is done only when its required checks are green.
+    super::pull_requests::checks_gate(ws, id).map_err(|why| format!("{id} cannot become done: {why}"))?;
     let at = crate::time::format_rfc3339(crate::time::now_secs());
     let event = Event::new(id, Status::Done, by, "approved by a person");
     let plan = Plan {

@@ -44,7 +44,9 @@ static ACTIVE: RwLock<Option<Arc<Scrubber>>> = RwLock::new(None);
 impl Scrubber {
     pub fn new(config: &Config) -> Scrubber {
         let mut key_envs: Vec<String> = DEFAULT_KEY_ENVS.iter().map(|s| s.to_string()).collect();
-        for name in [&config.review.openai_key_env, &config.review.anthropic_key_env] {
+        for name in
+            [&config.review.openai_key_env, &config.review.anthropic_key_env, &config.github.token_env]
+        {
             if !name.is_empty() && !key_envs.contains(name) {
                 key_envs.push(name.clone());
             }

@@ -1,6 +1,7 @@
 //! Shared by the end-to-end tests: paths, running the real binary, temporary workspaces.
 #![allow(dead_code)]
 
+pub mod fake_github;
 pub mod fakes;
 pub mod lsp;
 

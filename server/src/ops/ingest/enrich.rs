@@ -14,6 +14,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::Section;
+use crate::ops::github::is_loopback;
 use crate::ops::llm::{self, Endpoint};
 use crate::workspace::Workspace;
 
@@ -140,16 +141,6 @@ fn endpoint(base: &str, model: &str, key_env: &str, what: &str) -> Result<Endpoi
         ));
     }
     Ok(Endpoint { base_url: base.to_string(), model: model.to_string(), key })
-}
-
-fn is_loopback(base: &str) -> bool {
-    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
-    let host_port = rest.split('/').next().unwrap_or_default();
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
-    };
-    matches!(host.to_ascii_lowercase().as_str(), "localhost" | "::1") || host.starts_with("127.")
 }
 
 /// The section's words (markdown removed), cut to at most [`MAX_SECTION_CHARS`].
