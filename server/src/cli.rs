@@ -1351,6 +1351,19 @@ fn status(root: &Path) -> ExitCode {
         Ok(ws) => ws,
         Err(code) => return code,
     };
+    // Accepted work whose pull request's checks passed since the last look becomes done.
+    let settled = crate::ops::pull_requests::settle(&ws);
+    let ws = if settled.iter().any(|l| l.contains("→ done")) {
+        match load(Some(root)) {
+            Ok(ws) => ws,
+            Err(code) => return code,
+        }
+    } else {
+        ws
+    };
+    for line in &settled {
+        println!("{line}");
+    }
     let model = &ws.model;
     println!(
         "{:<10} {:<18} {:<9} {:<12} {:<10} title / why not dispatchable",

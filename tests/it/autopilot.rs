@@ -349,3 +349,138 @@ async fn the_editor_runs_the_loop_with_progress_and_cancelling_stops_the_agent()
     assert!(state.is_empty() || state.contains(") Z"), "the agent's child is gone: {state}");
     let _ = client.shutdown_and_exit().await;
 }
+
+/// `--push --open-pr` against a fake GitHub: draft pull requests with the run's summary, done
+/// only once the required checks are green, `needs-owner` on items awaiting a person, and a
+/// red default branch stops the loop before any dispatch.
+#[test]
+fn pull_requests_are_drafts_and_done_waits_for_their_checks() {
+    use crate::common::fake_github::FakeGitHub;
+    const SHA: &str = "1111111111111111111111111111111111111111";
+    let gh = FakeGitHub::start("acme", "shop");
+    let config = format!(
+        "[github]\napi_base_url = \"{}\"\nrepo = \"acme/shop\"\ntoken_env = \"TEST_GH_TOKEN\"\n",
+        gh.base
+    );
+    let env = setup_with(WBS, &config);
+    accepting(&env);
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(env.root(), &["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    let token = [("TEST_GH_TOKEN", "ghp_FakeTokenForTheLoopbackServer000000000")];
+    let run = |args: &[&str]| {
+        let mut all = vec!["autopilot"];
+        all.extend_from_slice(args);
+        env.concord_with(&all, "success", "", &token)
+    };
+
+    // A red default branch: nothing is dispatched.
+    gh.check_runs("main", &[&[("build", "completed", Some("failure"))]], false);
+    gh.statuses("main", &[]);
+    let out = run(&["--push", "--open-pr"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains("own checks are red"), "{}", common::stdout(&out));
+    assert_eq!(env.queue_text(), "");
+
+    gh.check_runs("main", &[&[("build", "completed", Some("success"))]], false);
+    gh.creates_pull(7, "concord/WBS-001-feature", SHA);
+    gh.labels(7);
+    let out = run(&["--push", "--open-pr", "--max-items", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert!(common::stdout(&out).contains("pull request: #7 (draft)"), "{}", common::stdout(&out));
+    assert_eq!(env.status_of("WBS-001"), "awaiting_checks", "done waits for the pull request's checks");
+    assert_eq!(env.status_of("WBS-002"), "awaiting_checks");
+    let created: Vec<_> =
+        gh.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/pulls")).collect();
+    assert_eq!(created.len(), 2);
+    let first =
+        created.iter().find(|r| r.body["head"] == "concord/WBS-001-feature").expect("WBS-001's pull request");
+    assert_eq!(first.body["base"], "main");
+    assert_eq!(first.body["draft"], true);
+    assert_eq!(first.body["title"], "WBS-001: Feature");
+    let body = first.body["body"].as_str().unwrap();
+    for part in [
+        "| Risk | low |",
+        "### Gates",
+        "tests **PASS**",
+        "### Tests run",
+        "TD-0001: Feature spec",
+        "**accept**",
+    ] {
+        assert!(body.contains(part), "{part} in {body}");
+    }
+    assert_eq!(first.header("x-github-api-version"), Some("2022-11-28"));
+    let records = std::fs::read_to_string(env.root().join("ops/pull-requests.jsonl")).unwrap();
+    assert_eq!(records.lines().count(), 2, "{records}");
+
+    // Pending checks keep it waiting; green ones make it done.
+    gh.check_runs(SHA, &[&[("build", "in_progress", None)]], false);
+    gh.statuses(SHA, &[]);
+    let status = env.concord_with(&["status"], "success", "", &token);
+    assert!(
+        common::stdout(&status).contains("WBS-001 waits: the checks of PR #7"),
+        "{}",
+        common::stdout(&status)
+    );
+    assert_eq!(env.status_of("WBS-001"), "awaiting_checks");
+    gh.check_runs(SHA, &[&[("build", "completed", Some("success"))]], false);
+    let status = env.concord_with(&["status"], "success", "", &token);
+    assert!(
+        common::stdout(&status).contains("WBS-001: awaiting_checks → done"),
+        "{}",
+        common::stdout(&status)
+    );
+    assert_eq!(env.status_of("WBS-001"), "done");
+
+    // A critical item awaits its owner: its pull request says so with a label.
+    let out = run(&["--push", "--open-pr", "--max-items", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", common::stdout(&out), common::stderr(&out));
+    assert_eq!(env.status_of("WBS-003"), "awaiting_approval");
+    let labelled = gh.requests().into_iter().any(|r| {
+        r.method == "POST"
+            && r.path.ends_with("/issues/7/labels")
+            && r.body["labels"] == json!(["needs-owner"])
+    });
+    assert!(
+        labelled,
+        "{:?}",
+        gh.requests().iter().map(|r| (&r.method, &r.path, &r.body)).collect::<Vec<_>>()
+    );
+    assert!(!gh.requests().iter().any(|r| r.path.contains("/merge")), "it never merges");
+    let remote_main = git_out(remote.path(), &["branch", "--list", "main"]);
+    assert!(remote_main.is_empty(), "the default branch was never pushed: {remote_main}");
+}
+
+#[test]
+fn a_failed_quality_gate_keeps_the_item_from_done() {
+    let wbs = WBS.replace(
+        "\"test_commands\": [\"test -f src/feature/impl.py\"],",
+        "\"test_commands\": [\"test -f src/feature/impl.py\"], \"quality_gates\": [\"tests-changed\"],",
+    );
+    let env = setup_with(&wbs, "");
+    accepting(&env);
+    let out = autopilot(&env, &["--max-items", "1"], "success");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("WBS-001: blocked") && text.contains("quality tests-changed"), "{text}");
+    assert_ne!(env.status_of("WBS-001"), "done");
+    assert!(!branches(env.root()).iter().any(|b| b.contains("WBS-001")), "nothing was committed");
+    let gates: Vec<Value> = std::fs::read_dir(env.root().join("docs/reviews"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".gates.json"))
+        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap())
+        .collect();
+    assert!(!gates.is_empty());
+    for file in gates {
+        assert_eq!(file["passed"], false);
+        let failed: Vec<&str> = file["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["passed"] == false)
+            .filter_map(|g| g["name"].as_str())
+            .collect();
+        assert_eq!(failed, vec!["quality tests-changed"]);
+    }
+}

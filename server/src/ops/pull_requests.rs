@@ -144,3 +144,30 @@ pub fn checks_gate(ws: &Workspace, wbs_id: &str) -> Result<Option<String>, Strin
         )),
     }
 }
+
+/// Move every item in `awaiting_checks` whose pull request's required checks all passed to
+/// `done` (one whose pull request was never recorded too: no checks can hold it). Red, pending
+/// or unreadable checks keep it waiting. Returns a line per item looked at.
+pub fn settle(ws: &Workspace) -> Vec<String> {
+    let queue = ws.root.join(&ws.config.paths.queue);
+    let mut lines = Vec::new();
+    for item in ws.model.work.values() {
+        if ws.model.status_of(&item.id) != crate::model::Status::AwaitingChecks {
+            continue;
+        }
+        let reason = match checks_gate(ws, &item.id) {
+            Ok(Some(summary)) => summary,
+            Ok(None) => "no pull request was recorded for it, so no check holds it".to_string(),
+            Err(why) => {
+                lines.push(format!("{} waits: {why}", item.id));
+                continue;
+            }
+        };
+        let event = super::queue::Event::new(&item.id, crate::model::Status::Done, "concord", &reason);
+        lines.push(match super::queue::append(&queue, &event) {
+            Ok(()) => format!("{}: awaiting_checks → done ({reason})", item.id),
+            Err(e) => format!("{}: could not be marked done: {e}", item.id),
+        });
+    }
+    lines
+}

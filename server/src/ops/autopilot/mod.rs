@@ -326,6 +326,24 @@ impl Loop<'_> {
     /// Before any dispatch: the project's health, and the default branch's smoke checks run
     /// in a worktree of its own commit.
     fn health_check(&self, ws: &Workspace) -> Result<(), String> {
+        for line in crate::ops::pull_requests::settle(ws) {
+            self.say(&line);
+        }
+        if self.limits.open_pr {
+            let gh = crate::ops::github::GitHub::from_config(ws)?;
+            let checks =
+                crate::ops::github::checks(&gh, &self.default_branch, &ws.config.github.required_checks)
+                    .map_err(|e| {
+                        format!("the default branch {}'s checks cannot be read: {e}", self.default_branch)
+                    })?;
+            if checks.state == crate::ops::github::ChecksState::Red {
+                return Err(format!(
+                    "the default branch {}'s own checks are red ({}): fix the default branch first",
+                    self.default_branch,
+                    crate::ops::pull_requests::describe(&checks)
+                ));
+            }
+        }
         let mut commands: Vec<String> = self.settings.smoke_checks.clone();
         for item in dispatch::in_priority_order(ws) {
             for command in &item.smoke_checks {
@@ -524,6 +542,7 @@ impl Loop<'_> {
                 Round::Accepted { status, run, review } => {
                     end.status = status;
                     self.accept(item, &dir, &branch_name, &run, &review, &mut end);
+                    self.release_unproposed(item, &mut end);
                     break;
                 }
                 Round::Rework { failure, cost } => {
@@ -747,21 +766,62 @@ impl Loop<'_> {
             }
         }
         if self.limits.open_pr {
-            end.steps.push(self.propose(&ws, item, branch_name, end, &decision, review_rel));
+            end.steps.push(self.propose(&ws, item, branch_name, end, &decision, (run, review_rel)));
         }
     }
 
-    /// The draft pull request of an accepted, pushed item.
+    /// Accepted work held for pull-request checks that got no pull request has nothing to wait
+    /// for: it becomes done, saying why.
+    fn release_unproposed(&self, item: &WorkItem, end: &mut ItemEnd) {
+        if end.status != Status::AwaitingChecks || end.steps.iter().any(|s| s.starts_with("pull request: #"))
+        {
+            return;
+        }
+        let why = end.steps.last().cloned().unwrap_or_else(|| "no pull request".into());
+        let reason = format!("accepted; no pull request holds it ({why})");
+        let event = crate::ops::queue::Event::new(&item.id, Status::Done, "autopilot", &reason);
+        if crate::ops::queue::append(&self.queue, &event).is_ok() {
+            end.status = Status::Done;
+        }
+    }
+
+    /// The draft pull request of an accepted, pushed item, labelled `needs-owner` when it
+    /// awaits a person. A failure is recorded as skipped; the branch stays pushed.
     fn propose(
         &self,
-        _ws: &Workspace,
-        _item: &WorkItem,
-        _branch: &str,
-        _end: &ItemEnd,
-        _decision: &serde_json::Value,
-        _review: &str,
+        ws: &Workspace,
+        item: &WorkItem,
+        branch_name: &str,
+        end: &ItemEnd,
+        decision: &serde_json::Value,
+        (run, review_rel): (&str, &str),
     ) -> String {
-        "pull request: skipped (not built yet)".into()
+        let gh = match crate::ops::github::GitHub::from_config(ws) {
+            Ok(gh) => gh,
+            Err(e) => return format!("pull request: skipped ({e})"),
+        };
+        let body = pull_request_body(ws, item, end, decision, review_rel);
+        let opening = crate::ops::pull_requests::Opening {
+            wbs: &item.id,
+            branch: branch_name,
+            base: &self.default_branch,
+            title: &format!("{}: {}", item.id, item.title),
+            body: &body,
+            run: Some(run),
+            draft: true,
+        };
+        let opened = match crate::ops::pull_requests::open_and_record(ws, &gh, &opening) {
+            Ok(opened) => opened,
+            Err(e) => return format!("pull request: skipped ({e})"),
+        };
+        let mut line = format!("pull request: #{} (draft) {}", opened.number, opened.url);
+        if end.status == Status::AwaitingApproval {
+            match crate::ops::github::add_labels(&gh, opened.number, &["needs-owner"]) {
+                Ok(()) => line.push_str(", labelled needs-owner"),
+                Err(e) => line.push_str(&format!(", not labelled needs-owner: {e}")),
+            }
+        }
+        line
     }
 
     fn finish(self) -> Outcome {
@@ -896,6 +956,73 @@ fn commit_message(
     }
     let body = if summary.is_empty() { String::new() } else { format!("\n{summary}\n") };
     format!("{}: {}\n{body}\n{}\n", item.id, item.title, trailers.join("\n"))
+}
+
+/// The pull request's description: the run's summary, risk, gates with results, tests run, the
+/// chunks with their titles, and the review decision.
+fn pull_request_body(
+    ws: &Workspace,
+    item: &WorkItem,
+    end: &ItemEnd,
+    decision: &serde_json::Value,
+    review_rel: &str,
+) -> String {
+    let mut body = format!(
+        "Work item **{}**: {}\n\n{}\n\n| | |\n|---|---|\n| Risk | {} |\n| Review | **{}** → {} (`{review_rel}`) |\n| Status | {} |\n",
+        item.id,
+        item.title,
+        decision["summary"].as_str().unwrap_or("").trim(),
+        item.risk.as_str(),
+        decision["decision"].as_str().unwrap_or("?"),
+        decision["recommended_status"].as_str().unwrap_or("?"),
+        end.status.as_str(),
+    );
+    let gates_path = ws.root.join(review_rel.replace(".json", ".gates.json"));
+    let gates: Option<crate::formats::GatesFile> =
+        std::fs::read_to_string(gates_path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    if let Some(gates) = gates {
+        body.push_str("\n### Gates\n");
+        for gate in &gates.gates {
+            body.push_str(&format!(
+                "- {} **{}**: {}\n",
+                gate.name,
+                if gate.passed { "PASS" } else { "FAIL" },
+                gate.detail
+            ));
+        }
+    }
+    if !item.test_commands.is_empty() {
+        body.push_str("\n### Tests run\n");
+        for command in &item.test_commands {
+            body.push_str(&format!("- `{command}`\n"));
+        }
+    }
+    if !item.blueprint_ids.is_empty() {
+        body.push_str("\n### Spec chunks\n");
+        for (id, _) in &item.blueprint_ids {
+            let title = ws.model.chunks.get(id).map_or("(not in the index)", |c| c.title.as_str());
+            body.push_str(&format!("- {id}: {title}\n"));
+        }
+    }
+    for (title, key) in [("Risks", "risks"), ("Follow-ups", "followups")] {
+        let entries = decision[key].as_array().cloned().unwrap_or_default();
+        if !entries.is_empty() {
+            body.push_str(&format!("\n### {title}\n"));
+            for entry in entries {
+                let text = entry.as_str().map(str::to_string).unwrap_or_else(|| {
+                    entry["title"].as_str().or(entry["summary"].as_str()).unwrap_or("").to_string()
+                });
+                body.push_str(&format!("- {text}\n"));
+            }
+        }
+    }
+    if end.status == Status::AwaitingApproval {
+        body.push_str("\nThis item needs the owner's approval: `concord approve ");
+        body.push_str(&item.id);
+        body.push_str("`.\n");
+    }
+    body.push_str("\nOpened as a draft by the Concord autopilot; it never merges.\n");
+    crate::ops::scrub::text(&body)
 }
 
 /// What the loop would do now: the eligible items in order, and why each other item waits.
