@@ -484,3 +484,39 @@ fn a_failed_quality_gate_keeps_the_item_from_done() {
         assert_eq!(failed, vec!["quality tests-changed"]);
     }
 }
+
+#[test]
+fn in_parallel_one_failure_stops_new_dispatches_and_lets_the_others_finish() {
+    let env = setup_with(WBS, "");
+    accepting(&env);
+    let out =
+        env.concord_with(&["autopilot", "--parallel", "2"], "success", "", &[("FAKE_FAIL_ITEM", "WBS-001")]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("WBS-001: the run failed"), "{text}");
+    assert_eq!(env.status_of("WBS-001"), "todo");
+    assert_eq!(env.status_of("WBS-002"), "done", "the item running beside it finished: {text}");
+    assert_eq!(env.status_of("WBS-003"), "todo", "nothing new was dispatched");
+    assert!(env.locks().is_empty());
+}
+
+#[test]
+fn the_loops_cost_cap_stops_it_at_the_priced_usage() {
+    // The fake Anthropic answer reports 1 input and 1 output token of model "test".
+    let config = "[autopilot]\nmax_cost_usd = 1.5\n[autopilot.prices.test]\ninput_per_mtok = 1000000.0\noutput_per_mtok = 1000000.0\n[autopilot.prices.gpt]\ninput_per_mtok = 2.0\noutput_per_mtok = 8.0\n[autopilot.prices.claude]\ninput_per_mtok = 3.0\noutput_per_mtok = 15.0\n";
+    let env = setup_with(WBS, config);
+    accepting(&env);
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("cost cap was reached ($2.00 of $1.50)"), "{text}");
+    assert!(text.contains("Reported usage cost $2.00"), "{text}");
+    assert_eq!(env.status_of("WBS-001"), "done", "the item that reached the cap is finished");
+    assert_eq!(env.status_of("WBS-002"), "todo", "no item starts after the cap");
+
+    // A cap without a price for a reviewer's model refuses to start.
+    let env = setup_with(WBS, "[autopilot]\nmax_cost_usd = 1.0\n");
+    let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("has no price for"), "{}", common::stderr(&out));
+}

@@ -211,7 +211,8 @@ pub fn fake_agent(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
 /// the first scope glob of the task), `FAKE_PID_FILE` (the pid of a child it leaves running),
 /// `FAKE_LOG` (every invocation's arguments, one line each), `FAKE_LEAK` (a key to leak),
 /// `FAKE_MCP_OUT` (where `mcp` writes its answer), `CONCORD_BIN`, `FAKE_AGENT` and
-/// `FAKE_STEAL_SCOPE` (for `steal`).
+/// `FAKE_STEAL_SCOPE` (for `steal`), `FAKE_FAIL_ITEM` (a work item whose run fails whatever the
+/// mode).
 pub fn fake_agent_with_help(dir: &Path, name: &str, help: &str) -> PathBuf {
     let help_file = dir.join(format!("{name}.help"));
     std::fs::write(&help_file, help).unwrap();
@@ -240,6 +241,8 @@ if [ -z "$write_dir" ] || [ "$write_dir" = "$PWD/" ]; then
   write_dir="$PWD/$(printf '%s\n' "$text" | sed -n 's/^- `\(.*\)\/\*\*`$/\1/p' | head -n 1)"
 fi
 echo "working on $wbs" >&2
+# One item fails (after a second, so that others started beside it are running), the rest go on.
+if [ -n "$FAKE_FAIL_ITEM" ] && [ "$wbs" = "$FAKE_FAIL_ITEM" ]; then sleep 1; echo "error: $wbs broke" >&2; exit 3; fi
 write_report() {{
   mkdir -p "$(dirname "$report")"
   printf 'wbs: %s\nagent: fake\n\n## Tests\n- `true`: Pass\n\n## Acceptance criteria\n- Feature works: Pass\n' "$wbs" > "$report"

@@ -538,17 +538,28 @@ impl Loop<'_> {
                 self.stop(format!("{}: the time limit was reached", item.id), true);
                 break;
             }
-            match self.round(item, agent, &dir, left, round) {
+            let (outcome, cost) = self.round(item, agent, &dir, left, round);
+            item_cost += cost;
+            let total = self.add_cost(cost);
+            let over_loop_cap = self.settings.max_cost_usd > 0.0 && total >= self.settings.max_cost_usd;
+            if over_loop_cap {
+                self.stop(
+                    format!(
+                        "the loop's cost cap was reached (${total:.2} of ${:.2})",
+                        self.settings.max_cost_usd
+                    ),
+                    true,
+                );
+            }
+            match outcome {
                 Round::Accepted { status, run, review } => {
                     end.status = status;
                     self.accept(item, &dir, &branch_name, &run, &review, &mut end);
                     self.release_unproposed(item, &mut end);
                     break;
                 }
-                Round::Rework { failure, cost } => {
-                    item_cost += cost;
+                Round::Rework { failure } => {
                     end.status = Status::Todo;
-                    let total = self.add_cost(cost);
                     if last_failure.as_ref() == Some(&failure) {
                         end.note = format!("the same gates failed twice in a row ({failure})");
                         end.status = self.block(item, &end.note);
@@ -562,9 +573,9 @@ impl Loop<'_> {
                         end.status = self.block(item, &end.note);
                         break;
                     }
-                    if self.settings.max_cost_usd > 0.0 && total >= self.settings.max_cost_usd {
-                        end.note = format!("the loop's cost cap was reached (${total:.2})");
-                        self.stop(end.note.clone(), true);
+                    if over_loop_cap {
+                        end.note =
+                            format!("not sent round again: the loop's cost cap was reached (${total:.2})");
                         break;
                     }
                     if round == rounds {
@@ -612,8 +623,22 @@ impl Loop<'_> {
         self.status_of(&item.id)
     }
 
-    /// One round: dispatch into the worktree, review, apply.
-    fn round(&self, item: &WorkItem, agent: &str, dir: &Path, left: Duration, round: u32) -> Round {
+    /// One round: dispatch into the worktree, review, apply; and what its usage cost.
+    fn round(&self, item: &WorkItem, agent: &str, dir: &Path, left: Duration, round: u32) -> (Round, f64) {
+        let mut cost = 0.0;
+        let outcome = self.round_costing(item, agent, dir, left, round, &mut cost);
+        (outcome, cost)
+    }
+
+    fn round_costing(
+        &self,
+        item: &WorkItem,
+        agent: &str,
+        dir: &Path,
+        left: Duration,
+        round: u32,
+        cost: &mut f64,
+    ) -> Round {
         let ws = match Workspace::load(&self.root) {
             Ok(ws) => ws,
             Err(e) => return Round::Stop { why: format!("the workspace could not be read: {e}") },
@@ -647,7 +672,7 @@ impl Loop<'_> {
                 }
             }
         };
-        let cost = self.priced(&outcome.usage) + agent_cost(&crate::ops::agents::run_dir(&self.root, &run));
+        *cost = self.priced(&outcome.usage) + agent_cost(&crate::ops::agents::run_dir(&self.root, &run));
         let rel = crate::workspace::relative(&ws.root, &outcome.json_path).unwrap_or_default();
         let applied = {
             let _apply = self.git_and_apply.lock().expect("not poisoned");
@@ -666,22 +691,15 @@ impl Loop<'_> {
                 Ok(None) => " (recorded before)".into(),
                 Err(e) => format!(" (could not be recorded: {e})"),
             };
-            self.add_cost(cost);
             return Round::Stop { why: format!("the review could not be decided: {error}{note}") };
         }
         let status = self.status_of(&item.id);
         match status {
             Status::Done | Status::AwaitingApproval | Status::AwaitingChecks => {
-                self.add_cost(cost);
                 Round::Accepted { status, run, review: rel }
             }
-            Status::Todo => {
-                Round::Rework { failure: failure_signature(&outcome.gates, &outcome.decision), cost }
-            }
-            other => {
-                self.add_cost(cost);
-                Round::Stop { why: format!("the review left it {} ({rel})", other.as_str()) }
-            }
+            Status::Todo => Round::Rework { failure: failure_signature(&outcome.gates, &outcome.decision) },
+            other => Round::Stop { why: format!("the review left it {} ({rel})", other.as_str()) },
         }
     }
 
@@ -867,7 +885,7 @@ fn minutes(minutes: f64) -> Duration {
 
 enum Round {
     Accepted { status: Status, run: String, review: String },
-    Rework { failure: String, cost: f64 },
+    Rework { failure: String },
     Stop { why: String },
 }
 
