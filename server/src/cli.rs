@@ -251,6 +251,19 @@ pub enum Command {
         #[command(flatten)]
         ws: WorkspaceArg,
     },
+    /// Is the agent loop healthy? Green, yellow or red, why, and what to do, from the recent runs,
+    /// the recent reviews, stale locks and the autopilot's last smoke check. Exit 0 green or
+    /// yellow, 1 red (`--fail-on yellow`: 1 on yellow too), 2 a usage or configuration error.
+    Health {
+        /// `text` (for people) or `json` (docs/schemas/health.schema.json).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// The lowest level that exits 1.
+        #[arg(long, default_value = "red", value_parser = ["yellow", "red"])]
+        fail_on: String,
+        #[command(flatten)]
+        ws: WorkspaceArg,
+    },
     /// Show the queue: every work item's status, risk, lock and whether it can be dispatched.
     Status {
         #[command(flatten)]
@@ -646,6 +659,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::ScopeCheck(args) => scope_check(args),
         Command::Hook(command) => hook(command),
         Command::Status { ws } => status(&ws.workspace),
+        Command::Health { format, fail_on, ws } => health(&ws.workspace, &format, &fail_on),
         Command::Trailers { ws } => trailers(&ws.workspace),
         Command::VerifyBlueprints { ws } => verify_blueprints(&ws.workspace),
         Command::Ingest { dry_run, assign_ids, summarize, embed, trust, ws } => {
@@ -1343,6 +1357,28 @@ fn outcome(root: &Path, run: impl FnOnce(&Workspace) -> Result<String, String>) 
             eprintln!("concord: {}", crate::ops::scrub::text(&message));
             ExitCode::from(1)
         }
+    }
+}
+
+fn health(root: &Path, format: &str, fail_on: &str) -> ExitCode {
+    let ws = match load(Some(root)) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let health = crate::ops::health::health(&ws);
+    // Reasons quote the queue and the reviews: scrubbed like every other output.
+    let out = if format == "json" {
+        serde_json::to_string_pretty(&health).expect("the health serializes") + "\n"
+    } else {
+        crate::ops::health::text(&health)
+    };
+    print!("{}", crate::ops::scrub::text(&out));
+    let fail_at =
+        if fail_on == "yellow" { crate::ops::health::Level::Yellow } else { crate::ops::health::Level::Red };
+    if health.level >= fail_at {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -34,6 +34,7 @@ struct ConfigFile {
     ingest: IngestSection,
     autopilot: crate::ops::autopilot::Settings,
     github: GithubSection,
+    health: HealthSection,
 }
 
 /// `[github]`: the repository whose pull requests carry the work items, and the checks that must
@@ -65,6 +66,27 @@ impl Default for GithubSection {
             required_checks: Vec::new(),
             labels: Vec::new(),
         }
+    }
+}
+
+/// `[health]`: when `concord health` calls the agent loop yellow or red.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthSection {
+    /// The newest finished runs, and the newest reviews, looked at.
+    pub window: usize,
+    /// Red needs at least this many finished runs in the window (one failure of two is not yet
+    /// a pattern).
+    pub min_runs: usize,
+    /// Red when at least this share of the runs in the window failed (percent).
+    pub red_failure_percent: u32,
+    /// Yellow when at least this share failed (percent).
+    pub yellow_failure_percent: u32,
+}
+
+impl Default for HealthSection {
+    fn default() -> Self {
+        HealthSection { window: 10, min_runs: 4, red_failure_percent: 50, yellow_failure_percent: 25 }
     }
 }
 
@@ -280,6 +302,8 @@ pub struct PathsSection {
     pub owner_dashboard: String,
     /// The pull request opened for each work item (append-only).
     pub pull_requests: String,
+    /// A line per dispatch: the agent CLI, its version, model, MCP servers and flags (append-only).
+    pub tools_manifest: String,
 }
 
 impl Default for PathsSection {
@@ -303,6 +327,7 @@ impl Default for PathsSection {
             coverage_history: "ops/coverage-history.jsonl".into(),
             owner_dashboard: "docs/OWNER_DASHBOARD.md".into(),
             pull_requests: "ops/pull-requests.jsonl".into(),
+            tools_manifest: "ops/tools-manifest.jsonl".into(),
         }
     }
 }
@@ -627,6 +652,7 @@ pub struct Config {
     pub ingest: IngestSection,
     pub autopilot: crate::ops::autopilot::Settings,
     pub github: GithubSection,
+    pub health: HealthSection,
 }
 
 impl Default for Config {
@@ -902,9 +928,37 @@ impl Config {
             span: value_at(&format!("autopilot.{key}")),
         })?;
         check_github(&file.github, &value_at, &element_at)?;
+        let h = &file.health;
+        if h.window == 0 {
+            return Err(ConfigError {
+                message: "health.window must be at least 1".into(),
+                span: value_at("health.window"),
+            });
+        }
+        for (key, value) in [
+            ("health.red_failure_percent", h.red_failure_percent),
+            ("health.yellow_failure_percent", h.yellow_failure_percent),
+        ] {
+            if !(1..=100).contains(&value) {
+                return Err(ConfigError {
+                    message: format!("{key} = {value} is out of range: a share of runs, 1 to 100 (percent)"),
+                    span: value_at(key),
+                });
+            }
+        }
+        if h.yellow_failure_percent > h.red_failure_percent {
+            return Err(ConfigError {
+                message: format!(
+                    "health.yellow_failure_percent = {} is above health.red_failure_percent = {}: yellow must come first",
+                    h.yellow_failure_percent, h.red_failure_percent
+                ),
+                span: value_at("health.yellow_failure_percent"),
+            });
+        }
         Ok(Config {
             autopilot: file.autopilot,
             github: file.github,
+            health: file.health,
             ingest: file.ingest,
             commits: file.commits,
             dispatch_timeout_secs: duration("dispatch.timeout", &file.dispatch.timeout)?,
@@ -1017,12 +1071,13 @@ impl Config {
             || path == p.owner_questions
             || path == p.coverage_history
             || path == p.pull_requests
+            || path == p.tools_manifest
             || is_under(path, &p.locks_dir)
             || is_under(path, &p.proposals_dir)
     }
 }
 
-fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 18] {
+fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 19] {
     [
         ("blueprint_index", &p.blueprint_index),
         ("blueprints_dir", &p.blueprints_dir),
@@ -1042,6 +1097,7 @@ fn paths_entries(p: &PathsSection) -> [(&'static str, &str); 18] {
         ("coverage_history", &p.coverage_history),
         ("owner_dashboard", &p.owner_dashboard),
         ("pull_requests", &p.pull_requests),
+        ("tools_manifest", &p.tools_manifest),
     ]
 }
 

@@ -427,6 +427,13 @@ pub struct GatesFile {
     ///
     /// Each gate, in the order they ran.
     pub gates: Vec<GateResult>,
+    /// Reviewer error
+    ///
+    /// Present when a model reviewer failed (twice) and the decision fell back to `needs_human`:
+    /// what failed, in words. `concord health` counts these; a review written before this field
+    /// existed is read by its summary instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer_error: Option<String>,
 }
 
 /// Priority
@@ -976,6 +983,226 @@ pub struct Proposal {
     pub decided_at: Option<String>,
 }
 
+/// Health level
+///
+/// How the agent loop is doing: `green` (working), `yellow` (look soon), `red` (stop the loop
+/// and fix first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthLevel {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl HealthLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthLevel::Green => "green",
+            HealthLevel::Yellow => "yellow",
+            HealthLevel::Red => "red",
+        }
+    }
+}
+
+/// Health signal
+///
+/// Which signal a reason comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthSignal {
+    /// Dispatched runs that failed, over the recent runs.
+    RunFailures,
+    /// A model reviewer that failed, so a review fell back to a person.
+    ReviewerError,
+    /// The same gates failing with the same details in two reviews of one item in a row.
+    RepeatedFailure,
+    /// A lock older than `[locks] stale_after`.
+    StaleLock,
+    /// The autopilot's last smoke check.
+    SmokeCheck,
+}
+
+/// Health reason
+///
+/// One reason the level is not green, in words an owner who is not an engineer acts on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthReason {
+    /// Level
+    ///
+    /// The level this reason alone would give.
+    pub level: HealthLevel,
+    pub signal: HealthSignal,
+    /// Text
+    ///
+    /// What is wrong, in plain words.
+    pub text: String,
+    /// Next
+    ///
+    /// What to do about it.
+    pub next: String,
+}
+
+/// Run tally
+///
+/// The recent finished runs the level was computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunTally {
+    /// Window
+    ///
+    /// How many recent runs are looked at at most (`[health] window`).
+    pub window: usize,
+    /// Counted
+    ///
+    /// Finished runs in the window (a run still going is not counted).
+    pub counted: usize,
+    /// Failed
+    ///
+    /// Of those, the runs that failed (put back to `todo` or `blocked`).
+    pub failed: usize,
+}
+
+/// Concord smoke check
+///
+/// The autopilot's last smoke check (`.concord/autopilot/smoke.json`): when it ran, whether it
+/// passed, and the commands that failed. Extra fields are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "at": "2026-12-05T20:00:00Z", "passed": false, "failed": ["pytest -q tests/smoke"]
+}]))]
+pub struct SmokeCheck {
+    /// At
+    ///
+    /// When the check ran (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub at: String,
+    /// Passed
+    ///
+    /// True when every smoke command passed.
+    pub passed: bool,
+    /// Failed
+    ///
+    /// The commands that failed, as run; empty when it passed.
+    #[serde(default)]
+    pub failed: Vec<String>,
+}
+
+/// Concord health
+///
+/// What `concord health --format json` prints (and the language server's `concord.health`
+/// returns): the agent loop's level, why, and what was looked at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "level": "yellow", "checked_at": "2026-12-05T20:00:00Z",
+    "summary": "Look soon: the loop works, but 1 thing needs attention.",
+    "reasons": [{ "level": "yellow", "signal": "stale_lock", "text": "AGENT-2's lock on WBS-006 is 3d old.", "next": "If AGENT-2 is not working on it, run `concord lock sweep`." }],
+    "facts": ["4 of the last 4 runs succeeded.", "No smoke check is recorded."],
+    "runs": { "window": 10, "counted": 4, "failed": 0 }, "reviews": 2, "stale_locks": 1
+}]))]
+pub struct Health {
+    pub level: HealthLevel,
+    /// Checked at
+    ///
+    /// When the health was computed (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub checked_at: String,
+    /// Summary
+    ///
+    /// The level in one sentence.
+    pub summary: String,
+    /// Reasons
+    ///
+    /// Why the level is not green, the most serious first; empty when green.
+    pub reasons: Vec<HealthReason>,
+    /// Facts
+    ///
+    /// What was looked at, one sentence each, whatever the level.
+    pub facts: Vec<String>,
+    pub runs: RunTally,
+    /// Reviews
+    ///
+    /// Reviews in the window (the newest `[health] window`).
+    pub reviews: usize,
+    /// Stale locks
+    pub stale_locks: usize,
+    /// Smoke check
+    ///
+    /// The autopilot's last smoke check, when one is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<SmokeCheck>,
+}
+
+/// MCP server handed over
+///
+/// An MCP server a dispatched agent was given for its run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct McpServerHandedOver {
+    /// Name
+    ///
+    /// The server's name in the agent's configuration.
+    pub name: String,
+    /// Handoff
+    ///
+    /// How the CLI was given it: `cursor-project` (the project's .cursor/mcp.json),
+    /// `config-file` (a file named on its command line), `codex-overrides` (`-c` overrides).
+    pub handoff: String,
+}
+
+/// Concord tools manifest entry
+///
+/// One line of ops/tools-manifest.jsonl (`paths.tools_manifest`), appended by every dispatch:
+/// which agent CLI, at which version, with which model, MCP servers and flags a run was
+/// started. Extra fields are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("examples" = [{
+    "at": "2026-12-05T20:00:00Z", "run": "WBS-005-20261205T200000Z", "task_id": "WBS-005",
+    "agent": "AGENT-1", "cli": "claude", "cli_version": "2.0.14 (Claude Code)", "model": "claude-sonnet-4-5",
+    "mcp_servers": [{ "name": "concord", "handoff": "config-file" }],
+    "flags": ["-p", "--output-format", "json", "--permission-mode", "acceptEdits", "--model", "claude-sonnet-4-5"]
+}]))]
+pub struct ToolsManifestEntry {
+    /// At
+    ///
+    /// When the run was started (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub at: String,
+    /// Run
+    ///
+    /// The run's ID (its folder .concord/runs/<run>/).
+    pub run: String,
+    /// Task
+    ///
+    /// The dispatched work item.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub task_id: String,
+    /// Agent
+    ///
+    /// The agent the run's lock is held by.
+    pub agent: String,
+    /// CLI
+    ///
+    /// The agent CLI: a preset or a name under `[agents]`.
+    pub cli: String,
+    /// CLI version
+    ///
+    /// The first line `<program> --version` printed (within a few seconds), or `unknown`.
+    pub cli_version: String,
+    /// Model
+    ///
+    /// The model passed to the CLI, or null when none was (the CLI's own default).
+    #[schemars(required)]
+    pub model: Option<String>,
+    /// MCP servers
+    ///
+    /// The MCP servers handed to the agent for the run (`[dispatch] mcp`); empty when none.
+    pub mcp_servers: Vec<McpServerHandedOver>,
+    /// Flags
+    ///
+    /// The arguments the CLI was started with, after its program name, without the task's
+    /// instruction text.
+    pub flags: Vec<String>,
+}
+
 /// How a schema is generated: the draft it declares, and whether parts are written out in
 /// place instead of referenced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1132,6 +1359,18 @@ pub const SCHEMAS: &[SchemaFile] = &[
     SchemaFile {
         file: "proposal.schema.json",
         generate: || schema_of::<Proposal>("proposal.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "health.schema.json",
+        generate: || schema_of::<Health>("health.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "smoke.schema.json",
+        generate: || schema_of::<SmokeCheck>("smoke.schema.json", Dialect::Draft2020),
+    },
+    SchemaFile {
+        file: "tools-manifest.schema.json",
+        generate: || schema_of::<ToolsManifestEntry>("tools-manifest.schema.json", Dialect::Draft2020),
     },
     SchemaFile {
         file: "crosswalk.schema.json",

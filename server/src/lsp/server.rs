@@ -61,6 +61,7 @@ pub const COMMANDS: &[&str] = &[
     "concord.approve",
     "concord.questions",
     "concord.answer",
+    "concord.health",
     "concord.lock.acquire",
     "concord.lock.release",
     "concord.lock.sweep",
@@ -1423,6 +1424,23 @@ impl LanguageServer for Backend {
                     .map(|q| serde_json::to_value(q).unwrap_or(Value::Null))
                     .collect();
                 Ok(Some(Value::Array(questions)))
+            }
+            "concord.health" => {
+                // Read-only (the queue, locks, reviews and smoke record): no trust needed.
+                let Some(loaded) = self.model_when_ready().await else {
+                    return Err(Error::invalid_request());
+                };
+                let progress = self.begin_progress("Concord", "Checking the agent loop's health").await;
+                let health =
+                    tokio::task::spawn_blocking(move || crate::ops::health::health(&loaded.ws)).await;
+                if let Some(p) = progress {
+                    let message = health.as_ref().map_or("failed", |h| h.level.as_str());
+                    p.finish_with_message(message).await;
+                }
+                match health {
+                    Ok(health) => Ok(Some(serde_json::to_value(health).unwrap_or(Value::Null))),
+                    Err(_) => Err(Error::internal_error()),
+                }
             }
             "concord.dispatch"
             | "concord.autopilot"

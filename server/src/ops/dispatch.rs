@@ -304,6 +304,7 @@ fn dispatch_unscrubbed(
             "run": run_id,
         });
         queue::append_line(&ws.root.join(&config.paths.model_decisions), &decision.to_string())?;
+        super::tools_manifest::append(ws, &decision, &cli, mcp.is_some(), &argv, &instruction)?;
         queue::append(
             &ws.root.join(&config.paths.queue),
             &Event {

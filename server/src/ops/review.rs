@@ -233,6 +233,11 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
     } else {
         ask_reviewers(ws, item, &report, &gates, &acceptance, &mut notes)
     };
+    // The fallback's marker: recorded with the gates, since the decision's schema is the reviewers'.
+    let reviewer_error = decision
+        .as_object_mut()
+        .and_then(|d| d.remove("reviewer_error"))
+        .and_then(|v| v.as_str().map(str::to_string));
     // The decision is about the reviewed item, and its acceptance results are Concord's own
     // reading of the report, whatever a model wrote there.
     decision["wbs_id"] = json!(item.id);
@@ -259,6 +264,7 @@ fn review_unscrubbed(ws: &Workspace, options: &Options, cancel: &Arc<AtomicBool>
         report: report_rel.clone(),
         passed: gates_passed,
         gates: gates.clone(),
+        reviewer_error,
     };
     let scrub = |text: String| super::scrub::text(&text);
     let write = |path: &Path, text: String| {
@@ -440,7 +446,7 @@ fn ask_reviewers(
     let needs_human = |why: String| {
         json!({
             "wbs_id": item.id, "decision": "needs_human", "recommended_status": "awaiting_approval",
-            "summary": format!("A person must review this run: {why}"),
+            "summary": format!("A person must review this run: {why}"), "reviewer_error": why,
             "risks": [], "missing_deliverables": [], "test_gaps": [], "followups": [], "acceptance": acceptance, "owner_questions": [],
         })
     };

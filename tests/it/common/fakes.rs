@@ -222,6 +222,7 @@ pub fn fake_agent_with_help(dir: &Path, name: &str, help: &str) -> PathBuf {
     let mcp_client = mcp_client.display();
     let script = format!(
         r##"#!/bin/sh
+if [ "$1" = "--version" ]; then echo "{name} 1.2.3"; echo "(fake)"; exit 0; fi
 [ -n "$FAKE_LOG" ] && printf '%s\n' "{name} $*" >> "$FAKE_LOG"
 for a in "$@"; do
   if [ "$a" = "--help" ]; then sleep "${{FAKE_HELP_DELAY:-0}}"; cat '{help}'; exit 0; fi
