@@ -1190,7 +1190,7 @@ pub struct ToolsManifestEntry {
     /// Model
     ///
     /// The model passed to the CLI, or null when none was (the CLI's own default).
-    #[schemars(required)]
+    #[schemars(required, extend("type" = ["string", "null"]))]
     pub model: Option<String>,
     /// MCP servers
     ///

@@ -18,11 +18,14 @@ pub fn lock_covers(lock: &Lock, path: &str) -> bool {
 }
 
 /// Files outside every scope that a run may change: the ones Concord itself manages (locks,
-/// queue, progress log, model decisions, reviews, the crosswalk) and the agent's run reports.
+/// queue, progress log, model decisions, the tools manifest, reviews, the crosswalk) and the
+/// agent's run reports.
 pub fn always_allowed(config: &Config, path: &str) -> bool {
     let p = &config.paths;
     [&p.runs_dir, &p.reviews_dir, &p.locks_dir].iter().any(|dir| crate::config::is_under(path, dir))
-        || [&p.queue, &p.progress, &p.model_decisions, &p.crosswalk].iter().any(|f| path == f.as_str())
+        || [&p.queue, &p.progress, &p.model_decisions, &p.tools_manifest, &p.crosswalk]
+            .iter()
+            .any(|f| path == f.as_str())
 }
 
 /// The owner's files (questions and their rendering, plan proposals): an agent's run may never
