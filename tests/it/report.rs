@@ -24,6 +24,26 @@ fn the_dashboard_shows_the_checks_numbers_and_what_changed_since_the_last_report
     assert!(dashboard.contains(&headline), "{headline}\n{dashboard}");
     assert!(first.contains(&format!("{covered} of {chunks} chunks covered")), "{first}");
     assert!(dashboard.contains("This is the first report."));
+    // The loop's health, as `concord health` says it, in words.
+    let health = common::concord(&["health", "--format", "json", "-C", root], None);
+    let health: Value = serde_json::from_slice(&health.stdout).unwrap();
+    let level = health["level"].as_str().unwrap();
+    let heading = format!(
+        "## Health of the agent loop\n\n**{}{}**: {}",
+        level[..1].to_uppercase(),
+        &level[1..],
+        health["summary"].as_str().unwrap()
+    );
+    assert!(dashboard.contains(&heading), "{heading}\n{dashboard}");
+    for reason in health["reasons"].as_array().unwrap() {
+        assert!(dashboard.contains(reason["next"].as_str().unwrap()), "{reason}\n{dashboard}");
+    }
+    // Code places link to their line, relative to docs/ (the dashboard is committed: no absolute path).
+    assert!(
+        dashboard.contains("[services/search/src/filters.rs:2](../services/search/src/filters.rs#L2)"),
+        "{dashboard}"
+    );
+    assert!(!dashboard.contains(root), "{dashboard}");
     // Items awaiting approval lead the board; each status is a word in its own column.
     let board = dashboard.split("## Work board").nth(1).unwrap();
     let first_row = board.lines().find(|l| l.starts_with("| **")).unwrap();
@@ -72,8 +92,10 @@ fn check_counts(root: &std::path::Path) -> (usize, usize) {
 }
 
 /// Build the HTML report of `root` and read it in Debian's chromium (tests/report/browser.mjs):
-/// the numbers shown are `concord check`'s, a click opens a chunk, the board filters. Screenshots
-/// go to target/test-results/report/NAME/.
+/// the numbers shown are `concord check`'s and the health level `concord health`'s, a click opens
+/// a chunk whose places link to their lines, the board filters, axe-core finds no serious or
+/// critical violation, and printed every section is open. Screenshots go to
+/// target/test-results/report/NAME/.
 fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value {
     let out = common::concord(&["report", "--format", "html", "-C", root.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", common::stderr(&out));
@@ -83,6 +105,9 @@ fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(!page.contains("http://") && !page.contains("https://"), "{name}: the page links outside itself");
     let (covered, chunks) = check_counts(root);
+    let health = common::concord(&["health", "--format", "json", "-C", root.to_str().unwrap()], None);
+    let health: Value = serde_json::from_slice(&health.stdout).unwrap();
+    let level = health["level"].as_str().unwrap().to_string();
     let shots = common::repo_root().join("target/test-results/report").join(name);
     std::fs::create_dir_all(&shots).unwrap();
     let browser = std::process::Command::new("node")
@@ -93,6 +118,7 @@ fn open_in_chromium(root: &std::path::Path, name: &str, board_id: &str) -> Value
             &chunks.to_string(),
             board_id,
             shots.to_str().unwrap(),
+            &level,
         ])
         .output()
         .expect("node runs (the README's set-up installs it)");

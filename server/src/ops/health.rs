@@ -181,7 +181,7 @@ pub fn evaluate(inputs: &Inputs, t: &HealthSection, checked_at: &str) -> Health 
                     Some(run) => format!("run {run}"),
                     None => format!("started at line {} of the queue", newest.line),
                 },
-                one_line(newest.failure.as_deref().unwrap_or(""))
+                sentence(newest.failure.as_deref().unwrap_or(""))
             ),
             next: format!(
                 "Read what the agent printed ({}) and fix the cause (the agent CLI's set-up, its key, or the task) before dispatching more.",
@@ -220,7 +220,7 @@ pub fn evaluate(inputs: &Inputs, t: &HealthSection, checked_at: &str) -> Health 
                 "The last review ({}, {}) could not be done by the reviewers: {}",
                 last.item,
                 last.file,
-                one_line(last.reviewer_error.as_deref().unwrap_or(""))
+                sentence(last.reviewer_error.as_deref().unwrap_or(""))
             ),
             next: "Check the reviewers' endpoints, models and API keys ([review] in concord.toml and the key variables), then run `concord review` again. Until then every review stops for a person.".into(),
         });
@@ -321,7 +321,7 @@ pub fn evaluate(inputs: &Inputs, t: &HealthSection, checked_at: &str) -> Health 
         Smoke::Unreadable(why) => reasons.push(Reason {
             level: Level::Yellow,
             signal: Signal::SmokeCheck,
-            text: format!("The last smoke check cannot be read: {why}"),
+            text: format!("The last smoke check cannot be read: {}", sentence(why)),
             next: format!("Delete {SMOKE_FILE} or run the smoke check again; the autopilot writes it."),
         }),
     }
@@ -358,6 +358,15 @@ fn signature(review: &ReviewSeen) -> Vec<(String, String)> {
         review.failed_gates.iter().map(|(name, detail)| (name.clone(), one_line(detail))).collect();
     gates.sort();
     gates
+}
+
+/// Quoted text as the end of a sentence: on one line, with a full stop.
+fn sentence(text: &str) -> String {
+    let mut line = one_line(text);
+    if !line.ends_with(['.', '!', '?']) {
+        line.push('.');
+    }
+    line
 }
 
 fn one_line(text: &str) -> String {

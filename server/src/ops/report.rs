@@ -51,6 +51,8 @@ pub struct Dashboard {
     pub next: Option<String>,
     pub waiting: Vec<(String, String)>,
     pub chunk_rows: Vec<ChunkRow>,
+    /// The agent loop's health ([`crate::ops::health::health`]).
+    pub health: crate::formats::Health,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -256,6 +258,7 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
         next,
         waiting,
         chunk_rows,
+        health: super::health::health(ws),
     }
 }
 
@@ -406,7 +409,9 @@ pub fn report(ws: &Workspace, html: bool, html_dir: Option<&std::path::Path>) ->
     let at = crate::time::format_rfc3339(crate::time::now_secs());
     let dashboard = build(ws, &analysis, &history, &at);
     let (dashboard_rel, history_rel) = (&ws.config.paths.owner_dashboard, &ws.config.paths.coverage_history);
-    let markdown = crate::render::dashboard::markdown(&dashboard);
+    // The dashboard links to files relative to itself (it is committed; no absolute path).
+    let depth = std::path::Path::new(dashboard_rel).parent().map_or(0, |p| p.components().count());
+    let markdown = crate::render::dashboard::markdown(&dashboard, &"../".repeat(depth));
     crate::fsutil::write_in_workspace(&ws.root, dashboard_rel, markdown.as_bytes())
         .map_err(|e| format!("cannot write {dashboard_rel}: {e}"))?;
     let mut written = dashboard_rel.clone();
@@ -415,7 +420,9 @@ pub fn report(ws: &Workspace, html: bool, html_dir: Option<&std::path::Path>) ->
             Some(dir) => root_href(&ws.root, dir),
             None => "../".repeat(HTML_DIR.split('/').count()),
         };
-        let page = crate::render::html::html(&dashboard, &root_href);
+        // The local page may also open a place in the editor, which needs the absolute path.
+        let root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
+        let page = crate::render::html::html(&dashboard, &root_href, &root.display().to_string());
         let path = match html_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

@@ -10,7 +10,12 @@ use crate::ops::report::Dashboard;
 /// the page unreadable).
 const CHUNKS_LISTED: usize = 200;
 
-pub fn markdown(d: &Dashboard) -> String {
+/// Code and test places linked per chunk; the rest are counted.
+const PLACES_LISTED: usize = 5;
+
+/// The dashboard; `root_href` is the workspace root relative to the dashboard's folder (`../`
+/// from docs/), so links to files work on GitHub and in any checkout.
+pub fn markdown(d: &Dashboard, root_href: &str) -> String {
     let mut out = String::new();
     let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
     let _ = writeln!(out, "# Where the project stands\n");
@@ -26,6 +31,8 @@ pub fn markdown(d: &Dashboard) -> String {
         d.chunks,
         percent(d.covered, d.chunks)
     );
+
+    health(&mut out, &d.health);
 
     let _ = writeln!(out, "## Decisions waiting for you\n");
     if d.questions.is_empty() {
@@ -179,8 +186,8 @@ pub fn markdown(d: &Dashboard) -> String {
             chunk.priority,
             chunk.status,
             or_none(&chunk.work),
-            chunk.code.len(),
-            chunk.tests.len()
+            places(&chunk.code, root_href),
+            places(&chunk.tests, root_href)
         );
     }
     if open.len() > CHUNKS_LISTED {
@@ -189,6 +196,69 @@ pub fn markdown(d: &Dashboard) -> String {
             "- … and {} more (`concord crosswalk` lists every chunk)",
             open.len() - CHUNKS_LISTED
         );
+    }
+    out
+}
+
+/// The agent loop's health: the level as a word, why, and what to do.
+fn health(out: &mut String, h: &crate::formats::Health) {
+    let _ = writeln!(out, "## Health of the agent loop\n");
+    let _ = writeln!(out, "**{}**: {}\n", level_word(h.level), h.summary);
+    for r in &h.reasons {
+        let _ =
+            writeln!(out, "- **{}**: {} Next: {}", level_word(r.level), one_line(&r.text), one_line(&r.next));
+    }
+    if !h.reasons.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "Looked at: {} (`concord health` says the same).\n", h.facts.join(" "));
+}
+
+fn level_word(level: crate::formats::HealthLevel) -> &'static str {
+    match level {
+        crate::formats::HealthLevel::Green => "Green",
+        crate::formats::HealthLevel::Yellow => "Yellow",
+        crate::formats::HealthLevel::Red => "Red",
+    }
+}
+
+/// Code or test places as links that open at the line (GitHub's `path#L12`), the first few.
+fn places(places: &[String], root_href: &str) -> String {
+    if places.is_empty() {
+        return "none".into();
+    }
+    let mut links: Vec<String> =
+        places.iter().take(PLACES_LISTED).map(|p| place_link(p, root_href)).collect();
+    if places.len() > PLACES_LISTED {
+        links.push(format!("and {} more", places.len() - PLACES_LISTED));
+    }
+    links.join(", ")
+}
+
+/// `path:line` (or a path alone) as a relative markdown link to the file, at the line.
+pub fn place_link(place: &str, root_href: &str) -> String {
+    let (path, line) = match place.rsplit_once(':') {
+        Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => {
+            (path, Some(line))
+        }
+        _ => (place, None),
+    };
+    let target = format!("{root_href}{}", encode_path(path));
+    let text = place.replace('[', "\\[").replace(']', "\\]");
+    match line {
+        Some(line) => format!("[{text}]({target}#L{line})"),
+        None => format!("[{text}]({target})"),
+    }
+}
+
+/// A path as a URL path: each byte that could end or change the link is escaped.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
     }
     out
 }
@@ -228,4 +298,31 @@ fn one_line(text: &str) -> String {
 /// Text inside a table cell: on one line, its pipes escaped.
 fn cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_link_to_the_line_relative_to_the_dashboard() {
+        assert_eq!(
+            place_link("services/pay/stripe.py:12", "../"),
+            "[services/pay/stripe.py:12](../services/pay/stripe.py#L12)"
+        );
+        assert_eq!(place_link("tests/test_pay.py", "../"), "[tests/test_pay.py](../tests/test_pay.py)");
+        // A name that could end the link, or look like a line, stays a path.
+        assert_eq!(
+            place_link("src/a (old)/x#1.py:3", ""),
+            "[src/a (old)/x#1.py:3](src/a%20%28old%29/x%231.py#L3)"
+        );
+        assert_eq!(place_link("C:x", ""), "[C:x](C%3Ax)");
+        let many: Vec<String> = (1..=7).map(|i| format!("a{i}.py:{i}")).collect();
+        assert!(
+            places(&many, "../").ends_with("[a5.py:5](../a5.py#L5), and 2 more"),
+            "{}",
+            places(&many, "../")
+        );
+        assert_eq!(places(&[], "../"), "none");
+    }
 }

@@ -9,8 +9,9 @@ use std::fmt::Write;
 use crate::ops::report::Dashboard;
 
 /// The page; `root_href` is how it links to the workspace's files (`../../` from
-/// `.concord/report/`).
-pub fn html(d: &Dashboard, root_href: &str) -> String {
+/// `.concord/report/`), `editor_root` the workspace's absolute path, for links that open a
+/// place in the editor (the page is local, never committed).
+pub fn html(d: &Dashboard, root_href: &str, editor_root: &str) -> String {
     let mut out = String::with_capacity(64 * 1024 + d.chunk_rows.len() * 400);
     let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
     out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -27,6 +28,7 @@ pub fn html(d: &Dashboard, root_href: &str) -> String {
         esc(&d.generated_at)
     );
     out.push_str(&status_bar(d));
+    out.push_str(&health(&d.health));
 
     out.push_str("<section id=\"questions\"><h2>Decisions waiting for you</h2>\n");
     if d.questions.is_empty() {
@@ -171,13 +173,48 @@ pub fn html(d: &Dashboard, root_href: &str) -> String {
         "<ul id=\"chunk-list\"></ul>\n<div id=\"chunk-detail\" tabindex=\"-1\"></div>\n</section>\n</main>\n",
     );
     // The drill-down data: `</` is escaped so no text can end the script element.
-    let data = serde_json::json!({ "root": root_href, "chunks": d.chunk_rows });
+    let data = serde_json::json!({ "root": root_href, "editor_root": editor_root, "chunks": d.chunk_rows });
     let json = serde_json::to_string(&data).expect("the report serializes").replace("</", "<\\/");
     let _ = write!(
         out,
         "<script type=\"application/json\" id=\"report-data\">{json}</script>\n<script>{SCRIPT}</script>\n"
     );
     out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The agent loop's health: the level as a word on its colour, each reason with what to do,
+/// and what was looked at.
+fn health(h: &crate::formats::Health) -> String {
+    let level = |l: crate::formats::HealthLevel| {
+        let word = l.as_str();
+        let mut title = word.to_string();
+        title[..1].make_ascii_uppercase();
+        format!("<span class=\"level {word}\">{title}</span>")
+    };
+    let mut out = format!(
+        "<section id=\"health\"><h2>Health of the agent loop</h2>\n<p id=\"health-level\">{} {}</p>\n",
+        level(h.level),
+        esc(&h.summary)
+    );
+    if !h.reasons.is_empty() {
+        out.push_str("<ul class=\"reasons\">\n");
+        for r in &h.reasons {
+            let _ = writeln!(
+                out,
+                "<li>{} {}<br><strong>Next:</strong> {}</li>",
+                level(r.level),
+                esc(&r.text),
+                esc(&r.next)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("<details><summary>What was looked at</summary><ul>\n");
+    for fact in &h.facts {
+        let _ = writeln!(out, "<li>{}</li>", esc(fact));
+    }
+    out.push_str("</ul></details>\n</section>\n");
     out
 }
 
@@ -265,7 +302,19 @@ caption { text-align: left; font-weight: 600; }
 #chunk-list { list-style: none; padding: 0; columns: 2; }
 #chunk-list button { background: none; border: 0; padding: .1rem 0; cursor: pointer; text-align: left; font: inherit; color: #0969da; }
 #chunk-detail:not(:empty) { border: 1px solid #d8dee4; border-radius: .5rem; padding: .5rem 1rem; margin-top: 1rem; }
-@media print { .filters, #chunks-section { display: none; } details > * { display: block; } main { max-width: none; } }
+.level { padding: 0 .4rem; border-radius: .25rem; border: 1px solid #57606a; font-weight: 600; }
+.level.green { background: #dafbe1; }
+.level.yellow { background: #fff8c5; }
+.level.red { background: #ffebe9; }
+.reasons li { margin-bottom: .4rem; }
+a.editor { font-size: .85em; }
+@media print {
+  .filters, #chunks-section { display: none; }
+  /* Closed sections print open: their content is shown, the summary stays as a heading. */
+  details::details-content { content-visibility: visible; display: block; }
+  details > * { display: block; }
+  main { max-width: none; }
+}
 "#;
 
 const SCRIPT: &str = r#"
@@ -311,10 +360,17 @@ const SCRIPT: &str = r#"
       for (const v of values) {
         const li = el('li');
         if (files) {
-          // `path:line`: the link opens the file; the line is in its text.
+          // `path:line`: the link opens the file at the line (`#L12`), the editor link at the
+          // line in VS Code or Cursor.
+          const place = v.match(/^(.*):(\d+)$/);
+          const file = place ? place[1] : v;
           const a = el('a', v);
-          a.href = loaded().root + v.replace(/:\d+$/, '').split('/').map(encodeURIComponent).join('/');
-          li.append(a);
+          a.href = loaded().root + file.split('/').map(encodeURIComponent).join('/') + (place ? `#L${place[2]}` : '');
+          const editor = el('a', 'open in the editor');
+          editor.className = 'editor';
+          editor.href = `vscode://file${encodeURI(`${loaded().editor_root}/${file}`)}${place ? `:${place[2]}` : ''}`;
+          editor.setAttribute('aria-label', `open in the editor: ${v}`);
+          li.append(a, ' ', editor);
         } else {
           li.textContent = v;
         }
@@ -378,6 +434,22 @@ mod tests {
             risks: vec![hostile.into()],
             next: None,
             waiting: vec![],
+            health: crate::ops::health::evaluate(
+                &crate::ops::health::Inputs {
+                    runs: vec![],
+                    reviews: vec![],
+                    stale_locks: vec![],
+                    stale_after_secs: 60,
+                    smoke: crate::ops::health::Smoke::Recorded(crate::formats::SmokeCheck {
+                        at: "2026-12-05T00:00:00Z".into(),
+                        passed: false,
+                        failed: vec![hostile.into()],
+                    }),
+                    unreadable: vec![],
+                },
+                &Default::default(),
+                "2026-12-05T00:00:00Z",
+            ),
             chunk_rows: vec![ChunkRow {
                 id: "TD-0001".into(),
                 title: hostile.into(),
@@ -390,7 +462,7 @@ mod tests {
                 tests: vec![],
             }],
         };
-        let page = html(&d, "../../");
+        let page = html(&d, "../../", "/work/ws");
         // In the markup it is text; inside the JSON block only `</` could end the element.
         let markup = &page[..page.find("<script type=\"application/json\"").unwrap()];
         assert!(!markup.contains("<img"), "{markup}");
