@@ -18,6 +18,7 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
     { id: 'concord.showStatus', title: 'Show status', server: 'concord.status', trusted: false },
+    { id: 'concord.showHealth', title: 'Show health', server: 'concord.health', trusted: false, progress: "Checking the agent loop's health" },
     { id: 'concord.reloadWorkspace', title: 'Reload workspace', server: 'concord.reload', trusted: false, progress: 'Reloading the workspace' },
     { id: 'concord.regenerateCrosswalk', title: 'Regenerate crosswalk', server: 'concord.crosswalk', trusted: true, progress: 'Writing the crosswalk' },
     { id: 'concord.dispatchNext', title: 'Dispatch next work item', server: 'concord.dispatch', trusted: true, progress: 'Dispatching the next eligible work item' },

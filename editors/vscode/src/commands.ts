@@ -3,7 +3,18 @@
 import * as vscode from 'vscode';
 import { COMMANDS, CommandSpec, commandSpec } from './commandTable';
 import type { Gateway } from './gateway';
-import { ActionResult, OwnerQuestion, QueueItem, ServerStatus, coverageText, isActionResult, statusDetails } from './status';
+import {
+    ActionResult,
+    OwnerQuestion,
+    QueueItem,
+    ServerStatus,
+    coverageText,
+    healthRows,
+    isActionResult,
+    isHealthReport,
+    levelWord,
+    statusDetails,
+} from './status';
 
 /** LSP's RequestCancelled, and the code a server uses for a request it gave up on. */
 const REQUEST_CANCELLED = -32800;
@@ -57,6 +68,7 @@ export class Commands {
     register(): vscode.Disposable[] {
         const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {
             'concord.showStatus': () => this.showStatus(),
+            'concord.showHealth': () => this.showHealth(),
             'concord.reloadWorkspace': () => this.reload(),
             'concord.regenerateCrosswalk': () => this.simple('concord.regenerateCrosswalk'),
             'concord.dispatchNext': () => this.simple('concord.dispatchNext'),
@@ -196,6 +208,33 @@ export class Commands {
                 if (picked?.command) void vscode.commands.executeCommand(picked.command);
             });
         return status;
+    }
+
+    /** The agent loop's health: its level and summary as a message, every reason in a list. */
+    async showHealth(): Promise<unknown> {
+        const spec = commandSpec('concord.showHealth');
+        const health = await this.run(spec, spec.server!);
+        if (health === undefined) return undefined;
+        if (!isHealthReport(health)) {
+            void vscode.window.showErrorMessage('Concord: the server answered concord.health with something that is not a health report.');
+            return undefined;
+        }
+        const message = `Concord health: ${levelWord(health.level)}. ${health.summary}`;
+        const show =
+            health.level === 'red'
+                ? vscode.window.showErrorMessage
+                : health.level === 'yellow'
+                  ? vscode.window.showWarningMessage
+                  : vscode.window.showInformationMessage;
+        void show(message);
+        const items: vscode.QuickPickItem[] = healthRows(health).map((row) =>
+            row.separator
+                ? { label: row.label, kind: vscode.QuickPickItemKind.Separator }
+                : { label: row.label, description: row.description, detail: row.detail },
+        );
+        // Not awaited: the command returns the report while the list stays open.
+        void vscode.window.showQuickPick(items, { title: message, placeHolder: 'Why, and what to do next', matchOnDescription: true });
+        return health;
     }
 
     async reload(): Promise<ServerStatus | undefined> {

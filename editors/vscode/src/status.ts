@@ -10,6 +10,39 @@ export interface ServerStatus {
     gate_failures?: number;
 }
 
+/** `concord.health` (docs/schemas/health.schema.json). */
+export interface HealthReport {
+    level: 'green' | 'yellow' | 'red';
+    summary: string;
+    reasons: { level: 'green' | 'yellow' | 'red'; signal: string; text: string; next: string }[];
+    facts: string[];
+}
+
+export function isHealthReport(value: unknown): value is HealthReport {
+    const h = value as HealthReport | undefined;
+    return typeof h === 'object' && h !== null && typeof h.level === 'string' && Array.isArray(h.reasons) && Array.isArray(h.facts);
+}
+
+const LEVEL_ICON: Record<string, string> = { green: '$(pass)', yellow: '$(warning)', red: '$(error)' };
+
+/** The level as a word (never a colour or an icon alone). */
+export function levelWord(level: string): string {
+    return level.charAt(0).toUpperCase() + level.slice(1);
+}
+
+/** The rows "Show health" lists: the level, each reason with what to do, then what was looked at. */
+export function healthRows(health: HealthReport): Array<{ label: string; description?: string; detail?: string; separator?: boolean }> {
+    const rows: Array<{ label: string; description?: string; detail?: string; separator?: boolean }> = [
+        { label: `${LEVEL_ICON[health.level] ?? ''} ${levelWord(health.level)}`.trim(), description: health.summary },
+    ];
+    for (const r of health.reasons) {
+        rows.push({ label: `${LEVEL_ICON[r.level] ?? ''} ${levelWord(r.level)}`.trim(), description: r.text, detail: `Next: ${r.next}` });
+    }
+    rows.push({ label: 'What was looked at', separator: true });
+    for (const fact of health.facts) rows.push({ label: fact });
+    return rows;
+}
+
 /** One entry of `concord.queue`. */
 /** An owner question as `concord.questions` returns it. */
 export interface OwnerQuestion {

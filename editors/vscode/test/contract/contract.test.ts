@@ -37,6 +37,7 @@ const REQUIRED_NOW: readonly string[] = [
     'concord.approve',
     'concord.questions',
     'concord.answer',
+    'concord.health',
     'concord.lock.acquire',
     'concord.lock.release',
     'concord.lock.sweep',
@@ -278,6 +279,18 @@ describe('protocol contract with the concord server', () => {
             assert.ok(item.eligible ? item.why === null : typeof item.why === 'string');
         }
         assert.ok(queue.some((i) => i.eligible), 'the demo has eligible items');
+    });
+
+    it('answers concord.health with the report "Show health" lists, in an untrusted workspace too', async () => {
+        const health = await readOnly.execute('concord.health');
+        assert.ok(['green', 'yellow', 'red'].includes(health.level), health.level);
+        assert.equal(typeof health.summary, 'string');
+        assert.ok(health.facts.length > 0 && health.facts.every((f: unknown) => typeof f === 'string'));
+        for (const r of health.reasons) {
+            assert.ok(['yellow', 'red'].includes(r.level) && typeof r.text === 'string' && typeof r.next === 'string', JSON.stringify(r));
+        }
+        // The demo's lock of AGENT-2 is long stale.
+        assert.ok(health.reasons.some((r: { signal: string }) => r.signal === 'stale_lock'), JSON.stringify(health));
     });
 
     it('advertises which settings it applies live', async () => {

@@ -19,6 +19,7 @@ const ALL_SERVER_COMMANDS = [
     'concord.approve',
     'concord.questions',
     'concord.answer',
+    'concord.health',
     'concord.lock.acquire',
     'concord.lock.release',
     'concord.lock.sweep',
@@ -40,6 +41,21 @@ const QUESTIONS = [
     { id: 'Q-0002', question: 'Launch in March?', options: [{ key: 'A', text: 'Yes.' }, { key: 'B', text: 'No.' }] },
 ];
 
+const HEALTH = {
+    level: 'yellow',
+    checked_at: '2026-12-05T20:00:00Z',
+    summary: 'Look soon: the loop works, but 1 thing needs attention.',
+    reasons: [
+        {
+            level: 'yellow', signal: 'stale_lock',
+            text: "AGENT-2's lock on WBS-012 is 3d 0h old.",
+            next: 'If AGENT-2 is no longer working on WBS-012, run `concord lock sweep`.',
+        },
+    ],
+    facts: ['4 of the last 4 finished runs succeeded.', 'No smoke check is recorded.'],
+    runs: { window: 10, counted: 4, failed: 0 }, reviews: 0, stale_locks: 1,
+};
+
 const STATUS: ServerStatus = { loaded: true, agent: 'AGENT-2', lock: null, coverage: { covered: 45, chunks: 344 }, gate_failures: 0 };
 
 class FakeGateway implements Gateway {
@@ -54,6 +70,7 @@ class FakeGateway implements Gateway {
         if (command === 'concord.status' || command === 'concord.reload') return STATUS;
         if (command === 'concord.queue') return QUEUE;
         if (command === 'concord.questions') return QUESTIONS;
+        if (command === 'concord.health') return HEALTH;
         return { ok: true, message: `${command}: done` };
     };
     log = {
@@ -201,6 +218,45 @@ describe('palette commands', () => {
         stub.messageAnswers.push(undefined);
         await run('concord.approveItem');
         assert.deepEqual(gateway.sent.map((s) => s.command), ['concord.queue']);
+    });
+
+    it('"Show health" asks concord.health under progress, says the level as a word and lists each reason with what to do', async () => {
+        const health = await run('concord.showHealth');
+        assert.deepEqual(health, HEALTH);
+        assert.deepEqual(gateway.sent.map((s) => [s.command, s.argument]), [['concord.health', undefined]]);
+        assert.match(stub.progress[0].title ?? '', /^Concord: Checking the agent loop's health/);
+        await tick();
+        const message = stub.messages.find((m) => /Concord health/.test(m.text));
+        assert.deepEqual([message?.level, message?.text], ['warning', 'Concord health: Yellow. Look soon: the loop works, but 1 thing needs attention.']);
+        const items = stub.quickPicks[0].items;
+        assert.deepEqual(items.map((i: { label: string }) => i.label), [
+            '$(warning) Yellow',
+            '$(warning) Yellow',
+            'What was looked at',
+            '4 of the last 4 finished runs succeeded.',
+            'No smoke check is recorded.',
+        ]);
+        assert.equal(items[1].description, HEALTH.reasons[0].text);
+        assert.equal(items[1].detail, `Next: ${HEALTH.reasons[0].next}`);
+        assert.equal(items[2].kind, -1, 'the facts are under a separator');
+    });
+
+    it('"Show health" is an error message on red, a plain one on green, and works in an untrusted workspace', async () => {
+        gateway.trusted = false;
+        gateway.answer = async () => ({ ...HEALTH, level: 'red', summary: 'Stop: fix what is below before the agent loop runs again.' });
+        await run('concord.showHealth');
+        gateway.answer = async () => ({ ...HEALTH, level: 'green', summary: 'Healthy: the agent loop is working.', reasons: [] });
+        await run('concord.showHealth');
+        await tick();
+        const said = stub.messages.filter((m) => /Concord health/.test(m.text)).map((m) => [m.level, m.text]);
+        assert.deepEqual(said, [
+            ['error', 'Concord health: Red. Stop: fix what is below before the agent loop runs again.'],
+            ['info', 'Concord health: Green. Healthy: the agent loop is working.'],
+        ]);
+        // An answer that is not a health report is said so, not shown as one.
+        gateway.answer = async () => ({ ok: true });
+        assert.equal(await run('concord.showHealth'), undefined);
+        assert.ok(stub.messages.some((m) => /not a health report/.test(m.text)));
     });
 
     it('"Answer an owner question…" picks a pending question, then its option (recommended first)', async () => {

@@ -43,6 +43,7 @@ describe('package.json', () => {
             'concord.approve',
             'concord.crosswalk',
             'concord.dispatch',
+            'concord.health',
             'concord.lock.acquire',
             'concord.lock.release',
             'concord.lock.sweep',
