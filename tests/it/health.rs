@@ -169,6 +169,12 @@ fn reviews_locks_and_the_smoke_check_each_count() {
     let text = common::stdout(&out);
     assert!(text.contains("[red] The last review (WBS-001, docs/reviews/WBS-001-4-20261205T100000Z.json) could not be done by the reviewers: the primary decider (OpenAI) failed twice: HTTP 500"), "{text}");
 
+    // Only the newest `window` reviews are read: the broken old file is not even opened.
+    std::fs::write(dir.path().join("concord.toml"), "[health]\nwindow = 2\n").unwrap();
+    let value = json_of(dir.path());
+    assert_eq!((value["level"].as_str(), value["reviews"].as_u64()), (Some("red"), Some(2)));
+    assert!(!value["facts"].to_string().contains("broken"), "{value}");
+
     // The smoke check: failed is red, unreadable is yellow with its place.
     let dir = workspace(&[(
         ".concord/autopilot/smoke.json",

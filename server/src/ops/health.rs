@@ -373,7 +373,9 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The reviews under `paths.reviews_dir`, oldest first, and the files that do not read.
+/// The newest `[health] window` reviews under `paths.reviews_dir`, oldest first, and the files
+/// that do not read among the newer ones (older files are never opened: a long-lived project's
+/// thousands of reviews cost one directory listing).
 fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
     let dir_rel = &ws.config.paths.reviews_dir;
     let Ok(entries) = std::fs::read_dir(ws.root.join(dir_rel)) else { return (Vec::new(), Vec::new()) };
@@ -398,7 +400,10 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
             Err(e) => Err(format!("{rel}: {e}")),
         }
     };
-    for (_, name) in files {
+    for (_, name) in files.into_iter().rev() {
+        if reviews.len() == ws.config.health.window {
+            break;
+        }
         let rel = format!("{dir_rel}/{name}");
         let decision = match read(&rel) {
             Ok(Some(decision)) => decision,
@@ -446,6 +451,8 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
                 .collect(),
         });
     }
+    reviews.reverse();
+    unreadable.reverse();
     (reviews, unreadable)
 }
 
