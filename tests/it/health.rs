@@ -136,6 +136,12 @@ fn reviews_locks_and_the_smoke_check_each_count() {
         ("docs/reviews/WBS-001-3-20261202T100000Z.json", &needs_human),
         ("docs/reviews/WBS-001-3-20261202T100000Z.gates.json", &crashed),
         ("docs/reviews/broken-20261201T100000Z.json", "{\"wbs_id\": \"WBS-001\",\n  \"decision\": }"),
+        // A decision whose gates file does not read: the review counts, its gates are said not to.
+        ("docs/reviews/WBS-001-0-20261201T120000Z.json", &reject),
+        (
+            "docs/reviews/WBS-001-0-20261201T120000Z.gates.json",
+            "{\"wbs_id\": \"WBS-001\", \"passed\": \"no\"}",
+        ),
         (
             "ops/locks/A2.lock",
             r#"{"agent": "A2", "task_id": "WBS-002", "scope_paths": ["src/search/**"], "acquired_at": "2026-01-01T00:00:00Z"}"#,
@@ -146,7 +152,7 @@ fn reviews_locks_and_the_smoke_check_each_count() {
     let signals: Vec<&str> =
         value["reasons"].as_array().unwrap().iter().map(|r| r["signal"].as_str().unwrap()).collect();
     assert_eq!(signals, ["reviewer_error", "repeated_failure", "stale_lock"], "{value}");
-    assert_eq!((value["reviews"].as_u64(), value["stale_locks"].as_u64()), (Some(3), Some(1)));
+    assert_eq!((value["reviews"].as_u64(), value["stale_locks"].as_u64()), (Some(4), Some(1)));
     let text = value["reasons"][1]["text"].as_str().unwrap();
     assert!(
         text.starts_with(
@@ -160,6 +166,7 @@ fn reviews_locks_and_the_smoke_check_each_count() {
         facts.contains("Not counted: docs/reviews/broken-20261201T100000Z.json: line 2 column"),
         "{facts}"
     );
+    assert!(facts.contains("docs/reviews/WBS-001-0-20261201T120000Z.gates.json: line 1 column"), "{facts}");
 
     // The newest review's reviewer failed: red.
     std::fs::write(dir.path().join("docs/reviews/WBS-001-4-20261205T100000Z.json"), &needs_human).unwrap();

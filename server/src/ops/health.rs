@@ -36,7 +36,6 @@ pub struct ReviewSeen {
     /// The decision file, workspace-relative.
     pub file: String,
     pub item: String,
-    pub decision: String,
     /// What failed when a model reviewer failed and a person must review instead.
     pub reviewer_error: Option<String>,
     /// The failed gates: (name, detail).
@@ -391,7 +390,8 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
     files.sort();
     let mut reviews = Vec::new();
     let mut unreadable = Vec::new();
-    let read = |rel: &str| -> Result<Option<serde_json::Value>, String> {
+    // Read as the type asked for; what does not read is said with its line and column.
+    fn read<T: serde::de::DeserializeOwned>(ws: &Workspace, rel: &str) -> Result<Option<T>, String> {
         match crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size) {
             Ok(None) => Ok(None),
             Ok(Some(text)) => {
@@ -399,13 +399,13 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
             }
             Err(e) => Err(format!("{rel}: {e}")),
         }
-    };
+    }
     for (_, name) in files.into_iter().rev() {
         if reviews.len() == ws.config.health.window {
             break;
         }
         let rel = format!("{dir_rel}/{name}");
-        let decision = match read(&rel) {
+        let decision: serde_json::Value = match read(ws, &rel) {
             Ok(Some(decision)) => decision,
             Ok(None) => continue,
             Err(why) => {
@@ -418,15 +418,8 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
             continue;
         };
         let gates_rel = format!("{dir_rel}/{}.gates.json", name.trim_end_matches(".json"));
-        let gates: Option<crate::formats::GatesFile> = match read(&gates_rel) {
-            Ok(Some(value)) => match serde_json::from_value(value) {
-                Ok(gates) => Some(gates),
-                Err(e) => {
-                    unreadable.push(format!("{gates_rel}: {e}"));
-                    None
-                }
-            },
-            Ok(None) => None,
+        let gates: Option<crate::formats::GatesFile> = match read(ws, &gates_rel) {
+            Ok(gates) => gates,
             Err(why) => {
                 unreadable.push(why);
                 None
@@ -441,7 +434,6 @@ fn read_reviews(ws: &Workspace) -> (Vec<ReviewSeen>, Vec<String>) {
         reviews.push(ReviewSeen {
             file: rel,
             item: item.to_string(),
-            decision: verdict.to_string(),
             reviewer_error: gates.as_ref().and_then(|g| g.reviewer_error.clone()).or(legacy_error),
             failed_gates: gates
                 .into_iter()
@@ -552,7 +544,6 @@ mod tests {
         ReviewSeen {
             file: format!("docs/reviews/{item}-{n}.json"),
             item: item.into(),
-            decision: if error.is_some() { "needs_human" } else { "reject" }.into(),
             reviewer_error: error.map(str::to_string),
             failed_gates: failed.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
         }
