@@ -312,6 +312,10 @@ pub enum Command {
         /// Print the plan: which items, in which order, with which agent, and why the rest wait.
         #[arg(long)]
         dry_run: bool,
+        /// Start although `concord health` is red, once its cause is fixed (a red that only new
+        /// runs can clear).
+        #[arg(long)]
+        ignore_red_health: bool,
         /// The agent CLI: a preset or a name under [agents].
         #[arg(long)]
         cli: Option<String>,
@@ -703,6 +707,7 @@ pub fn run(cli: Cli) -> ExitCode {
             push,
             open_pr,
             dry_run,
+            ignore_red_health,
             cli,
             model,
             trust,
@@ -716,6 +721,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 push,
                 open_pr,
                 dry_run,
+                ignore_red_health,
                 cli,
                 model,
             };

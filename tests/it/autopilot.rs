@@ -173,8 +173,17 @@ fn a_reviewer_that_keeps_failing_stops_the_loop_and_is_recorded_once() {
     assert_eq!(env.status_of("WBS-001Z"), "blocked");
     assert_eq!(env.status_of("WBS-002"), "todo", "the loop stopped at the first undecided review");
 
-    // The same failure in the next loop is not recorded again.
+    // The next loop refuses to start: the health is red while the newest review's reviewer
+    // failed.
     let out = autopilot(&env, &[], "success");
+    assert_eq!(out.status.code(), Some(1));
+    let text = common::stdout(&out);
+    assert!(text.contains("did not start") && text.contains("`concord health` is red"), "{text}");
+    assert!(text.contains("--ignore-red-health"), "{text}");
+    assert_eq!(env.status_of("WBS-002"), "todo");
+
+    // Started anyway, the same failure is not recorded again.
+    let out = autopilot(&env, &["--ignore-red-health"], "success");
     assert_eq!(out.status.code(), Some(1));
     assert!(common::stdout(&out).contains("recorded before"), "{}", common::stdout(&out));
     let wbs: Value =

@@ -1524,6 +1524,7 @@ impl Backend {
                         push: flag("push"),
                         open_pr: flag("openPr"),
                         dry_run: flag("dryRun"),
+                        ignore_red_health: flag("ignoreRedHealth"),
                         cli: preset.clone(),
                         model: text("model"),
                     };

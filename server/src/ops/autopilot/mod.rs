@@ -154,6 +154,9 @@ pub struct Options {
     pub push: bool,
     pub open_pr: bool,
     pub dry_run: bool,
+    /// Start although `concord health` is red: for a red that only new runs can clear (a reviewer
+    /// that failed before its key was fixed, a run of failures whose cause was fixed).
+    pub ignore_red_health: bool,
     /// Overrides `dispatch.agent_cli`.
     pub cli: Option<String>,
     /// Overrides `dispatch.model`.
@@ -353,7 +356,7 @@ impl Loop<'_> {
             }
         }
         if commands.is_empty() {
-            return Ok(());
+            return self.check_health();
         }
         self.say(&format!("smoke checks on {} ({} commands)", self.default_branch, commands.len()));
         let dir = branch::add_detached(&self.root, "smoke-check", &self.base)?;
@@ -376,18 +379,42 @@ impl Loop<'_> {
             &self.root.join(".concord/autopilot/smoke.json"),
             (record.to_string() + "\n").as_bytes(),
         );
-        if passed {
+        if !passed {
+            let details: Vec<String> = results
+                .iter()
+                .filter(|r| !r.passed)
+                .map(|r| format!("`{}` ({})", r.command, r.summary))
+                .collect();
+            return Err(format!(
+                "the default branch {}'s smoke checks fail: {}. Fix the default branch first (a change made on a red base cannot be judged)",
+                self.default_branch,
+                if details.is_empty() { "cancelled".to_string() } else { details.join(", ") }
+            ));
+        }
+        self.check_health()
+    }
+
+    /// `concord health` (with the smoke checks just recorded): red stops the loop unless the
+    /// owner says the cause is fixed.
+    fn check_health(&self) -> Result<(), String> {
+        let ws = Workspace::load(&self.root).map_err(|e| e.to_string())?;
+        let health = crate::ops::health::health(&ws);
+        if health.level != crate::formats::HealthLevel::Red {
             return Ok(());
         }
-        let details: Vec<String> = results
+        let reasons: Vec<String> = health
+            .reasons
             .iter()
-            .filter(|r| !r.passed)
-            .map(|r| format!("`{}` ({})", r.command, r.summary))
+            .filter(|r| r.level == crate::formats::HealthLevel::Red)
+            .map(|r| format!("{} (next: {})", r.text, r.next))
             .collect();
+        if self.options.ignore_red_health {
+            self.say(&format!("health is red, started anyway (--ignore-red-health): {}", reasons.join("; ")));
+            return Ok(());
+        }
         Err(format!(
-            "the default branch {}'s smoke checks fail: {}. Fix the default branch first (a change made on a red base cannot be judged)",
-            self.default_branch,
-            if details.is_empty() { "cancelled".to_string() } else { details.join(", ") }
+            "`concord health` is red: {}. Once the cause is fixed, start it with --ignore-red-health",
+            reasons.join("; ")
         ))
     }
 
