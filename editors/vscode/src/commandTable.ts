@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     { id: 'concord.regenerateCrosswalk', title: 'Regenerate crosswalk', server: 'concord.crosswalk', trusted: true, progress: 'Writing the crosswalk' },
     { id: 'concord.dispatchNext', title: 'Dispatch next work item', server: 'concord.dispatch', trusted: true, progress: 'Dispatching the next eligible work item' },
     { id: 'concord.dispatchItem', title: 'Dispatch a work item…', server: 'concord.dispatch', uses: ['concord.queue'], trusted: true, progress: 'Dispatching' },
+    { id: 'concord.runAutopilot', title: 'Run the autopilot…', server: 'concord.autopilot', trusted: true, progress: 'Running the autopilot (dispatch, review, apply, item after item)' },
     { id: 'concord.reviewLatest', title: 'Review latest run', server: 'concord.review', trusted: true, progress: 'Reviewing the latest run' },
     { id: 'concord.applyReview', title: 'Apply latest review', server: 'concord.apply', trusted: true, progress: 'Applying the latest review' },
     { id: 'concord.approveItem', title: 'Approve a work item…', server: 'concord.approve', uses: ['concord.queue'], trusted: true, progress: 'Approving' },

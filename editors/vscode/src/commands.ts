@@ -73,6 +73,7 @@ export class Commands {
             'concord.regenerateCrosswalk': () => this.simple('concord.regenerateCrosswalk'),
             'concord.dispatchNext': () => this.simple('concord.dispatchNext'),
             'concord.dispatchItem': (id?: unknown) => this.dispatchItem(typeof id === 'string' ? id : undefined),
+            'concord.runAutopilot': () => this.runAutopilot(),
             'concord.reviewLatest': () => this.simple('concord.reviewLatest'),
             'concord.applyReview': () => this.simple('concord.applyReview'),
             'concord.approveItem': (id?: unknown) => this.approve(typeof id === 'string' ? id : undefined),
@@ -208,6 +209,34 @@ export class Commands {
                 if (picked?.command) void vscode.commands.executeCommand(picked.command);
             });
         return status;
+    }
+
+    /** Show the autopilot's plan (a dry run), and run the loop only when the owner confirms it. */
+    async runAutopilot(): Promise<unknown> {
+        const spec = commandSpec('concord.runAutopilot');
+        if (!(await this.allowed(spec, spec.server!))) return undefined;
+        let plan: unknown;
+        try {
+            plan = await this.gateway.execute(spec.server!, { dryRun: true });
+        } catch (error) {
+            void vscode.window.showErrorMessage(`Concord: cannot plan the autopilot: ${messageOf(error)}`);
+            return undefined;
+        }
+        if (!isActionResult(plan) || !plan.ok) {
+            const why = isActionResult(plan) ? plan.message : undefined;
+            void vscode.window.showErrorMessage(`Concord: cannot plan the autopilot${why ? `: ${why}` : '.'}`);
+            return undefined;
+        }
+        const start = 'Run';
+        const answer = await vscode.window.showWarningMessage(
+            'Run the autopilot? Each item is dispatched to an agent in its own branch and worktree, reviewed and applied; it stops at the first failure.',
+            { modal: true, detail: plan.message ?? '' },
+            start,
+        );
+        if (answer !== start) return undefined;
+        const result = await this.run(spec, spec.server!, {});
+        this.report(spec, result);
+        return result;
     }
 
     /** The agent loop's health: its level and summary as a message, every reason in a list. */

@@ -32,6 +32,7 @@ const REQUIRED_NOW: readonly string[] = [
     'concord.reload',
     'concord.crosswalk',
     'concord.dispatch',
+    'concord.autopilot',
     'concord.review',
     'concord.apply',
     'concord.approve',

@@ -14,6 +14,7 @@ const ALL_SERVER_COMMANDS = [
     'concord.crosswalk',
     'concord.queue',
     'concord.dispatch',
+    'concord.autopilot',
     'concord.review',
     'concord.apply',
     'concord.approve',
@@ -218,6 +219,36 @@ describe('palette commands', () => {
         stub.messageAnswers.push(undefined);
         await run('concord.approveItem');
         assert.deepEqual(gateway.sent.map((s) => s.command), ['concord.queue']);
+    });
+
+    it('"Run the autopilot…" shows the dry-run plan, and runs the loop under progress only when confirmed', async () => {
+        gateway.answer = async (command, argument) =>
+            command === 'concord.autopilot' && (argument as { dryRun?: boolean } | undefined)?.dryRun
+                ? { ok: true, message: 'Autopilot plan (dry run; nothing is changed): …\n1. WBS-007 Calendar sync' }
+                : { ok: true, message: `${command}: done` };
+        stub.messageAnswers.push(undefined);
+        await run('concord.runAutopilot');
+        assert.deepEqual(gateway.sent.map((s) => [s.command, s.argument]), [['concord.autopilot', { dryRun: true }]]);
+        const asked = stub.messages.find((m) => /Run the autopilot\?/.test(m.text));
+        assert.ok(asked, 'the owner is asked first');
+        assert.match(JSON.stringify(asked!.items), /1\. WBS-007 Calendar sync/);
+        assert.equal(stub.progress.length, 0, 'declined: nothing ran');
+
+        stub.messageAnswers.push('Run');
+        const result = await run('concord.runAutopilot');
+        assert.deepEqual(gateway.sent.at(-1)!.command, 'concord.autopilot');
+        assert.deepEqual(gateway.sent.at(-1)!.argument, {});
+        assert.ok(gateway.sent.at(-1)!.token, 'cancellable: the token reaches the request');
+        assert.equal(stub.progress.length, 1);
+        assert.equal(stub.progress[0].cancellable, true);
+        assert.deepEqual(result, { ok: true, message: 'concord.autopilot: done' });
+    });
+
+    it('"Run the autopilot…" is refused in an untrusted workspace and sends nothing', async () => {
+        gateway.trusted = false;
+        await run('concord.runAutopilot');
+        assert.deepEqual(gateway.sent, []);
+        assert.ok(stub.messages.some((m) => m.level === 'warning' && /not trusted/.test(m.text)));
     });
 
     it('"Show health" asks concord.health under progress, says the level as a word and lists each reason with what to do', async () => {
