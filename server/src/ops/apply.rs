@@ -157,7 +157,9 @@ pub fn apply_with(
         }
     }
 
-    if target == Status::Done && hold_for_checks {
+    // Work with a pull request waits for its checks whoever applies the decision.
+    let proposed = super::pull_requests::latest_for(ws, id).is_some();
+    if target == Status::Done && (hold_for_checks || proposed) {
         target = Status::AwaitingChecks;
         waits = ". It waits for its pull request's required checks".into();
     }
