@@ -1465,13 +1465,7 @@ fn dispatch(
     model: Option<&str>,
     trusted: bool,
 ) -> ExitCode {
-    if let Err(message) =
-        crate::ops::trust::require(root, trusted, "dispatch", "the agent CLI and its help command")
-    {
-        eprintln!("concord dispatch: {message}");
-        return ExitCode::from(2);
-    }
-    let ws = match load(Some(root)) {
+    let ws = match trusted_load(root, trusted, "dispatch", "the agent CLI and its help command") {
         Ok(ws) => ws,
         Err(code) => return code,
     };
@@ -1494,6 +1488,21 @@ fn dispatch(
     }
 }
 
+/// The workspace of a command that runs what the repository names: refused (exit 2) unless
+/// trusted, saying how to trust it.
+fn trusted_load(
+    root: &Path,
+    trusted: bool,
+    command: &str,
+    what: &str,
+) -> Result<crate::workspace::Workspace, ExitCode> {
+    if let Err(message) = crate::ops::trust::require(root, trusted, command, what) {
+        eprintln!("concord {command}: {message}");
+        return Err(ExitCode::from(2));
+    }
+    load(Some(root))
+}
+
 fn positive_minutes(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(m) if m.is_finite() && m > 0.0 => Ok(m),
@@ -1502,18 +1511,9 @@ fn positive_minutes(text: &str) -> Result<f64, String> {
 }
 
 fn autopilot(root: &Path, options: &crate::ops::autopilot::Options, trusted: bool) -> ExitCode {
-    if !options.dry_run {
-        if let Err(message) = crate::ops::trust::require(
-            root,
-            trusted,
-            "autopilot",
-            "the agent CLI, the test commands, smoke checks and quality gates",
-        ) {
-            eprintln!("concord autopilot: {message}");
-            return ExitCode::from(2);
-        }
-    }
-    let ws = match load(Some(root)) {
+    let what = "the agent CLI, the test commands, smoke checks and quality gates";
+    // A dry run runs nothing: it needs no trust.
+    let ws = match trusted_load(root, trusted || options.dry_run, "autopilot", what) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
@@ -1547,16 +1547,8 @@ fn decision_exit(decision: &str) -> ExitCode {
 }
 
 fn review(root: &Path, run: Option<&str>, no_llm: bool, trusted: bool) -> ExitCode {
-    if let Err(message) = crate::ops::trust::require(
-        root,
-        trusted,
-        "review",
-        "the work item's test_commands, smoke_checks and command: quality gates",
-    ) {
-        eprintln!("concord review: {message}");
-        return ExitCode::from(2);
-    }
-    let ws = match load(Some(root)) {
+    let what = "the work item's test_commands, smoke_checks and command: quality gates";
+    let ws = match trusted_load(root, trusted, "review", what) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
