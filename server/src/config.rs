@@ -52,6 +52,9 @@ pub struct GithubSection {
     pub required_checks: Vec<String>,
     /// Labels put on every pull request opened for a work item.
     pub labels: Vec<String>,
+    /// A repository with no CI: a pull request on which no check at all is reported counts as
+    /// green (by default it waits: CI may not have started yet).
+    pub allow_no_checks: bool,
 }
 
 /// GitHub's own API root: the one server the token may go to from an untrusted workspace.
@@ -65,6 +68,7 @@ impl Default for GithubSection {
             repo: String::new(),
             required_checks: Vec::new(),
             labels: Vec::new(),
+            allow_no_checks: false,
         }
     }
 }

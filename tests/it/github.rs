@@ -431,3 +431,21 @@ fn open_and_record_labels_the_pull_request_and_appends_its_record() {
     assert!(common::validate(&common::repo_root().join("docs/schemas/pull-request.schema.json"), &written)
         .is_empty());
 }
+
+#[test]
+fn no_checks_reported_waits_unless_the_repository_has_no_ci() {
+    let gh = FakeGitHub::start("acme", "shop");
+    gh.check_runs(SHA, &[&[]], true);
+    gh.statuses(SHA, &[]);
+    let env = Env::new(&fake_config(&gh, ""));
+    env.write_records(&record("WBS-001", 12, SHA));
+    let err = common::stderr(&env.concord(&["approve", "WBS-001", "--by", "owner"]));
+    assert!(err.contains("no checks are reported") && err.contains("allow_no_checks"), "{err}");
+    assert_eq!(env.status_of("WBS-001"), "awaiting_approval");
+
+    let env = Env::new(&fake_config(&gh, "allow_no_checks = true\n"));
+    env.write_records(&record("WBS-001", 12, SHA));
+    let out = env.concord(&["approve", "WBS-001", "--by", "owner"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(env.status_of("WBS-001"), "done");
+}

@@ -138,8 +138,11 @@ pub fn checks_gate(ws: &Workspace, wbs_id: &str) -> Result<Option<String>, Strin
             "the checks of {at} are pending: {}. Wait until they finish green, then try again",
             listed(CheckState::Pending)
         )),
+        ChecksState::None if ws.config.github.allow_no_checks && ws.config.github.required_checks.is_empty() => {
+            Ok(Some(format!("{at}: no checks reported, and [github] allow_no_checks is set")))
+        }
         ChecksState::None => Err(format!(
-            "no checks are reported on {at} (commit {}) yet. Wait for CI to report, then try again",
+            "no checks are reported on {at} (commit {}) yet. Wait for CI to report, then try again (a repository without CI sets [github] allow_no_checks = true)",
             if pr.head_sha.is_empty() { &pr.branch } else { &pr.head_sha }
         )),
     }
