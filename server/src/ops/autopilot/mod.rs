@@ -297,7 +297,7 @@ pub fn run(
         }),
         git_and_apply: Mutex::new(()),
     };
-    if let Err(why) = looped.health_check(ws) {
+    if let Err(why) = looped.preflight(ws) {
         return Ok(Outcome {
             ok: false,
             message: format!("The autopilot did not start: {why}. No item was dispatched."),
@@ -314,6 +314,13 @@ pub fn run(
 }
 
 impl Loop<'_> {
+    /// The workspace's model (ops files and the spec), with no source file scanned: all that
+    /// eligibility, review, apply and health read. Only dispatch scans the sources (the task
+    /// file names the places whose spec changed), through the facts cache.
+    fn model_only(&self) -> Result<Workspace, String> {
+        Workspace::load_paths(&self.root, &[]).map_err(|e| e.to_string())
+    }
+
     fn say(&self, line: &str) {
         (self.progress)(&crate::ops::scrub::text(line));
     }
@@ -328,7 +335,7 @@ impl Loop<'_> {
 
     /// Before any dispatch: the project's health, and the default branch's smoke checks run
     /// in a worktree of its own commit.
-    fn health_check(&self, ws: &Workspace) -> Result<(), String> {
+    fn preflight(&self, ws: &Workspace) -> Result<(), String> {
         for line in crate::ops::pull_requests::settle(ws) {
             self.say(&line);
         }
@@ -374,11 +381,9 @@ impl Loop<'_> {
             "passed": passed,
             "failed": failed,
         });
-        let _ = std::fs::create_dir_all(self.root.join(".concord/autopilot"));
-        let _ = crate::fsutil::write_atomic(
-            &self.root.join(".concord/autopilot/smoke.json"),
-            (record.to_string() + "\n").as_bytes(),
-        );
+        let smoke_file = self.root.join(crate::ops::health::SMOKE_FILE);
+        let _ = smoke_file.parent().map(std::fs::create_dir_all);
+        let _ = crate::fsutil::write_atomic(&smoke_file, (record.to_string() + "\n").as_bytes());
         if !passed {
             let details: Vec<String> = results
                 .iter()
@@ -397,7 +402,7 @@ impl Loop<'_> {
     /// `concord health` (with the smoke checks just recorded): red stops the loop unless the
     /// owner says the cause is fixed.
     fn check_health(&self) -> Result<(), String> {
-        let ws = Workspace::load(&self.root).map_err(|e| e.to_string())?;
+        let ws = self.model_only()?;
         let health = crate::ops::health::health(&ws);
         if health.level != crate::formats::HealthLevel::Red {
             return Ok(());
@@ -463,7 +468,7 @@ impl Loop<'_> {
             shared.failed = true;
             return None;
         }
-        let ws = match Workspace::load(&self.root) {
+        let ws = match self.model_only() {
             Ok(ws) => ws,
             Err(e) => {
                 shared.stop = Some(format!("the workspace could not be read: {e}"));
@@ -666,7 +671,7 @@ impl Loop<'_> {
         round: u32,
         cost: &mut f64,
     ) -> Round {
-        let ws = match Workspace::load(&self.root) {
+        let ws = match Workspace::load_cached(&self.root, crate::workspace::CacheUse::ReadWrite, None) {
             Ok(ws) => ws,
             Err(e) => return Round::Stop { why: format!("the workspace could not be read: {e}") },
         };
@@ -686,7 +691,7 @@ impl Loop<'_> {
             }
             Ok(outcome) => outcome.run_id,
         };
-        let ws = match Workspace::load(&self.root) {
+        let ws = match self.model_only() {
             Ok(ws) => ws,
             Err(e) => return Round::Stop { why: format!("the workspace could not be read: {e}") },
         };
@@ -710,9 +715,8 @@ impl Loop<'_> {
         }
         if let Some(error) = &outcome.reviewer_error {
             let title = format!("Reviewer unreachable: {}", incidents::signature(error));
-            let recorded = Workspace::load(&self.root)
-                .map_err(|e| e.to_string())
-                .and_then(|ws| incidents::record_once(&ws, &item.id, &title, error));
+            let recorded =
+                self.model_only().and_then(|ws| incidents::record_once(&ws, &item.id, &title, error));
             let note = match recorded {
                 Ok(Some(id)) => format!(" (recorded as {id})"),
                 Ok(None) => " (recorded before)".into(),
@@ -754,7 +758,7 @@ impl Loop<'_> {
         review_rel: &str,
         end: &mut ItemEnd,
     ) {
-        let ws = match Workspace::load(&self.root) {
+        let ws = match self.model_only() {
             Ok(ws) => ws,
             Err(e) => {
                 end.note = format!("accepted, but the workspace could not be read to commit it: {e}");
