@@ -236,6 +236,12 @@ fn config_errors_point_at_the_setting() {
     assert!(err.contains("concord.toml:4:11:"), "{err}");
     let err = config_error(b"# timeout\n[dispatch]\ntimeout = \"soon\"\n");
     assert!(err.contains("concord.toml:3:11: dispatch.timeout"), "{err}");
+    let err = config_error(b"[autopilot]\nparallel = 0\n");
+    assert!(err.contains("concord.toml:2:12: autopilot.parallel: must be between 1 and 16"), "{err}");
+    let err = config_error(b"[autopilot]\nmax_minutes = -5.0\n");
+    assert!(err.contains("concord.toml:2:15: autopilot.max_minutes"), "{err}");
+    let err = config_error(b"[autopilot.prices.gpt]\ninput_per_mtok = 2.0\noutput_per_mtok = -8.0\n");
+    assert!(err.contains("concord.toml:3:19: autopilot.prices.gpt.output_per_mtok"), "{err}");
 }
 
 /// Run `args` with a standard output whose reader has already gone (`| head -0`).

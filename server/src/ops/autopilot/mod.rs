@@ -122,11 +122,15 @@ impl Settings {
             }
         }
         for (model, price) in &self.prices {
-            if ![price.input_per_mtok, price.output_per_mtok].iter().all(|p| p.is_finite() && *p >= 0.0) {
-                return Err((
-                    format!("prices.{model}"),
-                    "prices are dollars per million tokens, 0 or more".into(),
-                ));
+            for (field, value) in
+                [("input_per_mtok", price.input_per_mtok), ("output_per_mtok", price.output_per_mtok)]
+            {
+                if !value.is_finite() || value < 0.0 {
+                    return Err((
+                        format!("prices.{model}.{field}"),
+                        "prices are dollars per million tokens, 0 or more".into(),
+                    ));
+                }
             }
         }
         Ok(())
