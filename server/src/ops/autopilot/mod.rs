@@ -492,7 +492,7 @@ impl Loop<'_> {
                 Some(item.clone())
             }
             None if shared.in_flight.is_empty() => {
-                shared.stop.get_or_insert("no work item is eligible any more".into());
+                shared.stop.get_or_insert("no work item is eligible".into());
                 None
             }
             // Others are still working: what they finish may make more items eligible, but the
@@ -902,7 +902,9 @@ impl Loop<'_> {
                 message.push_str(&format!("  {step}\n"));
             }
         }
-        let next = if ends.iter().any(|e| e.status == Status::AwaitingApproval) {
+        let next = if ends.is_empty() {
+            "Next: `concord status` says why each work item waits."
+        } else if ends.iter().any(|e| e.status == Status::AwaitingApproval) {
             "Next: approve what awaits a person (`concord approve ID`), and look at `concord status`."
         } else if ok {
             "Next: review the branches (or their pull requests) and merge what you accept; `concord status` shows the queue."
