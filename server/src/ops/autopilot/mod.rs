@@ -169,18 +169,18 @@ pub struct Options {
 
 /// How one item ended in the loop.
 #[derive(Debug, Clone)]
-pub struct ItemEnd {
-    pub id: String,
+struct ItemEnd {
+    id: String,
     /// Its queue status when the loop left it.
-    pub status: Status,
-    pub branch: Option<String>,
-    pub commit: Option<String>,
+    status: Status,
+    branch: Option<String>,
+    commit: Option<String>,
     /// `push: done`, `push: skipped (no remote origin)`, `pull request: #12 …`.
-    pub steps: Vec<String>,
+    steps: Vec<String>,
     /// Its work was accepted (done, or awaiting a person) and committed on its branch.
-    pub accepted: bool,
+    accepted: bool,
     /// What happened, in one sentence.
-    pub note: String,
+    note: String,
 }
 
 #[derive(Debug)]
@@ -189,7 +189,6 @@ pub struct Outcome {
     /// of eligible work.
     pub ok: bool,
     pub message: String,
-    pub items: Vec<ItemEnd>,
 }
 
 /// Limits resolved from the settings and the command line.
@@ -305,7 +304,6 @@ pub fn run(
         return Ok(Outcome {
             ok: false,
             message: format!("The autopilot did not start: {why}. No item was dispatched."),
-            items: Vec::new(),
         });
     }
     std::thread::scope(|scope| {
@@ -912,7 +910,7 @@ impl Loop<'_> {
             "Next: read the reason above, fix it, then run `concord status` and start the autopilot again."
         };
         message.push_str(next);
-        Outcome { ok, message: crate::ops::scrub::text(&message), items: ends }
+        Outcome { ok, message: crate::ops::scrub::text(&message) }
     }
 }
 
@@ -1148,5 +1146,5 @@ fn dry_run(ws: &Workspace, limits: &Limits, options: &Options, default_branch: &
             message.push_str(&format!("- {line}\n"));
         }
     }
-    Outcome { ok: true, message, items: Vec::new() }
+    Outcome { ok: true, message }
 }
