@@ -165,14 +165,23 @@ impl FactsCache {
         }
     }
 
-    /// Ask git about the work tree at `root` (two processes; nothing when it is not a work tree
-    /// or git fails), so that clean tracked files can be keyed by their blob ids.
-    pub fn use_git(&mut self, root: &Path) {
-        let asked_ns = now_ns();
-        self.git = GitIndex::read(root).map(|index| {
+    /// Start asking git about the work tree at `root` (two processes; nothing when it is not a
+    /// work tree or git fails) on a thread of its own, so that git runs while the cache file is
+    /// decoded; give the answer to [`FactsCache::use_git`].
+    pub fn ask_git(root: &Path) -> std::thread::JoinHandle<Option<(GitIndex, i128)>> {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            let asked_ns = now_ns();
+            let index = GitIndex::read(&root)?;
             tracing::debug!(clean = index.len(), "git index read");
-            (index, asked_ns)
-        });
+            Some((index, asked_ns))
+        })
+    }
+
+    /// Key clean tracked files by their blob ids from now on (`answer` from
+    /// [`FactsCache::ask_git`]).
+    pub fn use_git(&mut self, answer: std::thread::JoinHandle<Option<(GitIndex, i128)>>) {
+        self.git = answer.join().unwrap_or(None);
     }
 
     #[cfg(test)]
