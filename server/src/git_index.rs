@@ -148,7 +148,10 @@ impl GitIndex {
 
     /// Ask git about the work tree at `root`; `None` when `root` is not inside one or git fails.
     pub fn read(root: &Path) -> Option<GitIndex> {
-        if !root.ancestors().any(|dir| dir.join(".git").symlink_metadata().is_ok()) {
+        // Only a work tree is asked (a `.git` folder or file in the root or above it): elsewhere
+        // no process is started at all.
+        let absolute = std::fs::canonicalize(root).ok()?;
+        if !absolute.ancestors().any(|dir| dir.join(".git").symlink_metadata().is_ok()) {
             return None;
         }
         let run = |args: &[&str]| -> Option<Vec<u8>> {
