@@ -272,3 +272,29 @@ fn in_a_fresh_checkout_clean_tracked_files_are_taken_by_blob_id_without_being_re
     let out = command.current_dir(&fresh).env("PATH", empty.path()).output().unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{}", common::stderr(&out));
 }
+
+#[test]
+fn a_workspace_below_the_repository_top_is_keyed_by_its_own_relative_paths() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path().join("app");
+    common::copy_tree(&common::fixture("basic"), &root);
+    std::fs::write(root.join("tools/with space.py"), "# TD-0103\n").unwrap();
+    // A file of the repository outside the workspace: never part of the check.
+    std::fs::write(repo.path().join("outside.py"), "# TD-0999\n").unwrap();
+    set_all_mtimes(repo.path(), "2021-01-01 00:00:00");
+    common::git(repo.path(), &["init", "-q"]);
+    common::git(repo.path(), &["add", "-A"]);
+    common::git(repo.path(), &["commit", "-q", "-m", "first"]);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_arg = cache.path().display().to_string();
+    let (first, counts) = served(&root, &["--cache-dir", &cache_arg], None);
+    assert_eq!(counts, [0, 0, 0, 8]);
+    let ci = tempfile::tempdir().unwrap();
+    let status =
+        Command::new("git").args(["clone", "-q"]).arg(repo.path()).arg(ci.path().join("c")).status().unwrap();
+    assert!(status.success());
+    let (again, counts) = served(&ci.path().join("c/app"), &["--cache-dir", &cache_arg], None);
+    assert_eq!(counts, [0, 8, 0, 0]);
+    assert_eq!(again, first);
+    assert!(!again.iter().any(|f| f["path"].as_str().unwrap_or("").contains("outside")));
+}
