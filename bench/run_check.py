@@ -50,7 +50,8 @@ def cached_variants(commands: dict, name: str, argv: list[str], changed: Path) -
     commands[f"{name}-warm"] = {"argv": ["sh", "-c", edit + " > /dev/null"]}
 
 
-def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: int, concord: str) -> None:
+def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: int, concord: str,
+                work: Path) -> None:
     """CI-like warm runs: each run checks a fresh clone of `ws` made a git repository (every file
     has a new time, git's index matches it), with the facts cache in a folder kept between runs
     and primed once from the repository. `NAME-ci` has git on the PATH (clean tracked files are
@@ -58,8 +59,8 @@ def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: in
     the blob key); `NAME-ci-refreshed` has git and clones whose index git has refreshed (`git
     update-index --refresh`, as `git status` does when it may write): right after a checkout the
     files written in the same second as the index are "racily clean", and git reads those to
-    tell whether they changed. The clones are made here, before any run is timed."""
-    repo = ws.parent / f"{ws.name}-git"
+    tell whether they changed. The clones are made under `work` here, before any run is timed."""
+    repo = work / f"{ws.name}-git"
     if not (repo / ".git").is_dir():
         shutil.rmtree(repo, ignore_errors=True)
         # Hard links: the tree keeps the generator's old times, as an earlier checkout would.
@@ -71,7 +72,7 @@ def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: in
         subprocess.run([*git, "commit", "-q", "-m", "bench"], check=True)
     for variant, path_env, refresh in ((f"{name}-ci", None, False), (f"{name}-ci-nogit", "/var/empty", False),
                                        (f"{name}-ci-refreshed", None, True)):
-        base = ws.parent / "ci" / variant
+        base = work / "ci" / variant
         shutil.rmtree(base, ignore_errors=True)
         clones = base / "clones"
         clones.mkdir(parents=True)
@@ -91,6 +92,16 @@ def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: in
         script = (f'for d in {shlex.quote(str(clones))}/*; do [ -e "$d/.taken" ] && continue; '
                   f'touch "$d/.taken"; exec {env}{check} "$d" {rest} > /dev/null; done; exit 3')
         commands[variant] = {"argv": ["sh", "-c", script]}
+
+
+def blob_key_ratios(samples: dict, name: str) -> dict:
+    """The CI-like runs with git against the one without (printed)."""
+    out = {}
+    for ci in (f"{name}-ci", f"{name}-ci-refreshed"):
+        if ci in samples:
+            r = out[f"{ci}/{name}-ci-nogit"] = paired_ratio(samples, ci, f"{name}-ci-nogit")
+            print(f"  {ci}/{name}-ci-nogit {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    return out
 
 
 def first_code_file(root: Path) -> Path:
@@ -137,7 +148,7 @@ def main() -> None:
     cached_variants(commands, "concord-check", concord, first_code_file(ws))
     if args.ci:
         ci_variants(commands, "concord-check", ws, ["--format", "json", "--fail-on", "never"],
-                    args.warmup + args.runs, args.concord)
+                    args.warmup + args.runs, args.concord, ws.parent)
     if item_ws:
         cached_variants(commands, "concord-check-item",
                         [args.concord, "check", str(item_ws), "--format", "json", "--fail-on", "never"],
@@ -150,11 +161,7 @@ def main() -> None:
             if name.endswith("-warm") or "-ci" in name}
     for name, r in warm.items():
         print(f"  {name}/rg {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
-    by_blob = {}
-    for ci in ("concord-check-ci", "concord-check-ci-refreshed"):
-        if ci in samples:
-            r = by_blob[f"{ci}/concord-check-ci-nogit"] = paired_ratio(samples, ci, "concord-check-ci-nogit")
-            print(f"  {ci}/concord-check-ci-nogit {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    by_blob = blob_key_ratios(samples, "concord-check")
     item = {}
     if item_ws:
         extra_cpu = summary["concord-check-item"]["cpu"]["median"] - summary["concord-check"]["cpu"]["median"]
@@ -187,20 +194,26 @@ def real_tree(args) -> None:
     concord = [args.concord, "check", str(root), "--format", "json", "--fail-on", "never"]
     commands = {"rg": {"argv": ["rg", "-c", RG_PATTERN, str(root)], "ok": (0, 1)}}
     cached_variants(commands, "concord-check-item", concord, first_code_file(root))
+    if args.ci:
+        ci_variants(commands, "concord-check-item", root, ["--format", "json", "--fail-on", "never"],
+                    args.warmup + args.runs, args.concord, Path(args.out) / "ws")
     samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
     summary = summarize(samples)
     print_table(summary, f"item-level concord check on real code, {manifest['files']} files ({args.runs} runs)")
     ratio = paired_ratio(samples, "concord-check-item", "rg")
-    warm = {name: paired_ratio(samples, name, "rg") for name in samples if name.endswith("-warm")}
+    warm = {name: paired_ratio(samples, name, "rg") for name in samples
+            if name.endswith("-warm") or "-ci" in name}
     for name, r in warm.items():
         print(f"  {name}/rg {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    by_blob = blob_key_ratios(samples, "concord-check-item")
     cpu = summary["concord-check-item"]["cpu"]["median"]
     tv = time_v([*concord, "--no-cache"])
     print(f"  concord/rg {ratio['median']:.1f}x; {manifest['bytes'] / 1e6 / max(cpu, 1e-9):.1f} MB per CPU second; "
           f"peak RSS {summary['concord-check-item']['maxrss_mb']['median']:.0f} MB"
           + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
     path = save(args, "check-real", {"tree": manifest, "summary": summary,
-                                     "ratios": {"concord/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()}},
+                                     "ratios": {"concord/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()},
+                                                **by_blob},
                                      "time_v": tv, "versions": {"rg": tool_version(["rg", "--version"])}})
     print(f"results: {path}")
 
