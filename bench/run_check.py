@@ -25,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,6 +48,60 @@ def cached_variants(commands: dict, name: str, argv: list[str], changed: Path) -
     subprocess.run(argv, stdout=subprocess.DEVNULL, check=False)
     edit = f"echo '# edited' >> {shlex.quote(str(changed))} && exec " + " ".join(shlex.quote(a) for a in argv)
     commands[f"{name}-warm"] = {"argv": ["sh", "-c", edit + " > /dev/null"]}
+
+
+def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: int, concord: str,
+                work: Path) -> None:
+    """CI-like warm runs: each run checks a fresh clone of `ws` made a git repository (every file
+    has a new time, git's index matches it), with the facts cache in a folder kept between runs
+    and primed once from the repository. `NAME-ci` has git on the PATH (clean tracked files are
+    taken by blob id); `NAME-ci-nogit` has none (every file is read and hashed, the path before
+    the blob key); `NAME-ci-refreshed` has git and clones whose index git has refreshed (`git
+    update-index --refresh`, as `git status` does when it may write): right after a checkout the
+    files written in the same second as the index are "racily clean", and git reads those to
+    tell whether they changed. The clones are made under `work` here, before any run is timed."""
+    repo = work / f"{ws.name}-git"
+    if not (repo / ".git").is_dir():
+        shutil.rmtree(repo, ignore_errors=True)
+        # Hard links: the tree keeps the generator's old times, as an earlier checkout would.
+        subprocess.run(["cp", "-al", str(ws), str(repo)], check=True)
+        shutil.rmtree(repo / ".concord", ignore_errors=True)
+        git = ["git", "-C", str(repo), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "bench"], check=True)
+    for variant, path_env, refresh in ((f"{name}-ci", None, False), (f"{name}-ci-nogit", "/var/empty", False),
+                                       (f"{name}-ci-refreshed", None, True)):
+        base = work / "ci" / variant
+        shutil.rmtree(base, ignore_errors=True)
+        clones = base / "clones"
+        clones.mkdir(parents=True)
+        cache = base / "cache"
+        subprocess.run([concord, "check", str(repo), *flags, "--cache-dir", str(cache)],
+                       stdout=subprocess.DEVNULL, check=False)
+        for n in range(slots):
+            subprocess.run(["git", "clone", "-q", str(repo), str(clones / f"{n:03}")], check=True)
+            if refresh:
+                time.sleep(1.1)  # the index is written in a later second than every file
+                subprocess.run(["git", "-C", str(clones / f"{n:03}"), "update-index", "-q", "--refresh"],
+                               check=True)
+        check = " ".join(shlex.quote(a) for a in [concord, "check"])
+        rest = " ".join(shlex.quote(a) for a in [*flags, "--cache-dir", str(cache)])
+        env = f"env PATH={path_env} " if path_env else ""
+        # The next clone no run has checked yet (a hidden marker: neither scanned nor tracked).
+        script = (f'for d in {shlex.quote(str(clones))}/*; do [ -e "$d/.taken" ] && continue; '
+                  f'touch "$d/.taken"; exec {env}{check} "$d" {rest} > /dev/null; done; exit 3')
+        commands[variant] = {"argv": ["sh", "-c", script]}
+
+
+def blob_key_ratios(samples: dict, name: str) -> dict:
+    """The CI-like runs with git against the one without (printed)."""
+    out = {}
+    for ci in (f"{name}-ci", f"{name}-ci-refreshed"):
+        if ci in samples:
+            r = out[f"{ci}/{name}-ci-nogit"] = paired_ratio(samples, ci, f"{name}-ci-nogit")
+            print(f"  {ci}/{name}-ci-nogit {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    return out
 
 
 def first_code_file(root: Path) -> Path:
@@ -72,6 +127,8 @@ def main() -> None:
     p.set_defaults(runs=5, warmup=1)
     p.add_argument("--files", type=int, default=50000)
     p.add_argument("--no-item", action="store_true", help="skip the item-level check")
+    p.add_argument("--ci", action="store_true", help="add CI-like warm runs of the file-level check: a "
+                   "fresh clone per run, the facts cache kept, with and without git (see ci_variants)")
     p.add_argument("--real-tree", default=None, help="a tree of real code built by bench/real_tree.py: "
                    "time the item-level check on it against rg instead of a generated workspace")
     args = p.parse_args()
@@ -89,6 +146,9 @@ def main() -> None:
     skip = ["-g", "!docs/blueprints/blueprint_index.json", "-g", "!docs/blueprints/crosswalk.json"]
     commands = {"rg": {"argv": ["rg", "-c", *skip, RG_PATTERN, str(ws)], "ok": (0, 1)}}
     cached_variants(commands, "concord-check", concord, first_code_file(ws))
+    if args.ci:
+        ci_variants(commands, "concord-check", ws, ["--format", "json", "--fail-on", "never"],
+                    args.warmup + args.runs, args.concord, ws.parent)
     if item_ws:
         cached_variants(commands, "concord-check-item",
                         [args.concord, "check", str(item_ws), "--format", "json", "--fail-on", "never"],
@@ -97,9 +157,11 @@ def main() -> None:
     summary = summarize(samples)
     print_table(summary, f"concord check end to end, {args.files} files, cold process ({args.runs} runs)")
     ratio = paired_ratio(samples, "concord-check", "rg")
-    warm = {name: paired_ratio(samples, name, "rg") for name in samples if name.endswith("-warm")}
+    warm = {name: paired_ratio(samples, name, "rg") for name in samples
+            if name.endswith("-warm") or "-ci" in name}
     for name, r in warm.items():
         print(f"  {name}/rg {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    by_blob = blob_key_ratios(samples, "concord-check")
     item = {}
     if item_ws:
         extra_cpu = summary["concord-check-item"]["cpu"]["median"] - summary["concord-check"]["cpu"]["median"]
@@ -115,7 +177,8 @@ def main() -> None:
           f"peak RSS {summary['concord-check']['maxrss_mb']['median']:.0f} MB"
           + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
     path = save(args, "check", {"files": args.files, "workspace": c, "summary": summary,
-                                "ratios": {"concord-check/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()}},
+                                "ratios": {"concord-check/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()},
+                                           **by_blob},
                                 "time_v": tv, "item": item,
                                 "versions": {"rg": tool_version(["rg", "--version"])}})
     print(f"results: {path}")
@@ -131,20 +194,26 @@ def real_tree(args) -> None:
     concord = [args.concord, "check", str(root), "--format", "json", "--fail-on", "never"]
     commands = {"rg": {"argv": ["rg", "-c", RG_PATTERN, str(root)], "ok": (0, 1)}}
     cached_variants(commands, "concord-check-item", concord, first_code_file(root))
+    if args.ci:
+        ci_variants(commands, "concord-check-item", root, ["--format", "json", "--fail-on", "never"],
+                    args.warmup + args.runs, args.concord, Path(args.out) / "ws")
     samples = interleaved(commands, args.runs, args.warmup, log=None if args.quiet else print)
     summary = summarize(samples)
     print_table(summary, f"item-level concord check on real code, {manifest['files']} files ({args.runs} runs)")
     ratio = paired_ratio(samples, "concord-check-item", "rg")
-    warm = {name: paired_ratio(samples, name, "rg") for name in samples if name.endswith("-warm")}
+    warm = {name: paired_ratio(samples, name, "rg") for name in samples
+            if name.endswith("-warm") or "-ci" in name}
     for name, r in warm.items():
         print(f"  {name}/rg {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
+    by_blob = blob_key_ratios(samples, "concord-check-item")
     cpu = summary["concord-check-item"]["cpu"]["median"]
     tv = time_v([*concord, "--no-cache"])
     print(f"  concord/rg {ratio['median']:.1f}x; {manifest['bytes'] / 1e6 / max(cpu, 1e-9):.1f} MB per CPU second; "
           f"peak RSS {summary['concord-check-item']['maxrss_mb']['median']:.0f} MB"
           + (f" (/usr/bin/time -v: {tv['maxrss_mb']:.0f} MB)" if tv.get("maxrss_mb") else ""))
     path = save(args, "check-real", {"tree": manifest, "summary": summary,
-                                     "ratios": {"concord/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()}},
+                                     "ratios": {"concord/rg": ratio, **{f"{k}/rg": v for k, v in warm.items()},
+                                                **by_blob},
                                      "time_v": tv, "versions": {"rg": tool_version(["rg", "--version"])}})
     print(f"results: {path}")
 

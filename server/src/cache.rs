@@ -9,6 +9,10 @@
 //!   run started: such a file may have changed again within the same clock tick (git's "racily
 //!   clean" rule), so it is read and its content hash compared (mypy's self-healing check: a
 //!   touched file with the same bytes keeps its facts).
+//! - **Fresh by git blob.** In a git work tree an entry also holds the blob id of its file when
+//!   git held the file unmodified as the facts were taken (`git_index.rs`). A later run where
+//!   git holds it unmodified with the same blob id and the same size uses the entry without
+//!   reading the file, whatever its time: a fresh checkout in CI gives every file a new time.
 //! - **Safe.** Written whole to a temporary file and renamed, so a reader sees the old cache or
 //!   the new one; concurrent runs each write a complete cache (the last one stays); a cache that
 //!   does not decode is ignored and replaced. Only the files of the last run are kept, and at
@@ -16,15 +20,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::git_index::{BlobId, GitIndex};
 use crate::scan::FileFacts;
 
 /// Bumped whenever [`FileFacts`] or the entry layout changes shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Modification times this close to the start of the run that recorded them are not trusted.
 pub const RACY_NS: i128 = 2_000_000_000;
@@ -42,6 +48,16 @@ pub struct Stamp {
     /// Nanoseconds since the epoch.
     pub mtime_ns: i128,
     pub hash: [u8; 32],
+    /// The git blob id of the bytes the facts came from, when git held the file unmodified.
+    pub blob: Option<BlobId>,
+}
+
+/// How each file of a run got its facts (`CONCORD_LOG=concord::cache=debug` prints them).
+#[derive(Debug, Default)]
+struct Counts {
+    by_stat: AtomicUsize,
+    by_blob: AtomicUsize,
+    by_content: AtomicUsize,
 }
 
 /// The cache file, as read.
@@ -74,10 +90,14 @@ pub struct FactsCache {
     previous_started_ns: i128,
     previous: Mutex<HashMap<String, (Stamp, FileFacts)>>,
     recorded: Mutex<HashMap<String, Stamp>>,
-    /// A file was read this run (new, changed, touched or racy): the cache must be written.
-    read_any: std::sync::atomic::AtomicBool,
+    /// An entry changed this run (a file read, or a new time under the same blob): the cache
+    /// must be written.
+    read_any: AtomicBool,
     /// Write the cache at the end (the language server only reads).
     write: bool,
+    /// What git said at the start of the run, and when it was asked.
+    git: Option<(GitIndex, i128)>,
+    counts: Counts,
 }
 
 /// The settings key: what, besides a file's bytes, decides its facts.
@@ -138,9 +158,65 @@ impl FactsCache {
             previous_started_ns,
             previous: Mutex::new(previous),
             recorded: Mutex::new(HashMap::new()),
-            read_any: std::sync::atomic::AtomicBool::new(false),
+            read_any: AtomicBool::new(false),
             write,
+            git: None,
+            counts: Counts::default(),
         }
+    }
+
+    /// Start asking git about the work tree at `root` (two processes; nothing when it is not a
+    /// work tree or git fails) on a thread of its own, so that git runs while the cache file is
+    /// decoded; give the answer to [`FactsCache::use_git`].
+    pub fn ask_git(root: &Path) -> std::thread::JoinHandle<Option<(GitIndex, i128)>> {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            let asked_ns = now_ns();
+            let index = GitIndex::read(&root)?;
+            tracing::debug!(clean = index.len(), "git index read");
+            Some((index, asked_ns))
+        })
+    }
+
+    /// Key clean tracked files by their blob ids from now on (`answer` from
+    /// [`FactsCache::ask_git`]).
+    pub fn use_git(&mut self, answer: std::thread::JoinHandle<Option<(GitIndex, i128)>>) {
+        self.git = answer.join().unwrap_or(None);
+    }
+
+    #[cfg(test)]
+    fn set_git(&mut self, index: GitIndex, asked_ns: i128) {
+        self.git = Some((index, asked_ns));
+    }
+
+    /// The blob id to record for facts taken from `rel`'s bytes of time `mtime_ns`: git's, if
+    /// git holds the file unmodified and the time is older than the git calls by more than
+    /// [`RACY_NS`] (a file written after git looked may not hold what git saw).
+    pub fn clean_blob(&self, rel: &str, mtime_ns: i128) -> Option<BlobId> {
+        let (index, asked_ns) = self.git.as_ref()?;
+        if mtime_ns >= asked_ns - RACY_NS {
+            return None;
+        }
+        index.clean_blob(rel)
+    }
+
+    /// The facts of `rel` if git holds it unmodified with the blob id recorded for them and its
+    /// size is the recorded one (a file whose working bytes differ from its blob, by an end of
+    /// line conversion or a filter, has another size), with the stamp to record: the same
+    /// content at a new time. Its time need not be old: a file written after git looked has a
+    /// time within [`RACY_NS`] of this run's start, so the next run reads it (the racy rule of
+    /// [`FactsCache::take_fresh`]).
+    pub fn take_same_blob(&self, rel: &str, size: u64, mtime_ns: i128) -> Option<(Stamp, FileFacts)> {
+        let blob = self.git.as_ref()?.0.clean_blob(rel)?;
+        let mut previous = self.previous.lock().unwrap_or_else(|e| e.into_inner());
+        let (stamp, _) = previous.get(rel)?;
+        if stamp.blob != Some(blob) || stamp.size != size {
+            return None;
+        }
+        let (stamp, facts) = previous.remove(rel)?;
+        self.counts.by_blob.fetch_add(1, Ordering::Relaxed);
+        self.read_any.store(true, Ordering::Relaxed);
+        Some((Stamp { mtime_ns, ..stamp }, facts))
     }
 
     /// The facts of `rel` if its size and modification time say it has not changed, with its
@@ -152,17 +228,19 @@ impl FactsCache {
         if stamp.size != size || stamp.mtime_ns != mtime_ns || racy {
             return None;
         }
+        self.counts.by_stat.fetch_add(1, Ordering::Relaxed);
         previous.remove(rel)
     }
 
     /// The facts of `rel` if its bytes are those recorded (read again because its time moved,
-    /// or was too recent to trust).
-    pub fn take_same_content(&self, rel: &str, hash: &[u8; 32]) -> Option<FileFacts> {
+    /// or was too recent to trust), with the blob id recorded for those bytes.
+    pub fn take_same_content(&self, rel: &str, hash: &[u8; 32]) -> Option<(Option<BlobId>, FileFacts)> {
         let mut previous = self.previous.lock().unwrap_or_else(|e| e.into_inner());
         if previous.get(rel)?.0.hash != *hash {
             return None;
         }
-        previous.remove(rel).map(|(_, facts)| facts)
+        self.counts.by_content.fetch_add(1, Ordering::Relaxed);
+        previous.remove(rel).map(|(stamp, facts)| (stamp.blob, facts))
     }
 
     /// Whether a file that is read needs its content hash: to be recorded, or to be compared
@@ -175,7 +253,7 @@ impl FactsCache {
     /// the cache is saved).
     pub fn record(&self, rel: String, stamp: Stamp, was_read: bool) {
         if was_read {
-            self.read_any.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.read_any.store(true, Ordering::Relaxed);
         }
         if self.write {
             self.recorded.lock().unwrap_or_else(|e| e.into_inner()).insert(rel, stamp);
@@ -190,8 +268,20 @@ impl FactsCache {
     /// Write what this run recorded, atomically; errors (a read-only tree) are logged, never
     /// fatal: the cache only saves time.
     pub fn save(self, files: &std::collections::BTreeMap<String, FileFacts>) {
+        let counts = &self.counts;
+        let by_content = counts.by_content.load(Ordering::Relaxed);
+        tracing::debug!(
+            files = files.len(),
+            by_stat = counts.by_stat.load(Ordering::Relaxed),
+            by_blob = counts.by_blob.load(Ordering::Relaxed),
+            by_content,
+            scanned = files.len().saturating_sub(
+                counts.by_stat.load(Ordering::Relaxed) + counts.by_blob.load(Ordering::Relaxed) + by_content
+            ),
+            "facts cache"
+        );
         // Every file came from the cache and none is gone: the file on disk already says it all.
-        let unchanged = !self.read_any.load(std::sync::atomic::Ordering::Relaxed) && self.previous_len() == 0;
+        let unchanged = !self.read_any.load(Ordering::Relaxed) && self.previous_len() == 0;
         if !self.write || unchanged {
             return;
         }
@@ -302,7 +392,7 @@ mod tests {
     }
 
     fn stamp(text: &str, mtime_ns: i128) -> Stamp {
-        Stamp { size: text.len() as u64, mtime_ns, hash: content_hash(text.as_bytes()) }
+        Stamp { size: text.len() as u64, mtime_ns, hash: content_hash(text.as_bytes()), blob: None }
     }
 
     /// A run that recorded `files` (path, text, mtime).
@@ -336,6 +426,50 @@ mod tests {
         assert!(cache.take_fresh("src/new.py", 6, recent).is_none(), "racily clean: not trusted by stat");
         assert!(cache.take_same_content("src/new.py", &content_hash(b"x = 2\n")).is_none());
         assert!(cache.take_same_content("src/new.py", &content_hash(b"x = 1\n")).is_some());
+    }
+
+    fn git_index(records: &str, modified: &[&str]) -> GitIndex {
+        let entries = crate::git_index::parse_ls_files(records.as_bytes()).unwrap();
+        GitIndex::from_entries(entries, &modified.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_clean_file_with_the_recorded_blob_and_size_is_used_at_any_time() {
+        const A: &str = "61780798228d17af2d34fce4cfbdf35556832472";
+        const B: &str = "78981922613b2afb6025042ff6bd878ac1994e85";
+        let blob = BlobId::from_hex(A.as_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let key = settings_key(&[b"k"]);
+        let text = "# TD-0001\n";
+        let old = now_ns() - 10 * RACY_NS;
+        let writer = FactsCache::open(dir.path(), key, true);
+        for path in ["a.py", "b.py", "c.py", "d.py"] {
+            writer.record(path.to_string(), Stamp { blob, ..stamp(text, old) }, true);
+        }
+        writer.record("plain.py".to_string(), stamp(text, old), true);
+        let scanned = ["a.py", "b.py", "c.py", "d.py", "plain.py"].map(|p| (p.to_string(), facts(p, text)));
+        writer.save(&scanned.into_iter().collect());
+
+        let mut cache = FactsCache::open(dir.path(), key, true);
+        let size = text.len() as u64;
+        let now = now_ns();
+        assert!(cache.take_same_blob("a.py", size, now).is_none(), "no git data: no blob key");
+        let records = format!(
+            "H 100644 {A} 0\ta.py\0H 100644 {B} 0\tb.py\0H 100644 {A} 0\tc.py\0H 100644 {A} 0\td.py\0H 100644 {A} 0\tplain.py\0"
+        );
+        cache.set_git(git_index(&records, &["c.py"]), now);
+        let (stamp, hit) = cache.take_same_blob("a.py", size, now).expect("clean, same blob, same size");
+        assert_eq!((stamp.mtime_ns, stamp.blob, hit), (now, blob, facts("a.py", text)), "a new time");
+        assert!(cache.take_same_blob("b.py", size, now).is_none(), "another blob");
+        assert!(cache.take_same_blob("c.py", size, now).is_none(), "modified");
+        assert!(cache.take_same_blob("d.py", size + 2, now).is_none(), "another size (a CRLF checkout)");
+        assert!(cache.take_same_blob("plain.py", size, now).is_none(), "no blob was recorded");
+        assert!(cache.take_same_blob("gone.py", size, now).is_none(), "no entry");
+
+        // What is recorded: git's blob only for a time older than the git call by RACY_NS.
+        assert_eq!(cache.clean_blob("plain.py", old), blob);
+        assert_eq!(cache.clean_blob("plain.py", now - RACY_NS / 2), None, "written as git looked");
+        assert_eq!(cache.clean_blob("c.py", old), None, "modified");
     }
 
     #[test]

@@ -887,6 +887,11 @@ fn check_changes(root: &Path, since: &str, head: &str) -> Result<Report, ExitCod
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    // The check's own log (how the facts cache served each file) only when asked for: stderr
+    // stays quiet in CI otherwise.
+    if std::env::var("CONCORD_LOG").is_ok_and(|v| !v.trim().is_empty()) {
+        crate::lsp::logging::init();
+    }
     let since = args.changed_since.as_deref().or(args.base.as_deref());
     let report = match since {
         Some(since) => match check_changes(args.path.as_deref().unwrap_or(Path::new(".")), since, &args.head)

@@ -11,6 +11,7 @@ pub mod facts;
 pub mod findings;
 pub mod formats;
 pub mod fsutil;
+pub mod git_index;
 pub mod globs;
 pub mod ids;
 pub mod items;

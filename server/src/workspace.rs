@@ -117,7 +117,9 @@ impl Workspace {
         Workspace::load_with(root, |root, config, key| {
             let folder = (cache != CacheUse::Off).then(|| cache_dir(root, config, dir)).flatten();
             let Some(folder) = folder else { return scan_files(root, config, None) };
-            let facts_cache = crate::cache::FactsCache::open(&folder, key, cache == CacheUse::ReadWrite);
+            let git = crate::cache::FactsCache::ask_git(root);
+            let mut facts_cache = crate::cache::FactsCache::open(&folder, key, cache == CacheUse::ReadWrite);
+            facts_cache.use_git(git);
             let (files, skipped) = scan_files(root, config, Some(&facts_cache));
             facts_cache.save(&files);
             (files, skipped)
@@ -581,7 +583,13 @@ fn read_and_scan_cached(
     let Ok(meta) = std::fs::symlink_metadata(path) else { return read_and_scan(config, path, rel) };
     let mtime_ns = crate::cache::mtime_ns(&meta);
     if let Some((stamp, facts)) = cache.take_fresh(rel, meta.len(), mtime_ns) {
-        cache.record(rel.to_string(), stamp, false);
+        // The bytes the facts came from are those of this time, which git holds unmodified.
+        let blob = stamp.blob.or_else(|| cache.clean_blob(rel, mtime_ns));
+        cache.record(rel.to_string(), crate::cache::Stamp { blob, ..stamp }, blob != stamp.blob);
+        return Ok(facts);
+    }
+    if let Some((stamp, facts)) = cache.take_same_blob(rel, meta.len(), mtime_ns) {
+        cache.record(rel.to_string(), stamp, true);
         return Ok(facts);
     }
     let bytes = read_scannable(config, path)?;
@@ -589,11 +597,23 @@ fn read_and_scan_cached(
         return Ok(scan_text(config, rel, std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?));
     }
     let hash = crate::cache::content_hash(&bytes);
-    let facts = match cache.take_same_content(rel, &hash) {
-        Some(facts) => facts,
-        None => scan_text(config, rel, std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?),
+    // The same bytes as recorded keep the blob id recorded for them (a touched file).
+    let (same_bytes_blob, facts) = match cache.take_same_content(rel, &hash) {
+        Some(found) => found,
+        None => (None, scan_text(config, rel, std::str::from_utf8(&bytes).map_err(|_| "not UTF-8")?)),
     };
-    cache.record(rel.to_string(), crate::cache::Stamp { size: bytes.len() as u64, mtime_ns, hash }, true);
+    // Git's blob id is taken only if the file did not change while it was read: the time
+    // checked against git's is the one taken before the read.
+    let blob = cache
+        .clean_blob(rel, mtime_ns)
+        .filter(|_| {
+            std::fs::symlink_metadata(path).is_ok_and(|after| {
+                crate::cache::mtime_ns(&after) == mtime_ns && after.len() == bytes.len() as u64
+            })
+        })
+        .or(same_bytes_blob);
+    let stamp = crate::cache::Stamp { size: bytes.len() as u64, mtime_ns, hash, blob };
+    cache.record(rel.to_string(), stamp, true);
     Ok(facts)
 }
 

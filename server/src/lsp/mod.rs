@@ -5,7 +5,7 @@ mod diagnostics;
 mod documents;
 mod features;
 pub mod framing;
-mod logging;
+pub(crate) mod logging;
 mod server;
 mod timing;
 

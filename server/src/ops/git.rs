@@ -248,9 +248,31 @@ pub fn git_bounded(
     env: &[(&str, &str)],
     timeout: std::time::Duration,
 ) -> Result<std::process::Output, String> {
+    bounded(Command::new("git"), root, args, stdin, env, timeout)
+}
+
+/// [`git_bounded`] for the repository at `root` whatever the environment names: a hook's
+/// `GIT_DIR`, `GIT_WORK_TREE` and `GIT_INDEX_FILE` would point it at another repository or index.
+pub fn git_bounded_at(
+    root: &Path,
+    args: &[&str],
+    timeout: std::time::Duration,
+) -> Result<std::process::Output, String> {
+    let mut command = Command::new("git");
+    command.env_remove("GIT_DIR").env_remove("GIT_WORK_TREE").env_remove("GIT_INDEX_FILE");
+    bounded(command, root, args, None, &[], timeout)
+}
+
+fn bounded(
+    mut command: Command,
+    root: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &str)],
+    timeout: std::time::Duration,
+) -> Result<std::process::Output, String> {
     use std::io::{Read, Write};
     use std::process::Stdio;
-    let mut command = Command::new("git");
     command
         .arg("-C")
         .arg(root)
