@@ -54,7 +54,8 @@ def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: in
                 work: Path) -> None:
     """CI-like warm runs: each run checks a fresh clone of `ws` made a git repository (every file
     has a new time, git's index matches it), with the facts cache in a folder kept between runs
-    and primed once from the repository. `NAME-ci` has git on the PATH (clean tracked files are
+    and primed once from the repository (its concord.toml sets `[cache] git_index = true`).
+    `NAME-ci` has git on the PATH (clean tracked files are
     taken by blob id); `NAME-ci-nogit` has none (every file is read and hashed, the path before
     the blob key); `NAME-ci-refreshed` has git and clones whose index git has refreshed (`git
     update-index --refresh`, as `git status` does when it may write): right after a checkout the
@@ -66,6 +67,12 @@ def ci_variants(commands: dict, name: str, ws: Path, flags: list[str], slots: in
         # Hard links: the tree keeps the generator's old times, as an earlier checkout would.
         subprocess.run(["cp", "-al", str(ws), str(repo)], check=True)
         shutil.rmtree(repo / ".concord", ignore_errors=True)
+        # The blob key is opt-in: the repository's settings turn it on (a fresh file, not the
+        # hard link to the original's).
+        config = repo / "concord.toml"
+        text = config.read_text() if config.exists() else ""
+        config.unlink(missing_ok=True)
+        config.write_text(text + "\n[cache]\ngit_index = true\n")
         git = ["git", "-C", str(repo), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
         subprocess.run([*git, "init", "-q"], check=True)
         subprocess.run([*git, "add", "-A"], check=True)

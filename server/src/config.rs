@@ -150,11 +150,15 @@ struct CacheSection {
     enabled: bool,
     /// Relative to the workspace root, or absolute (a CI cache folder).
     dir: String,
+    /// Ask git which tracked files are clean, and take those whose blob id is the recorded one
+    /// without reading them. Off by default: right after a fast checkout git hashes the racily
+    /// clean files itself, on one core, which costs more than reading them (docs/benchmarks.md).
+    git_index: bool,
 }
 
 impl Default for CacheSection {
     fn default() -> Self {
-        CacheSection { enabled: true, dir: ".concord/cache".into() }
+        CacheSection { enabled: true, dir: ".concord/cache".into(), git_index: false }
     }
 }
 
@@ -638,6 +642,8 @@ pub struct Config {
     pub diagnostics_scope: DiagnosticsScope,
     /// Where the facts cache lives (`None`: no cache), relative to the root or absolute.
     pub cache_dir: Option<String>,
+    /// `[cache] git_index`: git's blob ids key clean tracked files.
+    pub cache_git_index: bool,
     /// What secrets to accept; the scanner is compiled from it on first use (commands that
     /// never scan, such as `lock`, do not pay for compiling every rule).
     secret_policy: crate::secrets::SecretPolicy,
@@ -1017,6 +1023,7 @@ impl Config {
             lock_remote,
             debounce_ms: file.lsp.debounce_ms,
             diagnostics_scope: file.lsp.diagnostics_scope,
+            cache_git_index: file.cache.git_index,
             cache_dir: file.cache.enabled.then_some(file.cache.dir),
         })
     }

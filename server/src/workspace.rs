@@ -117,9 +117,11 @@ impl Workspace {
         Workspace::load_with(root, |root, config, key| {
             let folder = (cache != CacheUse::Off).then(|| cache_dir(root, config, dir)).flatten();
             let Some(folder) = folder else { return scan_files(root, config, None) };
-            let git = crate::cache::FactsCache::ask_git(root);
+            let git = config.cache_git_index.then(|| crate::cache::FactsCache::ask_git(root));
             let mut facts_cache = crate::cache::FactsCache::open(&folder, key, cache == CacheUse::ReadWrite);
-            facts_cache.use_git(git);
+            if let Some(git) = git {
+                facts_cache.use_git(git);
+            }
             let (files, skipped) = scan_files(root, config, Some(&facts_cache));
             facts_cache.save(&files);
             (files, skipped)

@@ -178,7 +178,8 @@ fn paths_of(findings: &[Value]) -> Vec<String> {
 fn in_a_fresh_checkout_clean_tracked_files_are_taken_by_blob_id_without_being_read() {
     let origin = common::fixture_copy("basic");
     let root = origin.path();
-    std::fs::write(root.join("concord.toml"), "[trace]\nlevel = \"item\"\n").unwrap();
+    std::fs::write(root.join("concord.toml"), "[trace]\nlevel = \"item\"\n[cache]\ngit_index = true\n")
+        .unwrap();
     // A name with a space and non-ASCII letters: git prints it unquoted with -z.
     std::fs::write(root.join("tools/réglages et notes.py"), "# TD-0103\ndef regler():\n    pass\n").unwrap();
     // Old times, as an earlier checkout's: the recording check trusts git's word only for files
@@ -293,8 +294,30 @@ fn a_workspace_below_the_repository_top_is_keyed_by_its_own_relative_paths() {
     let status =
         Command::new("git").args(["clone", "-q"]).arg(repo.path()).arg(ci.path().join("c")).status().unwrap();
     assert!(status.success());
-    let (again, counts) = served(&ci.path().join("c/app"), &["--cache-dir", &cache_arg], None);
-    assert_eq!(counts, [0, 8, 0, 0]);
-    assert_eq!(again, first);
+    // Without `git_index` (the default) git is not asked: every file of the clone is read.
+    let (_, counts) = served(&ci.path().join("c/app"), &["--cache-dir", &cache_arg], None);
+    assert_eq!(counts[1], 0, "{counts:?}");
+    let config = ci.path().join("c/app/concord.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap_or_default();
+    text.push_str("\n[cache]\ngit_index = true\n");
+    std::fs::write(&config, text).unwrap();
+    // The settings changed, so this run records afresh; a second fresh clone with the same
+    // settings then takes every file by its blob id.
+    set_all_mtimes(&ci.path().join("c"), "2021-01-01 00:00:00");
+    // Git's own record of the new times, as after a checkout.
+    common::git(&ci.path().join("c"), &["update-index", "-q", "--refresh"]);
+    let (recorded, _) = served(&ci.path().join("c/app"), &["--cache-dir", &cache_arg], None);
+    assert_eq!(recorded, first, "the same findings in the clone");
+    let status = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(ci.path().join("c"))
+        .arg(ci.path().join("d"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(ci.path().join("d/app/concord.toml"), std::fs::read(&config).unwrap()).unwrap();
+    let (again, counts) = served(&ci.path().join("d/app"), &["--cache-dir", &cache_arg], None);
+    assert_eq!(counts, [0, 8, 1, 0], "the tracked files by blob id; the untracked concord.toml by content");
+    assert_eq!(again, recorded);
     assert!(!again.iter().any(|f| f["path"].as_str().unwrap_or("").contains("outside")));
 }
