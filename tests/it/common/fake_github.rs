@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -54,16 +53,8 @@ pub struct FakeGitHub {
 impl FakeGitHub {
     /// A server for repository `owner/repo`.
     pub fn start(owner: &str, repo: &str) -> FakeGitHub {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}/api/v3", listener.local_addr().unwrap());
         let state: Arc<Mutex<State>> = Arc::default();
-        let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let shared = shared.clone();
-                std::thread::spawn(move || serve(stream, &shared));
-            }
-        });
+        let base = format!("{}/api/v3", super::serve_on_loopback(state.clone(), serve));
         FakeGitHub { base, owner: owner.into(), repo: repo.into(), state }
     }
 

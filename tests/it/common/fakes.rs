@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -44,16 +43,8 @@ pub struct FakeLlm {
 
 impl FakeLlm {
     pub fn start() -> FakeLlm {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let state: Arc<Mutex<State>> = Arc::default();
-        let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let shared = shared.clone();
-                std::thread::spawn(move || serve(stream, &shared));
-            }
-        });
+        let base = super::serve_on_loopback(state.clone(), serve);
         FakeLlm { base, state }
     }
 

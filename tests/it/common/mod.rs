@@ -159,3 +159,20 @@ pub fn read_http_request(stream: &std::net::TcpStream) -> Option<HttpRequest> {
     let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     Some(HttpRequest { method, path, headers, body })
 }
+
+/// Serve `state` on a fresh port of 127.0.0.1, a thread per connection running `serve`; returns
+/// `http://127.0.0.1:PORT`.
+pub fn serve_on_loopback<S: Send + Sync + 'static>(
+    state: std::sync::Arc<std::sync::Mutex<S>>,
+    serve: fn(std::net::TcpStream, &std::sync::Mutex<S>),
+) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let shared = state.clone();
+            std::thread::spawn(move || serve(stream, &shared));
+        }
+    });
+    base
+}
