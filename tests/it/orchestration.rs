@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 const WBS: &str = r#"{"items": [
   {"id": "WBS-001", "title": "Feature", "phase": "P1", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/feature/**"],
-   "acceptance_criteria": ["Feature works"], "test_commands": ["true"], "risk_level": "low", "autopilot_mode": "full"},
+   "acceptance_criteria": ["Feature works"], "test_commands": ["true"], "smoke_checks": ["true"], "quality_gates": ["max-files:5"],
+   "risk_level": "low", "autopilot_mode": "full"},
   {"id": "WBS-002", "title": "Payments", "phase": "P1", "blueprint_ids": ["TD-0002"], "scope_paths": ["src/pay/**"],
    "acceptance_criteria": ["Feature works"], "test_commands": ["true"], "risk_level": "critical", "autopilot_mode": "full"},
   {"id": "WBS-003", "title": "Broken", "phase": "P2", "blueprint_ids": ["TD-0001"], "scope_paths": ["src/broken/**"],
@@ -316,7 +317,7 @@ fn success_review_apply_and_a_follow_up() {
     let out = env.concord(&["review"], "success", "src/feature");
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     let text = common::stdout(&out);
-    assert!(text.contains("accept → done") && text.contains("5 of 5 gates passed"), "{text}");
+    assert!(text.contains("accept → done") && text.contains("6 of 6 gates passed"), "{text}");
 
     let requests = env.llm.requests();
     let anthropic = requests.iter().filter(|r| r.path == "/v1/messages").collect::<Vec<_>>();
@@ -343,6 +344,9 @@ fn success_review_apply_and_a_follow_up() {
         serde_json::from_str(&std::fs::read_to_string(env.root().join("ops/wbs.json")).unwrap()).unwrap();
     assert_eq!(wbs["items"][5]["id"], "WBS-001A");
     assert_eq!(wbs["items"][5]["depends_on"], json!(["WBS-001"]));
+    // Held to the same gates as the work it follows.
+    assert_eq!(wbs["items"][5]["smoke_checks"], json!(["true"]));
+    assert_eq!(wbs["items"][5]["quality_gates"], json!(["max-files:5"]));
     let progress = std::fs::read_to_string(env.root().join("docs/PROGRESS.md")).unwrap();
     assert!(progress.contains("WBS-001 review → done (accept)"));
 

@@ -346,6 +346,9 @@ fn plan_followups(ws: &Workspace, item: &WorkItem, decision: &Value) -> Result<V
             "scope_paths": scope,
             "acceptance_criteria": [followup["summary"].as_str().unwrap_or("")],
             "test_commands": item.test_commands,
+            // The follow-up is held to the same gates as the work it follows.
+            "smoke_checks": item.smoke_checks,
+            "quality_gates": item.quality_gates.iter().map(|g| g.text.as_str()).collect::<Vec<_>>(),
             "risk_level": item.risk.as_str(), "autopilot_mode": item.autopilot.as_str(),
             "depends_on": [item.id],
         }));
