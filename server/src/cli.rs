@@ -1437,8 +1437,8 @@ fn status(root: &Path) -> ExitCode {
             item.title,
             if why.is_empty() { String::new() } else { format!(" ({why})") }
         );
-        if let Some(pr) = model.pull_requests.iter().rev().find(|r| r.wbs == item.id) {
-            println!("{:<10} {}", "", pull_request_line(&ws, pr));
+        if let Some(pr) = crate::ops::pull_requests::latest_for(&ws, &item.id) {
+            println!("{:<10} {}", "", pull_request_line(&ws, &pr));
         }
     }
     ExitCode::SUCCESS

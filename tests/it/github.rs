@@ -423,6 +423,8 @@ fn open_and_record_labels_the_pull_request_and_appends_its_record() {
     assert_eq!((record.number, record.head_sha.as_str(), record.draft), (12, SHA, true));
     let requests = gh.requests();
     assert_eq!(requests[1].body, json!({ "labels": ["autopilot"] }));
+    // The workspace read again holds the new record.
+    let ws = concord::workspace::Workspace::load(env.root()).unwrap();
     let latest = concord::ops::pull_requests::latest_for(&ws, "WBS-001").unwrap();
     assert_eq!(latest, record);
     assert!(concord::ops::pull_requests::latest_for(&ws, "WBS-002").is_none());

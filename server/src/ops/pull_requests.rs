@@ -26,19 +26,9 @@ pub fn record(ws: &Workspace, pr: &PullRequestRecord) -> Result<(), String> {
     super::queue::append_line(&path, &line).map_err(|e| format!("cannot write {rel}: {e}"))
 }
 
-/// Every record in file order, read fresh from disk (malformed lines skipped; `concord check`
-/// reports them).
-pub fn load(ws: &Workspace) -> Result<Vec<PullRequestRecord>, String> {
-    let rel = &ws.config.paths.pull_requests;
-    let text = crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size)
-        .map_err(|e| format!("{rel} {e}"))?
-        .unwrap_or_default();
-    Ok(crate::model::parse_pull_requests(rel, &text).0)
-}
-
-/// The current pull request of work item `wbs_id`: its last record.
+/// The current pull request of work item `wbs_id`: its last record in the workspace's model.
 pub fn latest_for(ws: &Workspace, wbs_id: &str) -> Option<PullRequestRecord> {
-    load(ws).ok()?.into_iter().rev().find(|r| r.wbs == wbs_id)
+    ws.model.pull_requests.iter().rev().find(|r| r.wbs == wbs_id).cloned()
 }
 
 /// What a work item's pull request is opened with.

@@ -784,7 +784,7 @@ impl Loop<'_> {
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .unwrap_or_default();
-        let message = commit_message(&ws, item, run, review_rel, &decision, dir);
+        let message = commit_message(&ws, item, run, review_rel, &decision);
         let committed = {
             let _git = self.git_and_apply.lock().expect("not poisoned");
             branch::commit(dir, &files, &message)
@@ -985,7 +985,6 @@ fn commit_message(
     run: &str,
     review_rel: &str,
     decision: &serde_json::Value,
-    _dir: &Path,
 ) -> String {
     let summary = decision["summary"].as_str().unwrap_or("").trim();
     let refs: Vec<&str> = item.blueprint_ids.iter().map(|(id, _)| id.as_str()).collect();
