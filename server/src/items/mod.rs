@@ -6,6 +6,7 @@
 
 mod layout;
 mod queries;
+mod skip;
 #[cfg(test)]
 mod tests;
 
@@ -296,7 +297,8 @@ pub struct ParsedFile {
     /// first node that is not a comment, package, import or include line, or a Python module
     /// docstring) that lead no item. They trace every item of the file.
     pub header: Vec<usize>,
-    /// The parse met syntax errors; what it found is still reported.
+    /// The parse met syntax errors; what it found is still reported. A body left out of the
+    /// parse (see `skip.rs`) is not checked for errors.
     pub had_errors: bool,
 }
 
@@ -307,11 +309,36 @@ thread_local! {
 /// Finds the comments and items of `text`. Never panics: on syntax errors it returns what
 /// the error-tolerant parse still recognises.
 pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
+    parse_leaving_out(queries, language, text, true)
+}
+
+/// [`parse`], with `leave_out_bodies` false parsing every byte (the tests compare the two).
+fn parse_leaving_out(
+    queries: &Queries,
+    language: Language,
+    text: &str,
+    leave_out_bodies: bool,
+) -> ParsedFile {
     let lang = queries.get(language);
+    // Bodies that hold no item are left out of the parse, with the builtin item queries only
+    // (an override may capture what is inside them). A parse of the rest that meets a syntax
+    // error is redone whole: the lexer may have misjudged the file.
+    let included = skip::rules(language.grammar_row().family)
+        .filter(|_| leave_out_bodies && lang.builtin_items)
+        .and_then(|rules| skip::included_ranges(rules, text));
     let tree = PARSER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut parser) => parse_with(&mut parser, &lang.grammar, text),
-        Err(_) => parse_with(&mut Parser::new(), &lang.grammar, text),
+        Ok(mut parser) => parse_with(&mut parser, &lang.grammar, text, included.as_deref()),
+        Err(_) => parse_with(&mut Parser::new(), &lang.grammar, text, included.as_deref()),
     });
+    let tree = match tree {
+        Some(tree) if included.is_some() && tree.root_node().has_error() => {
+            PARSER.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut parser) => parse_with(&mut parser, &lang.grammar, text, None),
+                Err(_) => parse_with(&mut Parser::new(), &lang.grammar, text, None),
+            })
+        }
+        tree => tree,
+    };
     let Some(tree) = tree else {
         return ParsedFile {
             language,
@@ -489,7 +516,41 @@ impl ParsedFile {
     }
 }
 
-fn parse_with(parser: &mut Parser, grammar: &tree_sitter::Language, text: &str) -> Option<tree_sitter::Tree> {
+fn parse_with(
+    parser: &mut Parser,
+    grammar: &tree_sitter::Language,
+    text: &str,
+    included: Option<&[(usize, usize)]>,
+) -> Option<tree_sitter::Tree> {
     parser.set_language(grammar).ok()?;
+    let ranges = included.map(|ranges| to_ts_ranges(text, ranges)).unwrap_or_default();
+    // An empty list is the whole text; the parser is reused, so it is always set.
+    if parser.set_included_ranges(&ranges).is_err() {
+        parser.set_included_ranges(&[]).ok()?;
+    }
     parser.parse(text, None)
+}
+
+/// Byte ranges as tree-sitter ranges, with their rows and byte columns.
+fn to_ts_ranges(text: &str, ranges: &[(usize, usize)]) -> Vec<tree_sitter::Range> {
+    let bytes = text.as_bytes();
+    let (mut row, mut line_start, mut scanned) = (0usize, 0usize, 0usize);
+    let mut point = |offset: usize| {
+        for (i, &b) in bytes[scanned..offset].iter().enumerate() {
+            if b == b'\n' {
+                row += 1;
+                line_start = scanned + i + 1;
+            }
+        }
+        scanned = offset;
+        tree_sitter::Point { row, column: offset - line_start }
+    };
+    ranges
+        .iter()
+        .map(|&(start, end)| {
+            let start_point = point(start);
+            let end_point = point(end);
+            tree_sitter::Range { start_byte: start, end_byte: end, start_point, end_point }
+        })
+        .collect()
 }

@@ -70,6 +70,8 @@ pub(super) struct LanguageQueries {
     pub(super) roles: Vec<Role>,
     /// Patterns below this index come from comments.scm, the rest from items.scm.
     pub(super) comment_patterns: usize,
+    /// items.scm is the builtin one (what it can capture is known: see `skip.rs`).
+    pub(super) builtin_items: bool,
 }
 
 /// The compiled comment and item queries of every language. Build it once and share it: it is
@@ -129,9 +131,11 @@ impl Queries {
                 slots.push(Slot::Shared);
                 continue;
             }
+            let own_items = items.is_some();
             let comments = comments.unwrap_or_else(|| builtin_source(language, QueryFile::Comments));
             let items = items.unwrap_or_else(|| builtin_source(language, QueryFile::Items));
-            let compiled = compile(language.grammar(), (&comments.0, &comments.1), (&items.0, &items.1))?;
+            let mut compiled = compile(language.grammar(), (&comments.0, &comments.1), (&items.0, &items.1))?;
+            compiled.builtin_items = !own_items;
             slots.push(Slot::Own(Box::new(compiled)));
         }
         Ok(Queries { slots })
@@ -292,7 +296,7 @@ fn compile(
             return Err(error_at(file, text, offset, problem.to_string()));
         }
     }
-    Ok(LanguageQueries { grammar, query, roles, comment_patterns })
+    Ok(LanguageQueries { grammar, query, roles, comment_patterns, builtin_items: true })
 }
 
 fn tree_sitter_error(err: &tree_sitter::QueryError, text: &str, file: &str, which: QueryFile) -> QueryError {

@@ -716,3 +716,100 @@ fn grammar_rows_follow_the_order_of_all() {
         assert!(super::GRAMMARS[i].queries.0.contains("@comment"), "{language:?}");
     }
 }
+
+/// Whether parsing `text` with its item-free bodies left out finds what the whole parse finds.
+/// A text whose whole parse meets an error is not compared: the two parses recover differently
+/// (the lexer leaves out only what lies outside an error when the rest parses).
+fn same_either_way(language: Language, text: &str) -> Result<bool, String> {
+    let queries = Queries::builtin();
+    let whole = parse_leaving_out(queries, language, text, false);
+    if whole.had_errors {
+        return Ok(false);
+    }
+    let left_out = parse_leaving_out(queries, language, text, true);
+    if left_out != whole {
+        return Err(format!(
+            "{}\nwhole:\n{}\nleaving bodies out:\n{}",
+            language.name(),
+            render(text, &whole),
+            render(text, &left_out)
+        ));
+    }
+    let rules = skip::rules(language.grammar_row().family);
+    Ok(rules.and_then(|rules| skip::included_ranges(rules, text)).is_some())
+}
+
+/// Every file under `dirs` in a parsed language: (files compared, files with bodies left out).
+fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize) {
+    let mut stack: Vec<std::path::PathBuf> = dirs.to_vec();
+    let (mut compared, mut left_out) = (0, 0);
+    let mut failures = Vec::new();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if matches!(name, "target" | "node_modules" | ".git") {
+                continue;
+            }
+            for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                stack.push(entry.path());
+            }
+            continue;
+        }
+        let Some(language) = path.to_str().and_then(Language::from_path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        compared += 1;
+        match same_either_way(language, &text) {
+            Ok(true) => left_out += 1,
+            Ok(false) => {}
+            Err(diff) => failures.push(format!("{}: {diff}", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} files differ:\n{}", failures.len(), failures.join("\n\n"));
+    (compared, left_out)
+}
+
+#[test]
+fn leaving_bodies_out_finds_what_the_whole_parse_finds() {
+    // The fixtures, and mutations of them (as above) that still parse without errors.
+    let mut rng = Rng(7);
+    let mut left_out = 0;
+    for language in Language::ALL {
+        for case in read_fixtures(fixture_text(language)).1 {
+            left_out += usize::from(
+                same_either_way(language, &case.source).unwrap_or_else(|e| panic!("{}: {e}", case.title)),
+            );
+            for _ in 0..30 {
+                let mut text = case.source.clone();
+                let a = rng.below(text.len());
+                let b = (a + rng.below(40)).min(text.len());
+                if text.is_char_boundary(a) && text.is_char_boundary(b) {
+                    let span = text[a..b].to_string();
+                    text.insert_str(a, &span);
+                }
+                same_either_way(language, &text)
+                    .unwrap_or_else(|e| panic!("{} mutated:\n{text}\n{e}", case.title));
+            }
+        }
+    }
+    assert!(left_out > 8, "only {left_out} fixtures had a body left out");
+    // This repository's own sources: Rust, TypeScript, JavaScript, Python, a little of the rest.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (compared, left_out) =
+        compare_tree(&["server", "tests", "examples", "editors", "bench"].map(|d| root.join(d)));
+    assert!(compared > 100 && left_out > 50, "{compared} files compared, {left_out} with bodies left out");
+}
+
+/// The same on a corpus of real code, run by hand:
+/// `CONCORD_PARSE_CORPUS=dir1:dir2 cargo test --release --lib leaving_bodies_out_on_a_corpus -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn leaving_bodies_out_on_a_corpus() {
+    let dirs: Vec<std::path::PathBuf> = std::env::var("CONCORD_PARSE_CORPUS")
+        .expect("CONCORD_PARSE_CORPUS")
+        .split(':')
+        .map(Into::into)
+        .collect();
+    let (compared, left_out) = compare_tree(&dirs);
+    eprintln!("{compared} files compared, {left_out} with bodies left out");
+}
