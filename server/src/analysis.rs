@@ -333,36 +333,20 @@ impl Analysis {
 /// independent given the analysis.
 pub fn all_file_findings(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
     let files: Vec<&FileFacts> = ws.files.values().collect();
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .flat_map(|facts| {
-                            apply_severities(
-                                &ws.config,
-                                file_findings(&ws.config, &ws.model, &analysis.neighbours, facts),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+    parallel_flat_map(&files, |facts| {
+        apply_severities(&ws.config, file_findings(&ws.config, &ws.model, &analysis.neighbours, facts))
     })
 }
 
 pub fn analyze(ws: &Workspace) -> Report {
     let analysis = Analysis::new(ws);
-    let mut all: Vec<Finding> = analysis.workspace_findings.values().flatten().cloned().collect();
-    all.extend(all_file_findings(ws, &analysis));
-    findings::sort(&mut all);
+    let findings = FindingStream::new(ws, &analysis).collect();
+    Report { findings, ..report_without_findings(ws, &analysis) }
+}
+
+/// The whole-workspace report but its findings, which [`FindingStream`] gives one batch at a
+/// time (a big tree's item-level findings are written as they are computed, never held).
+pub fn report_without_findings(ws: &Workspace, analysis: &Analysis) -> Report {
     let gate_failures = analysis
         .coverage
         .gate_failures(&ws.config.gate)
@@ -370,8 +354,8 @@ pub fn analyze(ws: &Workspace) -> Report {
         .map(|c| c.blueprint_id.clone())
         .collect();
     Report {
-        findings: all,
-        coverage: analysis.coverage,
+        findings: Vec::new(),
+        coverage: analysis.coverage.clone(),
         files_scanned: ws.files.len(),
         files_skipped: ws.skipped.iter().filter(|s| !s.dir).count(),
         skipped: ws.skipped.clone(),
@@ -380,6 +364,92 @@ pub fn analyze(ws: &Workspace) -> Report {
         items: coverage::item_totals(&ws.config, &ws.model, ws.files.values()),
         range: None,
     }
+}
+
+/// Files whose findings are computed together (on every core), then sorted and handed out.
+const FILES_PER_BATCH: usize = 2048;
+
+/// Every finding of the workspace in report order (sorted as [`findings::sort`] does):
+/// each file's own and the workspace-level ones placed in it, severities applied. Files are
+/// taken in path order a batch at a time, so at most one batch of findings (with their ranked
+/// suggestions) is held.
+pub struct FindingStream<'a> {
+    batch: usize,
+    ws: &'a Workspace,
+    analysis: &'a Analysis,
+    files: Box<dyn Iterator<Item = &'a FileFacts> + 'a>,
+    /// Workspace-level findings by path, in path order, not yet handed out.
+    placed: std::iter::Peekable<std::collections::btree_map::Iter<'a, String, Vec<Finding>>>,
+    ready: std::vec::IntoIter<Finding>,
+}
+
+impl<'a> FindingStream<'a> {
+    pub fn new(ws: &'a Workspace, analysis: &'a Analysis) -> FindingStream<'a> {
+        FindingStream::with_batches_of(ws, analysis, FILES_PER_BATCH)
+    }
+
+    /// With batches of `files` files (at least one): the order never depends on it.
+    pub fn with_batches_of(ws: &'a Workspace, analysis: &'a Analysis, files: usize) -> FindingStream<'a> {
+        FindingStream {
+            batch: files.max(1),
+            ws,
+            analysis,
+            files: Box::new(ws.files.values()),
+            placed: analysis.workspace_findings.iter().peekable(),
+            ready: Vec::new().into_iter(),
+        }
+    }
+
+    /// The next batch in order: the next files' own findings and every workspace-level one
+    /// at a path up to the batch's last (all of them once the files run out).
+    /// `None` once every file and every workspace-level finding was handed out.
+    fn next_batch(&mut self) -> Option<Vec<Finding>> {
+        let batch: Vec<&FileFacts> = self.files.by_ref().take(self.batch).collect();
+        if batch.is_empty() && self.placed.peek().is_none() {
+            return None;
+        }
+        let (ws, analysis) = (self.ws, self.analysis);
+        let mut found = parallel_flat_map(&batch, |facts| {
+            apply_severities(&ws.config, file_findings(&ws.config, &ws.model, &analysis.neighbours, facts))
+        });
+        let last = batch.last().map(|facts| facts.path.as_str());
+        let up_to_last = |(path, _): &(&String, &Vec<Finding>)| last.is_none_or(|last| path.as_str() <= last);
+        while let Some((_, placed)) = self.placed.next_if(up_to_last) {
+            found.extend(placed.iter().cloned());
+        }
+        findings::sort(&mut found);
+        Some(found)
+    }
+}
+
+impl Iterator for FindingStream<'_> {
+    type Item = Finding;
+
+    fn next(&mut self) -> Option<Finding> {
+        loop {
+            if let Some(finding) = self.ready.next() {
+                return Some(finding);
+            }
+            self.ready = self.next_batch()?.into_iter();
+        }
+    }
+}
+
+/// `work` on every item, on up to eight threads, the results in the items' order.
+fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().flat_map(work).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// The `--changed-since` check: the findings of the changed files (loaded alone, see

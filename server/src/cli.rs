@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analysis::{analyze, Report};
+use crate::analysis::Report;
 use crate::coverage;
-use crate::findings::Severity;
+use crate::findings::{Finding, Severity};
 use crate::render;
 use crate::workspace::{CacheUse, Workspace};
 
@@ -893,10 +893,12 @@ fn check(args: CheckArgs) -> ExitCode {
         crate::lsp::logging::init();
     }
     let since = args.changed_since.as_deref().or(args.base.as_deref());
-    let report = match since {
+    // A range check's report is small and held; a whole workspace's findings are streamed
+    // to the output as they are computed (a big tree has hundreds of thousands).
+    let (report, ws) = match since {
         Some(since) => match check_changes(args.path.as_deref().unwrap_or(Path::new(".")), since, &args.head)
         {
-            Ok(report) => report,
+            Ok(report) => (report, None),
             Err(code) => return code,
         },
         None => {
@@ -907,47 +909,66 @@ fn check(args: CheckArgs) -> ExitCode {
                 Err(e) => return usage_error(e),
             };
             crate::ops::scrub::use_config(&ws.config);
-            analyze(&ws)
+            let analysis = crate::analysis::Analysis::new(&ws);
+            (crate::analysis::report_without_findings(&ws, &analysis), Some((ws, analysis)))
         }
     };
     let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
     let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
     let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
-    // JSON is streamed: an item-level report of a big tree runs to gigabytes.
-    let write = |out: &mut dyn std::io::Write| match args.format {
-        Format::Text => out.write_all(render::render_text(&report, min).as_bytes()),
-        Format::Json => render::write_json(&report, &root, min, out),
-        Format::Sarif => out.write_all(render::render_sarif(&report, min).as_bytes()),
+    let findings = || -> Box<dyn Iterator<Item = Finding> + '_> {
+        match &ws {
+            Some((ws, analysis)) => Box::new(crate::analysis::FindingStream::new(ws, analysis)),
+            None => Box::new(report.findings.iter().cloned()),
+        }
     };
-    match &args.output {
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
+        let findings = findings();
+        match args.format {
+            Format::Text => render::write_text(&report, findings, min, out),
+            Format::Json => render::write_json(&report, findings, &root, min, out),
+            Format::Sarif => render::write_sarif(findings, min, out),
+        }
+    };
+    let tally = match &args.output {
         Some(file) => {
-            if let Err(e) = crate::fsutil::write_user_output_with(file, write) {
-                return usage_error(format!("cannot write {}: {e}", file.display()));
+            let mut tally = None;
+            let written = crate::fsutil::write_user_output_with(file, |out| {
+                tally = Some(write(out)?);
+                Ok(())
+            });
+            match (written, tally) {
+                (Ok(()), Some(tally)) => tally,
+                (Err(e), _) => return usage_error(format!("cannot write {}: {e}", file.display())),
+                (Ok(()), None) => return usage_error(format!("cannot write {}", file.display())),
             }
         }
         None => {
             let mut stdout = std::io::stdout().lock();
-            match write(&mut stdout).and_then(|()| std::io::Write::flush(&mut stdout)) {
-                // A reader that stopped early (`| head`) is not an error of the check.
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return usage_error(format!("cannot write the report: {e}"));
+            match write(&mut stdout).and_then(|tally| std::io::Write::flush(&mut stdout).map(|()| tally)) {
+                Ok(tally) => tally,
+                // A reader that stopped early (`| head`): the check still decides the exit.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    let mut tally = render::Tally::default();
+                    findings().for_each(|f| tally.add(&f));
+                    tally
                 }
-                _ => {}
+                Err(e) => return usage_error(format!("cannot write the report: {e}")),
             }
         }
-    }
+    };
     if let Some(file) = args.summary.as_deref().filter(|f| !f.as_os_str().is_empty()) {
-        let summary = render::render_summary(&report, min.max(Severity::Info));
+        let summary = render::render_summary(&report, &tally, min.max(Severity::Info));
         if let Err(e) = crate::fsutil::append_line(file, &summary) {
             return usage_error(format!("cannot write the summary to {}: {e}", file.display()));
         }
     }
-    exit_for(&report, args.fail_on)
+    exit_for(&tally, args.fail_on)
 }
 
-fn exit_for(report: &Report, fail_on: Level) -> ExitCode {
+fn exit_for(tally: &render::Tally, fail_on: Level) -> ExitCode {
     match fail_on.severity() {
-        Some(threshold) if report.findings.iter().any(|f| f.severity >= threshold) => ExitCode::from(1),
+        Some(threshold) if tally.shown(threshold).0 > 0 => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
 }

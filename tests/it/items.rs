@@ -228,3 +228,32 @@ fn comments_trace_exactly_the_item_they_are_attached_to() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The check streams its findings a batch of files at a time: whatever the batch, they come
+/// in the order of one sort of them all, workspace-level ones in place.
+#[test]
+fn streamed_findings_are_the_sorted_findings_whatever_the_batch() {
+    let dir = item_level_demo();
+    let ws = Workspace::load(dir.path()).expect("load");
+    let analysis = concord::analysis::Analysis::new(&ws);
+    let mut expected: Vec<concord::findings::Finding> =
+        analysis.workspace_findings.values().flatten().cloned().collect();
+    expected.extend(concord::analysis::all_file_findings(&ws, &analysis));
+    concord::findings::sort(&mut expected);
+    assert!(
+        expected.len() > 50 && expected.iter().any(|f| f.code == concord::findings::Code::UncoveredChunk)
+    );
+    for files in [1, 2, 7, 100, 10_000] {
+        let streamed: Vec<_> =
+            concord::analysis::FindingStream::with_batches_of(&ws, &analysis, files).collect();
+        let first_difference = streamed.iter().zip(&expected).position(|(a, b)| a != b);
+        assert!(
+            streamed.len() == expected.len() && first_difference.is_none(),
+            "batches of {files} files: {} findings streamed, {} expected, first difference at {first_difference:?}: {:?} vs {:?}",
+            streamed.len(),
+            expected.len(),
+            first_difference.map(|i| (&streamed[i].path, streamed[i].span, streamed[i].code)),
+            first_difference.map(|i| (&expected[i].path, expected[i].span, expected[i].code)),
+        );
+    }
+}

@@ -2,31 +2,18 @@
 //! it is serialized: an item-level check of a big tree has hundreds of thousands of findings,
 //! and neither a `serde_json::Value` per finding nor the whole text may be held in memory.
 
+use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::io::Write;
 
+use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
+use super::Tally;
 use crate::analysis::Report;
 use crate::findings::{Candidate, Finding, Severity};
 use crate::text::Range;
-
-#[derive(Serialize)]
-struct Document<'a> {
-    version: u32,
-    root: &'a str,
-    findings: Findings<'a>,
-    summary: Value,
-}
-
-/// The findings as a sequence, each serialized when its turn comes.
-struct Findings<'a>(&'a [&'a Finding]);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|f| FindingView::of(f)))
-    }
-}
 
 #[derive(Serialize)]
 struct FindingView<'a> {
@@ -93,10 +80,73 @@ pub fn finding_value(f: &Finding) -> Value {
     serde_json::to_value(FindingView::of(f)).expect("a finding serializes")
 }
 
-/// Write the JSON document to `out`, pretty-printed, ending with a newline.
-pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Write) -> std::io::Result<()> {
-    let shown = super::visible(report, min);
-    let (by_severity, by_code) = super::counts(&shown);
+/// The JSON report of `findings` (in report order; the report's own are not read), written as
+/// they come: the findings at or above `min`, then the summary counted from them.
+pub fn write_json<F: Borrow<Finding>>(
+    report: &Report,
+    findings: impl IntoIterator<Item = F>,
+    root: &str,
+    min: Severity,
+    out: &mut dyn Write,
+) -> std::io::Result<Tally> {
+    let document = Document {
+        report,
+        root,
+        min,
+        findings: RefCell::new(Some(findings.into_iter())),
+        tally: RefCell::new(Tally::default()),
+    };
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    document.serialize(&mut serde_json::Serializer::pretty(&mut buffered)).map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
+    drop(buffered);
+    Ok(document.tally.into_inner())
+}
+
+/// The document: `version`, `root`, `findings` (pulled from the iterator while written, and
+/// counted), then `summary` (from those counts).
+struct Document<'a, I> {
+    report: &'a Report,
+    root: &'a str,
+    min: Severity,
+    findings: RefCell<Option<I>>,
+    tally: RefCell<Tally>,
+}
+
+impl<F: Borrow<Finding>, I: Iterator<Item = F>> Serialize for Document<'_, I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut document = serializer.serialize_struct("Document", 4)?;
+        document.serialize_field("version", &1)?;
+        document.serialize_field("root", self.root)?;
+        document.serialize_field("findings", &Findings { document: self })?;
+        document.serialize_field("summary", &summary(self.report, &self.tally.borrow(), self.min))?;
+        document.end()
+    }
+}
+
+/// The findings as a sequence, each serialized when its turn comes.
+struct Findings<'d, 'a, I> {
+    document: &'d Document<'a, I>,
+}
+
+impl<F: Borrow<Finding>, I: Iterator<Item = F>> Serialize for Findings<'_, '_, I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        let findings = self.document.findings.borrow_mut().take();
+        for f in findings.into_iter().flatten() {
+            let f = f.borrow();
+            self.document.tally.borrow_mut().add(f);
+            if f.severity >= self.document.min {
+                seq.serialize_element(&FindingView::of(f))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+fn summary(report: &Report, tally: &Tally, min: Severity) -> Value {
+    let (by_severity, by_code) = tally.counts(min);
     let mut summary = json!({
         "files_scanned": report.files_scanned,
         "files_skipped": report.files_skipped,
@@ -117,16 +167,12 @@ pub fn write_json(report: &Report, root: &str, min: Severity, out: &mut dyn Writ
     if let Some(range) = &report.range {
         summary["range"] = json!(range);
     }
-    let document = Document { version: 1, root, findings: Findings(&shown), summary };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    document.serialize(&mut serde_json::Serializer::pretty(&mut out)).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    summary
 }
 
 /// The JSON document as a string (for tests and small reports).
 pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
     let mut bytes = Vec::new();
-    write_json(report, root, min, &mut bytes).expect("writing to memory cannot fail");
+    write_json(report, report.findings.iter(), root, min, &mut bytes).expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("serde_json writes UTF-8")
 }

@@ -8,31 +8,72 @@ mod summary;
 mod text;
 
 pub use json::{finding_value, render_json, write_json};
-pub use sarif::{fingerprint, render_sarif};
+pub use sarif::{fingerprint, render_sarif, write_sarif};
 pub use summary::render_summary;
-pub use text::{one_line, quoted_path, render_coverage_summary, render_text};
+pub use text::{one_line, quoted_path, render_coverage_summary, render_text, write_text};
 
 use std::collections::BTreeMap;
 
-use crate::analysis::Report;
-use crate::findings::{Finding, Severity};
+use crate::findings::{Code, Finding, Severity};
 
-/// Counts by severity (every severity present, zero or not) and by code.
-pub fn counts(findings: &[&Finding]) -> (BTreeMap<&'static str, usize>, BTreeMap<&'static str, usize>) {
-    let mut by_severity: BTreeMap<&'static str, usize> =
-        [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint]
-            .iter()
-            .map(|s| (s.as_str(), 0))
-            .collect();
-    let mut by_code = BTreeMap::new();
-    for f in findings {
-        *by_severity.entry(f.severity.as_str()).or_default() += 1;
-        *by_code.entry(f.code.as_str()).or_default() += 1;
-    }
-    (by_severity, by_code)
+/// What a report's findings add up to, counted while they are written (a streamed report is
+/// never held whole): how many of each severity and code, commit-level ones apart, and the
+/// first of each severity, for the rows of a summary.
+#[derive(Debug, Default)]
+pub struct Tally {
+    counts: BTreeMap<(Severity, Code), usize>,
+    commit_level: BTreeMap<Severity, usize>,
+    /// (order, finding): the first [`summary::SUMMARY_ROWS`] of each severity and level.
+    first: Vec<(usize, Finding)>,
+    seen: usize,
 }
 
-/// The findings at or above `min`.
-pub fn visible(report: &Report, min: Severity) -> Vec<&Finding> {
-    report.findings.iter().filter(|f| f.severity >= min).collect()
+const SEVERITIES: [Severity; 4] = [Severity::Error, Severity::Warning, Severity::Info, Severity::Hint];
+
+impl Tally {
+    pub fn add(&mut self, f: &Finding) {
+        *self.counts.entry((f.severity, f.code)).or_default() += 1;
+        let kept_of_kind = if f.commit.is_some() {
+            let n = self.commit_level.entry(f.severity).or_default();
+            *n += 1;
+            *n
+        } else {
+            self.counts.iter().filter(|((s, _), _)| *s == f.severity).map(|(_, n)| n).sum::<usize>()
+                - self.commit_level.get(&f.severity).copied().unwrap_or(0)
+        };
+        if kept_of_kind <= summary::SUMMARY_ROWS {
+            self.first.push((self.seen, f.clone()));
+        }
+        self.seen += 1;
+    }
+
+    /// Counts of the findings at or above `min` by severity (every severity present, zero or
+    /// not) and by code.
+    pub fn counts(&self, min: Severity) -> (BTreeMap<&'static str, usize>, BTreeMap<&'static str, usize>) {
+        let mut by_severity: BTreeMap<&'static str, usize> =
+            SEVERITIES.iter().map(|s| (s.as_str(), 0)).collect();
+        let mut by_code = BTreeMap::new();
+        for (&(severity, code), &n) in self.counts.iter().filter(|((s, _), _)| *s >= min) {
+            *by_severity.entry(severity.as_str()).or_default() += n;
+            *by_code.entry(code.as_str()).or_default() += n;
+        }
+        (by_severity, by_code)
+    }
+
+    /// How many findings are at or above `min`, and how many of those are commit-level.
+    pub fn shown(&self, min: Severity) -> (usize, usize) {
+        let all = self.counts.iter().filter(|((s, _), _)| *s >= min).map(|(_, n)| n).sum();
+        let commits = self.commit_level.iter().filter(|(s, _)| **s >= min).map(|(_, n)| n).sum();
+        (all, commits)
+    }
+
+    pub fn total(&self) -> usize {
+        self.seen
+    }
+
+    /// The first findings at or above `min`, in report order (at least
+    /// [`summary::SUMMARY_ROWS`] of each level when there are that many).
+    pub fn first(&self, min: Severity) -> impl Iterator<Item = &Finding> {
+        self.first.iter().filter(move |(_, f)| f.severity >= min).map(|(_, f)| f)
+    }
 }

@@ -2,10 +2,17 @@
 //! text, results with relative URIs and 1-based regions (columns in UTF-16 units, SARIF's
 //! default `columnKind`).
 
+use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::io::Write;
+
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
+use super::Tally;
 use crate::analysis::Report;
-use crate::findings::{Code, Severity};
+use crate::findings::{Code, Finding, Severity};
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -16,6 +23,18 @@ fn level(severity: Severity) -> &'static str {
 }
 
 pub fn render_sarif(report: &Report, min: Severity) -> String {
+    let mut bytes = Vec::new();
+    write_sarif(report.findings.iter(), min, &mut bytes).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("serde_json writes UTF-8")
+}
+
+/// The SARIF log of `findings` (in report order), written as they come: a result per finding
+/// at or above `min`.
+pub fn write_sarif<F: Borrow<Finding>>(
+    findings: impl IntoIterator<Item = F>,
+    min: Severity,
+    out: &mut dyn Write,
+) -> std::io::Result<Tally> {
     let rules: Vec<Value> = Code::ALL
         .iter()
         .map(|code| {
@@ -29,67 +48,109 @@ pub fn render_sarif(report: &Report, min: Severity) -> String {
             })
         })
         .collect();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let results: Vec<Value> = super::visible(report, min)
-        .into_iter()
-        .map(|f| {
-            // Several findings of one key in a run (untraced items of one file) are told apart by
-            // their order in the file, not their line.
-            let key = fingerprint(f);
-            let n = seen.entry(key.clone()).or_default();
-            *n += 1;
-            let key = if *n == 1 { key } else { format!("{key}:{n}") };
-            let rule_index = Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0);
-            let mut region = json!({
-                "startLine": f.span.start.line + 1,
-                "startColumn": f.span.start.utf16 + 1,
-            });
-            if f.span.end != f.span.start {
-                region["endLine"] = json!(f.span.end.line + 1);
-                region["endColumn"] = json!(f.span.end.utf16 + 1);
+    let results =
+        Results { findings: RefCell::new(Some(findings.into_iter())), min, tally: RefCell::default() };
+    let run = Run {
+        tool: json!({ "driver": {
+            "name": "concord",
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "rules": rules,
+        }}),
+        column_kind: "utf16CodeUnits",
+        results: &results,
+    };
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    Log { schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0", runs: [run] }
+        .serialize(&mut serde_json::Serializer::pretty(&mut buffered))
+        .map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
+    drop(buffered);
+    Ok(results.tally.into_inner())
+}
+
+#[derive(Serialize)]
+#[serde(bound(serialize = "Results<I>: Serialize"))]
+struct Log<'a, I> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a, I>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase", bound(serialize = "Results<I>: Serialize"))]
+struct Run<'a, I> {
+    tool: Value,
+    column_kind: &'static str,
+    results: &'a Results<I>,
+}
+
+/// The results, pulled from the iterator while written, and counted.
+struct Results<I> {
+    findings: RefCell<Option<I>>,
+    min: Severity,
+    tally: RefCell<Tally>,
+}
+
+impl<F: Borrow<Finding>, I: Iterator<Item = F>> Serialize for Results<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let findings = self.findings.borrow_mut().take();
+        for f in findings.into_iter().flatten() {
+            let f = f.borrow();
+            self.tally.borrow_mut().add(f);
+            if f.severity >= self.min {
+                seq.serialize_element(&result(f, &mut seen))?;
             }
-            let mut result = json!({
-                "ruleId": f.code.as_str(),
-                "ruleIndex": rule_index,
-                "level": level(f.severity),
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri_escape(&f.path), "uriBaseId": "%SRCROOT%" },
-                        "region": region,
-                    }
-                }],
-                "partialFingerprints": { "concordFinding/v1": key },
-            });
-            let mut properties = serde_json::Map::new();
-            if let Some(id) = &f.id {
-                properties.insert("id".into(), json!(id));
-            }
-            if let Some(commit) = &f.commit {
-                properties.insert("commit".into(), json!(commit));
-            }
-            if !properties.is_empty() {
-                result["properties"] = Value::Object(properties);
-            }
-            result
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "concord",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
-        }],
+        }
+        seq.end()
+    }
+}
+
+/// One result. Several findings of one key in a run (untraced items of one file) are told
+/// apart by their order in the file, not their line.
+fn result(f: &Finding, seen: &mut std::collections::HashMap<String, usize>) -> Value {
+    // Several findings of one key in a run (untraced items of one file) are told apart by
+    // their order in the file, not their line.
+    let key = fingerprint(f);
+    let n = seen.entry(key.clone()).or_default();
+    *n += 1;
+    let key = if *n == 1 { key } else { format!("{key}:{n}") };
+    let rule_index = Code::ALL.iter().position(|c| *c == f.code).unwrap_or(0);
+    let mut region = json!({
+        "startLine": f.span.start.line + 1,
+        "startColumn": f.span.start.utf16 + 1,
     });
-    let mut text = serde_json::to_string_pretty(&doc).expect("sarif serializes");
-    text.push('\n');
-    text
+    if f.span.end != f.span.start {
+        region["endLine"] = json!(f.span.end.line + 1);
+        region["endColumn"] = json!(f.span.end.utf16 + 1);
+    }
+    let mut result = json!({
+        "ruleId": f.code.as_str(),
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": f.message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri_escape(&f.path), "uriBaseId": "%SRCROOT%" },
+                "region": region,
+            }
+        }],
+        "partialFingerprints": { "concordFinding/v1": key },
+    });
+    let mut properties = serde_json::Map::new();
+    if let Some(id) = &f.id {
+        properties.insert("id".into(), json!(id));
+    }
+    if let Some(commit) = &f.commit {
+        properties.insert("commit".into(), json!(commit));
+    }
+    if !properties.is_empty() {
+        result["properties"] = Value::Object(properties);
+    }
+    result
 }
 
 /// Concord's own fingerprint of a result, stable across commits: the rule, the path and the

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::Tally;
 use crate::analysis::Report;
 use crate::findings::{Finding, Severity};
 
@@ -20,9 +21,8 @@ fn row(out: &mut String, f: &Finding, place: String) {
         writeln!(out, "| {} | `{}` | {} | {} |", f.severity.as_str(), f.code, cell(&place), cell(&f.message));
 }
 
-pub fn render_summary(report: &Report, min: Severity) -> String {
-    let shown = super::visible(report, min);
-    let (by_severity, _) = super::counts(&shown);
+pub fn render_summary(report: &Report, tally: &Tally, min: Severity) -> String {
+    let (by_severity, _) = tally.counts(min);
     let mut out = String::from("## Concord check\n\n");
     let verdict = if by_severity["error"] > 0 { "failed" } else { "passed" };
     let _ = writeln!(
@@ -52,24 +52,26 @@ pub fn render_summary(report: &Report, min: Severity) -> String {
             report.gate_failures.len()
         );
     }
-    let commits: Vec<&&Finding> = shown.iter().filter(|f| f.commit.is_some()).collect();
+    let (shown, commit_level) = tally.shown(min);
+    let commits: Vec<&Finding> = tally.first(min).filter(|f| f.commit.is_some()).take(SUMMARY_ROWS).collect();
     if !commits.is_empty() {
         out.push_str("### Commits\n\n| severity | code | commit | what to do |\n|---|---|---|---|\n");
-        for f in commits.iter().take(SUMMARY_ROWS) {
+        for f in commits {
             let hash = f.commit.as_deref().unwrap_or("");
             row(&mut out, f, format!("`{}`", &hash[..hash.len().min(10)]));
         }
         out.push('\n');
     }
-    let files: Vec<&&Finding> = shown.iter().filter(|f| f.commit.is_none()).collect();
+    let files: Vec<&Finding> = tally.first(min).filter(|f| f.commit.is_none()).take(SUMMARY_ROWS).collect();
     if !files.is_empty() {
         out.push_str("### Files\n\n| severity | code | where | what to do |\n|---|---|---|---|\n");
-        for f in files.iter().take(SUMMARY_ROWS) {
+        for f in &files {
             row(&mut out, f, format!("`{}:{}`", f.path, f.span.start.line + 1));
         }
-        if files.len() > SUMMARY_ROWS {
+        let file_level = shown - commit_level;
+        if file_level > SUMMARY_ROWS {
             let _ =
-                writeln!(out, "\n… and {} more (see the check's full output).", files.len() - SUMMARY_ROWS);
+                writeln!(out, "\n… and {} more (see the check's full output).", file_level - SUMMARY_ROWS);
         }
         out.push('\n');
     }

@@ -1,19 +1,39 @@
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::fmt::Write;
+use std::io::Write as _;
 
+use super::Tally;
 use crate::analysis::Report;
 use crate::coverage::{CoverageStatus, CoverageSummary};
-use crate::findings::Severity;
+use crate::findings::{Finding, Severity};
 
 /// How many skipped directories the text summary names.
 const SKIPPED_LISTED: usize = 10;
 
 /// `path:line:col: severity[code]: message`, 1-based like compilers, then a summary.
 pub fn render_text(report: &Report, min: Severity) -> String {
-    let mut out = String::new();
-    let shown = super::visible(report, min);
-    for f in &shown {
-        let _ = writeln!(
+    let mut bytes = Vec::new();
+    write_text(report, report.findings.iter(), min, &mut bytes).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the text is UTF-8")
+}
+
+/// The text report of `findings` (in report order; the report's own are not read), written
+/// as they come: a line per finding at or above `min`, then the counts and the coverage.
+pub fn write_text<F: Borrow<Finding>>(
+    report: &Report,
+    findings: impl IntoIterator<Item = F>,
+    min: Severity,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Tally> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut tally = Tally::default();
+    for f in findings {
+        let f = f.borrow();
+        tally.add(f);
+        if f.severity < min {
+            continue;
+        }
+        writeln!(
             out,
             "{}:{}:{}: {}[{}]: {}",
             quoted_path(&f.path),
@@ -22,13 +42,22 @@ pub fn render_text(report: &Report, min: Severity) -> String {
             f.severity.as_str(),
             f.code,
             one_line(&f.message)
-        );
+        )?;
         if let Some(fix) = &f.fix {
-            let _ = writeln!(out, "  fix: {}", one_line(&fix.title));
+            writeln!(out, "  fix: {}", one_line(&fix.title))?;
         }
     }
-    let hidden = report.findings.len() - shown.len();
-    let (by_severity, _) = super::counts(&report.findings.iter().collect::<Vec<_>>());
+    out.write_all(text_footer(report, &tally, min).as_bytes())?;
+    out.flush()?;
+    drop(out);
+    Ok(tally)
+}
+
+/// The counts, the skipped folders, the range or the coverage, and the gate.
+fn text_footer(report: &Report, tally: &Tally, min: Severity) -> String {
+    let mut out = String::new();
+    let hidden = tally.total() - tally.shown(min).0;
+    let (by_severity, _) = tally.counts(Severity::Hint);
     let _ = writeln!(
         out,
         "\n{} errors, {} warnings, {} info, {} hints in {} files ({} skipped)",
