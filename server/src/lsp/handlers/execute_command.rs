@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
-use crate::lsp::commands::COMMANDS;
+use crate::lsp::commands::{argument, NoArgument, QuestionsArgs, WorkspaceCommand, COMMANDS};
 use crate::lsp::server::{guarded, Backend, Change, CLIENT_TIMEOUT};
 use crate::workspace::Workspace;
 
@@ -25,6 +25,20 @@ impl Drop for CancelOnDrop {
 
 pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
     let command = params.command.as_str();
+    let arguments = params.arguments.as_slice();
+    if let Some(parsed) = WorkspaceCommand::parse(command, arguments) {
+        // Trust first: an untrusted workspace hears that, whatever the argument.
+        if !backend.settings().trusted {
+            return Err(untrusted(command));
+        }
+        return run_workspace_command(backend, command, parsed?).await;
+    }
+    if matches!(
+        command,
+        "concord.status" | "concord.reload" | "concord.crosswalk" | "concord.queue" | "concord.health"
+    ) {
+        argument::<NoArgument>(command, arguments)?;
+    }
     match command {
         "concord.status" => Ok(Some(status(backend))),
         "concord.reload" => {
@@ -72,11 +86,11 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
             Ok(Some(Value::Array(items)))
         }
         "concord.questions" => {
+            let QuestionsArgs { all } = argument(command, arguments)?;
             let Some(loaded) = backend.loaded_when_ready().await else { return Ok(Some(json!([]))) };
-            let all = params.arguments.first().and_then(|a| a.get("all")).and_then(Value::as_bool);
             let questions: Vec<Value> = crate::ops::questions::ordered(&loaded.ws.model.questions)
                 .into_iter()
-                .filter(|q| all == Some(true) || q.status == crate::formats::QuestionStatus::Pending)
+                .filter(|q| all || q.status == crate::formats::QuestionStatus::Pending)
                 .map(|q| serde_json::to_value(q).unwrap_or(Value::Null))
                 .collect();
             Ok(Some(Value::Array(questions)))
@@ -96,21 +110,6 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
                 Ok(health) => Ok(Some(serde_json::to_value(health).unwrap_or(Value::Null))),
                 Err(_) => Err(Error::internal_error()),
             }
-        }
-        "concord.dispatch"
-        | "concord.autopilot"
-        | "concord.review"
-        | "concord.apply"
-        | "concord.approve"
-        | "concord.answer"
-        | "concord.lock.acquire"
-        | "concord.lock.release"
-        | "concord.lock.sweep" => {
-            if !backend.settings().trusted {
-                return Err(untrusted(command));
-            }
-            let argument = params.arguments.first().cloned().unwrap_or(Value::Null);
-            run_workspace_command(backend, command, argument).await
         }
         "concord.test.sleep" if std::env::var_os("CONCORD_TEST_COMMANDS").is_some() => {
             // A deliberately slow command, enabled only by the test suite's environment.
@@ -152,29 +151,27 @@ fn status(backend: &Backend) -> Value {
 /// the request is cancelled, reported as a message, followed by a reload.
 async fn run_workspace_command(
     backend: &Backend,
-    command: &str,
-    argument: Value,
+    name: &str,
+    command: WorkspaceCommand,
 ) -> Result<Option<LSPAny>> {
     let Some(root) = backend.root() else { return Err(Error::invalid_request()) };
     let settings = backend.settings();
-    let agent = argument.get("agent").and_then(Value::as_str).map(str::to_string).or(settings.agent);
-    let preset = argument.get("cli").and_then(Value::as_str).map(str::to_string).or(settings.agent_preset);
+    let agent = command.agent().map(str::to_string).or(settings.agent);
+    let preset = command.cli().map(str::to_string).or(settings.agent_preset);
     let cancel = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(cancel.clone());
-    let progress = backend.begin_progress("Concord", command).await;
-    let name = command.to_string();
+    let progress = backend.begin_progress("Concord", name).await;
     // Steps of a long command (the autopilot's), reported as progress while it runs.
     let (steps, mut stepped) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut work = tokio::task::spawn_blocking(move || -> std::result::Result<String, String> {
-        let text = |key: &str| argument.get(key).and_then(Value::as_str).map(str::to_string);
         let ws = Workspace::load(&root).map_err(|e| e.to_string())?;
         let need_agent = || {
             agent.clone().ok_or_else(|| "no agent: start the server with initializationOptions.agent or CONCORD_AGENT, or pass {\"agent\": …}".to_string())
         };
-        match name.as_str() {
-            "concord.dispatch" => {
+        match command {
+            WorkspaceCommand::Dispatch(args) => {
                 let agent = need_agent()?;
-                let id = text("id");
+                let id = args.id;
                 let request = crate::ops::dispatch::Request {
                     id: id.as_deref(),
                     cli: preset.as_deref(),
@@ -187,20 +184,18 @@ async fn run_workspace_command(
                     Err(outcome.message)
                 }
             }
-            "concord.autopilot" => {
-                let number = |key: &str| argument.get(key).and_then(Value::as_u64);
-                let flag = |key: &str| argument.get(key).and_then(Value::as_bool).unwrap_or(false);
+            WorkspaceCommand::Autopilot(args) => {
                 let options = crate::ops::autopilot::Options {
-                    max_items: number("maxItems").map(|n| n.min(u32::MAX as u64) as u32),
-                    max_runs: number("maxRuns").map(|n| n.min(u32::MAX as u64) as u32),
-                    max_minutes: argument.get("maxMinutes").and_then(Value::as_f64).filter(|m| *m > 0.0),
-                    parallel: number("parallel").map(|n| n.min(16) as u32),
-                    push: flag("push"),
-                    open_pr: flag("openPr"),
-                    dry_run: flag("dryRun"),
-                    ignore_red_health: flag("ignoreRedHealth"),
+                    max_items: args.max_items.map(|n| n.min(u32::MAX as u64) as u32),
+                    max_runs: args.max_runs.map(|n| n.min(u32::MAX as u64) as u32),
+                    max_minutes: args.max_minutes.filter(|m| *m > 0.0),
+                    parallel: args.parallel.map(|n| n.min(16) as u32),
+                    push: args.push,
+                    open_pr: args.open_pr,
+                    dry_run: args.dry_run,
+                    ignore_red_health: args.ignore_red_health,
                     cli: preset.clone(),
-                    model: text("model"),
+                    model: args.model,
                 };
                 let say = |line: &str| {
                     let _ = steps.send(line.to_string());
@@ -212,30 +207,25 @@ async fn run_workspace_command(
                     Err(outcome.message)
                 }
             }
-            "concord.review" => {
-                let run = text("run");
-                let no_llm = argument.get("noLlm").and_then(Value::as_bool).unwrap_or(false);
+            WorkspaceCommand::Review(args) => {
+                let (run, no_llm) = (args.run, args.no_llm);
                 crate::ops::review::review(&ws, &crate::ops::review::Options { run: run.as_deref(), no_llm })
                     .map(|o| o.message)
             }
-            "concord.apply" => crate::ops::apply::apply(&ws, text("review").as_deref(), "concord (editor)"),
-            "concord.approve" => {
-                let id = text("id").ok_or("approve needs {\"id\": \"WBS-…\"}")?;
+            WorkspaceCommand::Apply(args) => {
+                crate::ops::apply::apply(&ws, args.review.as_deref(), "concord (editor)")
+            }
+            WorkspaceCommand::Approve(args) => {
+                let id = args.id;
                 crate::ops::apply::approve(&ws, &id, &agent.unwrap_or_else(|| "a person (editor)".into()))
             }
-            "concord.answer" => {
-                let id = text("id").ok_or("answer needs {\"id\": \"Q-…\", \"option\": \"A\"}")?;
-                let option = text("option").ok_or("answer needs {\"option\": \"A\"}")?;
-                let by = text("by").unwrap_or_else(|| "the owner (editor)".into());
-                crate::ops::plan::answer(&ws, &id, &option, &by, text("note").as_deref())
+            WorkspaceCommand::Answer(args) => {
+                let by = args.by.unwrap_or_else(|| "the owner (editor)".into());
+                crate::ops::plan::answer(&ws, &args.id, &args.option, &by, args.note.as_deref())
             }
-            "concord.lock.acquire" => {
+            WorkspaceCommand::LockAcquire(args) => {
                 let agent = need_agent()?;
-                let task = text("task").ok_or("lock.acquire needs {\"task\": \"WBS-…\"}")?;
-                let scope = argument
-                    .get("scope")
-                    .and_then(Value::as_array)
-                    .map(|s| s.iter().filter_map(Value::as_str).map(str::to_string).collect());
+                let (task, scope) = (args.task, args.scope);
                 crate::ops::locks::LockDir::new(&ws.root, &ws.config)
                     .acquire(&ws.root, &ws.config, &agent, &task, scope)
                     .map(|l| {
@@ -243,22 +233,20 @@ async fn run_workspace_command(
                     })
                     .map_err(|e| e.to_string())
             }
-            "concord.lock.release" => {
+            WorkspaceCommand::LockRelease(_) => {
                 let agent = need_agent()?;
                 crate::ops::locks::LockDir::new(&ws.root, &ws.config)
                     .release(&agent, None)
                     .map(|l| format!("released the lock of {} for {}", l.agent, l.task_id))
                     .map_err(|e| e.to_string())
             }
-            "concord.lock.sweep" => {
-                let limit = text("olderThan")
-                    .map_or(Ok(ws.config.stale_lock_after_secs), |d| crate::config::parse_duration(&d))?;
+            WorkspaceCommand::LockSweep(args) => {
+                let limit = args.older_than.unwrap_or(ws.config.stale_lock_after_secs);
                 crate::ops::locks::LockDir::new(&ws.root, &ws.config)
                     .sweep(limit)
                     .map(|removed| format!("{} stale locks removed", removed.len()))
                     .map_err(|e| e.to_string())
             }
-            _ => Err(format!("unknown command {name}")),
         }
     });
     let joined = loop {
