@@ -449,7 +449,7 @@ impl Backend {
                     .await
                     .is_err()
             {
-                log::warn!("the client did not answer workspace/diagnostic/refresh in time");
+                tracing::warn!("the client did not answer workspace/diagnostic/refresh in time");
             }
             return;
         }
@@ -602,13 +602,13 @@ impl Backend {
                 if let Some(p) = progress {
                     p.finish_with_message("failed").await;
                 }
-                log::error!("loading the workspace failed: {error}");
+                tracing::error!(%error, "loading the workspace failed");
                 self.publish_config_problem(Some(&error)).await;
                 self.client.show_message(MessageType::ERROR, format!("Concord: {error}")).await;
             }
             Err(join) => {
                 self.mark_ready();
-                log::error!("the workspace loader crashed: {join}");
+                tracing::error!(error = %join, "the workspace loader crashed");
             }
         }
     }

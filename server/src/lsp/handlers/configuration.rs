@@ -25,7 +25,7 @@ pub async fn did_change_configuration(backend: &Backend, params: DidChangeConfig
         {
             settings.debounce = Some(debounce);
         }
-        log::info!("settings changed: agent {:?}, trusted {}", settings.agent, settings.trusted);
+        tracing::info!(agent = ?settings.agent, trusted = settings.trusted, "settings changed");
     }
     // Scope diagnostics depend on the agent: recompute open documents.
     let open: Vec<Uri> =
@@ -42,15 +42,15 @@ pub fn client_debounce(value: &Value, source: &str) -> Option<Duration> {
     let ms = match (value.as_u64(), value.as_i64()) {
         (Some(ms), _) if ms <= max => ms,
         (Some(ms), _) => {
-            log::warn!("{source}: debounceMs {ms} is above the maximum; using {max} ms");
+            tracing::warn!("{source}: debounceMs {ms} is above the maximum; using {max} ms");
             max
         }
         (None, Some(ms)) => {
-            log::warn!("{source}: debounceMs {ms} is negative; using 0 ms");
+            tracing::warn!("{source}: debounceMs {ms} is negative; using 0 ms");
             0
         }
         (None, None) => {
-            log::warn!("{source}: debounceMs {value} is not a whole number of milliseconds; ignored");
+            tracing::warn!("{source}: debounceMs {value} is not a whole number of milliseconds; ignored");
             return None;
         }
     };

@@ -73,18 +73,19 @@ pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<I
             .and_then(|name| {
                 let scope = DiagnosticsScope::from_name(name);
                 if scope.is_none() {
-                    log::warn!("initializationOptions: diagnosticsScope {name:?} is not \"open\" or \"workspace\"; ignored");
+                    tracing::warn!("initializationOptions: diagnosticsScope {name:?} is not \"open\" or \"workspace\"; ignored");
                 }
                 scope
             }),
     };
     let pull = settings.pull;
-    log::info!(
-        "initialize: root {root:?}, agent {:?}, trusted {}, encoding {:?}, pull diagnostics {}",
-        settings.agent,
-        settings.trusted,
-        settings.encoding,
-        settings.pull
+    tracing::info!(
+        root = ?root,
+        agent = ?settings.agent,
+        trusted = settings.trusted,
+        encoding = ?settings.encoding,
+        pull_diagnostics = settings.pull,
+        "initialize"
     );
     *backend.shared.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
     *backend.shared.root.write().unwrap_or_else(|e| e.into_inner()) = root;

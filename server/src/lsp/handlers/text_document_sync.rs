@@ -25,14 +25,15 @@ pub async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) 
     {
         let mut docs = backend.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
         let Some(doc) = docs.get_mut(&uri) else {
-            log::warn!("didChange for {} which is not open: ignored", uri.as_str());
+            tracing::warn!(uri = uri.as_str(), "didChange for a document that is not open: ignored");
             return;
         };
         if version <= doc.version {
-            log::warn!(
-                "didChange for {} with version {version} after {}: ignored",
-                uri.as_str(),
-                doc.version
+            tracing::warn!(
+                uri = uri.as_str(),
+                version,
+                open_version = doc.version,
+                "didChange with a version that is not newer than the open one: ignored"
             );
             return;
         }

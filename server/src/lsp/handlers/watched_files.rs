@@ -37,6 +37,6 @@ pub async fn register_watchers(backend: &Backend) {
         .await
         .is_err()
     {
-        log::warn!("the client did not answer the file-watcher registration in time");
+        tracing::warn!("the client did not answer the file-watcher registration in time");
     }
 }
