@@ -761,5 +761,13 @@ async fn a_malformed_command_argument_is_invalid_params_naming_the_field() {
     let answer = untrusted.response(id, Duration::from_secs(30)).await;
     assert_eq!(answer["error"]["code"], -32600, "{answer}");
     assert!(answer["error"]["message"].as_str().unwrap().contains("not trusted"), "{answer}");
+    let id = untrusted
+        .request_async(
+            "workspace/executeCommand",
+            json!({ "command": "concord.crosswalk", "arguments": [7] }),
+        )
+        .await;
+    let answer = untrusted.response(id, Duration::from_secs(30)).await;
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
     assert_eq!(untrusted.shutdown_and_exit().await, Some(0));
 }

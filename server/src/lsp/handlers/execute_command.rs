@@ -33,10 +33,7 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
         }
         return run_workspace_command(backend, command, parsed?).await;
     }
-    if matches!(
-        command,
-        "concord.status" | "concord.reload" | "concord.crosswalk" | "concord.queue" | "concord.health"
-    ) {
+    if matches!(command, "concord.status" | "concord.reload" | "concord.queue" | "concord.health") {
         argument::<NoArgument>(command, arguments)?;
     }
     match command {
@@ -49,6 +46,7 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
             if !backend.settings().trusted {
                 return Err(untrusted(command));
             }
+            argument::<NoArgument>(command, arguments)?;
             let Some(loaded) = backend.loaded() else { return Err(Error::invalid_request()) };
             let written = tokio::task::spawn_blocking(move || {
                 let text = loaded.analysis.coverage.to_crosswalk_json();
