@@ -702,3 +702,72 @@ async fn the_debounce_is_bounded() {
         assert!(log.contains(expected), "{expected:?} not in the log:\n{log}");
     }
 }
+
+/// A command's argument is read into its typed fields: a value of the wrong type, a missing or
+/// an unknown field is refused with InvalidParams naming the command and the field, and nothing
+/// runs. An untrusted workspace is refused first, whatever the argument.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_command_argument_is_invalid_params_naming_the_field() {
+    let dir = common::fixture_copy("basic");
+    let before = common::snapshot(dir.path());
+    let mut client = LspClient::in_process();
+    client.initialize(dir.path(), json!({}), json!({ "trusted": true, "agent": "AGENT-9" })).await;
+    let cases = [
+        ("concord.lock.acquire", json!([{ "task": "WBS-001", "agent": 7 }]), "`agent` must be a string"),
+        (
+            "concord.lock.acquire",
+            json!([{ "task": "WBS-001", "scope": ["a/**", false] }]),
+            "each item of `scope`",
+        ),
+        ("concord.lock.acquire", json!([{ "scope": ["a/**"] }]), "missing field `task`"),
+        ("concord.autopilot", json!([{ "maxItems": "two" }]), "`maxItems` must be a whole number"),
+        ("concord.review", json!([{ "noLlm": "yes" }]), "`noLlm` must be a boolean"),
+        ("concord.answer", json!([{ "id": "Q-0001", "option": 1 }]), "`option` must be a string"),
+        ("concord.lock.sweep", json!([{ "olderThan": "soon" }]), "`olderThan`: \"soon\" is not a duration"),
+        ("concord.dispatch", json!([{ "ID": "WBS-001" }]), "unknown field `ID`"),
+        ("concord.dispatch", json!(["WBS-001"]), "the argument must be an object"),
+        ("concord.questions", json!([{ "all": 1 }]), "`all` must be a boolean"),
+        ("concord.status", json!([{ "verbose": true }]), "unknown field `verbose`"),
+    ];
+    for (command, arguments, expected) in cases {
+        let id = client
+            .request_async("workspace/executeCommand", json!({ "command": command, "arguments": arguments }))
+            .await;
+        let answer = client.response(id, Duration::from_secs(30)).await;
+        assert_eq!(answer["error"]["code"], -32602, "{command} {arguments}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{command}: ")), "{message}");
+        assert!(message.contains(expected), "{expected:?} not in {message:?}");
+    }
+    assert!(common::snapshot(dir.path()) == before, "a refused command changed the workspace");
+    // A well-formed argument still runs.
+    let sweep = client
+        .request(
+            "workspace/executeCommand",
+            json!({ "command": "concord.lock.sweep", "arguments": [{ "olderThan": "3650d" }] }),
+        )
+        .await;
+    assert_eq!(sweep["ok"], true, "{sweep}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+
+    let mut untrusted = LspClient::in_process();
+    untrusted.initialize(dir.path(), json!({}), json!({})).await;
+    let id = untrusted
+        .request_async(
+            "workspace/executeCommand",
+            json!({ "command": "concord.lock.acquire", "arguments": [{ "task": 1 }] }),
+        )
+        .await;
+    let answer = untrusted.response(id, Duration::from_secs(30)).await;
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("not trusted"), "{answer}");
+    let id = untrusted
+        .request_async(
+            "workspace/executeCommand",
+            json!({ "command": "concord.crosswalk", "arguments": [7] }),
+        )
+        .await;
+    let answer = untrusted.response(id, Duration::from_secs(30)).await;
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    assert_eq!(untrusted.shutdown_and_exit().await, Some(0));
+}

@@ -608,7 +608,7 @@ where
                 false
             }
             Err(e) => {
-                log::warn!("reading the client failed: {e}");
+                tracing::warn!(error = %e, "reading the client failed");
                 true
             }
         };
@@ -626,7 +626,7 @@ where
                     let body = serde_json::to_vec(&reply).expect("a JSON value serialises");
                     let _ = replies.send(encode_frame(&body)).await;
                 }
-                Output::Note(note) => log::warn!("{note}"),
+                Output::Note(note) => tracing::warn!("{note}"),
             }
         }
         if ended {
@@ -673,7 +673,7 @@ where
             }
             if let Err(e) = write_frame(&mut client, &frame).await {
                 // Keep draining the server so it never blocks on a client that has gone.
-                log::warn!("writing to the client failed: {e}");
+                tracing::warn!(error = %e, "writing to the client failed");
                 client_gone = true;
             }
         }

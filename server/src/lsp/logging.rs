@@ -1,4 +1,5 @@
-//! The server's log: `tracing` events (and `log` records, bridged) on stderr, since stdout
+//! The server's log: `tracing` events (and the `log` records of dependencies such as `ignore`
+//! and `ureq`, bridged) on stderr, since stdout
 //! carries the protocol. The level comes from `CONCORD_LOG` (an `EnvFilter`: `debug`, or per
 //! module, `warn,concord::lsp::timing=debug`); without it, the client's `logLevel` at
 //! initialize; else `warn`.
@@ -26,8 +27,8 @@ pub fn init() {
     let fmt =
         tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_target(true);
     if tracing_subscriber::registry().with(layer).with(fmt).try_init().is_ok() {
-        // The bridge took the level of the moment; the filter above decides from now on, also
-        // after a reload.
+        // The bridge for dependencies' `log` records took the level of the moment; the filter
+        // above decides from now on, also after a reload.
         log::set_max_level(log::LevelFilter::Trace);
         let _ = FILTER.set(handle);
     }

@@ -1,10 +1,12 @@
 //! `concord lsp`: a language server over stdio, a thin adapter over the core.
 
+mod commands;
 mod convert;
 mod diagnostics;
 mod documents;
 mod features;
 pub mod framing;
+mod handlers;
 pub(crate) mod logging;
 mod server;
 mod timing;
@@ -16,8 +18,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 
+pub use commands::COMMANDS;
 pub use documents::Encoding;
-pub use server::{Backend, COMMANDS};
+pub use server::Backend;
 
 /// How many requests run at once: enough that slow commands never starve hovers.
 const CONCURRENCY: usize = 32;

@@ -42,9 +42,9 @@ where
                 if let Some(label) = label {
                     let elapsed = start.elapsed();
                     if elapsed >= SLOW {
-                        log::warn!(target: TARGET, "{label} took {} ms", elapsed.as_millis());
+                        tracing::warn!(target: TARGET, "{label} took {} ms", elapsed.as_millis());
                     } else {
-                        log::debug!(target: TARGET, "{label} took {} ns", elapsed.as_nanos());
+                        tracing::debug!(target: TARGET, "{label} took {} ns", elapsed.as_nanos());
                     }
                 }
                 out

@@ -1,0 +1,17 @@
+//! `textDocument/documentLink`: each ID links to where it is defined.
+
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+use crate::lsp::features;
+use crate::lsp::server::{guarded, Backend};
+
+pub async fn document_link(
+    backend: &Backend,
+    params: DocumentLinkParams,
+) -> Result<Option<Vec<DocumentLink>>> {
+    let Some(loaded) = backend.loaded_when_ready().await else { return Ok(None) };
+    let encoding = backend.settings().encoding;
+    let Some(facts) = backend.facts(&loaded, &params.text_document.uri) else { return Ok(None) };
+    guarded(|| Some(features::document_links(&loaded, &facts, encoding)))
+}
