@@ -349,6 +349,27 @@ fn an_ops_file_change_rebuilds_the_model_without_a_full_load() {
 }
 
 #[test]
+fn a_lock_taken_by_another_process_is_seen_even_where_git_ignores_locks() {
+    let repo = demo_repo();
+    let root = repo.path();
+    let cwd = root.display().to_string();
+    std::fs::write(root.join("ops/.gitignore"), "locks/\n").unwrap();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let lock = r#"{"agent": "AGENT-9", "task_id": "WBS-005", "scope_paths": ["services/payouts/**"], "acquired_at": "2026-11-24T08:12:40Z"}"#;
+    std::fs::write(root.join("ops/locks/AGENT-9.lock"), lock).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-005"}));
+    assert_eq!(work["lock"]["agent"], "AGENT-9", "{work}");
+    assert_eq!(work["workspace"]["update"], json!({"kind": "model", "files_rescanned": 1}));
+    answers_as_a_fresh_server(&t, &cwd, &["ops/locks/AGENT-9.lock", "services/payouts/schedule.py"]);
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::remove_file(root.join("ops/locks/AGENT-9.lock")).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-005"}));
+    assert!(work["lock"].is_null(), "{work}");
+    assert_eq!(work["workspace"]["update"]["kind"], "model");
+}
+
+#[test]
 fn new_files_are_picked_up_through_the_walks_rules_and_deleted_ones_disappear() {
     let repo = demo_repo();
     let root = repo.path();

@@ -178,8 +178,8 @@ impl Snapshot {
             .cloned()
             .chain(new_dirs);
         let (files, dirs) = input_set(&loaded.ws, walked);
-        // A stamp seen above was taken after `started`, before the file was read again: if it
-        // moves once more, the next call sees it.
+        // Every stamp here is taken after `started`: a file written after that has a time at or
+        // after it, which the next call does not trust, so it is read again then.
         let mut restamp = |rel: String| {
             let at = seen.remove(&rel).unwrap_or_else(|| stamp(&root.join(&rel)));
             (rel, at)
@@ -256,7 +256,8 @@ fn input_set(
             dir = parent;
         }
     };
-    for rel in ws.files.keys().map(String::as_str).chain(ws.skipped.iter().map(|s| s.path.as_str())) {
+    let skipped_files = ws.skipped.iter().filter(|s| !s.dir).map(|s| s.path.as_str());
+    for rel in ws.files.keys().map(String::as_str).chain(skipped_files) {
         add_file(rel, &mut files);
     }
     for rel in [
@@ -278,8 +279,10 @@ fn input_set(
     }
     let locks_dir = paths.locks_dir.trim_end_matches('/');
     add_file(&format!("{locks_dir}/.mutex"), &mut files);
-    // Every folder the walk enters, so a file added where no scanned file was yet is noticed.
+    // Every folder the walk enters, so a file added where no scanned file was yet is noticed,
+    // and those it could not enter.
     dirs.extend(walked);
+    dirs.extend(ws.skipped.iter().filter(|s| s.dir).map(|s| s.path.clone()));
     for dir in &dirs {
         files.insert(join(dir, ".gitignore"));
         files.insert(join(dir, ".ignore"));
