@@ -13,6 +13,7 @@ pub mod formats;
 pub mod fsutil;
 pub mod git_index;
 pub mod globs;
+pub mod host;
 pub mod ids;
 pub mod items;
 pub mod json;

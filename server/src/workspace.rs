@@ -459,9 +459,27 @@ pub fn admits(root: &Path, config: &Config, rel: &str) -> bool {
         return false;
     }
     let is_regular = std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.file_type().is_file());
-    if !is_regular {
-        return false;
-    }
+    is_regular && !ignored_on_the_way(root, rel, false)
+}
+
+/// Whether the walk would enter folder `rel` (not the root): no hidden part, not pruned by
+/// `files.exclude` (nor under a folder it prunes), not ignored, a folder that is not a link. A
+/// long-lived reader asks this of a folder that appeared, before listing what is in it.
+pub fn admits_dir(root: &Path, config: &Config, rel: &str) -> bool {
+    let mut at = 0;
+    let rules = !rel.is_empty()
+        && rel.split('/').all(|part| {
+            at += part.len() + 1;
+            let hidden = part.is_empty() || part == "." || part == ".." || part.starts_with('.');
+            !hidden && !config.scan_exclude_dirs.is_match(&rel[..at - 1])
+        });
+    let is_dir = std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.file_type().is_dir());
+    rules && is_dir && !ignored_on_the_way(root, rel, true)
+}
+
+/// Whether an ignore file on the way from the root to `rel` (or `.git/info/exclude`) ignores it
+/// or a folder holding it; `is_dir` says what `rel` itself is.
+fn ignored_on_the_way(root: &Path, rel: &str, is_dir: bool) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     // The ignore files of each folder from the root down to the file's own, deepest last.
     let mut matchers: Vec<ignore::gitignore::Gitignore> = Vec::new();
@@ -483,15 +501,15 @@ pub fn admits(root: &Path, config: &Config, rel: &str) -> bool {
             }
         }
         dir.push(part);
-        let is_dir = depth + 1 < parts.len();
+        let part_is_dir = depth + 1 < parts.len() || is_dir;
         // Deeper files first; within a folder `.ignore` (pushed last) before `.gitignore`.
-        let decided = matchers.iter().rev().map(|m| m.matched(&dir, is_dir)).find(|m| !m.is_none());
-        let decided = decided.or_else(|| exclude.as_ref().map(|m| m.matched(&dir, is_dir)));
+        let decided = matchers.iter().rev().map(|m| m.matched(&dir, part_is_dir)).find(|m| !m.is_none());
+        let decided = decided.or_else(|| exclude.as_ref().map(|m| m.matched(&dir, part_is_dir)));
         if decided.is_some_and(|m| m.is_ignore()) {
-            return false;
+            return true;
         }
     }
-    true
+    false
 }
 
 /// Scan the files an editor or a watcher says changed: each path's facts, or `None` when the
@@ -718,6 +736,7 @@ mod tests {
             "nested/.git/info/exclude",
             "excluded_by_info.rs",
             "deep/a/b/c.py",
+            "web/node_modules/pkg/index.js",
         ];
         for rel in files {
             let path = root.join(rel);
@@ -742,5 +761,26 @@ mod tests {
         assert!(admitted.contains(&"src/gen/keep.rs".to_string()), "{admitted:?}");
         assert!(!admits(root, &config, "missing.rs"));
         assert!(!admits(root, &config, "../escape.rs"));
+        // Folders: admitted exactly when the walk enters them.
+        let mut entered = walked_dirs(root, &config);
+        entered.retain(|d| !d.is_empty());
+        entered.sort();
+        let mut every_dir: Vec<String> = files
+            .iter()
+            .flat_map(|rel| {
+                let parts: Vec<&str> = rel.split('/').collect();
+                (1..parts.len()).map(move |n| parts[..n].join("/"))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        every_dir.push(".git/info".into());
+        let mut admitted_dirs: Vec<String> =
+            every_dir.into_iter().filter(|rel| admits_dir(root, &config, rel)).collect();
+        admitted_dirs.sort();
+        assert_eq!(admitted_dirs, entered);
+        assert!(!admits_dir(root, &config, "web/node_modules"), "files.exclude prunes it");
+        assert!(!admits_dir(root, &config, "src/a.rs"), "a file is no folder");
+        assert!(!admits_dir(root, &config, ""), "the root is entered, not admitted");
     }
 }

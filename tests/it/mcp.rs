@@ -247,3 +247,201 @@ fn locks_need_trust_and_check_changes_reports_scope_and_secrets() {
     assert!(refused(&t, "task", json!({"cwd": cwd})).contains("holds no lock"));
     assert!(refused(&tools(true, None), "whoami_scope", json!({"cwd": cwd})).contains("no agent"));
 }
+
+// Incremental updates: between two calls the changed inputs are found and applied alone; the
+// state that answers must be the one a fresh server loads.
+
+/// Everything a state answers from, as data: every finding (each file's own and the
+/// workspace-level ones), the coverage, and the scanned files.
+fn state(
+    t: &Tools,
+    root: &std::path::Path,
+) -> (Vec<concord::findings::Finding>, concord::coverage::Coverage, Vec<String>) {
+    let (snapshot, _) = t.session.snapshot(root).unwrap();
+    let loaded = &snapshot.loaded;
+    let mut findings: Vec<concord::findings::Finding> =
+        loaded.file_findings().values().flat_map(|f| f.iter().cloned()).collect();
+    findings.extend(loaded.analysis.workspace_findings.values().flatten().cloned());
+    concord::findings::sort(&mut findings);
+    (findings, loaded.analysis.coverage.clone(), loaded.ws.files.keys().cloned().collect())
+}
+
+/// The session `t` answers as a server started now would: the same state, and the same
+/// `check_changes` answer (its `workspace` aside) for `paths`.
+fn answers_as_a_fresh_server(t: &Tools, cwd: &str, paths: &[&str]) {
+    let root = t.session.resolve_root(Some(cwd)).unwrap();
+    let fresh = tools(false, None);
+    let fresh_check = call(&fresh, "check_changes", json!({"cwd": cwd, "paths": paths}));
+    assert_eq!(fresh_check["workspace"]["update"]["kind"], "full");
+    let check = call(t, "check_changes", json!({"cwd": cwd, "paths": paths}));
+    assert_eq!(check["workspace"]["update"]["kind"], "none", "the state was already up to date");
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("workspace");
+        v
+    };
+    assert_eq!(strip(check), strip(fresh_check));
+    let (findings, coverage, files) = state(t, &root);
+    let (fresh_findings, fresh_coverage, fresh_files) = state(&fresh, &root);
+    assert_eq!(files, fresh_files);
+    assert_eq!(findings, fresh_findings);
+    assert_eq!(coverage, fresh_coverage);
+}
+
+/// The first call, then a pause so that no input's time falls inside the load (such a stamp is
+/// not trusted, and the next call would look at the file again).
+fn first_call(t: &Tools, cwd: &str) {
+    let first = call(t, "coverage", json!({"cwd": cwd}));
+    assert_eq!(
+        first["workspace"]["update"],
+        json!({"kind": "full", "reason": "first call", "files_scanned": first["workspace"]["update"]["files_scanned"]})
+    );
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let again = call(t, "coverage", json!({"cwd": cwd}));
+    assert_eq!(again["workspace"]["update"], json!({"kind": "none"}));
+    assert_eq!(again["workspace"]["rebuilt_for_this_call"], false);
+}
+
+#[test]
+fn an_edited_source_file_is_rescanned_alone_and_answers_as_a_fresh_server_would() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let before = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
+    assert!(before["chunks"][0]["code_paths"].to_string().contains("refunds.py"), "{before}");
+    let file = "services/payments/refunds.py";
+    std::fs::write(repo.path().join(file), "\"\"\"Refunds. Implements TD-9104.\"\"\"\ndef refund(): pass\n")
+        .unwrap();
+    let checked = call(&t, "check_changes", json!({"cwd": cwd, "paths": [file]}));
+    let update = &checked["workspace"]["update"];
+    assert_eq!(
+        *update,
+        json!({"kind": "files", "files_rescanned": 1}),
+        "one file read again, not the workspace"
+    );
+    assert_eq!(checked["workspace"]["rebuilt_for_this_call"], true);
+    let codes: Vec<&str> = checked["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"unknown-id"), "{codes:?}");
+    let after = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
+    assert!(!after["chunks"][0]["code_paths"].to_string().contains("refunds.py"), "{after}");
+    answers_as_a_fresh_server(&t, &cwd, &[file, "services/payments/webhooks.py", "web/src/lib/api.ts"]);
+}
+
+#[test]
+fn an_ops_file_change_rebuilds_the_model_without_a_full_load() {
+    let repo = demo_repo();
+    let cwd = repo.path().display().to_string();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let wbs = repo.path().join("ops/wbs.json");
+    let text =
+        std::fs::read_to_string(&wbs).unwrap().replace("Signup, login and sessions", "Signup and login");
+    std::fs::write(&wbs, text).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-002"}));
+    assert_eq!(work["title"], "Signup and login");
+    assert_eq!(work["workspace"]["update"], json!({"kind": "model", "files_rescanned": 1}));
+    answers_as_a_fresh_server(&t, &cwd, &["ops/wbs.json", "services/auth/sessions.py"]);
+}
+
+#[test]
+fn a_lock_taken_by_another_process_is_seen_even_where_git_ignores_locks() {
+    let repo = demo_repo();
+    let root = repo.path();
+    let cwd = root.display().to_string();
+    std::fs::write(root.join("ops/.gitignore"), "locks/\n").unwrap();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let lock = r#"{"agent": "AGENT-9", "task_id": "WBS-005", "scope_paths": ["services/payouts/**"], "acquired_at": "2026-11-24T08:12:40Z"}"#;
+    std::fs::write(root.join("ops/locks/AGENT-9.lock"), lock).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-005"}));
+    assert_eq!(work["lock"]["agent"], "AGENT-9", "{work}");
+    assert_eq!(work["workspace"]["update"], json!({"kind": "model", "files_rescanned": 1}));
+    answers_as_a_fresh_server(&t, &cwd, &["ops/locks/AGENT-9.lock", "services/payouts/schedule.py"]);
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::remove_file(root.join("ops/locks/AGENT-9.lock")).unwrap();
+    let work = call(&t, "lookup", json!({"cwd": cwd, "id": "WBS-005"}));
+    assert!(work["lock"].is_null(), "{work}");
+    assert_eq!(work["workspace"]["update"]["kind"], "model");
+}
+
+#[test]
+fn new_files_are_picked_up_through_the_walks_rules_and_deleted_ones_disappear() {
+    let repo = demo_repo();
+    let root = repo.path();
+    let cwd = root.display().to_string();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    // Two files the walk visits (one in a new folder two levels deep), and three it does not:
+    // under an ignored folder (`__pycache__/`, `target/` in the demo's .gitignore) and hidden.
+    write("services/payments/new_module.py", "# implements TD-0104\n");
+    write("services/newsvc/deep/worker.py", "# implements TD-9999\n");
+    write("services/payments/__pycache__/cached.py", "# implements TD-9998\n");
+    write("services/search/target/debug/gen.rs", "// TD-9997\n");
+    write("services/payments/.scratch.py", "# TD-9996\n");
+    let answer = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
+    assert_eq!(answer["workspace"]["update"], json!({"kind": "files", "files_rescanned": 2}));
+    assert!(answer["chunks"][0]["code_paths"].to_string().contains("services/payments/new_module.py"));
+    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    assert!(files.contains(&"services/newsvc/deep/worker.py".to_string()), "a file in a new folder");
+    for ignored in [
+        "services/payments/__pycache__/cached.py",
+        "services/search/target/debug/gen.rs",
+        "services/payments/.scratch.py",
+    ] {
+        assert!(!files.contains(&ignored.to_string()), "{ignored} stays out");
+    }
+    answers_as_a_fresh_server(
+        &t,
+        &cwd,
+        &["services/payments/new_module.py", "services/newsvc/deep/worker.py"],
+    );
+    // A file added to the new folder later is seen too: the folder is an input now.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    write("services/newsvc/deep/more.py", "# implements TD-0104\n");
+    let answer = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
+    assert_eq!(answer["workspace"]["update"], json!({"kind": "files", "files_rescanned": 1}));
+    assert!(answer["chunks"][0]["code_paths"].to_string().contains("services/newsvc/deep/more.py"));
+
+    // Deleted: one file, and a whole folder.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::remove_file(root.join("services/payments/new_module.py")).unwrap();
+    std::fs::remove_dir_all(root.join("services/reviews")).unwrap();
+    let answer = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
+    assert_eq!(answer["workspace"]["update"], json!({"kind": "files", "files_rescanned": 2}));
+    assert!(!answer["chunks"][0]["code_paths"].to_string().contains("new_module.py"));
+    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    assert!(!files.iter().any(|f| f.starts_with("services/reviews/")), "{files:?}");
+    answers_as_a_fresh_server(&t, &cwd, &["services/payments/new_module.py", "services/reviews/ratings.py"]);
+}
+
+#[test]
+fn the_configuration_or_an_ignore_file_loads_everything_again() {
+    let repo = demo_repo();
+    let root = repo.path();
+    let cwd = root.display().to_string();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    std::fs::write(root.join(".gitignore"), "target/\n__pycache__/\nnode_modules/\nservices/payments/\n")
+        .unwrap();
+    let answer = call(&t, "coverage", json!({"cwd": cwd}));
+    assert_eq!(answer["workspace"]["update"]["kind"], "full");
+    assert_eq!(answer["workspace"]["update"]["reason"], ".gitignore changed");
+    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    assert!(!files.iter().any(|f| f.starts_with("services/payments/")), "the newly ignored folder is out");
+    answers_as_a_fresh_server(&t, &cwd, &["services/payments/refunds.py"]);
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::write(root.join("concord.toml"), "[trace]\nlevel = \"item\"\n").unwrap();
+    let answer = call(&t, "coverage", json!({"cwd": cwd}));
+    assert_eq!(answer["workspace"]["update"]["reason"], "concord.toml changed");
+    answers_as_a_fresh_server(&t, &cwd, &["services/auth/sessions.py"]);
+}

@@ -182,12 +182,22 @@ pub struct Tools {
     pub policy: Policy,
 }
 
-fn workspace_value(snapshot: &Snapshot, freshness: Freshness) -> Value {
+fn workspace_value(snapshot: &Snapshot, freshness: &Freshness) -> Value {
+    let update = match freshness {
+        Freshness::Reused => json!({ "kind": "none" }),
+        Freshness::Loaded { reason } => {
+            json!({ "kind": "full", "reason": reason, "files_scanned": snapshot.loaded.ws.files.len() })
+        }
+        Freshness::Updated { rescanned, model } => {
+            json!({ "kind": if *model { "model" } else { "files" }, "files_rescanned": rescanned })
+        }
+    };
     json!({
         "root": snapshot.root.display().to_string(),
         "model_built_at": snapshot.built_at,
         "build_ms": snapshot.build_ms,
-        "rebuilt_for_this_call": freshness == Freshness::Built,
+        "rebuilt_for_this_call": *freshness != Freshness::Reused,
+        "update": update,
         "inputs_checked": snapshot.inputs(),
     })
 }
@@ -222,7 +232,7 @@ impl Tools {
         let root = self.session.resolve_root(cwd)?;
         let (snapshot, freshness) = self.session.snapshot(&root)?;
         crate::ops::scrub::use_config(&snapshot.loaded.ws.config);
-        let workspace = workspace_value(&snapshot, freshness);
+        let workspace = workspace_value(&snapshot, &freshness);
         Ok((snapshot, workspace))
     }
 
