@@ -665,57 +665,16 @@ impl Backend {
         }
     }
 
-    /// Files changed on disk (not the configuration): rescan just them, through the walk's
-    /// rules (an ignored, hidden or excluded file stays out, as in `concord check`); when an ops
-    /// file or the spec's markdown is among them, rebuild the model from the ops files, without
-    /// reading any other source file again. Nothing is recomputed or sent when the facts did
-    /// not change (a save and its watcher event).
+    /// Files changed on disk (not the configuration): the host's incremental step
+    /// ([`crate::host::apply_file_changes`]); nothing is sent when the facts did not change (a
+    /// save and its watcher event).
     async fn update_files(&self, paths: Vec<String>) {
         // A partial state (its full load failed) is not a base: only a reload completes it.
         let Some(old) = self.loaded() else { return };
-        let updated = tokio::task::spawn_blocking(move || {
-            let config = &old.ws.config;
-            let model_changed = paths.iter().any(|path| {
-                config.is_ops_file(path)
-                    || (path.ends_with(".md") && crate::config::is_under(path, &config.paths.blueprints_dir))
-            });
-            let rescanned = crate::workspace::rescan(&old.ws.root, &old.ws.config, &paths);
-            let unchanged = !model_changed
-                && rescanned.iter().all(|(path, outcome)| {
-                    let skipped = old.ws.skipped.iter().find(|s| !s.dir && s.path == *path);
-                    match outcome {
-                        Ok(facts) => old.ws.files.get(path) == Some(facts) && skipped.is_none(),
-                        Err(skip) => {
-                            !old.ws.files.contains_key(path)
-                                && skipped.map(|s| s.reason) == skip.as_ref().map(|s| s.reason)
-                        }
-                    }
-                });
-            if unchanged {
-                return None;
-            }
-            let mut ws = old.ws.clone();
-            for (path, outcome) in rescanned {
-                ws.files.remove(&path);
-                ws.skipped.retain(|s| s.dir || s.path != path);
-                match outcome {
-                    Ok(facts) => {
-                        ws.files.insert(path, facts);
-                    }
-                    Err(Some(skipped)) => ws.skipped.push(skipped),
-                    Err(None) => {}
-                }
-            }
-            if model_changed {
-                ws.reload_model();
-                return Some((Loaded::new(ws), None));
-            }
-            let next = old.after_files_changed(ws, &paths);
-            let affected = affected_paths(&old, &next, &paths);
-            Some((next, Some(Arc::new(affected))))
-        })
-        .await;
-        if let Ok(Some((loaded, affected))) = updated {
+        let updated =
+            tokio::task::spawn_blocking(move || crate::host::apply_file_changes(&old, &paths)).await;
+        if let Ok(Some(crate::host::Applied { loaded, affected })) = updated {
+            let affected = affected.map(Arc::new);
             self.store(loaded);
             self.publish_workspace_for(affected).await;
         }
@@ -734,33 +693,10 @@ impl Backend {
         }
     }
 
-    /// The configuration (with the secrets baseline and the query overrides it names) changes
-    /// how every file is read: that needs a full reload. Other files are rescanned alone.
+    /// See [`crate::host::needs_reload`]; before the first load, every change is a reload.
     pub(super) fn needs_reload(&self, path: &str) -> bool {
-        let Some(loaded) = self.loaded() else { return true };
-        let config = &loaded.ws.config;
-        path == CONFIG_FILE
-            || path == config.secrets_baseline
-            || config.queries_dir.as_deref().is_some_and(|dir| crate::config::is_under(path, dir))
+        self.loaded().is_none_or(|loaded| crate::host::needs_reload(&loaded.ws.config, path))
     }
-}
-
-/// The paths whose diagnostics can differ between two states that differ by the `changed` files:
-/// those files, the others in their folders (suggestions count the IDs a folder uses), and the
-/// files where a workspace-level finding appeared, went or changed.
-fn affected_paths(before: &Loaded, after: &Loaded, changed: &[String]) -> BTreeSet<String> {
-    fn dir(path: &str) -> &str {
-        path.rsplit_once('/').map_or("", |(dir, _)| dir)
-    }
-    let dirs: BTreeSet<&str> = changed.iter().map(|p| dir(p)).collect();
-    let mut affected: BTreeSet<String> = changed.iter().cloned().collect();
-    for folder in &dirs {
-        affected
-            .extend(crate::workspace::files_in_dir(&after.ws.files, folder).map(|facts| facts.path.clone()));
-    }
-    let (old, new) = (&before.analysis.workspace_findings, &after.analysis.workspace_findings);
-    affected.extend(old.keys().chain(new.keys()).filter(|p| old.get(*p) != new.get(*p)).cloned());
-    affected
 }
 
 /// The protocol's table: each method hands its parameters to its handler in `handlers/`.
