@@ -70,7 +70,7 @@ impl Neighbours {
         &self,
         model: &Model,
         facts: &FileFacts,
-        words: &str,
+        words: &[String],
         ignore: Option<(u32, u32)>,
     ) -> Vec<Candidate> {
         self.suggest_up_to(model, facts, words, ignore, SUGGESTIONS)
@@ -81,7 +81,7 @@ impl Neighbours {
         &self,
         model: &Model,
         facts: &FileFacts,
-        words: &str,
+        words: &[String],
         ignore: Option<(u32, u32)>,
         limit: usize,
     ) -> Vec<Candidate> {
@@ -648,8 +648,8 @@ fn untraced_items(
         .zip(&traces)
         .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
         .map(|(item, _)| {
-            let words = format!("{} {}", item.name, item.doc);
-            let candidates = neighbours.suggester.suggest(model, &facts.path, &words, &same_file, &same_dir, SUGGESTIONS);
+            let query = item.suggestion_words();
+            let candidates = neighbours.suggester.suggest(model, &facts.path, &query, &same_file, &same_dir, SUGGESTIONS);
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(
@@ -707,7 +707,7 @@ fn unknown_id(config: &Config, model: &Model, facts: &FileFacts, id: &str) -> Fi
 }
 
 fn untraced_file(model: &Model, neighbours: &Neighbours, facts: &FileFacts) -> Finding {
-    let candidates = neighbours.suggest(model, facts, "", None);
+    let candidates = neighbours.suggest(model, facts, &[], None);
     let hint = match candidates.first() {
         Some(best) => format!(" Likely: {} ({}).", best.id, best.title),
         None => String::new(),

@@ -95,8 +95,18 @@ pub struct ItemFacts {
     /// Where a tag comment goes (start of the line above its decorators), and its indentation.
     pub insert_at: crate::text::LineCol,
     pub indent: String,
-    /// Words of its leading comments, for suggestions.
+    /// The words of its leading comments that suggestions match on, each once, space-separated
+    /// ([`crate::suggest::distinct_unstemmed_words`]): a long doc comment costs a few words.
     pub doc: String,
+}
+
+impl ItemFacts {
+    /// What its ID suggestions match on: the words of its name, then those of its doc comment.
+    pub fn suggestion_words(&self) -> Vec<String> {
+        let mut query = crate::suggest::words(&self.name);
+        query.extend(self.doc.split(' ').filter(|w| !w.is_empty()).map(crate::suggest::stem));
+        query
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,12 +261,13 @@ fn items_of(
                     ids.push(id.to_string());
                 }
             }
-            let mut doc = String::new();
+            let mut leading = String::new();
             for &c in &item.leading_comments {
                 let comment = &parsed.comments[c];
-                doc.push_str(&text[comment.start..comment.end]);
-                doc.push(' ');
+                leading.push_str(&text[comment.start..comment.end]);
+                leading.push(' ');
             }
+            let doc = crate::suggest::distinct_unstemmed_words(&leading).join(" ");
             ItemFacts {
                 kind: item.kind.name(),
                 name: item.name.clone(),

@@ -19,6 +19,20 @@ const WORK_TEXT_SHARE: f64 = 0.5;
 /// Words for matching: split on non-letters and at camelCase humps, lowercased, short words and
 /// common ones dropped, plural `s` and `ing`/`ed` endings cut.
 pub fn words(text: &str) -> Vec<String> {
+    unstemmed_words(text).into_iter().map(|w| stem(&w)).collect()
+}
+
+/// [`words`] before the endings are cut, each once, in order of first use: what an item keeps
+/// of its doc comment (`ItemFacts::doc`), a fraction of the comment's text that gives the same
+/// suggestions (a word repeated in a query counts once).
+pub fn distinct_unstemmed_words(text: &str) -> Vec<String> {
+    let mut out = unstemmed_words(text);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|w| seen.insert(w.clone()));
+    out
+}
+
+fn unstemmed_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut previous_lower = false;
@@ -27,7 +41,7 @@ pub fn words(text: &str) -> Vec<String> {
         if w.len() < 3 || STOPWORDS.contains(&w.as_str()) || w.bytes().all(|b| b.is_ascii_digit()) {
             return;
         }
-        out.push(stem(&w));
+        out.push(w);
     };
     for c in text.chars() {
         if c.is_alphanumeric() {
@@ -45,7 +59,7 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
-fn stem(word: &str) -> String {
+pub fn stem(word: &str) -> String {
     for suffix in ["ing", "ed", "es", "s"] {
         if word.len() > suffix.len() + 3 {
             if let Some(root) = word.strip_suffix(suffix) {
@@ -186,13 +200,13 @@ impl Suggester {
         &self,
         model: &Model,
         path: &str,
-        text: &str,
+        query: &[String],
         same_file: &BTreeMap<String, usize>,
         same_dir: &BTreeMap<String, usize>,
         limit: usize,
     ) -> Vec<Candidate> {
         let file_name = path.rsplit('/').next().unwrap_or(path);
-        let mut query = words(text);
+        let mut query = query.to_vec();
         query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
         let text_scores = self.bm25(&query);
         let best_text = text_scores.iter().copied().fold(0.0, f64::max);

@@ -18,7 +18,7 @@ fn item_level_demo() -> tempfile::TempDir {
 struct TaggedItem<'w> {
     facts: &'w concord::scan::FileFacts,
     name: &'w str,
-    query: String,
+    query: Vec<String>,
     truth: Vec<&'w String>,
     hidden: (u32, u32),
 }
@@ -32,7 +32,7 @@ fn tagged_items(ws: &Workspace) -> Vec<TaggedItem<'_>> {
                 out.push(TaggedItem {
                     facts,
                     name: &item.name,
-                    query: format!("{} {}", item.name, item.doc),
+                    query: item.suggestion_words(),
                     truth,
                     hidden: (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3),
                 });

@@ -429,15 +429,15 @@ impl Tools {
         let (words, item_value) = match args.item.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             Some(name) => match facts.items.iter().find(|i| i.name == name) {
                 Some(item) => (
-                    format!("{} {}", item.name, item.doc),
+                    item.suggestion_words(),
                     json!({"name": item.name, "kind": item.kind, "line": item.name_span.start.line + 1, "traces_to": item.ids}),
                 ),
                 None => (
-                    name.to_string(),
+                    crate::suggest::words(name),
                     json!({"name": name, "found": false, "note": "not found among the file's traced items: ranked by its name"}),
                 ),
             },
-            None => (String::new(), Value::Null),
+            None => (Vec::new(), Value::Null),
         };
         let candidates = neighbours.suggest_up_to(model, facts, &words, None, limit);
         let comment = facts.line_comment.unwrap_or("//");
