@@ -445,3 +445,31 @@ fn the_configuration_or_an_ignore_file_loads_everything_again() {
     assert_eq!(answer["workspace"]["update"]["reason"], "concord.toml changed");
     answers_as_a_fresh_server(&t, &cwd, &["services/auth/sessions.py"]);
 }
+
+#[test]
+fn a_lock_going_stale_between_calls_is_flagged_with_nothing_changed_on_disk() {
+    let repo = demo_repo();
+    let root = repo.path();
+    let cwd = root.display().to_string();
+    let config = root.join("concord.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    std::fs::write(&config, format!("{text}\n[locks]\nstale_after = \"3s\"\n")).unwrap();
+    let acquired = concord::time::format_rfc3339(concord::time::now_secs());
+    let lock = format!(
+        r#"{{"agent": "AGENT-9", "task_id": "WBS-005", "scope_paths": ["services/payouts/**"], "acquired_at": "{acquired}"}}"#
+    );
+    std::fs::write(root.join("ops/locks/AGENT-9.lock"), lock).unwrap();
+    let t = tools(false, None);
+    first_call(&t, &cwd);
+    let stale_here = || {
+        state(&t, root)
+            .0
+            .iter()
+            .any(|f| f.code == concord::findings::Code::StaleLock && f.path == "ops/locks/AGENT-9.lock")
+    };
+    assert!(!stale_here(), "not stale yet");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let later = call(&t, "coverage", json!({"cwd": cwd}));
+    assert_eq!(later["workspace"]["update"], json!({"kind": "clock"}), "{later}");
+    assert!(stale_here(), "stale now");
+}

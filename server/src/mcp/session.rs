@@ -63,6 +63,8 @@ pub enum Freshness {
     /// Only the changed files rescanned; `model` when an ops file or the spec's markdown among
     /// them rebuilt the model.
     Updated { rescanned: usize, model: bool },
+    /// No input changed, but a lock went stale since the last call: the findings again.
+    Clock,
 }
 
 /// One loaded workspace and the stamps of its inputs.
@@ -142,7 +144,20 @@ impl Snapshot {
         look(&self.inputs.files, &mut changed_files);
         look(&self.inputs.dirs, &mut changed_dirs);
         if changed_files.is_empty() && changed_dirs.is_empty() {
-            return Ok(None);
+            // Nothing on disk moved, but a lock may have gone stale since: the same files,
+            // the findings again at the current time.
+            if !self.loaded.stale_locks_moved(crate::time::now_secs()) {
+                return Ok(None);
+            }
+            let next = Snapshot {
+                root: root.clone(),
+                loaded: Loaded::new(self.loaded.ws.clone()),
+                built_at: crate::time::format_rfc3339((started / 1_000_000_000) as i64),
+                build_ms: started_at.elapsed().as_millis() as u64,
+                inputs: Inputs { files: self.inputs.files.clone(), dirs: self.inputs.dirs.clone() },
+                started: self.started,
+            };
+            return Ok(Some((next, Freshness::Clock)));
         }
         let config = &self.loaded.ws.config;
         let under_queries =

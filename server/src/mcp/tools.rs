@@ -185,6 +185,7 @@ pub struct Tools {
 fn workspace_value(snapshot: &Snapshot, freshness: &Freshness) -> Value {
     let update = match freshness {
         Freshness::Reused => json!({ "kind": "none" }),
+        Freshness::Clock => json!({ "kind": "clock" }),
         Freshness::Loaded { reason } => {
             json!({ "kind": "full", "reason": reason, "files_scanned": snapshot.loaded.ws.files.len() })
         }
