@@ -212,6 +212,28 @@ async fn a_pulling_client_gets_every_folders_diagnostics() {
     let pulled =
         client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uses_b } })).await;
     assert!(!codes(pulled["items"].as_array().unwrap()).contains(&"unknown-id".to_string()), "{pulled}");
+
+    // Folder B removed: what the client holds of it is reported empty, A's is unchanged.
+    let refunds = |root: &Path| uri(&root.join("services/payments/refunds.py"));
+    let id_of = |file: String| -> Value {
+        let item = items.iter().find(|i| i["uri"] == file).unwrap();
+        json!({ "uri": file, "value": item["resultId"] })
+    };
+    let held = json!([id_of(refunds(a)), id_of(refunds(b))]);
+    client
+        .notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({ "event": { "added": [], "removed": [{ "uri": uri(b), "name": "folder1" }] } }),
+        )
+        .await;
+    let after = client.request("workspace/diagnostic", json!({ "previousResultIds": held })).await;
+    let item = |file: String| after["items"].as_array().unwrap().iter().find(|i| i["uri"] == file).cloned();
+    let gone = item(refunds(b)).expect("the removed folder's file is reported");
+    assert_eq!((gone["kind"].clone(), gone["items"].clone()), (json!("full"), json!([])), "{after}");
+    assert_eq!(item(refunds(a)).expect("A's file is reported")["kind"], "unchanged", "{after}");
+    let pulled =
+        client.request("textDocument/diagnostic", json!({ "textDocument": { "uri": uses_b } })).await;
+    assert_eq!(pulled["items"], json!([]), "a document of a removed folder has none: {pulled}");
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
 

@@ -1,13 +1,14 @@
-//! The server's state (settings, open documents, the loaded workspace, what was published) and
-//! the work that changes it (the change queue, loads, publishing), with the protocol's table at
-//! the end; the handlers themselves live in `handlers/`, a file each. Rules that keep it correct
-//! under a concurrent dispatcher:
+//! The server's state (settings, open documents, what was published, and the workspace folders,
+//! each served as its own Concord workspace) and the work that changes it (each folder's change
+//! queue, loads, publishing), with the protocol's table at the end; the handlers themselves live
+//! in `handlers/`, a file each. A URI belongs to the deepest folder containing it. Rules that
+//! keep it correct under a concurrent dispatcher:
 //! - an edit is stored before the handler's first `.await`, and only if its version is newer;
 //! - no lock is held across an `.await` (clippy.toml enforces it);
 //! - slow work (loading, commands) runs on spawned tasks; every request to the client has a timeout;
 //! - diagnostics are debounced with a generation counter and dropped when stale;
-//! - the workspace changes in one place, in order: every event becomes a [`Change`] that one
-//!   task applies, so a burst (Save All, a save and its watcher event) ends in one state;
+//! - a folder changes in one place, in order: every event becomes a [`Change`] that the folder's
+//!   one task applies, so a burst (Save All, a save and its watcher event) ends in one state;
 //! - a file's diagnostics are sent again only when they changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
