@@ -326,3 +326,42 @@ async fn a_command_names_its_folder_when_there_are_several() {
     assert!(queue.as_array().unwrap().iter().any(|i| i["id"] == "WBS-005"), "{queue}");
     assert_eq!(client.shutdown_and_exit().await, Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nested_folder_owns_its_files_until_it_is_removed() {
+    // The outer folder defines TD-0103; the folder nested in it has a spec of its own without it.
+    let outer = folder(false);
+    let outer = outer.path();
+    let inner = outer.join("sub");
+    write(&inner, "docs/blueprints/inner.md", "# Inner\n\n## TD-0500 Inner only\nA chunk.\n");
+    write(&inner, "lib/x.py", "# TD-0103 payments\n");
+    let x = uri(&inner.join("lib/x.py"));
+    let mut client = LspClient::in_process();
+    initialize(&mut client, &[outer, &inner], json!({}), json!({ "diagnosticsScope": "workspace" })).await;
+    let diags = client.diagnostics(&x, |d| codes(d).contains(&"unknown-id".to_string())).await;
+    assert!(diags[0]["message"].as_str().unwrap().contains("TD-0103"), "{diags:?}");
+    let sent = published_until_quiet(&mut client, Duration::from_millis(800)).await;
+    let last = sent.iter().rev().find(|(u, _)| *u == x);
+    assert!(
+        last.is_none_or(|(_, c)| c.contains(&"unknown-id".to_string())),
+        "the outer folder never answers for it: {sent:?}"
+    );
+
+    // A save of the file reaches both workspaces; the inner one answers for it.
+    write(&inner, "lib/x.py", "# TD-0103 payments\n# TD-0888 nowhere\n");
+    client.notify("textDocument/didSave", json!({ "textDocument": { "uri": x } })).await;
+    client.diagnostics(&x, |d| codes(d).iter().filter(|c| *c == "unknown-id").count() == 2).await;
+
+    // The inner folder removed: the outer one, which defines TD-0103, answers for the file now.
+    client
+        .notify(
+            "workspace/didChangeWorkspaceFolders",
+            json!({ "event": { "added": [], "removed": [{ "uri": uri(&inner), "name": "folder1" }] } }),
+        )
+        .await;
+    let diags = client.diagnostics(&x, |d| !d.is_empty()).await;
+    let unknown: Vec<&Value> = diags.iter().filter(|d| d["code"] == "unknown-id").collect();
+    assert_eq!(unknown.len(), 1, "only TD-0888 is unknown in the outer folder: {diags:?}");
+    assert!(unknown[0]["message"].as_str().unwrap().contains("TD-0888"), "{diags:?}");
+    assert_eq!(client.shutdown_and_exit().await, Some(0));
+}

@@ -254,12 +254,14 @@ impl Backend {
     /// The folder a URI belongs to (the deepest one containing it) with its path there; `None`
     /// for a URI outside every folder.
     pub(super) fn folder_of(&self, uri: &Uri) -> Option<(Arc<Folder>, String)> {
+        self.folders_containing(uri).into_iter().max_by_key(|(f, _)| f.root.components().count())
+    }
+
+    /// Every folder containing a URI (several when folders are nested), with its path in each.
+    /// A file on disk changes for all of them; its diagnostics are the deepest one's.
+    pub(super) fn folders_containing(&self, uri: &Uri) -> Vec<(Arc<Folder>, String)> {
         let folders = self.shared.folders.read().unwrap_or_else(|e| e.into_inner());
-        folders
-            .iter()
-            .filter_map(|f| f.rel(uri).map(|rel| (f, rel)))
-            .max_by_key(|(f, _)| f.root.components().count())
-            .map(|(f, rel)| (f.clone(), rel))
+        folders.iter().filter_map(|f| f.rel(uri).map(|rel| (f.clone(), rel))).collect()
     }
 
     /// Whether `uri` belongs to `folder` (and not to a folder nested in it).

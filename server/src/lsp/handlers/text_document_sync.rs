@@ -47,10 +47,13 @@ pub async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) 
 }
 
 pub async fn did_save(backend: &Backend, params: DidSaveTextDocumentParams) {
-    // Saved in one folder: only that folder changes.
-    let Some((folder, path)) = backend.folder_of(&params.text_document.uri) else { return };
-    let change = if folder.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![path]) };
-    folder.submit(change);
+    // Only the folder of the file changes (and a folder it is nested in, whose workspace holds
+    // the file too).
+    for (folder, path) in backend.folders_containing(&params.text_document.uri) {
+        let change =
+            if folder.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![path]) };
+        folder.submit(change);
+    }
 }
 
 pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {

@@ -7,13 +7,15 @@ use tower_lsp_server::ls_types::*;
 
 use crate::lsp::server::{Backend, Change, Folder, CLIENT_TIMEOUT};
 
-/// Each path goes to its folder's queue (a path under no folder is ignored); a folder whose
-/// configuration or ops files changed reloads, the others update those files.
+/// Each path goes to its folder's queue, and to the queue of a folder it is nested in (a path
+/// under no folder is ignored); a folder whose configuration or ops files changed reloads, the
+/// others update those files.
 pub async fn did_change_watched_files(backend: &Backend, params: DidChangeWatchedFilesParams) {
     // By folder, in the order the folders first appear in the events.
     let mut by_folder: Vec<(Arc<Folder>, bool, Vec<String>)> = Vec::new();
-    for event in &params.changes {
-        let Some((folder, path)) = backend.folder_of(&event.uri) else { continue };
+    // A folder nested in another: the file changed for both workspaces.
+    let located = params.changes.iter().flat_map(|event| backend.folders_containing(&event.uri));
+    for (folder, path) in located {
         let at = match by_folder.iter().position(|(f, _, _)| Arc::ptr_eq(f, &folder)) {
             Some(at) => at,
             None => {
