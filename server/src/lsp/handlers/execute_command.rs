@@ -84,6 +84,10 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
         }
         "concord.queue" => {
             let FolderArgument { folder } = argument(command, arguments)?;
+            // A server with no folder (a single file open) has nothing to list, as before.
+            if backend.folders().is_empty() {
+                return Ok(Some(json!([])));
+            }
             let folder = command_folder(backend, command, folder.as_deref())?;
             let Some(loaded) = folder.loaded_when_ready().await else { return Ok(Some(json!([]))) };
             let items: Vec<Value> = crate::ops::dispatch::in_priority_order(&loaded.ws)
@@ -100,6 +104,10 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
         }
         "concord.questions" => {
             let QuestionsArgs { all, folder } = argument(command, arguments)?;
+            // A server with no folder (a single file open) has nothing to list, as before.
+            if backend.folders().is_empty() {
+                return Ok(Some(json!([])));
+            }
             let folder = command_folder(backend, command, folder.as_deref())?;
             let Some(loaded) = folder.loaded_when_ready().await else { return Ok(Some(json!([]))) };
             let questions: Vec<Value> = crate::ops::questions::ordered(&loaded.ws.model.questions)
