@@ -181,6 +181,8 @@ impl Folder {
         self.removed.store(true, Ordering::SeqCst);
         self.changes.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // Dropped now, not when the last task holding the folder (a clock armed for hours) ends.
+        self.loaded.write().unwrap_or_else(|e| e.into_inner()).take();
         // A request waiting for a load that will never come answers at once.
         self.mark_ready();
     }
@@ -657,7 +659,15 @@ impl Backend {
     /// Store a folder's new state and arm its clock for the next lock that will go stale.
     fn store(&self, folder: &Arc<Folder>, loaded: Loaded) {
         let wake = crate::scope::next_stale_at(&loaded.ws.config, &loaded.ws.model, crate::time::now_secs());
-        *folder.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
+        {
+            // A load that ends after its folder was removed keeps nothing. Checked under the
+            // lock that `Folder::remove` clears the state under, after marking the folder.
+            let mut state = folder.loaded.write().unwrap_or_else(|e| e.into_inner());
+            if folder.is_removed() {
+                return;
+            }
+            *state = Some(Arc::new(loaded));
+        }
         if let Some(at) = wake {
             let folder = folder.clone();
             let wait = (at - crate::time::now_secs()).clamp(1, 24 * 3600) as u64;
