@@ -20,6 +20,7 @@ mod ingest;
 mod items;
 mod lsp;
 mod lsp_diagnostics;
+mod lsp_multiroot;
 mod malformed;
 mod mcp;
 pub(crate) mod orchestration;

@@ -35,6 +35,16 @@ pub const COMMANDS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 pub struct NoArgument {}
 
+/// The argument of a command that acts on one workspace folder and takes nothing else
+/// (`concord.crosswalk`, `concord.queue`, `concord.health`; `concord.reload`, where no folder
+/// means every folder).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderArgument {
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
+}
+
 /// `concord.questions`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +52,8 @@ pub struct QuestionsArgs {
     /// Also the answered and withdrawn questions.
     #[serde(default)]
     pub all: bool,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.dispatch`: the next eligible item unless `id` names one.
@@ -52,6 +64,8 @@ pub struct DispatchArgs {
     pub agent: Option<String>,
     /// The agent CLI preset, instead of the editor's `agentPreset`.
     pub cli: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.autopilot`.
@@ -72,6 +86,8 @@ pub struct AutopilotArgs {
     pub ignore_red_health: bool,
     pub model: Option<String>,
     pub cli: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.review`: the latest run unless `run` names one.
@@ -81,6 +97,8 @@ pub struct ReviewArgs {
     pub run: Option<String>,
     #[serde(default)]
     pub no_llm: bool,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.apply`: the latest review unless `review` names one.
@@ -88,6 +106,8 @@ pub struct ReviewArgs {
 #[serde(deny_unknown_fields)]
 pub struct ApplyArgs {
     pub review: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.approve`.
@@ -96,6 +116,8 @@ pub struct ApplyArgs {
 pub struct ApproveArgs {
     pub id: String,
     pub agent: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.answer`.
@@ -106,6 +128,8 @@ pub struct AnswerArgs {
     pub option: String,
     pub by: Option<String>,
     pub note: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.lock.acquire`: the work item's own `scope_paths` unless `scope` is given.
@@ -115,6 +139,8 @@ pub struct LockAcquireArgs {
     pub task: String,
     pub scope: Option<Vec<String>>,
     pub agent: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.lock.release`.
@@ -122,6 +148,8 @@ pub struct LockAcquireArgs {
 #[serde(deny_unknown_fields)]
 pub struct LockReleaseArgs {
     pub agent: Option<String>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 /// `concord.lock.sweep`: locks older than `olderThan` (else `locks.stale_after`) are removed.
@@ -131,6 +159,8 @@ pub struct LockSweepArgs {
     /// Seconds, from a duration like `90m`, `24h` or `7d`.
     #[serde(default, deserialize_with = "duration")]
     pub older_than: Option<u64>,
+    /// The workspace folder (its URI) to act on; needed when the client has several.
+    pub folder: Option<String>,
 }
 
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
@@ -182,6 +212,21 @@ impl WorkspaceCommand {
         }
     }
 
+    /// The workspace folder the argument names (a URI).
+    pub fn folder(&self) -> Option<&str> {
+        match self {
+            WorkspaceCommand::Dispatch(a) => a.folder.as_deref(),
+            WorkspaceCommand::Autopilot(a) => a.folder.as_deref(),
+            WorkspaceCommand::Review(a) => a.folder.as_deref(),
+            WorkspaceCommand::Apply(a) => a.folder.as_deref(),
+            WorkspaceCommand::Approve(a) => a.folder.as_deref(),
+            WorkspaceCommand::Answer(a) => a.folder.as_deref(),
+            WorkspaceCommand::LockAcquire(a) => a.folder.as_deref(),
+            WorkspaceCommand::LockRelease(a) => a.folder.as_deref(),
+            WorkspaceCommand::LockSweep(a) => a.folder.as_deref(),
+        }
+    }
+
     /// The agent CLI preset the argument names, which wins over the editor's.
     pub fn cli(&self) -> Option<&str> {
         match self {
@@ -211,7 +256,7 @@ pub fn argument<T: DeserializeOwned>(command: &str, arguments: &[Value]) -> Resu
         .map_err(|error| invalid(command, explain::<T>(&object, &error)))
 }
 
-fn invalid(command: &str, detail: String) -> Error {
+pub fn invalid(command: &str, detail: String) -> Error {
     Error { code: ErrorCode::InvalidParams, message: format!("{command}: {detail}").into(), data: None }
 }
 

@@ -18,8 +18,6 @@ pub struct Document {
     pub rope: Rope,
     /// Bumped on every change; a diagnostics run started for an older generation is dropped.
     pub generation: u64,
-    /// Workspace-relative path, when the document is inside the workspace.
-    pub path: Option<String>,
     /// A hash of the text as opened: a document back at it has no edits to answer for.
     pub opened_hash: u64,
     /// The first line changed since opening (scope diagnostics point there).
@@ -34,12 +32,11 @@ pub fn text_hash(text: &str) -> u64 {
 }
 
 impl Document {
-    pub fn new(text: &str, version: i32, path: Option<String>) -> Document {
+    pub fn new(text: &str, version: i32) -> Document {
         Document {
             version,
             rope: Rope::from_str(text),
             generation: 0,
-            path,
             opened_hash: text_hash(text),
             first_changed_line: None,
         }
@@ -123,7 +120,7 @@ mod tests {
 
     #[test]
     fn incremental_edits_in_both_encodings() {
-        let mut doc = Document::new("😀 TD-0001\r\nline two\n", 1, None);
+        let mut doc = Document::new("😀 TD-0001\r\nline two\n", 1);
         // After the emoji: 2 UTF-16 units, 4 UTF-8 bytes.
         doc.apply(&change(0, 2, 0, 2, "X"), Encoding::Utf16);
         assert_eq!(doc.line(0), "😀X TD-0001");
@@ -198,7 +195,7 @@ mod properties {
             start in text(),
             edits in prop::collection::vec((0u32..6, 0u32..8, 0u32..6, 0u32..8, text()), 1..6),
         ) {
-            let mut document = Document::new(&start, 0, None);
+            let mut document = Document::new(&start, 0);
             let mut expected = start.clone();
             for (l1, c1, l2, c2, new_text) in edits {
                 let (from, to) = (lsp_offset(&expected, l1, c1), lsp_offset(&expected, l2, c2));

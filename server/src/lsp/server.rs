@@ -1,13 +1,14 @@
-//! The server's state (settings, open documents, the loaded workspace, what was published) and
-//! the work that changes it (the change queue, loads, publishing), with the protocol's table at
-//! the end; the handlers themselves live in `handlers/`, a file each. Rules that keep it correct
-//! under a concurrent dispatcher:
+//! The server's state (settings, open documents, what was published, and the workspace folders,
+//! each served as its own Concord workspace) and the work that changes it (each folder's change
+//! queue, loads, publishing), with the protocol's table at the end; the handlers themselves live
+//! in `handlers/`, a file each. A URI belongs to the deepest folder containing it. Rules that
+//! keep it correct under a concurrent dispatcher:
 //! - an edit is stored before the handler's first `.await`, and only if its version is newer;
 //! - no lock is held across an `.await` (clippy.toml enforces it);
 //! - slow work (loading, commands) runs on spawned tasks; every request to the client has a timeout;
 //! - diagnostics are debounced with a generation counter and dropped when stale;
-//! - the workspace changes in one place, in order: every event becomes a [`Change`] that one
-//!   task applies, so a burst (Save All, a save and its watcher event) ends in one state;
+//! - a folder changes in one place, in order: every event becomes a [`Change`] that the folder's
+//!   one task applies, so a burst (Save All, a save and its watcher event) ends in one state;
 //! - a file's diagnostics are sent again only when they changed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -88,26 +89,135 @@ impl Default for Settings {
     }
 }
 
+/// One workspace folder, served as its own Concord workspace: its own loaded state (and so its
+/// own configuration), its own change queue, stale-lock clock and indexing progress.
+pub(super) struct Folder {
+    /// The folder as the client named it.
+    pub(super) uri: Uri,
+    pub(super) root: PathBuf,
+    /// The client's name for it (or the last part of its path), for progress and messages.
+    pub(super) name: String,
+    loaded: RwLock<Option<Arc<Loaded>>>,
+    /// The diagnostics of its `concord.toml` when that cannot be used (pull clients ask for them).
+    config_problem: RwLock<Vec<Diagnostic>>,
+    /// `None` once the folder is removed: the clock and late events then change nothing.
+    changes: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Change>>>,
+    /// Taken by the task that applies changes, when the folder starts being served.
+    pending: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Change>>>,
+    /// Becomes true once the first load finished (well or not).
+    ready: tokio::sync::watch::Sender<bool>,
+    /// Becomes true once the model is loaded (before the files are indexed) or the load ended.
+    model_ready: tokio::sync::watch::Sender<bool>,
+    removed: AtomicBool,
+}
+
+impl Folder {
+    pub(super) fn new(uri: Uri, root: PathBuf, name: Option<String>) -> Folder {
+        let (changes, pending) = tokio::sync::mpsc::unbounded_channel();
+        let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+            root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned())
+        });
+        Folder {
+            uri,
+            root,
+            name,
+            loaded: RwLock::new(None),
+            config_problem: RwLock::new(Vec::new()),
+            changes: Mutex::new(Some(changes)),
+            pending: Mutex::new(Some(pending)),
+            ready: tokio::sync::watch::channel(false).0,
+            model_ready: tokio::sync::watch::channel(false).0,
+            removed: AtomicBool::new(false),
+        }
+    }
+
+    /// The folder-relative path of a URI inside it.
+    pub(super) fn rel(&self, uri: &Uri) -> Option<String> {
+        rel_path(&self.root, uri)
+    }
+
+    /// The loaded workspace, once every file is indexed.
+    pub(super) fn loaded(&self) -> Option<Arc<Loaded>> {
+        read(&self.loaded).filter(|l| l.complete)
+    }
+
+    /// The loaded workspace, or while its files are indexed the model alone: enough for an
+    /// open document's own diagnostics, and for nothing that needs the whole workspace.
+    pub(super) fn current(&self) -> Option<Arc<Loaded>> {
+        read(&self.loaded)
+    }
+
+    /// The loaded workspace, waiting (briefly) for the first load when a request comes early.
+    pub(super) async fn loaded_when_ready(&self) -> Option<Arc<Loaded>> {
+        let mut rx = self.ready.subscribe();
+        let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
+        self.loaded()
+    }
+
+    /// The loaded model, waiting (briefly) for it when a request comes early; the files may
+    /// not be indexed yet (enough for an open document's diagnostics).
+    pub(super) async fn model_when_ready(&self) -> Option<Arc<Loaded>> {
+        let mut rx = self.model_ready.subscribe();
+        let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
+        self.current()
+    }
+
+    fn mark_ready(&self) {
+        self.ready.send_replace(true);
+        self.mark_model_ready();
+    }
+
+    fn mark_model_ready(&self) {
+        self.model_ready.send_replace(true);
+    }
+
+    pub(super) fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::SeqCst)
+    }
+
+    /// Stop serving: later changes, the clock's included, are dropped, and a load still under
+    /// way publishes nothing.
+    pub(super) fn remove(&self) {
+        self.removed.store(true, Ordering::SeqCst);
+        self.changes.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // Dropped now, not when the last task holding the folder (a clock armed for hours) ends.
+        self.loaded.write().unwrap_or_else(|e| e.into_inner()).take();
+        // A request waiting for a load that will never come answers at once.
+        self.mark_ready();
+    }
+
+    /// Queue a change of this folder; they are applied in order by its own task.
+    pub(super) fn submit(&self, change: Change) {
+        if let Some(changes) = self.changes.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = changes.send(change);
+        }
+    }
+
+    /// See [`crate::host::needs_reload`]; before the first load, every change is a reload.
+    pub(super) fn needs_reload(&self, path: &str) -> bool {
+        self.loaded().is_none_or(|loaded| crate::host::needs_reload(&loaded.ws.config, path))
+    }
+
+    fn config_problem(&self) -> Vec<Diagnostic> {
+        read(&self.config_problem)
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Shared {
-    pub(super) root: RwLock<Option<PathBuf>>,
     pub(super) settings: RwLock<Settings>,
     pub(super) docs: Mutex<HashMap<Uri, Document>>,
-    pub(super) loaded: RwLock<Option<Arc<Loaded>>>,
-    /// What was last pushed for each URI (its result ID), open or not; absent: nothing.
+    /// The workspace folders served, in the client's order.
+    pub(super) folders: RwLock<Vec<Arc<Folder>>>,
+    /// What was last pushed for each URI (its result ID), open or not, whatever its folder;
+    /// absent: nothing.
     pub(super) published: Mutex<HashMap<Uri, String>>,
-    /// The diagnostics of `concord.toml` when it cannot be used (pull clients ask for them).
-    pub(super) config_problem: RwLock<Vec<Diagnostic>>,
-    /// Counts loads, to name their progress.
-    pub(super) reload_generation: AtomicU64,
-    pub(super) changes: Option<tokio::sync::mpsc::UnboundedSender<Change>>,
-    /// Taken by the task that applies changes, when the client is initialized.
-    pub(super) pending_changes: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Change>>>,
+    /// Counts work-done progress, to name each.
+    pub(super) progress_generation: AtomicU64,
+    /// Set by `initialized`: folders added before it start being served then.
+    pub(super) initialized: AtomicBool,
     pub(super) shutdown_requested: Arc<AtomicBool>,
-    /// Becomes true once the first load finished (well or not).
-    pub(super) ready: Option<tokio::sync::watch::Sender<bool>>,
-    /// Becomes true once the model is loaded (before the files are indexed) or the load ended.
-    pub(super) model_ready: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Clone)]
@@ -131,17 +241,7 @@ pub(super) fn read<T: Clone>(lock: &RwLock<T>) -> T {
 
 impl Backend {
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Backend {
-        let (ready, _) = tokio::sync::watch::channel(false);
-        let (model_ready, _) = tokio::sync::watch::channel(false);
-        let (changes, pending) = tokio::sync::mpsc::unbounded_channel();
-        let shared = Shared {
-            shutdown_requested,
-            ready: Some(ready),
-            model_ready: Some(model_ready),
-            changes: Some(changes),
-            pending_changes: Mutex::new(Some(pending)),
-            ..Default::default()
-        };
+        let shared = Shared { shutdown_requested, ..Default::default() };
         Backend { client, shared: Arc::new(shared) }
     }
 
@@ -149,55 +249,42 @@ impl Backend {
         read(&self.shared.settings)
     }
 
-    /// The loaded workspace, once every file is indexed.
-    pub(super) fn loaded(&self) -> Option<Arc<Loaded>> {
-        read(&self.shared.loaded).filter(|l| l.complete)
+    pub(super) fn folders(&self) -> Vec<Arc<Folder>> {
+        read(&self.shared.folders)
     }
 
-    /// The loaded workspace, or while its files are indexed the model alone: enough for an
-    /// open document's own diagnostics, and for nothing that needs the whole workspace.
-    pub(super) fn current(&self) -> Option<Arc<Loaded>> {
-        read(&self.shared.loaded)
+    /// The folder a URI belongs to (the deepest one containing it) with its path there; `None`
+    /// for a URI outside every folder.
+    pub(super) fn folder_of(&self, uri: &Uri) -> Option<(Arc<Folder>, String)> {
+        self.folders_containing(uri).into_iter().max_by_key(|(f, _)| f.root.components().count())
     }
 
-    /// The loaded workspace, waiting (briefly) for the first load when a request comes early.
-    pub(super) async fn loaded_when_ready(&self) -> Option<Arc<Loaded>> {
-        if let Some(ready) = &self.shared.ready {
-            let mut rx = ready.subscribe();
-            let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
+    /// Every folder containing a URI (several when folders are nested), with its path in each.
+    /// A file on disk changes for all of them; its diagnostics are the deepest one's.
+    pub(super) fn folders_containing(&self, uri: &Uri) -> Vec<(Arc<Folder>, String)> {
+        let folders = self.shared.folders.read().unwrap_or_else(|e| e.into_inner());
+        folders.iter().filter_map(|f| f.rel(uri).map(|rel| (f.clone(), rel))).collect()
+    }
+
+    /// Whether `uri` belongs to `folder` (and not to a folder nested in it).
+    pub(super) fn owns(&self, folder: &Folder, uri: &Uri) -> bool {
+        self.folder_of(uri).is_some_and(|(f, _)| std::ptr::eq(Arc::as_ptr(&f), folder))
+    }
+
+    /// The open documents that belong to `folder`.
+    pub(super) fn open_in(&self, folder: &Folder) -> Vec<Uri> {
+        let open: Vec<Uri> =
+            self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+        open.into_iter().filter(|u| self.owns(folder, u)).collect()
+    }
+
+    /// Start serving a folder: its change queue runs, and its first load is asked for.
+    pub(super) fn start(&self, folder: &Arc<Folder>) {
+        let pending = folder.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(changes) = pending {
+            tokio::spawn(self.clone().apply_changes(folder.clone(), changes));
+            folder.submit(Change::Reload(None));
         }
-        self.loaded()
-    }
-
-    /// The loaded model, waiting (briefly) for it when a request comes early; the files may
-    /// not be indexed yet (enough for an open document's diagnostics).
-    pub(super) async fn model_when_ready(&self) -> Option<Arc<Loaded>> {
-        if let Some(ready) = &self.shared.model_ready {
-            let mut rx = ready.subscribe();
-            let _ = tokio::time::timeout(FIRST_LOAD_WAIT, rx.wait_for(|done| *done)).await;
-        }
-        self.current()
-    }
-
-    fn mark_ready(&self) {
-        if let Some(ready) = &self.shared.ready {
-            ready.send_replace(true);
-        }
-        self.mark_model_ready();
-    }
-
-    fn mark_model_ready(&self) {
-        if let Some(ready) = &self.shared.model_ready {
-            ready.send_replace(true);
-        }
-    }
-
-    pub(super) fn root(&self) -> Option<PathBuf> {
-        read(&self.shared.root)
-    }
-
-    pub(super) fn rel(&self, uri: &Uri) -> Option<String> {
-        rel_path(&self.root()?, uri)
     }
 
     /// The current text of a line: from the open buffer, else from disk.
@@ -206,34 +293,36 @@ impl Backend {
             return Some(doc.line(line));
         }
         // Through the one reader: a link out of the workspace, a FIFO or `/dev/zero` gives no text.
-        let root = self.root()?;
-        let path = uri.to_file_path()?;
-        let rel = path.strip_prefix(&root).ok()?;
-        let text =
-            crate::fsutil::read_text_in_workspace(&root, rel, crate::fsutil::DEFAULT_READ_CAP).ok()??;
+        let (folder, rel) = self.folder_of(uri)?;
+        let text = crate::fsutil::read_text_in_workspace(&folder.root, &rel, crate::fsutil::DEFAULT_READ_CAP)
+            .ok()??;
         Some(text.lines().nth(line as usize).unwrap_or("").to_string())
     }
 
-    /// What a request at a position needs: the loaded workspace, the line's text, the encoding.
+    /// What a request at a position needs: the loaded workspace of the document's folder, the
+    /// line's text, the encoding.
     pub(super) async fn at_position(
         &self,
         uri: &Uri,
         position: Position,
     ) -> Option<(Arc<Loaded>, String, Encoding)> {
-        let loaded = self.loaded_when_ready().await?;
+        let (folder, _) = self.folder_of(uri)?;
+        let loaded = folder.loaded_when_ready().await?;
         let line = self.line_text(uri, position.line)?;
         Some((loaded, line, self.settings().encoding))
     }
 
-    /// Facts for a document: from the open buffer's current text, else from the last scan.
-    pub(super) fn facts(&self, loaded: &Loaded, uri: &Uri) -> Option<FileFacts> {
+    /// Facts for a document of `folder`: from the open buffer's current text, else from the
+    /// last scan.
+    pub(super) fn facts(&self, folder: &Folder, loaded: &Loaded, uri: &Uri) -> Option<FileFacts> {
+        let path = folder.rel(uri)?;
         let open = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
-            docs.get(uri).map(|d| (d.rope.to_string(), d.path.clone()))
+            docs.get(uri).map(|d| d.rope.to_string())
         };
         match open {
-            Some((text, path)) => Some(scan_text(&loaded.ws.config, &path.or_else(|| self.rel(uri))?, &text)),
-            None => loaded.ws.files.get(&self.rel(uri)?).cloned(),
+            Some(text) => Some(scan_text(&loaded.ws.config, &path, &text)),
+            None => loaded.ws.files.get(&path).cloned(),
         }
     }
 
@@ -248,7 +337,9 @@ impl Backend {
     /// ask for them instead.
     pub(super) fn schedule_diagnostics(&self, uri: Uri) {
         let debounce = self.settings().debounce.unwrap_or_else(|| {
-            Duration::from_millis(self.current().map_or(150, |l| l.ws.config.debounce_ms))
+            let configured =
+                self.folder_of(&uri).and_then(|(f, _)| f.current()).map(|l| l.ws.config.debounce_ms);
+            Duration::from_millis(configured.unwrap_or(150))
         });
         self.schedule_diagnostics_after(uri, debounce);
     }
@@ -295,23 +386,23 @@ impl Backend {
     }
 
     /// The diagnostics of an open document (at `generation`, or `None` if it moved on), with
-    /// its version.
+    /// its version. A document outside every folder has none of Concord's (an empty set).
     pub(super) fn document_diagnostics(
         &self,
         uri: &Uri,
         generation: Option<u64>,
     ) -> Option<(i32, Vec<Diagnostic>)> {
-        let (text, version, path, opened_hash, changed_line) = {
+        let (text, version, opened_hash, changed_line) = {
             let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
             let doc = docs.get(uri).filter(|d| generation.is_none_or(|g| d.generation == g))?;
-            (doc.rope.to_string(), doc.version, doc.path.clone(), doc.opened_hash, doc.first_changed_line)
+            (doc.rope.to_string(), doc.version, doc.opened_hash, doc.first_changed_line)
         };
-        let loaded = self.current()?;
-        let path = path?;
+        let Some((folder, path)) = self.folder_of(uri) else { return Some((version, Vec::new())) };
+        let loaded = folder.current()?;
         let settings = self.settings();
         let encoding = settings.encoding;
         let findings = guarded(|| {
-            let mut findings = self.findings_for_text(&loaded, &path, &text);
+            let mut findings = Self::findings_for_text(&loaded, &path, &text);
             // The active agent answers for its edits: a document changed away from what was opened.
             if let (Some(agent), Some(line)) = (&settings.agent, changed_line) {
                 if super::documents::text_hash(&text) != opened_hash {
@@ -332,7 +423,7 @@ impl Backend {
         let mut diagnostics: Vec<Diagnostic> =
             findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
         if path == CONFIG_FILE {
-            diagnostics.extend(read(&self.shared.config_problem));
+            diagnostics.extend(folder.config_problem());
         }
         // A result computed for an older edit is dropped.
         let docs = self.shared.docs.lock().unwrap_or_else(|e| e.into_inner());
@@ -340,7 +431,7 @@ impl Backend {
         generation.is_none_or(|g| g == current).then_some((version, diagnostics))
     }
 
-    fn findings_for_text(&self, loaded: &Loaded, path: &str, text: &str) -> Vec<crate::findings::Finding> {
+    fn findings_for_text(loaded: &Loaded, path: &str, text: &str) -> Vec<crate::findings::Finding> {
         let config = &loaded.ws.config;
         // An ops file edited but not saved: its own loader's findings, from the buffer. The
         // cross-file checks come back when it is saved and the model reloads.
@@ -367,21 +458,23 @@ impl Backend {
             .unwrap_or_default()
     }
 
-    pub(super) fn disk_diagnostics(&self, loaded: &Loaded, path: &str) -> Vec<Diagnostic> {
+    pub(super) fn disk_diagnostics(&self, folder: &Folder, loaded: &Loaded, path: &str) -> Vec<Diagnostic> {
         let encoding = self.settings().encoding;
         let findings = Self::disk_findings(loaded, path);
         let mut diagnostics: Vec<Diagnostic> =
             findings.iter().map(|f| convert::diagnostic(f, encoding)).collect();
         if path == CONFIG_FILE {
-            diagnostics.extend(read(&self.shared.config_problem));
+            diagnostics.extend(folder.config_problem());
         }
         diagnostics
     }
 
-    /// The diagnostics of every file in the scope that is not open (open documents are
-    /// answered from their buffers), by URI; with `only`, of those paths alone.
+    /// The diagnostics of every file of `folder` in the scope that is not open (open documents
+    /// are answered from their buffers), by URI; with `only`, of those paths alone. A file of a
+    /// folder nested in this one is that folder's to report.
     pub(super) async fn scoped_workspace_diagnostics(
         &self,
+        folder: &Arc<Folder>,
         loaded: Arc<Loaded>,
         only: Option<Arc<BTreeSet<String>>>,
     ) -> Vec<(Uri, Vec<Diagnostic>)> {
@@ -389,7 +482,13 @@ impl Backend {
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let encoding = self.settings().encoding;
         let scope = self.scope(&loaded);
-        let config_problem = read(&self.shared.config_problem);
+        let config_problem = folder.config_problem();
+        let nested: Vec<PathBuf> = self
+            .folders()
+            .iter()
+            .filter(|f| f.root != folder.root && f.root.starts_with(&folder.root))
+            .map(|f| f.root.clone())
+            .collect();
         let computed = tokio::task::spawn_blocking(move || {
             let none: Vec<crate::findings::Finding> = Vec::new();
             let no_own = std::sync::Arc::new(Vec::new());
@@ -414,6 +513,10 @@ impl Backend {
                 if !problem && !in_scope(scope, &loaded.ws.config, path, findings()) {
                     continue;
                 }
+                let absolute = loaded.ws.root.join(path);
+                if nested.iter().any(|n| absolute.starts_with(n)) {
+                    continue;
+                }
                 let Some(uri) = convert::uri(&loaded.ws.root, path).filter(|u| !open.contains(u)) else {
                     continue;
                 };
@@ -432,35 +535,41 @@ impl Backend {
         computed.unwrap_or_default()
     }
 
-    /// Bring the client up to date after the workspace changed: push clients are sent the
-    /// files in scope whose diagnostics changed (and an empty set for files that left it), and
-    /// open documents are recomputed; pull clients are asked to pull again.
-    async fn publish_workspace(&self) {
-        self.publish_workspace_for(None).await;
+    /// Bring the client up to date after a folder changed: push clients are sent the folder's
+    /// files in scope whose diagnostics changed (and an empty set for its files that left it),
+    /// and its open documents are recomputed; pull clients are asked to pull again.
+    pub(super) async fn publish_workspace(&self, folder: &Arc<Folder>) {
+        self.publish_workspace_for(folder, None).await;
+    }
+
+    /// Pull clients are asked to pull again (every folder's diagnostics: the request is the
+    /// client's, not a folder's).
+    pub(super) async fn refresh_pulled(&self) {
+        if self.settings().refresh
+            && tokio::time::timeout(CLIENT_TIMEOUT, self.client.workspace_diagnostic_refresh()).await.is_err()
+        {
+            tracing::warn!("the client did not answer workspace/diagnostic/refresh in time");
+        }
     }
 
     /// [`Backend::publish_workspace`] for the paths in `only` (the others are known unchanged).
-    async fn publish_workspace_for(&self, only: Option<Arc<BTreeSet<String>>>) {
-        let Some(loaded) = self.current() else { return };
-        let settings = self.settings();
-        if settings.pull {
-            if settings.refresh
-                && tokio::time::timeout(CLIENT_TIMEOUT, self.client.workspace_diagnostic_refresh())
-                    .await
-                    .is_err()
-            {
-                tracing::warn!("the client did not answer workspace/diagnostic/refresh in time");
-            }
+    async fn publish_workspace_for(&self, folder: &Arc<Folder>, only: Option<Arc<BTreeSet<String>>>) {
+        if folder.is_removed() {
+            return;
+        }
+        let Some(loaded) = folder.current() else { return };
+        if self.settings().pull {
+            self.refresh_pulled().await;
             return;
         }
         let root = loaded.ws.root.clone();
         let only_uris: Option<HashSet<Uri>> =
             only.as_ref().map(|only| only.iter().filter_map(|p| convert::uri(&root, p)).collect());
-        let computed = self.scoped_workspace_diagnostics(loaded, only).await;
+        let computed = self.scoped_workspace_diagnostics(folder, loaded, only).await;
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let now: HashSet<&Uri> = computed.iter().map(|(u, _)| u).collect();
-        let gone: Vec<Uri> = {
+        let candidates: Vec<Uri> = {
             let published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
             published
                 .keys()
@@ -469,29 +578,39 @@ impl Backend {
                 .cloned()
                 .collect()
         };
+        // Another folder's files are that folder's to clear.
+        let gone: Vec<Uri> = candidates.into_iter().filter(|u| self.owns(folder, u)).collect();
         for uri in gone {
+            if folder.is_removed() {
+                return;
+            }
             self.push(uri, Vec::new(), None).await;
         }
         for (uri, diagnostics) in computed {
+            if folder.is_removed() {
+                return;
+            }
             self.push(uri, diagnostics, None).await;
         }
-        for uri in open {
+        for uri in self.open_in(folder) {
             self.schedule_diagnostics_after(uri, Duration::ZERO);
         }
     }
 
     // ----- changes -----
 
-    pub(super) fn submit(&self, change: Change) {
-        if let Some(changes) = &self.shared.changes {
-            let _ = changes.send(change);
-        }
-    }
-
-    /// Apply the workspace's changes in order, one burst at a time: the first event of a
-    /// burst waits [`BURST`] for the rest; a reload in a burst covers its file events.
-    pub(super) async fn apply_changes(self, mut changes: tokio::sync::mpsc::UnboundedReceiver<Change>) {
+    /// Apply a folder's changes in order, one burst at a time: the first event of a burst
+    /// waits [`BURST`] for the rest; a reload in a burst covers its file events. Ends when the
+    /// folder is removed.
+    pub(super) async fn apply_changes(
+        self,
+        folder: Arc<Folder>,
+        mut changes: tokio::sync::mpsc::UnboundedReceiver<Change>,
+    ) {
         while let Some(first) = changes.recv().await {
+            if folder.is_removed() {
+                break;
+            }
             tokio::time::sleep(BURST).await;
             let mut burst = vec![first];
             while let Ok(next) = changes.try_recv() {
@@ -511,14 +630,17 @@ impl Backend {
                     Change::Clock => clock = true,
                 }
             }
-            if reload || self.loaded().is_none() {
-                self.reload().await;
+            if folder.is_removed() {
+                break;
+            }
+            if reload || folder.loaded().is_none() {
+                self.reload(&folder).await;
             } else {
                 if !files.is_empty() {
-                    self.update_files(files.into_iter().collect()).await;
+                    self.update_files(&folder, files.into_iter().collect()).await;
                 }
                 if clock {
-                    self.recheck_clock().await;
+                    self.recheck_clock(&folder).await;
                 }
             }
             for sender in done {
@@ -527,51 +649,53 @@ impl Backend {
         }
     }
 
-    /// Reload the workspace (through the change queue) and wait until it is done.
-    pub(super) async fn reload_and_wait(&self) {
+    /// Reload a folder (through its change queue) and wait until it is done.
+    pub(super) async fn reload_and_wait(&self, folder: &Folder) {
         let (sender, done) = tokio::sync::oneshot::channel();
-        self.submit(Change::Reload(Some(sender)));
+        folder.submit(Change::Reload(Some(sender)));
         let _ = done.await;
     }
 
-    /// Store a new state and arm the clock for the next lock that will go stale.
-    fn store(&self, loaded: Loaded) {
+    /// Store a folder's new state and arm its clock for the next lock that will go stale.
+    fn store(&self, folder: &Arc<Folder>, loaded: Loaded) {
         let wake = crate::scope::next_stale_at(&loaded.ws.config, &loaded.ws.model, crate::time::now_secs());
-        *self.shared.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(loaded));
+        {
+            // A load that ends after its folder was removed keeps nothing. Checked under the
+            // lock that `Folder::remove` clears the state under, after marking the folder.
+            let mut state = folder.loaded.write().unwrap_or_else(|e| e.into_inner());
+            if folder.is_removed() {
+                return;
+            }
+            *state = Some(Arc::new(loaded));
+        }
         if let Some(at) = wake {
-            let this = self.clone();
+            let folder = folder.clone();
             let wait = (at - crate::time::now_secs()).clamp(1, 24 * 3600) as u64;
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(wait)).await;
-                this.submit(Change::Clock);
+                folder.submit(Change::Clock);
             });
         }
     }
 
-    /// Load the workspace. The first load makes open documents first: the model alone (the
-    /// ops files and the spec, no source file) is loaded and every open document answered from
-    /// its buffer, then the rest is indexed under "indexing" progress.
-    async fn reload(&self) {
-        let Some(root) = self.root() else {
-            self.mark_ready();
-            return;
-        };
-        self.shared.reload_generation.fetch_add(1, Ordering::SeqCst);
-        if self.current().is_none() {
+    /// Load a folder. The first load makes open documents first: the model alone (the ops
+    /// files and the spec, no source file) is loaded and every open document of the folder
+    /// answered from its buffer, then the rest is indexed under "indexing" progress.
+    async fn reload(&self, folder: &Arc<Folder>) {
+        let root = folder.root.clone();
+        if folder.current().is_none() {
             let model_root = root.clone();
             let quick = tokio::task::spawn_blocking(move || {
                 Workspace::load_paths(&model_root, &[]).map(Loaded::partial)
             })
             .await;
             if let Ok(Ok(quick)) = quick {
-                self.store(quick);
-                self.mark_model_ready();
-                let open: Vec<Uri> =
-                    self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-                for uri in open {
+                self.store(folder, quick);
+                folder.mark_model_ready();
+                for uri in self.open_in(folder) {
                     self.schedule_diagnostics_after(uri, Duration::ZERO);
                 }
-                self.publish_workspace().await;
+                self.publish_workspace(folder).await;
             }
         }
         // The load starts at once; progress is reported beside it, never waited for first.
@@ -580,7 +704,13 @@ impl Backend {
         let load = tokio::task::spawn_blocking(move || {
             Workspace::load_cached(&root, crate::workspace::CacheUse::Read, None).map(Loaded::new)
         });
-        let progress = self.begin_progress("Concord", "Indexing the workspace").await;
+        // With several folders, the progress says which one is indexed.
+        let message = if self.folders().len() > 1 {
+            format!("Indexing {}", folder.name)
+        } else {
+            "Indexing the workspace".to_string()
+        };
+        let progress = self.begin_progress("Concord", &message).await;
         match load.await {
             Ok(Ok(loaded)) => {
                 let summary = format!(
@@ -589,32 +719,34 @@ impl Backend {
                     loaded.ws.model.chunks.len(),
                     loaded.ws.model.work.len()
                 );
-                self.store(loaded);
-                self.mark_ready();
+                self.store(folder, loaded);
+                folder.mark_ready();
                 if let Some(p) = progress {
                     p.finish_with_message(summary).await;
                 }
-                self.publish_config_problem(None).await;
-                self.publish_workspace().await;
+                self.publish_config_problem(folder, None).await;
+                self.publish_workspace(folder).await;
             }
             Ok(Err(error)) => {
-                self.mark_ready();
+                folder.mark_ready();
                 if let Some(p) = progress {
                     p.finish_with_message("failed").await;
                 }
-                tracing::error!(%error, "loading the workspace failed");
-                self.publish_config_problem(Some(&error)).await;
-                self.client.show_message(MessageType::ERROR, format!("Concord: {error}")).await;
+                tracing::error!(%error, folder = %folder.root.display(), "loading the workspace failed");
+                self.publish_config_problem(folder, Some(&error)).await;
+                if !folder.is_removed() {
+                    self.client.show_message(MessageType::ERROR, format!("Concord: {error}")).await;
+                }
             }
             Err(join) => {
-                self.mark_ready();
+                folder.mark_ready();
                 tracing::error!(error = %join, "the workspace loader crashed");
             }
         }
     }
 
-    /// A configuration error is shown in concord.toml itself, at its position.
-    async fn publish_config_problem(&self, error: Option<&LoadError>) {
+    /// A configuration error is shown in the folder's concord.toml itself, at its position.
+    async fn publish_config_problem(&self, folder: &Arc<Folder>, error: Option<&LoadError>) {
         let diagnostics = match error {
             Some(LoadError::Config(e)) => vec![Diagnostic {
                 range: e.span.map(|s| convert::range(s, self.settings().encoding)).unwrap_or_default(),
@@ -626,11 +758,14 @@ impl Backend {
             }],
             _ => Vec::new(),
         };
-        *self.shared.config_problem.write().unwrap_or_else(|e| e.into_inner()) = diagnostics.clone();
-        let Some(uri) = self.root().and_then(|r| convert::uri(&r, CONFIG_FILE)) else { return };
+        *folder.config_problem.write().unwrap_or_else(|e| e.into_inner()) = diagnostics.clone();
+        if folder.is_removed() {
+            return;
+        }
+        let Some(uri) = convert::uri(&folder.root, CONFIG_FILE) else { return };
         if self.settings().pull {
             if error.is_some() {
-                self.publish_workspace().await;
+                self.refresh_pulled().await;
             }
             return;
         }
@@ -654,9 +789,10 @@ impl Backend {
         if !self.settings().work_done_progress {
             return None;
         }
+        // Each progress its own token: several folders may be indexed at once.
         let token = NumberOrString::String(format!(
             "concord/{}",
-            self.shared.reload_generation.load(Ordering::SeqCst)
+            self.shared.progress_generation.fetch_add(1, Ordering::SeqCst) + 1
         ));
         match tokio::time::timeout(CLIENT_TIMEOUT, self.client.create_work_done_progress(token.clone())).await
         {
@@ -665,37 +801,32 @@ impl Backend {
         }
     }
 
-    /// Files changed on disk (not the configuration): the host's incremental step
+    /// Files of a folder changed on disk (not the configuration): the host's incremental step
     /// ([`crate::host::apply_file_changes`]); nothing is sent when the facts did not change (a
     /// save and its watcher event).
-    async fn update_files(&self, paths: Vec<String>) {
+    async fn update_files(&self, folder: &Arc<Folder>, paths: Vec<String>) {
         // A partial state (its full load failed) is not a base: only a reload completes it.
-        let Some(old) = self.loaded() else { return };
+        let Some(old) = folder.loaded() else { return };
         let updated =
             tokio::task::spawn_blocking(move || crate::host::apply_file_changes(&old, &paths)).await;
         if let Ok(Some(crate::host::Applied { loaded, affected })) = updated {
             let affected = affected.map(Arc::new);
-            self.store(loaded);
-            self.publish_workspace_for(affected).await;
+            self.store(folder, loaded);
+            self.publish_workspace_for(folder, affected).await;
         }
     }
 
-    /// A lock may have gone stale: recompute when the stale-lock findings moved.
-    async fn recheck_clock(&self) {
-        let Some(old) = self.loaded() else { return };
+    /// A lock of the folder may have gone stale: recompute when the stale-lock findings moved.
+    async fn recheck_clock(&self, folder: &Arc<Folder>) {
+        let Some(old) = folder.loaded() else { return };
         let updated = tokio::task::spawn_blocking(move || {
             old.stale_locks_moved(crate::time::now_secs()).then(|| Loaded::new(old.ws.clone()))
         })
         .await;
         if let Ok(Some(loaded)) = updated {
-            self.store(loaded);
-            self.publish_workspace().await;
+            self.store(folder, loaded);
+            self.publish_workspace(folder).await;
         }
-    }
-
-    /// See [`crate::host::needs_reload`]; before the first load, every change is a reload.
-    pub(super) fn needs_reload(&self, path: &str) -> bool {
-        self.loaded().is_none_or(|loaded| crate::host::needs_reload(&loaded.ws.config, path))
     }
 }
 
@@ -735,6 +866,10 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         handlers::watched_files::did_change_watched_files(self, params).await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        handlers::workspace_folders::did_change_workspace_folders(self, params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

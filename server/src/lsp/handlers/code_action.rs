@@ -6,12 +6,15 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 
 use crate::lsp::convert;
-use crate::lsp::server::{guarded, Backend};
+use crate::lsp::server::{guarded, Backend, Folder};
 
 pub async fn code_action(backend: &Backend, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
     let uri = params.text_document.uri;
     // Diagnostics may come while the workspace is indexed; their fixes need all of it.
-    let _ = backend.loaded_when_ready().await;
+    let folder = backend.folder_of(&uri).map(|(f, _)| f);
+    if let Some(folder) = &folder {
+        let _ = folder.loaded_when_ready().await;
+    }
     guarded(|| {
         let mut actions = Vec::new();
         for diagnostic in params.context.diagnostics.iter().filter(|d| d.source.as_deref() == Some("concord"))
@@ -40,7 +43,9 @@ pub async fn code_action(backend: &Backend, params: CodeActionParams) -> Result<
                 }));
             }
         }
-        actions.extend(reviewed_actions(backend, &uri, &params.context.diagnostics));
+        if let Some(folder) = &folder {
+            actions.extend(reviewed_actions(backend, folder, &uri, &params.context.diagnostics));
+        }
         Some(actions)
     })
 }
@@ -48,14 +53,19 @@ pub async fn code_action(backend: &Backend, params: CodeActionParams) -> Result<
 /// "Reviewed" quick fixes for `stale-reference` diagnostics at places: each records the
 /// place as checked against its chunk's current text, as an edit of the trace lock that the
 /// client applies (the person sees the change; the server writes nothing).
-fn reviewed_actions(backend: &Backend, uri: &Uri, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+fn reviewed_actions(
+    backend: &Backend,
+    folder: &Folder,
+    uri: &Uri,
+    diagnostics: &[Diagnostic],
+) -> Vec<CodeActionOrCommand> {
     let stale: Vec<&Diagnostic> = diagnostics
         .iter()
         .filter(|d| d.source.as_deref() == Some("concord"))
         .filter(|d| d.code == Some(NumberOrString::String("stale-reference".into())))
         .collect();
-    let Some(loaded) = backend.loaded().filter(|_| !stale.is_empty()) else { return Vec::new() };
-    let Some(facts) = backend.facts(&loaded, uri) else { return Vec::new() };
+    let Some(loaded) = folder.loaded().filter(|_| !stale.is_empty()) else { return Vec::new() };
+    let Some(facts) = backend.facts(folder, &loaded, uri) else { return Vec::new() };
     let encoding = backend.settings().encoding;
     let ws = &loaded.ws;
     let keys = crate::stale::stale_keys(&ws.config, &ws.model, &facts);

@@ -10,8 +10,10 @@ pub async fn document_link(
     backend: &Backend,
     params: DocumentLinkParams,
 ) -> Result<Option<Vec<DocumentLink>>> {
-    let Some(loaded) = backend.loaded_when_ready().await else { return Ok(None) };
+    let uri = params.text_document.uri;
+    let Some((folder, _)) = backend.folder_of(&uri) else { return Ok(None) };
+    let Some(loaded) = folder.loaded_when_ready().await else { return Ok(None) };
     let encoding = backend.settings().encoding;
-    let Some(facts) = backend.facts(&loaded, &params.text_document.uri) else { return Ok(None) };
+    let Some(facts) = backend.facts(&folder, &loaded, &uri) else { return Ok(None) };
     guarded(|| Some(features::document_links(&loaded, &facts, encoding)))
 }

@@ -10,8 +10,10 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 
-use crate::lsp::commands::{argument, NoArgument, QuestionsArgs, WorkspaceCommand, COMMANDS};
-use crate::lsp::server::{guarded, Backend, Change, CLIENT_TIMEOUT};
+use crate::lsp::commands::{
+    argument, invalid, FolderArgument, NoArgument, QuestionsArgs, WorkspaceCommand, COMMANDS,
+};
+use crate::lsp::server::{guarded, Backend, Change, Folder, Settings, CLIENT_TIMEOUT};
 use crate::workspace::Workspace;
 
 /// Sets its flag when dropped: a cancelled request drops its future, which stops the work.
@@ -31,23 +33,34 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
         if !backend.settings().trusted {
             return Err(untrusted(command));
         }
-        return run_workspace_command(backend, command, parsed?).await;
+        let parsed = parsed?;
+        let folder = command_folder(backend, command, parsed.folder())?;
+        return run_workspace_command(backend, &folder, command, parsed).await;
     }
-    if matches!(command, "concord.status" | "concord.reload" | "concord.queue" | "concord.health") {
+    if command == "concord.status" {
         argument::<NoArgument>(command, arguments)?;
     }
     match command {
         "concord.status" => Ok(Some(status(backend))),
         "concord.reload" => {
-            backend.reload_and_wait().await;
+            // No folder named: every folder reloads (nothing is guessed, nothing is written).
+            let FolderArgument { folder } = argument(command, arguments)?;
+            let folders = match folder {
+                Some(named) => vec![command_folder(backend, command, Some(&named))?],
+                None => backend.folders(),
+            };
+            for folder in folders {
+                backend.reload_and_wait(&folder).await;
+            }
             Ok(Some(status(backend)))
         }
         "concord.crosswalk" => {
             if !backend.settings().trusted {
                 return Err(untrusted(command));
             }
-            argument::<NoArgument>(command, arguments)?;
-            let Some(loaded) = backend.loaded() else { return Err(Error::invalid_request()) };
+            let FolderArgument { folder } = argument(command, arguments)?;
+            let folder = command_folder(backend, command, folder.as_deref())?;
+            let Some(loaded) = folder.loaded() else { return Err(Error::invalid_request()) };
             let written = tokio::task::spawn_blocking(move || {
                 let text = loaded.analysis.coverage.to_crosswalk_json();
                 let ws = &loaded.ws;
@@ -70,7 +83,13 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
             }
         }
         "concord.queue" => {
-            let Some(loaded) = backend.loaded_when_ready().await else { return Ok(Some(json!([]))) };
+            let FolderArgument { folder } = argument(command, arguments)?;
+            // A server with no folder (a single file open) has nothing to list, as before.
+            if backend.folders().is_empty() {
+                return Ok(Some(json!([])));
+            }
+            let folder = command_folder(backend, command, folder.as_deref())?;
+            let Some(loaded) = folder.loaded_when_ready().await else { return Ok(Some(json!([]))) };
             let items: Vec<Value> = crate::ops::dispatch::in_priority_order(&loaded.ws)
                 .into_iter()
                 .map(|w| {
@@ -84,8 +103,13 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
             Ok(Some(Value::Array(items)))
         }
         "concord.questions" => {
-            let QuestionsArgs { all } = argument(command, arguments)?;
-            let Some(loaded) = backend.loaded_when_ready().await else { return Ok(Some(json!([]))) };
+            let QuestionsArgs { all, folder } = argument(command, arguments)?;
+            // A server with no folder (a single file open) has nothing to list, as before.
+            if backend.folders().is_empty() {
+                return Ok(Some(json!([])));
+            }
+            let folder = command_folder(backend, command, folder.as_deref())?;
+            let Some(loaded) = folder.loaded_when_ready().await else { return Ok(Some(json!([]))) };
             let questions: Vec<Value> = crate::ops::questions::ordered(&loaded.ws.model.questions)
                 .into_iter()
                 .filter(|q| all || q.status == crate::formats::QuestionStatus::Pending)
@@ -95,7 +119,9 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
         }
         "concord.health" => {
             // Read-only (the queue, locks, reviews and smoke record): no trust needed.
-            let Some(loaded) = backend.model_when_ready().await else {
+            let FolderArgument { folder } = argument(command, arguments)?;
+            let folder = command_folder(backend, command, folder.as_deref())?;
+            let Some(loaded) = folder.model_when_ready().await else {
                 return Err(Error::invalid_request());
             };
             let progress = backend.begin_progress("Concord", "Checking the agent loop's health").await;
@@ -126,33 +152,93 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
     }
 }
 
-fn status(backend: &Backend) -> Value {
-    let settings = backend.settings();
-    let Some(loaded) = backend.loaded() else {
-        let indexing = backend.current().is_some();
-        return json!({ "loaded": false, "indexing": indexing, "agent": settings.agent, "trusted": settings.trusted });
+/// The folder a command acts on: the one its argument names, else the only one. With several
+/// folders and none named, the command is refused with the folders to choose from: acting on
+/// one of them would be a guess.
+fn command_folder(backend: &Backend, command: &str, named: Option<&str>) -> Result<Arc<Folder>> {
+    let folders = backend.folders();
+    let listed = || folders.iter().map(|f| f.uri.as_str().to_string()).collect::<Vec<_>>().join(", ");
+    match named {
+        Some(named) => {
+            let root = named.parse::<Uri>().ok().and_then(|u| u.to_file_path().map(|p| p.into_owned()));
+            root.and_then(|root| folders.iter().find(|f| f.root == root).cloned()).ok_or_else(|| {
+                invalid(
+                    command,
+                    format!(
+                        "`folder` {named:?} is not a workspace folder; the workspace folders are: {}",
+                        listed()
+                    ),
+                )
+            })
+        }
+        None => match folders.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err(Error {
+                code: ErrorCode::InvalidRequest,
+                message: format!("{command}: the client named no workspace folder").into(),
+                data: None,
+            }),
+            _ => Err(invalid(
+                command,
+                format!(
+                    "the workspace has {} folders; name one with {{\"folder\": <its URI>}}: {}",
+                    folders.len(),
+                    listed()
+                ),
+            )),
+        },
+    }
+}
+
+/// The state of one folder, as `concord.status` reports it.
+fn folder_status(folder: &Folder, settings: &Settings) -> Value {
+    let Some(loaded) = folder.loaded() else {
+        let indexing = folder.current().is_some();
+        return json!({ "uri": folder.uri.as_str(), "name": folder.name, "loaded": false, "indexing": indexing });
     };
     let summary = loaded.analysis.coverage.summary();
     let covered = summary.by_status.get(&crate::coverage::CoverageStatus::Covered).copied().unwrap_or(0);
     let lock = settings.agent.as_deref().and_then(|a| loaded.ws.model.locks.iter().find(|l| l.agent == a));
     json!({
+        "uri": folder.uri.as_str(),
+        "name": folder.name,
         "loaded": true,
-        "agent": settings.agent,
-        "trusted": settings.trusted,
         "lock": lock.map(|l| json!({ "task": l.task_id, "scope": l.scope_paths, "since": l.acquired_at })),
         "coverage": { "covered": covered, "chunks": summary.chunks },
         "gate_failures": loaded.analysis.coverage.gate_failures(&loaded.ws.config.gate).len(),
     })
 }
 
+/// Every folder's state under `folders`; the first folder's also at the top level, as before
+/// there were several (clients written for one folder read those).
+fn status(backend: &Backend) -> Value {
+    let settings = backend.settings();
+    let folders: Vec<Value> = backend.folders().iter().map(|f| folder_status(f, &settings)).collect();
+    let mut top = json!({ "loaded": false, "indexing": false });
+    if let Some(Value::Object(first)) = folders.first() {
+        top = Value::Object(
+            first
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "uri" | "name"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+    }
+    top["agent"] = json!(settings.agent);
+    top["trusted"] = json!(settings.trusted);
+    top["folders"] = Value::Array(folders);
+    top
+}
+
 /// A command that changes the workspace: run in the background with progress, stopped when
 /// the request is cancelled, reported as a message, followed by a reload.
 async fn run_workspace_command(
     backend: &Backend,
+    folder: &Folder,
     name: &str,
     command: WorkspaceCommand,
 ) -> Result<Option<LSPAny>> {
-    let Some(root) = backend.root() else { return Err(Error::invalid_request()) };
+    let root = folder.root.clone();
     let settings = backend.settings();
     let agent = command.agent().map(str::to_string).or(settings.agent);
     let preset = command.cli().map(str::to_string).or(settings.agent_preset);
@@ -266,7 +352,7 @@ async fn run_workspace_command(
         Err(m) => (MessageType::ERROR, format!("Concord: {m}")),
     };
     backend.client.show_message(kind, &message).await;
-    backend.submit(Change::Reload(None));
+    folder.submit(Change::Reload(None));
     let _ = tokio::time::timeout(CLIENT_TIMEOUT, backend.client.code_lens_refresh()).await;
     Ok(Some(match result {
         Ok(m) => json!({ "ok": true, "message": m }),

@@ -1,7 +1,9 @@
 //! The session's lifecycle: `initialize` (the client's settings and capabilities, the server's),
-//! `initialized` (the change queue starts, the first load is asked for) and `shutdown`.
+//! `initialized` (each workspace folder's change queue starts, its first load is asked for) and
+//! `shutdown`.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,16 +14,10 @@ use super::configuration::client_debounce;
 use crate::config::DiagnosticsScope;
 use crate::lsp::commands::COMMANDS;
 use crate::lsp::documents::Encoding;
-use crate::lsp::server::{Backend, Change, Settings};
+use crate::lsp::server::{Backend, Folder, Settings};
 
 pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<InitializeResult> {
-    #[allow(deprecated)]
-    let root = params
-        .workspace_folders
-        .as_ref()
-        .and_then(|folders| folders.first())
-        .and_then(|f| f.uri.to_file_path().map(|p| p.into_owned()))
-        .or_else(|| params.root_uri.as_ref().and_then(|u| u.to_file_path().map(|p| p.into_owned())));
+    let folders = initial_folders(&params);
     let (agent, trusted, debounce) = init_options(&params);
     if let Some(level) =
         params.initialization_options.as_ref().and_then(|o| o.get("logLevel")).and_then(Value::as_str)
@@ -80,7 +76,7 @@ pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<I
     };
     let pull = settings.pull;
     tracing::info!(
-        root = ?root,
+        folders = ?folders.iter().map(|f| f.root.display().to_string()).collect::<Vec<_>>(),
         agent = ?settings.agent,
         trusted = settings.trusted,
         encoding = ?settings.encoding,
@@ -88,7 +84,7 @@ pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<I
         "initialize"
     );
     *backend.shared.settings.write().unwrap_or_else(|e| e.into_inner()) = settings;
-    *backend.shared.root.write().unwrap_or_else(|e| e.into_inner()) = root;
+    *backend.shared.folders.write().unwrap_or_else(|e| e.into_inner()) = folders;
     Ok(InitializeResult {
         server_info: Some(ServerInfo {
             name: "concord".into(),
@@ -123,6 +119,14 @@ pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<I
                 ..Default::default()
             })),
             code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+            // Each folder is served as its own workspace; folders may come and go.
+            workspace: Some(WorkspaceServerCapabilities {
+                workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(OneOf::Left(true)),
+                }),
+                file_operations: None,
+            }),
             // Offered only to clients that pull; the others are sent diagnostics.
             diagnostic_provider: pull.then(|| {
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
@@ -147,11 +151,10 @@ pub async fn initialize(backend: &Backend, params: InitializeParams) -> Result<I
 }
 
 pub async fn initialized(backend: &Backend, _: InitializedParams) {
-    let pending = backend.shared.pending_changes.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(changes) = pending {
-        tokio::spawn(backend.clone().apply_changes(changes));
+    backend.shared.initialized.store(true, Ordering::SeqCst);
+    for folder in backend.folders() {
+        backend.start(&folder);
     }
-    backend.submit(Change::Reload(None));
     let this = backend.clone();
     tokio::spawn(async move { super::watched_files::register_watchers(&this).await });
 }
@@ -159,6 +162,34 @@ pub async fn initialized(backend: &Backend, _: InitializedParams) {
 pub async fn shutdown(backend: &Backend) -> Result<()> {
     backend.shared.shutdown_requested.store(true, Ordering::SeqCst);
     Ok(())
+}
+
+/// The folders the client names: `workspaceFolders`, else `rootUri`, else `rootPath`. A folder
+/// that is not a local path is skipped (logged); the same folder twice is served once.
+fn initial_folders(params: &InitializeParams) -> Vec<Arc<Folder>> {
+    let named: Vec<(Uri, Option<String>)> = match params.workspace_folders.as_deref() {
+        Some(folders) if !folders.is_empty() => {
+            folders.iter().map(|f| (f.uri.clone(), Some(f.name.clone()))).collect()
+        }
+        #[allow(deprecated)]
+        _ => params
+            .root_uri
+            .clone()
+            .or_else(|| params.root_path.as_deref().and_then(Uri::from_file_path))
+            .map(|u| vec![(u, None)])
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<Arc<Folder>> = Vec::new();
+    for (uri, name) in named {
+        let Some(root) = uri.to_file_path().map(|p| p.into_owned()) else {
+            tracing::warn!(uri = uri.as_str(), "a workspace folder that is not a local path: not served");
+            continue;
+        };
+        if out.iter().all(|f| f.root != root) {
+            out.push(Arc::new(Folder::new(uri, root, name)));
+        }
+    }
+    out
 }
 
 fn init_options(params: &InitializeParams) -> (Option<String>, bool, Option<Duration>) {

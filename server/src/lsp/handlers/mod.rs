@@ -15,4 +15,5 @@ pub mod pull_diagnostics;
 pub mod references;
 pub mod text_document_sync;
 pub mod watched_files;
+pub mod workspace_folders;
 pub mod workspace_symbol;

@@ -14,12 +14,16 @@ pub async fn document_diagnostic(
     params: DocumentDiagnosticParams,
 ) -> Result<DocumentDiagnosticReportResult> {
     let uri = params.text_document.uri;
-    let _ = backend.model_when_ready().await;
+    // A document outside every folder has no diagnostics of Concord's.
+    let folder = backend.folder_of(&uri);
+    if let Some((folder, _)) = &folder {
+        let _ = folder.model_when_ready().await;
+    }
     let diagnostics = match backend.document_diagnostics(&uri, None) {
         Some((_, diagnostics)) => diagnostics,
-        None => match (backend.current(), backend.rel(&uri)) {
-            (Some(loaded), Some(path)) => guarded(|| backend.disk_diagnostics(&loaded, &path))?,
-            _ => Vec::new(),
+        None => match folder.and_then(|(f, path)| Some((f.current()?, f, path))) {
+            Some((loaded, folder, path)) => guarded(|| backend.disk_diagnostics(&folder, &loaded, &path))?,
+            None => Vec::new(),
         },
     };
     let id = result_id(&diagnostics);
@@ -40,18 +44,30 @@ pub async fn document_diagnostic(
     Ok(DocumentDiagnosticReportResult::Report(report))
 }
 
-/// The files in the scope that are not open, each full or `unchanged` against the result
-/// IDs the client holds; a file it holds that left the scope gets an empty report.
+/// The files in the scope that are not open, of every folder, each full or `unchanged` against
+/// the result IDs the client holds; a file it holds that left the scope (or whose folder was
+/// removed) gets an empty report.
 pub async fn workspace_diagnostic(
     backend: &Backend,
     params: WorkspaceDiagnosticParams,
 ) -> Result<WorkspaceDiagnosticReportResult> {
-    let Some(loaded) = backend.loaded_when_ready().await else {
+    // Every folder's files; a folder not loaded (yet, or at all) reports none.
+    let folders = backend.folders();
+    let mut computed = Vec::new();
+    let mut any_loaded = false;
+    for folder in &folders {
+        if let Some(loaded) = folder.loaded_when_ready().await {
+            any_loaded = true;
+            computed.extend(backend.scoped_workspace_diagnostics(folder, loaded, None).await);
+        }
+    }
+    // Nothing known yet: what the client holds stays as it is. (With no folder left at all,
+    // what it holds is cleared below.)
+    if !any_loaded && !folders.is_empty() {
         return Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items: Vec::new() }));
-    };
+    }
     let held: HashMap<Uri, String> =
         params.previous_result_ids.into_iter().map(|p| (p.uri, p.value)).collect();
-    let computed = backend.scoped_workspace_diagnostics(loaded, None).await;
     let open: HashSet<Uri> =
         backend.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
     let reported: HashSet<Uri> = computed.iter().map(|(uri, _)| uri.clone()).collect();

@@ -8,13 +8,14 @@ use crate::lsp::server::{Backend, Change};
 
 pub async fn did_open(backend: &Backend, params: DidOpenTextDocumentParams) {
     let doc = params.text_document;
-    let path = backend.rel(&doc.uri);
+    // The document's folder is found from its URI whenever it is needed: folders may come and go
+    // while it is open.
     backend
         .shared
         .docs
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(doc.uri.clone(), Document::new(&doc.text, doc.version, path));
+        .insert(doc.uri.clone(), Document::new(&doc.text, doc.version));
     backend.schedule_diagnostics(doc.uri);
 }
 
@@ -46,9 +47,13 @@ pub async fn did_change(backend: &Backend, params: DidChangeTextDocumentParams) 
 }
 
 pub async fn did_save(backend: &Backend, params: DidSaveTextDocumentParams) {
-    let Some(path) = backend.rel(&params.text_document.uri) else { return };
-    let change = if backend.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![path]) };
-    backend.submit(change);
+    // Only the folder of the file changes (and a folder it is nested in, whose workspace holds
+    // the file too).
+    for (folder, path) in backend.folders_containing(&params.text_document.uri) {
+        let change =
+            if folder.needs_reload(&path) { Change::Reload(None) } else { Change::Files(vec![path]) };
+        folder.submit(change);
+    }
 }
 
 pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
@@ -59,16 +64,17 @@ pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     if backend.settings().pull {
         return;
     }
-    let diagnostics = match (backend.loaded(), backend.rel(&uri)) {
-        (Some(loaded), Some(path)) => {
-            let findings = Backend::disk_findings(&loaded, &path);
-            if in_scope(backend.scope(&loaded), &loaded.ws.config, &path, &findings) {
-                backend.disk_diagnostics(&loaded, &path)
+    let folder = backend.folder_of(&uri);
+    let diagnostics = match folder.as_ref().and_then(|(f, path)| Some((f, f.loaded()?, path))) {
+        Some((folder, loaded, path)) => {
+            let findings = Backend::disk_findings(&loaded, path);
+            if in_scope(backend.scope(&loaded), &loaded.ws.config, path, &findings) {
+                backend.disk_diagnostics(folder, &loaded, path)
             } else {
                 Vec::new()
             }
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     backend.push(uri, diagnostics, None).await;
 }
