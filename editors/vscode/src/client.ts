@@ -236,7 +236,7 @@ export class ConcordClient implements Gateway {
     async execute(command: string, argument?: object, token?: vscode.CancellationToken): Promise<unknown> {
         const client = this.client;
         if (!client) throw new Error('the language server is not running');
-        const params = { command, arguments: argument === undefined ? [] : [argument] };
+        const params = { command, arguments: withFolder(command, argument) };
         return token ? client.sendRequest(ExecuteCommandRequest.type, params, token) : client.sendRequest(ExecuteCommandRequest.type, params);
     }
 
@@ -297,4 +297,19 @@ export class ConcordClient implements Gateway {
     async dispose(): Promise<void> {
         await this.stop();
     }
+}
+
+/**
+ * A command's arguments. In a window with several workspace folders the server serves each as
+ * its own workspace and asks which one a command is for: the folder of the active editor, when
+ * there is one (else the server's answer names the folders). `concord.status` covers them all.
+ */
+export function withFolder(command: string, argument: object | undefined, folders = vscode.workspace.workspaceFolders, active = vscode.window.activeTextEditor?.document.uri): object[] {
+    const several = (folders?.length ?? 0) > 1;
+    if (!several || command === 'concord.status' || (argument && 'folder' in argument)) {
+        return argument === undefined ? [] : [argument];
+    }
+    const folder = active ? vscode.workspace.getWorkspaceFolder(active) : undefined;
+    if (!folder) return argument === undefined ? [] : [argument];
+    return [{ ...(argument ?? {}), folder: folder.uri.toString() }];
 }

@@ -244,6 +244,10 @@ function lookup(key: string): unknown {
 export const workspace = {
     isTrusted: true,
     workspaceFolders: [{ uri: Uri.file('/tmp/concord-unit-ws'), name: 'ws', index: 0 }] as any[] | undefined,
+    getWorkspaceFolder: (uri: Uri) =>
+        (workspace.workspaceFolders ?? [])
+            .filter((f: { uri: Uri }) => uri.fsPath === f.uri.fsPath || uri.fsPath.startsWith(`${f.uri.fsPath}/`))
+            .sort((a: { uri: Uri }, b: { uri: Uri }) => b.uri.fsPath.length - a.uri.fsPath.length)[0],
     getConfiguration: (section: string) => ({
         get: <T>(key: string, defaultValue: T): T => {
             const value = lookup(`${section}.${key}`);
