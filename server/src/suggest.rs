@@ -156,12 +156,19 @@ impl Suggester {
 
     /// BM25 score of every document for `query`, by document number.
     fn bm25(&self, query: &[String]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.docs.len()];
+        self.bm25_into(query, &mut scores, &mut |_| {});
+        scores
+    }
+
+    /// BM25 scores for `query` added into `scores`, each document scored named to `touch`
+    /// (the first time only where `touch` cares). A word repeated in the query counts once.
+    fn bm25_into(&self, query: &[String], scores: &mut [f64], touch: &mut dyn FnMut(usize)) {
         let n = self.docs.len() as f64;
         let (k1, b) = (1.2, 0.75);
-        let mut scores = vec![0.0; self.docs.len()];
-        for (i, term) in query.iter().enumerate() {
-            // A word repeated in the query counts once.
-            if query[..i].contains(term) {
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::with_capacity(query.len());
+        for term in query {
+            if !seen.insert(term.as_str()) {
                 continue;
             }
             let Some(hits) = self.postings.get(term) else { continue };
@@ -169,11 +176,11 @@ impl Suggester {
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(doc, tf) in hits {
                 let length = self.docs[doc].1;
+                touch(doc);
                 scores[doc] +=
                     idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * length / self.average_length.max(1.0)));
             }
         }
-        scores
     }
 
     /// The documents that match `query` best by BM25 alone (the spec search): `(ID, score)`,
@@ -208,19 +215,45 @@ impl Suggester {
         let file_name = path.rsplit('/').next().unwrap_or(path);
         let mut query = query.to_vec();
         query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
-        let text_scores = self.bm25(&query);
-        let best_text = text_scores.iter().copied().fold(0.0, f64::max);
-        let mut total = vec![0.0; self.docs.len()];
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.rank(model, path, &query, same_file, same_dir, limit, &mut scratch),
+            Err(_) => self.rank(model, path, &query, same_file, same_dir, limit, &mut Scratch::default()),
+        })
+    }
+
+    /// [`Suggester::suggest`] with the file's words added, on `scratch`, which it leaves zeroed.
+    #[allow(clippy::too_many_arguments)]
+    fn rank(
+        &self,
+        model: &Model,
+        path: &str,
+        query: &[String],
+        same_file: &BTreeMap<String, usize>,
+        same_dir: &BTreeMap<String, usize>,
+        limit: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<Candidate> {
+        scratch.fit(self.docs.len());
+        let Scratch { text: text_scores, total, touched, marked } = scratch;
+        let mut touch = |doc: usize| {
+            if !marked[doc] {
+                marked[doc] = true;
+                touched.push(doc);
+            }
+        };
+        self.bm25_into(query, text_scores, &mut touch);
         // The scope reasons are few; the others are read back for the winners alone.
         let mut scope_reasons: Vec<(usize, String)> = Vec::new();
         for owner in model.scopes.owners_of(path) {
             // The chunks are the more specific answer; the work item itself ranks below them.
             if let Some(&doc) = self.index.get(owner) {
+                touch(doc);
                 total[doc] += SCOPE_WEIGHT * 0.4;
                 scope_reasons.push((doc, format!("{owner}'s scope_paths cover the file")));
             }
             for (chunk, _) in model.work.get(owner).map(|w| w.blueprint_ids.as_slice()).unwrap_or_default() {
                 if let Some(&doc) = self.index.get(chunk.as_str()) {
+                    touch(doc);
                     total[doc] += SCOPE_WEIGHT * 0.5;
                     scope_reasons.push((doc, format!("planned in {owner}, whose scope covers the file")));
                 }
@@ -229,20 +262,24 @@ impl Suggester {
         let max_file = same_file.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_file {
             if let Some(&doc) = self.index.get(id) {
+                touch(doc);
                 total[doc] += NEARBY_WEIGHT * *n as f64 / max_file;
             }
         }
         let max_dir = same_dir.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_dir {
             if let Some(&doc) = self.index.get(id) {
+                touch(doc);
                 total[doc] += NEARBY_WEIGHT * 0.6 * *n as f64 / max_dir;
             }
         }
+        let best_text = touched.iter().map(|&doc| text_scores[doc]).fold(0.0, f64::max);
         if best_text > 0.0 {
-            for (doc, (sum, text)) in total.iter_mut().zip(&text_scores).enumerate() {
+            // Only documents with a text score gain anything (the rest would add zero).
+            for &doc in touched.iter() {
                 let weight =
                     if doc >= self.first_work_doc { TEXT_WEIGHT * WORK_TEXT_SHARE } else { TEXT_WEIGHT };
-                *sum += weight * text / best_text;
+                total[doc] += weight * text_scores[doc] / best_text;
             }
         }
 
@@ -251,14 +288,14 @@ impl Suggester {
         let order = |a: &usize, b: &usize| {
             total[*b].total_cmp(&total[*a]).then_with(|| self.docs[*a].0.cmp(&self.docs[*b].0))
         };
-        let mut ranked: Vec<usize> = (0..self.docs.len()).filter(|&doc| total[doc] > 0.0).collect();
+        let mut ranked: Vec<usize> = touched.iter().copied().filter(|&doc| total[doc] > 0.0).collect();
         if ranked.len() > limit && limit > 0 {
             ranked.select_nth_unstable_by(limit - 1, order);
         }
         ranked.truncate(limit);
         ranked.sort_unstable_by(order);
         let top = ranked.first().map_or(1.0, |&doc| total[doc].max(f64::MIN_POSITIVE));
-        ranked
+        let candidates = ranked
             .into_iter()
             .map(|doc| {
                 let id = &self.docs[doc].0;
@@ -280,8 +317,43 @@ impl Suggester {
                     why: why.join("; "),
                 }
             })
-            .collect()
+            .collect();
+        scratch.clear();
+        candidates
     }
+}
+
+/// Per-thread score arrays, one slot per document, reused from one ranking to the next: a
+/// ranking touches few of the documents, and only those are cleared after it (a check ranks
+/// hundreds of thousands of untraced items against thousands of documents).
+#[derive(Default)]
+struct Scratch {
+    text: Vec<f64>,
+    total: Vec<f64>,
+    /// The documents scored so far, each once (`marked`).
+    touched: Vec<usize>,
+    marked: Vec<bool>,
+}
+
+impl Scratch {
+    fn fit(&mut self, docs: usize) {
+        self.text.resize(docs, 0.0);
+        self.total.resize(docs, 0.0);
+        self.marked.resize(docs, false);
+    }
+
+    fn clear(&mut self) {
+        for &doc in &self.touched {
+            self.text[doc] = 0.0;
+            self.total[doc] = 0.0;
+            self.marked[doc] = false;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 #[cfg(test)]

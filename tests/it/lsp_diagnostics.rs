@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::lsp::{uri, LspClient};
+use crate::common::lsp::{codes, published_until_quiet, uri, LspClient};
 use crate::common::{self};
 
 /// What VS Code declares about diagnostics: it pulls, and accepts refresh requests.
@@ -19,24 +19,6 @@ fn pulling_client() -> Value {
         "workspace": { "diagnostics": { "refreshSupport": true } },
         "window": { "workDoneProgress": true },
     })
-}
-
-fn codes(diagnostics: &[Value]) -> Vec<String> {
-    diagnostics.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
-}
-
-/// Every `publishDiagnostics` already queued or received until none comes for `quiet`, as
-/// (URI, codes) in arrival order.
-async fn published_until_quiet(client: &mut LspClient, quiet: Duration) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    while let Some(message) =
-        client.try_message(quiet, |m| m["method"] == "textDocument/publishDiagnostics").await
-    {
-        let params = &message["params"];
-        let diagnostics = params["diagnostics"].as_array().cloned().unwrap_or_default();
-        out.push((params["uri"].as_str().unwrap_or("").to_string(), codes(&diagnostics)));
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

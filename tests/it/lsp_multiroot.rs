@@ -8,12 +8,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::lsp::{text_position, uri, LspClient};
+use crate::common::lsp::{codes, published_until_quiet, text_position, uri, LspClient};
 use crate::common::{self};
-
-fn codes(diagnostics: &[Value]) -> Vec<String> {
-    diagnostics.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
-}
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
@@ -68,20 +64,6 @@ async fn initialize(client: &mut LspClient, folders: &[&Path], capabilities: Val
         .await;
     client.notify("initialized", json!({})).await;
     result
-}
-
-/// Every `publishDiagnostics` already queued or received until none comes for `quiet`, as
-/// (URI, codes) in arrival order.
-async fn published_until_quiet(client: &mut LspClient, quiet: Duration) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    while let Some(message) =
-        client.try_message(quiet, |m| m["method"] == "textDocument/publishDiagnostics").await
-    {
-        let params = &message["params"];
-        let diagnostics = params["diagnostics"].as_array().cloned().unwrap_or_default();
-        out.push((params["uri"].as_str().unwrap_or("").to_string(), codes(&diagnostics)));
-    }
-    out
 }
 
 fn under(root: &Path, file_uri: &str) -> bool {

@@ -297,3 +297,22 @@ pub fn position(line: u32, character: u32) -> Value {
 pub fn text_position(uri: &str, line: u32, character: u32) -> Value {
     json!({ "textDocument": { "uri": uri }, "position": position(line, character) })
 }
+
+/// The codes of diagnostics, in order.
+pub fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// Every `publishDiagnostics` already queued or received until none comes for `quiet`, as
+/// (URI, codes) in arrival order.
+pub async fn published_until_quiet(client: &mut LspClient, quiet: Duration) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    while let Some(message) =
+        client.try_message(quiet, |m| m["method"] == "textDocument/publishDiagnostics").await
+    {
+        let params = &message["params"];
+        let diagnostics = params["diagnostics"].as_array().cloned().unwrap_or_default();
+        out.push((params["uri"].as_str().unwrap_or("").to_string(), codes(&diagnostics)));
+    }
+    out
+}
