@@ -402,6 +402,28 @@ impl<'a> FindingStream<'a> {
 
     /// The next batch in order: the next files' own findings and every workspace-level one
     /// at a path up to the batch's last (all of them once the files run out).
+    /// The same findings, each batch computed on a thread of `scope` while the one before is
+    /// consumed (written): at most two batches wait. Dropping the iterator stops the work.
+    pub fn ahead<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        ws: &'a Workspace,
+        analysis: &'a Analysis,
+    ) -> impl Iterator<Item = Finding> + 'scope
+    where
+        'a: 'scope,
+    {
+        let (batches, ready) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
+        scope.spawn(move || {
+            let mut stream = FindingStream::new(ws, analysis);
+            while let Some(batch) = stream.next_batch() {
+                if batches.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        ready.into_iter().flatten()
+    }
+
     /// `None` once every file and every workspace-level finding was handed out.
     fn next_batch(&mut self) -> Option<Vec<Finding>> {
         let batch: Vec<&FileFacts> = self.files.by_ref().take(self.batch).collect();

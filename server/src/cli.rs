@@ -916,18 +916,25 @@ fn check(args: CheckArgs) -> ExitCode {
     let default_min = if args.format == Format::Text { Level::Warning } else { Level::Hint };
     let min = args.min_severity.unwrap_or(default_min).severity().unwrap_or(Severity::Error);
     let root = args.path.as_deref().map_or(".".to_string(), |p| p.display().to_string());
+    let write_findings =
+        |findings: &mut dyn Iterator<Item = Finding>, out: &mut dyn std::io::Write| match args.format {
+            Format::Text => render::write_text(&report, findings, min, out),
+            Format::Json => render::write_json(&report, findings, &root, min, out),
+            Format::Sarif => render::write_sarif(findings, min, out),
+        };
+    // A whole workspace's findings are computed a batch ahead of the one being written.
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
+        match &ws {
+            Some((ws, analysis)) => std::thread::scope(|scope| {
+                write_findings(&mut crate::analysis::FindingStream::ahead(scope, ws, analysis), out)
+            }),
+            None => write_findings(&mut report.findings.iter().cloned(), out),
+        }
+    };
     let findings = || -> Box<dyn Iterator<Item = Finding> + '_> {
         match &ws {
             Some((ws, analysis)) => Box::new(crate::analysis::FindingStream::new(ws, analysis)),
             None => Box::new(report.findings.iter().cloned()),
-        }
-    };
-    let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
-        let findings = findings();
-        match args.format {
-            Format::Text => render::write_text(&report, findings, min, out),
-            Format::Json => render::write_json(&report, findings, &root, min, out),
-            Format::Sarif => render::write_sarif(findings, min, out),
         }
     };
     let tally = match &args.output {

@@ -243,6 +243,9 @@ fn streamed_findings_are_the_sorted_findings_whatever_the_batch() {
     assert!(
         expected.len() > 50 && expected.iter().any(|f| f.code == concord::findings::Code::UncoveredChunk)
     );
+    let ahead: Vec<_> =
+        std::thread::scope(|scope| concord::analysis::FindingStream::ahead(scope, &ws, &analysis).collect());
+    assert_eq!(ahead, expected, "computed a batch ahead");
     for files in [1, 2, 7, 100, 10_000] {
         let streamed: Vec<_> =
             concord::analysis::FindingStream::with_batches_of(&ws, &analysis, files).collect();
