@@ -371,7 +371,7 @@ const FILES_PER_BATCH: usize = 2048;
 
 /// Every finding of the workspace in report order (sorted as [`findings::sort`] does):
 /// each file's own and the workspace-level ones placed in it, severities applied. Files are
-/// taken in path order a batch at a time, so at most one batch of findings (with their ranked
+/// taken in path order a batch at a time, so only a batch or two of findings (with their ranked
 /// suggestions) is held.
 pub struct FindingStream<'a> {
     batch: usize,
@@ -400,8 +400,6 @@ impl<'a> FindingStream<'a> {
         }
     }
 
-    /// The next batch in order: the next files' own findings and every workspace-level one
-    /// at a path up to the batch's last (all of them once the files run out).
     /// The same findings, each batch computed on a thread of `scope` while the one before is
     /// consumed (written): at most two batches wait. Dropping the iterator stops the work.
     pub fn ahead<'scope>(
@@ -424,7 +422,9 @@ impl<'a> FindingStream<'a> {
         ready.into_iter().flatten()
     }
 
-    /// `None` once every file and every workspace-level finding was handed out.
+    /// The next batch in order: the next files' own findings and every workspace-level one
+    /// at a path up to the batch's last (all of them once the files run out); `None` once
+    /// every file and every workspace-level finding was handed out.
     fn next_batch(&mut self) -> Option<Vec<Finding>> {
         let batch: Vec<&FileFacts> = self.files.by_ref().take(self.batch).collect();
         if batch.is_empty() && self.placed.peek().is_none() {

@@ -931,12 +931,6 @@ fn check(args: CheckArgs) -> ExitCode {
             None => write_findings(&mut report.findings.iter().cloned(), out),
         }
     };
-    let findings = || -> Box<dyn Iterator<Item = Finding> + '_> {
-        match &ws {
-            Some((ws, analysis)) => Box::new(crate::analysis::FindingStream::new(ws, analysis)),
-            None => Box::new(report.findings.iter().cloned()),
-        }
-    };
     let tally = match &args.output {
         Some(file) => {
             let mut tally = None;
@@ -955,11 +949,10 @@ fn check(args: CheckArgs) -> ExitCode {
             match write(&mut stdout).and_then(|tally| std::io::Write::flush(&mut stdout).map(|()| tally)) {
                 Ok(tally) => tally,
                 // A reader that stopped early (`| head`): the check still decides the exit.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                    let mut tally = render::Tally::default();
-                    findings().for_each(|f| tally.add(&f));
-                    tally
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => match write(&mut std::io::sink()) {
+                    Ok(tally) => tally,
+                    Err(e) => return usage_error(format!("cannot write the report: {e}")),
+                },
                 Err(e) => return usage_error(format!("cannot write the report: {e}")),
             }
         }

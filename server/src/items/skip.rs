@@ -120,6 +120,9 @@ pub(super) fn included_ranges(rules: &Rules, text: &str) -> Option<Vec<(usize, u
     Some(ranges)
 }
 
+/// Byte ranges, `(start, end)`, in order.
+type Spans = Vec<(usize, usize)>;
+
 /// An open `{`: where it is, whether its header makes it a body of items, and whether
 /// something inside it can start an item.
 struct Open {
@@ -133,10 +136,9 @@ struct Open {
 /// The outermost blocks whose inside can be left out (`(after '{', at '}')`), and every
 /// comment (with a line comment's newline), in order. `None` when the braces do not balance
 /// or a literal does not close: the file is parsed whole.
-#[allow(clippy::type_complexity)]
-fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Vec<(usize, usize)>, Vec<(usize, usize)>)> {
-    let mut skipped: Vec<(usize, usize)> = Vec::new();
-    let mut comments: Vec<(usize, usize)> = Vec::new();
+fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
+    let mut skipped: Spans = Vec::new();
+    let mut comments: Spans = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     // Whether a header word was seen since the last `;`, `{` or `}`.
     let mut header_word = false;
