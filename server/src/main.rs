@@ -5,19 +5,10 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc's option enum (the binding names the options around it
-/// but not this one).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> std::process::ExitCode {
     // SAFETY: set before any other tree-sitter call, while only this thread runs; the four
     // functions are one allocator family and never return null (see below).
     unsafe { tree_sitter::set_allocator(Some(tree_sitter_allocator::ALLOCATOR)) };
-    // Freed pages go back to the system at once instead of after a delay: an item-level check
-    // frees a syntax tree per file, and with the delay the pages of trees long gone were still
-    // counted (~60 MB of peak memory on a 47,000-file tree, at no measurable cost in time).
-    // SAFETY: an option setter, callable at any time.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     concord::cli::run(concord::cli::Cli::parse())
 }
 
