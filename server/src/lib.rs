@@ -22,6 +22,7 @@ pub mod lsp;
 pub mod mcp;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod render;
 pub mod scan;
 pub mod scope;

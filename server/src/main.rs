@@ -6,6 +6,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    concord::pages::turn_off_huge_pages();
     // SAFETY: set before any other tree-sitter call, while only this thread runs; the four
     // functions are one allocator family and never return null (see below).
     unsafe { tree_sitter::set_allocator(Some(tree_sitter_allocator::ALLOCATOR)) };

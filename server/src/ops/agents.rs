@@ -345,6 +345,7 @@ pub fn run(argv: &[String], cwd: &Path, options: &RunOptions) -> Result<Finished
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
+    crate::pages::as_the_system_sets_them(&mut command);
     let mut child = command.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
     if let Some(on_start) = options.on_start {
         on_start(child.id());
