@@ -644,7 +644,7 @@ pub fn item_traces(config: &Config, model: &Model, facts: &FileFacts) -> Vec<Vec
     let mut traces: Vec<Vec<String>> = Vec::with_capacity(facts.items.len());
     for item in &facts.items {
         let own: Vec<String> = item.ids.iter().filter(|id| model.is_known(id)).cloned().collect();
-        let inherited = item.parent.and_then(|p| traces.get(p)).filter(|t| !t.is_empty()).cloned();
+        let inherited = item.parent.and_then(|p| traces.get(p as usize)).filter(|t| !t.is_empty()).cloned();
         traces.push(if !own.is_empty() { own } else { inherited.unwrap_or_else(|| header.clone()) });
     }
     traces
@@ -680,7 +680,7 @@ fn untraced_items(
             );
             let mut finding = Finding::new(Code::UntracedItem, &facts.path, item.name_span, message);
             if let Some(best) = candidates.first() {
-                let insert = Span::point(item.insert_at);
+                let insert = Span::point(LineCol { line: item.insert_line, utf8: 0, utf16: 0 });
                 let tag = tag_comment(&facts.path, &format!("implements {}", best.id));
                 finding = finding.with_fix(Fix {
                     title: format!("Add `{}` above {}", tag.trim_end(), item.name),

@@ -79,25 +79,27 @@ pub struct SecretHit {
 }
 
 /// A function, method, class or test found by the tree-sitter queries (item-level files only).
+/// Compact: a real tree holds hundreds of thousands of them at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemFacts {
-    #[serde(deserialize_with = "crate::cache::static_str")]
-    pub kind: crate::cache::StaticStr,
-    pub name: String,
-    pub name_span: Span,
+    pub kind: crate::items::ItemKind,
     pub is_test: bool,
     pub is_public: bool,
     /// Index of the enclosing item.
-    pub parent: Option<usize>,
+    pub parent: Option<u32>,
+    pub name: Box<str>,
+    /// A name lies on one line: its line, start column and end column.
+    pub name_span: Span,
     /// IDs in the comments attributed to it: its leading comments, doc comment or docstring,
     /// and comments in its body outside its nested items.
-    pub ids: Vec<String>,
-    /// Where a tag comment goes (start of the line above its decorators), and its indentation.
-    pub insert_at: crate::text::LineCol,
-    pub indent: String,
+    pub ids: Box<[String]>,
+    /// The line a tag comment goes on (the line of its first decorator or leading comment),
+    /// and the indentation it takes.
+    pub insert_line: u32,
+    pub indent: Box<str>,
     /// The words of its leading comments that suggestions match on, each once, space-separated
     /// ([`crate::suggest::distinct_unstemmed_words`]): a long doc comment costs a few words.
-    pub doc: String,
+    pub doc: Box<str>,
 }
 
 impl ItemFacts {
@@ -269,16 +271,16 @@ fn items_of(
             }
             let doc = crate::suggest::distinct_unstemmed_words(&leading).join(" ");
             ItemFacts {
-                kind: item.kind.name(),
-                name: item.name.clone(),
-                name_span: index.span(text, item.name_start, item.name_end),
+                kind: item.kind,
                 is_test: item.is_test,
                 is_public: item.is_public,
-                parent: item.parent,
-                ids,
-                insert_at: index.line_col(text, item.insert_at),
-                indent: item.indent.clone(),
-                doc,
+                parent: item.parent.map(|p| p as u32),
+                name: item.name.as_str().into(),
+                name_span: index.span(text, item.name_start, item.name_end),
+                ids: ids.into_boxed_slice(),
+                insert_line: index.line_col(text, item.insert_at).line,
+                indent: item.indent.as_str().into(),
+                doc: doc.into_boxed_str(),
             }
         })
         .collect();

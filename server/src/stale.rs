@@ -61,11 +61,11 @@ pub fn reference_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<
 
 /// `Outer.inner`: the names of the item and the items enclosing it, outermost first.
 fn name_path(facts: &FileFacts, index: usize) -> String {
-    let mut names = vec![facts.items[index].name.as_str()];
+    let mut names: Vec<&str> = vec![&facts.items[index].name];
     let mut at = facts.items[index].parent;
     while let Some(parent) = at {
-        names.push(&facts.items[parent].name);
-        at = facts.items[parent].parent;
+        names.push(&facts.items[parent as usize].name);
+        at = facts.items[parent as usize].parent;
     }
     names.reverse();
     names.join(".")

@@ -34,7 +34,7 @@ fn tagged_items(ws: &Workspace) -> Vec<TaggedItem<'_>> {
                     name: &item.name,
                     query: item.suggestion_words(),
                     truth,
-                    hidden: (item.insert_at.line.saturating_sub(3), item.name_span.start.line + 3),
+                    hidden: (item.insert_line.saturating_sub(3), item.name_span.start.line + 3),
                 });
             }
         }

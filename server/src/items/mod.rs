@@ -198,7 +198,8 @@ pub struct Comment {
 }
 
 /// What an item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Function,
     Method,
@@ -248,6 +249,12 @@ impl ItemKind {
 
     fn is_callable(self) -> bool {
         matches!(self, ItemKind::Function | ItemKind::Method | ItemKind::Test)
+    }
+}
+
+impl std::fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

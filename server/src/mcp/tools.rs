@@ -428,7 +428,7 @@ impl Tools {
         let model = &ws.model;
         let neighbours = &snap.loaded.analysis.neighbours;
         let (words, item_value) = match args.item.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-            Some(name) => match facts.items.iter().find(|i| i.name == name) {
+            Some(name) => match facts.items.iter().find(|i| *i.name == *name) {
                 Some(item) => (
                     item.suggestion_words(),
                     json!({"name": item.name, "kind": item.kind, "line": item.name_span.start.line + 1, "traces_to": item.ids}),
