@@ -9,6 +9,7 @@ mod queries;
 mod skip;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -110,6 +111,8 @@ pub(crate) struct Grammar {
     /// The builtin `comments.scm` and `items.scm`.
     pub(crate) queries: (&'static str, &'static str),
     pub(crate) family: Family,
+    /// A walk that finds what the builtin queries find, at less cost (see `walk.rs`).
+    pub(crate) walk: Option<walk::Walk>,
 }
 
 macro_rules! builtin_queries {
@@ -131,6 +134,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_rust::LANGUAGE.into(),
         queries: builtin_queries!("rust"),
         family: Family::Rust,
+        walk: Some(walk::rust),
     },
     Grammar {
         name: "python",
@@ -138,6 +142,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_python::LANGUAGE.into(),
         queries: builtin_queries!("python"),
         family: Family::Python,
+        walk: None,
     },
     Grammar {
         name: "typescript",
@@ -145,6 +150,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
         queries: builtin_queries!("typescript"),
         family: Family::EcmaScript,
+        walk: None,
     },
     Grammar {
         name: "tsx",
@@ -152,6 +158,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_typescript::LANGUAGE_TSX.into(),
         queries: builtin_queries!("typescript"),
         family: Family::EcmaScript,
+        walk: None,
     },
     Grammar {
         name: "javascript",
@@ -159,6 +166,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_javascript::LANGUAGE.into(),
         queries: builtin_queries!("javascript"),
         family: Family::EcmaScript,
+        walk: None,
     },
     Grammar {
         name: "go",
@@ -166,6 +174,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_go::LANGUAGE.into(),
         queries: builtin_queries!("go"),
         family: Family::Go,
+        walk: None,
     },
     Grammar {
         name: "java",
@@ -173,6 +182,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_java::LANGUAGE.into(),
         queries: builtin_queries!("java"),
         family: Family::Java,
+        walk: None,
     },
     Grammar {
         name: "c",
@@ -180,6 +190,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_c::LANGUAGE.into(),
         queries: builtin_queries!("c"),
         family: Family::C,
+        walk: None,
     },
     Grammar {
         name: "cpp",
@@ -187,6 +198,7 @@ pub(crate) const GRAMMARS: [Grammar; 9] = [
         grammar: || tree_sitter_cpp::LANGUAGE.into(),
         queries: builtin_queries!("cpp"),
         family: Family::Cpp,
+        walk: None,
     },
 ];
 
@@ -316,16 +328,25 @@ thread_local! {
 /// Finds the comments and items of `text`. Never panics: on syntax errors it returns what
 /// the error-tolerant parse still recognises.
 pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
-    parse_leaving_out(queries, language, text, true)
+    parse_with_shortcuts(queries, language, text, Shortcuts { leave_out_bodies: true, walk: true })
 }
 
-/// [`parse`], with `leave_out_bodies` false parsing every byte (the tests compare the two).
-fn parse_leaving_out(
+/// What [`parse`] may do to save time; the tests compare each with doing without it.
+#[derive(Clone, Copy, Debug)]
+struct Shortcuts {
+    /// Leave bodies that hold no item out of the parse (`skip.rs`).
+    leave_out_bodies: bool,
+    /// Walk the tree instead of running the builtin queries (`walk.rs`).
+    walk: bool,
+}
+
+fn parse_with_shortcuts(
     queries: &Queries,
     language: Language,
     text: &str,
-    leave_out_bodies: bool,
+    shortcuts: Shortcuts,
 ) -> ParsedFile {
+    let Shortcuts { leave_out_bodies, walk: use_walk } = shortcuts;
     let lang = queries.get(language);
     // Bodies that hold no item are left out of the parse, with the builtin item queries only
     // (an override may capture what is inside them). A parse of the rest that meets a syntax
@@ -356,12 +377,82 @@ fn parse_leaving_out(
         };
     };
     let root = tree.root_node();
-    let mut cursor = QueryCursor::new();
+    let walked = match language.grammar_row().walk {
+        Some(walk) if lang.builtin_items && lang.builtin_comments && use_walk => walk(root, text.as_bytes()),
+        _ => by_query(lang, root, text),
+    };
 
+    let mut found = walked.comments;
+    found.sort_unstable();
+    found.dedup_by_key(|c| c.0);
+    let mut last_end = 0;
+    found.retain(|c| {
+        let keep = c.0 >= last_end && c.1 > c.0;
+        if keep {
+            last_end = c.1;
+        }
+        keep
+    });
+    let comments: Vec<Comment> = found.iter().map(|&(start, end, _)| Comment { start, end }).collect();
+    let is_string: Vec<bool> = found.iter().map(|c| c.2).collect();
+
+    let mut candidates = walked.items;
+    // Stable: nodes with one range keep the order they were found in.
+    candidates.sort_by_key(|c| (c.0.start_byte(), std::cmp::Reverse(c.0.end_byte())));
+    let spec = layout::Spec::of(language.grammar_row().family);
+    let targets: Vec<Node> = candidates.iter().map(|c| c.0).collect();
+    let contexts = layout::contexts(&spec, text, root, &targets);
+
+    let mut items: Vec<Item> = Vec::with_capacity(candidates.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for (&(node, name_node, kind, test), context) in candidates.iter().zip(&contexts) {
+        let (start, end) = (node.start_byte(), node.end_byte());
+        while let Some(&top) = stack.last() {
+            if items[top].start <= start && end <= items[top].end {
+                break;
+            }
+            stack.pop();
+        }
+        let parent = stack.last().copied();
+        let mut leading = layout::comments_above(&spec, text, &comments, &is_string, context);
+        if spec.docstrings {
+            leading.extend(layout::docstring(node, &comments));
+        }
+        let insert_at = layout::line_start(text, context.top());
+        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let name = layout::name_text(text, name_node);
+        let parent_info = parent.map(|p| (&items[p], targets[p]));
+        let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
+            && layout::is_public(language.grammar_row().family, text, node, context, &name, parent_info);
+        let is_test = test || parent.is_some_and(|p| items[p].is_test);
+        items.push(Item {
+            kind,
+            name,
+            start,
+            end,
+            name_start: name_node.start_byte(),
+            name_end: name_node.end_byte(),
+            parent,
+            is_test,
+            is_public,
+            leading_comments: leading,
+            comments: Vec::new(),
+            indent,
+            insert_at,
+        });
+        stack.push(items.len() - 1);
+    }
+
+    let header = attribute(&mut items, &comments, layout::preamble_end(language.grammar_row().family, root));
+    ParsedFile { language, comments, items, header, had_errors: root.has_error() }
+}
+
+/// The comments and items the language's queries capture, by the query cursor. A node
+/// captured by several patterns is one item: a test capture wins, then `method`, then the
+/// earlier pattern. Items come in tree order; among nodes with one range, in pattern order.
+fn by_query<'t>(lang: &queries::LanguageQueries, root: Node<'t>, text: &str) -> walk::Walked<'t> {
     struct Candidate<'t> {
         node: Node<'t>,
-        start: usize,
-        end: usize,
         name: Node<'t>,
         kind: ItemKind,
         test: bool,
@@ -369,19 +460,17 @@ fn parse_leaving_out(
         /// Order of discovery, to break ties deterministically.
         seq: usize,
     }
-    // Items are deduplicated by node: a test capture wins, then `method`, then the earlier pattern.
     let rank = |c: &Candidate| (c.test, c.kind == ItemKind::Method, std::cmp::Reverse(c.pattern));
     let mut by_node: HashMap<usize, Candidate> = HashMap::new();
-    // Comments, each with whether it is a string (a docstring).
-    let mut found: Vec<(usize, usize, bool)> = Vec::new();
-
+    let mut comments: Vec<(usize, usize, bool)> = Vec::new();
+    let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(&lang.query, root, text.as_bytes());
     while let Some(m) = matches.next() {
         if m.pattern_index < lang.comment_patterns {
             for capture in m.captures() {
                 if lang.roles.get(capture.index as usize) == Some(&Role::Comment) {
                     let node = capture.node;
-                    found.push((node.start_byte(), node.end_byte(), node.kind() == "string"));
+                    comments.push((node.start_byte(), node.end_byte(), node.kind() == "string"));
                 }
             }
             continue;
@@ -396,9 +485,7 @@ fn parse_leaving_out(
             }
         }
         let (Some((node, kind, test)), Some(name)) = (item, name) else { continue };
-        let (start, end) = (node.start_byte(), node.end_byte());
-        let seq = by_node.len();
-        let candidate = Candidate { node, start, end, name, kind, test, pattern: m.pattern_index, seq };
+        let candidate = Candidate { node, name, kind, test, pattern: m.pattern_index, seq: by_node.len() };
         match by_node.get(&node.id()) {
             Some(old) if rank(old) >= rank(&candidate) => {}
             _ => {
@@ -406,75 +493,12 @@ fn parse_leaving_out(
             }
         }
     }
-
-    found.sort_unstable();
-    found.dedup_by_key(|c| c.0);
-    let mut last_end = 0;
-    found.retain(|c| {
-        let keep = c.0 >= last_end && c.1 > c.0;
-        if keep {
-            last_end = c.1;
-        }
-        keep
-    });
-    let comments: Vec<Comment> = found.iter().map(|&(start, end, _)| Comment { start, end }).collect();
-    let is_string: Vec<bool> = found.iter().map(|c| c.2).collect();
-
     let mut candidates: Vec<Candidate> = by_node.into_values().collect();
-    candidates.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.pattern, c.seq));
-    let spec = layout::Spec::of(language.grammar_row().family);
-    let targets: Vec<Node> = candidates.iter().map(|c| c.node).collect();
-    let contexts = layout::contexts(&spec, text, root, &targets);
-
-    let mut items: Vec<Item> = Vec::with_capacity(candidates.len());
-    let mut stack: Vec<usize> = Vec::new();
-    for (candidate, context) in candidates.iter().zip(&contexts) {
-        let (start, end) = (candidate.start, candidate.end);
-        while let Some(&top) = stack.last() {
-            if items[top].start <= start && end <= items[top].end {
-                break;
-            }
-            stack.pop();
-        }
-        let parent = stack.last().copied();
-        let mut leading = layout::comments_above(&spec, text, &comments, &is_string, context);
-        if spec.docstrings {
-            leading.extend(layout::docstring(candidate.node, &comments));
-        }
-        let insert_at = layout::line_start(text, context.top());
-        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-        let name = layout::name_text(text, candidate.name);
-        let parent_info = parent.map(|p| (&items[p], targets[p]));
-        let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
-            && layout::is_public(
-                language.grammar_row().family,
-                text,
-                candidate.node,
-                context,
-                &name,
-                parent_info,
-            );
-        let is_test = candidate.test || parent.is_some_and(|p| items[p].is_test);
-        items.push(Item {
-            kind: candidate.kind,
-            name,
-            start,
-            end,
-            name_start: candidate.name.start_byte(),
-            name_end: candidate.name.end_byte(),
-            parent,
-            is_test,
-            is_public,
-            leading_comments: leading,
-            comments: Vec::new(),
-            indent,
-            insert_at,
-        });
-        stack.push(items.len() - 1);
-    }
-
-    let header = attribute(&mut items, &comments, layout::preamble_end(language.grammar_row().family, root));
-    ParsedFile { language, comments, items, header, had_errors: root.has_error() }
+    candidates.sort_unstable_by_key(|c| {
+        (c.node.start_byte(), std::cmp::Reverse(c.node.end_byte()), c.pattern, c.seq)
+    });
+    let items = candidates.into_iter().map(|c| (c.node, c.name, c.kind, c.test)).collect();
+    walk::Walked { comments, items }
 }
 
 /// Gives each comment to one owner: the item it leads, else the innermost item containing it,

@@ -72,6 +72,8 @@ pub(super) struct LanguageQueries {
     pub(super) comment_patterns: usize,
     /// items.scm is the builtin one (what it can capture is known: see `skip.rs`).
     pub(super) builtin_items: bool,
+    /// comments.scm is the builtin one (with `builtin_items`, a walk may stand in: `walk.rs`).
+    pub(super) builtin_comments: bool,
 }
 
 /// The compiled comment and item queries of every language. Build it once and share it: it is
@@ -131,11 +133,12 @@ impl Queries {
                 slots.push(Slot::Shared);
                 continue;
             }
-            let own_items = items.is_some();
+            let (own_comments, own_items) = (comments.is_some(), items.is_some());
             let comments = comments.unwrap_or_else(|| builtin_source(language, QueryFile::Comments));
             let items = items.unwrap_or_else(|| builtin_source(language, QueryFile::Items));
             let mut compiled = compile(language.grammar(), (&comments.0, &comments.1), (&items.0, &items.1))?;
             compiled.builtin_items = !own_items;
+            compiled.builtin_comments = !own_comments;
             slots.push(Slot::Own(Box::new(compiled)));
         }
         Ok(Queries { slots })
@@ -296,7 +299,14 @@ fn compile(
             return Err(error_at(file, text, offset, problem.to_string()));
         }
     }
-    Ok(LanguageQueries { grammar, query, roles, comment_patterns, builtin_items: true })
+    Ok(LanguageQueries {
+        grammar,
+        query,
+        roles,
+        comment_patterns,
+        builtin_items: true,
+        builtin_comments: true,
+    })
 }
 
 fn tree_sitter_error(err: &tree_sitter::QueryError, text: &str, file: &str, which: QueryFile) -> QueryError {

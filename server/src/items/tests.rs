@@ -717,23 +717,33 @@ fn grammar_rows_follow_the_order_of_all() {
     }
 }
 
-/// Whether parsing `text` with its item-free bodies left out finds what the whole parse finds.
-/// A text whose whole parse meets an error is not compared: the two parses recover differently
-/// (the lexer leaves out only what lies outside an error when the rest parses).
+/// Whether [`parse`]'s shortcuts change nothing for `text`: the walk finds what the queries
+/// find on the whole parse (errors and all), and with item-free bodies also left out the result
+/// is the whole parse's. A text whose whole parse meets an error is not compared for bodies
+/// left out: the two parses recover differently (the lexer leaves out only what lies outside an
+/// error when the rest parses). Returns whether bodies were left out.
 fn same_either_way(language: Language, text: &str) -> Result<bool, String> {
     let queries = Queries::builtin();
-    let whole = parse_leaving_out(queries, language, text, false);
+    let shortcuts = |leave_out_bodies, walk| Shortcuts { leave_out_bodies, walk };
+    let whole = parse_with_shortcuts(queries, language, text, shortcuts(false, false));
+    let differ = |what: &str, other: &ParsedFile| {
+        format!(
+            "{}: {what}\nwhole, by the queries:\n{}\n{what}:\n{}",
+            language.name(),
+            render(text, &whole),
+            render(text, other)
+        )
+    };
+    let walked = parse_with_shortcuts(queries, language, text, shortcuts(false, true));
+    if walked != whole {
+        return Err(differ("walking the tree", &walked));
+    }
     if whole.had_errors {
         return Ok(false);
     }
-    let left_out = parse_leaving_out(queries, language, text, true);
+    let left_out = parse_with_shortcuts(queries, language, text, shortcuts(true, true));
     if left_out != whole {
-        return Err(format!(
-            "{}\nwhole:\n{}\nleaving bodies out:\n{}",
-            language.name(),
-            render(text, &whole),
-            render(text, &left_out)
-        ));
+        return Err(differ("leaving bodies out", &left_out));
     }
     let rules = skip::rules(language.grammar_row().family);
     Ok(rules.and_then(|rules| skip::included_ranges(rules, text)).is_some())
@@ -770,7 +780,7 @@ fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize) {
 }
 
 #[test]
-fn leaving_bodies_out_finds_what_the_whole_parse_finds() {
+fn the_shortcuts_find_what_the_whole_parse_and_the_queries_find() {
     // The fixtures, and mutations of them (as above) that still parse without errors.
     let mut rng = Rng(7);
     let mut left_out = 0;
@@ -801,10 +811,10 @@ fn leaving_bodies_out_finds_what_the_whole_parse_finds() {
 }
 
 /// The same on a corpus of real code, run by hand:
-/// `CONCORD_PARSE_CORPUS=dir1:dir2 cargo test --release --lib leaving_bodies_out_on_a_corpus -- --ignored --nocapture`
+/// `CONCORD_PARSE_CORPUS=dir1:dir2 cargo test --release --lib shortcuts_on_a_corpus -- --ignored --nocapture`
 #[test]
 #[ignore]
-fn leaving_bodies_out_on_a_corpus() {
+fn shortcuts_on_a_corpus() {
     let dirs: Vec<std::path::PathBuf> = std::env::var("CONCORD_PARSE_CORPUS")
         .expect("CONCORD_PARSE_CORPUS")
         .split(':')
