@@ -136,8 +136,9 @@ def main() -> None:
     p.add_argument("--no-item", action="store_true", help="skip the item-level check")
     p.add_argument("--ci", action="store_true", help="add CI-like warm runs of the file-level check: a "
                    "fresh clone per run, the facts cache kept, with and without git (see ci_variants)")
-    p.add_argument("--baseline", default=None, help="with --real-tree: an earlier build of concord, timed "
-                   "cold in the same run (the row against the previous figure)")
+    p.add_argument("--baseline", action="append", default=[], metavar="NAME=BINARY",
+                   help="with --real-tree: an earlier build of concord, timed in the same run as a paired row "
+                        "named NAME (repeat for several)")
     p.add_argument("--real-tree", default=None, help="a tree of real code built by bench/real_tree.py: "
                    "time the item-level check on it against rg instead of a generated workspace")
     args = p.parse_args()
@@ -203,8 +204,12 @@ def real_tree(args) -> None:
     concord = [args.concord, "check", str(root), "--format", "json", "--fail-on", "never"]
     commands = {"rg": {"argv": ["rg", "-c", RG_PATTERN, str(root)], "ok": (0, 1)}}
     cached_variants(commands, "concord-check-item", concord, first_code_file(root))
-    if args.baseline:
-        commands["baseline-check-item"] = {"argv": [args.baseline, *concord[1:], "--no-cache"]}
+    baselines = dict(b.split("=", 1) if "=" in b else ("baseline", b) for b in args.baseline)
+    for name, binary in baselines.items():
+        # A build older than the facts cache has no --no-cache (and nothing to turn off).
+        help_text = subprocess.run([binary, "check", "--help"], capture_output=True, text=True).stdout
+        no_cache = ["--no-cache"] if "--no-cache" in help_text else []
+        commands[f"{name}-check-item"] = {"argv": [binary, *concord[1:], *no_cache]}
     if args.ci:
         ci_variants(commands, "concord-check-item", root, ["--format", "json", "--fail-on", "never"],
                     args.warmup + args.runs, args.concord, Path(args.out) / "ws")
@@ -218,11 +223,11 @@ def real_tree(args) -> None:
         print(f"  {name}/rg {r['median']:.2f}x (paired {r['min']:.2f}..{r['max']:.2f})")
     by_blob = blob_key_ratios(samples, "concord-check-item")
     against_baseline = {}
-    if args.baseline:
-        r = against_baseline["baseline/concord-check-item"] = paired_ratio(samples, "baseline-check-item",
-                                                                           "concord-check-item")
-        print(f"  baseline/concord {r['median']:.2f}x faster now (paired {r['min']:.2f}..{r['max']:.2f}); "
-              f"baseline peak RSS {summary['baseline-check-item']['maxrss_mb']['median']:.0f} MB")
+    for name in baselines:
+        r = against_baseline[f"{name}/concord-check-item"] = paired_ratio(samples, f"{name}-check-item",
+                                                                          "concord-check-item")
+        print(f"  {name}/concord {r['median']:.2f}x faster now (paired {r['min']:.2f}..{r['max']:.2f}); "
+              f"{name} peak RSS {summary[f'{name}-check-item']['maxrss_mb']['median']:.0f} MB")
     cpu = summary["concord-check-item"]["cpu"]["median"]
     tv = time_v([*concord, "--no-cache"])
     print(f"  concord/rg {ratio['median']:.1f}x; {manifest['bytes'] / 1e6 / max(cpu, 1e-9):.1f} MB per CPU second; "
