@@ -375,6 +375,8 @@ const FILES_PER_BATCH: usize = 2048;
 /// suggestions) is held.
 pub struct FindingStream<'a> {
     batch: usize,
+    /// The report shows findings from this severity up (see [`file_findings_shown_from`]).
+    shown_from: Severity,
     ws: &'a Workspace,
     analysis: &'a Analysis,
     files: Box<dyn Iterator<Item = &'a FileFacts> + 'a>,
@@ -392,6 +394,7 @@ impl<'a> FindingStream<'a> {
     pub fn with_batches_of(ws: &'a Workspace, analysis: &'a Analysis, files: usize) -> FindingStream<'a> {
         FindingStream {
             batch: files.max(1),
+            shown_from: Severity::Hint,
             ws,
             analysis,
             files: Box::new(ws.files.values()),
@@ -400,19 +403,28 @@ impl<'a> FindingStream<'a> {
         }
     }
 
-    /// The same findings, each batch computed on a thread of `scope` while the one before is
-    /// consumed (written): at most two batches wait. Dropping the iterator stops the work.
+    /// For a report that shows findings from `severity` up: the ones below it come without
+    /// suggestions (see [`file_findings_shown_from`]).
+    pub fn shown_from(mut self, severity: Severity) -> FindingStream<'a> {
+        self.shown_from = severity;
+        self
+    }
+
+    /// The same findings (for a report showing them from `shown_from` up), each batch computed
+    /// on a thread of `scope` while the one before is consumed (written): at most two batches
+    /// wait. Dropping the iterator stops the work.
     pub fn ahead<'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         ws: &'a Workspace,
         analysis: &'a Analysis,
+        shown_from: Severity,
     ) -> impl Iterator<Item = Finding> + 'scope
     where
         'a: 'scope,
     {
         let (batches, ready) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
         scope.spawn(move || {
-            let mut stream = FindingStream::new(ws, analysis);
+            let mut stream = FindingStream::new(ws, analysis).shown_from(shown_from);
             while let Some(batch) = stream.next_batch() {
                 if batches.send(batch).is_err() {
                     break;
@@ -430,9 +442,11 @@ impl<'a> FindingStream<'a> {
         if batch.is_empty() && self.placed.peek().is_none() {
             return None;
         }
-        let (ws, analysis) = (self.ws, self.analysis);
+        let (ws, analysis, shown_from) = (self.ws, self.analysis, self.shown_from);
         let mut found = parallel_flat_map(&batch, |facts| {
-            apply_severities(&ws.config, file_findings(&ws.config, &ws.model, &analysis.neighbours, facts))
+            let own =
+                file_findings_shown_from(&ws.config, &ws.model, &analysis.neighbours, facts, shown_from);
+            apply_severities(&ws.config, own)
         });
         let last = batch.last().map(|facts| facts.path.as_str());
         let up_to_last = |(path, _): &(&String, &Vec<Finding>)| last.is_none_or(|last| path.as_str() <= last);
@@ -580,6 +594,20 @@ pub fn file_findings(
     neighbours: &Neighbours,
     facts: &FileFacts,
 ) -> Vec<Finding> {
+    file_findings_shown_from(config, model, neighbours, facts, Severity::Hint)
+}
+
+/// [`file_findings`] for a report that shows only findings at or above `shown_from`: those
+/// below it are still counted, so they are made, but without the ranked suggestions (the
+/// search of every chunk per item) that no one would see.
+fn file_findings_shown_from(
+    config: &Config,
+    model: &Model,
+    neighbours: &Neighbours,
+    facts: &FileFacts,
+    shown_from: Severity,
+) -> Vec<Finding> {
+    let shown = |code: Code| config.severity(code).is_some_and(|severity| severity >= shown_from);
     let mut out = Vec::new();
     if !config.is_ops_file(&facts.path) {
         // With no definitions of a kind at all (no index, no WBS), every ID of that kind would be
@@ -625,9 +653,9 @@ pub fn file_findings(
             facts.refs.iter().any(|r| r.traces && (model.is_known(&r.id) || !kind_defined(&r.id)));
         let item_level = config.item_level(&facts.path) && facts.line_comment.is_some();
         if item_level {
-            out.extend(untraced_items(config, model, neighbours, facts));
+            out.extend(untraced_items(config, model, shown(Code::UntracedItem).then_some(neighbours), facts));
         } else if !carries_known_id && !model.crosswalk.maps(&facts.path) && !model.scopes.maps(&facts.path) {
-            out.push(untraced_file(model, neighbours, facts));
+            out.push(untraced_file(model, shown(Code::UntracedFile).then_some(neighbours), facts));
         }
     }
     out
@@ -655,23 +683,33 @@ pub fn must_trace_item(config: &Config, item: &crate::scan::ItemFacts) -> bool {
     item.is_test || item.is_public || config.items_to_trace == crate::config::ItemsToTrace::All
 }
 
+/// `untraced-item` findings, with ranked suggestions when `suggest_from` is given.
 fn untraced_items(
     config: &Config,
     model: &Model,
-    neighbours: &Neighbours,
+    suggest_from: Option<&Neighbours>,
     facts: &FileFacts,
 ) -> Vec<Finding> {
     let traces = item_traces(config, model, facts);
     // The nearby IDs are the same for every item of the file: counted once.
-    let (same_file, same_dir) = neighbours.context(model, facts, None);
+    let context = suggest_from.map(|neighbours| (neighbours, neighbours.context(model, facts, None)));
     facts
         .items
         .iter()
         .zip(&traces)
         .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
         .map(|(item, _)| {
-            let query = item.suggestion_words();
-            let candidates = neighbours.suggester.suggest(model, &facts.path, &query, &same_file, &same_dir, SUGGESTIONS);
+            let candidates = match &context {
+                Some((neighbours, (same_file, same_dir))) => neighbours.suggester.suggest(
+                    model,
+                    &facts.path,
+                    &item.suggestion_words(),
+                    same_file,
+                    same_dir,
+                    SUGGESTIONS,
+                ),
+                None => Vec::new(),
+            };
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(
@@ -728,8 +766,10 @@ fn unknown_id(config: &Config, model: &Model, facts: &FileFacts, id: &str) -> Fi
     finding
 }
 
-fn untraced_file(model: &Model, neighbours: &Neighbours, facts: &FileFacts) -> Finding {
-    let candidates = neighbours.suggest(model, facts, &[], None);
+/// The `untraced-file` finding, with ranked suggestions when `suggest_from` is given.
+fn untraced_file(model: &Model, suggest_from: Option<&Neighbours>, facts: &FileFacts) -> Finding {
+    let candidates =
+        suggest_from.map(|neighbours| neighbours.suggest(model, facts, &[], None)).unwrap_or_default();
     let hint = match candidates.first() {
         Some(best) => format!(" Likely: {} ({}).", best.id, best.title),
         None => String::new(),

@@ -926,7 +926,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
         match &ws {
             Some((ws, analysis)) => std::thread::scope(|scope| {
-                write_findings(&mut crate::analysis::FindingStream::ahead(scope, ws, analysis), out)
+                write_findings(&mut crate::analysis::FindingStream::ahead(scope, ws, analysis, min), out)
             }),
             None => write_findings(&mut report.findings.iter().cloned(), out),
         }

@@ -4,6 +4,7 @@
 use crate::common;
 
 use concord::analysis::Neighbours;
+use concord::findings::Severity;
 use concord::workspace::Workspace;
 
 fn item_level_demo() -> tempfile::TempDir {
@@ -243,9 +244,30 @@ fn streamed_findings_are_the_sorted_findings_whatever_the_batch() {
     assert!(
         expected.len() > 50 && expected.iter().any(|f| f.code == concord::findings::Code::UncoveredChunk)
     );
-    let ahead: Vec<_> =
-        std::thread::scope(|scope| concord::analysis::FindingStream::ahead(scope, &ws, &analysis).collect());
+    let ahead: Vec<_> = std::thread::scope(|scope| {
+        concord::analysis::FindingStream::ahead(scope, &ws, &analysis, Severity::Hint).collect()
+    });
     assert_eq!(ahead, expected, "computed a batch ahead");
+    // Shown from errors up: the same findings in the same order, the hidden untraced items
+    // without the suggestions no one would see.
+    let shown: Vec<_> = std::thread::scope(|scope| {
+        concord::analysis::FindingStream::ahead(scope, &ws, &analysis, Severity::Error).collect()
+    });
+    assert_eq!(shown.len(), expected.len());
+    let mut without_suggestions = 0;
+    for (shown, expected) in shown.iter().zip(&expected) {
+        if shown.severity < Severity::Error && shown.code == concord::findings::Code::UntracedItem {
+            assert_eq!(
+                (&shown.path, shown.span, shown.severity),
+                (&expected.path, expected.span, expected.severity)
+            );
+            assert!(shown.fix.is_none() && !shown.message.contains("Likely"), "{shown:?}");
+            without_suggestions += usize::from(expected.fix.is_some());
+        } else {
+            assert_eq!(shown, expected);
+        }
+    }
+    assert!(without_suggestions >= 3, "{without_suggestions}");
     for files in [1, 2, 7, 100, 10_000] {
         let streamed: Vec<_> =
             concord::analysis::FindingStream::with_batches_of(&ws, &analysis, files).collect();
