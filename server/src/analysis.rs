@@ -31,7 +31,7 @@ impl Neighbours {
         for facts in files {
             let dir = parent_dir(&facts.path).to_string();
             for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
+                *by_dir.entry(dir.clone()).or_default().entry(r.id.to_string()).or_default() += 1;
             }
         }
         Neighbours { by_dir, suggester }
@@ -45,7 +45,7 @@ impl Neighbours {
             let dir = parent_dir(&facts.path);
             if let Some(counts) = by_dir.get_mut(dir) {
                 for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                    if let Some(n) = counts.get_mut(&r.id) {
+                    if let Some(n) = counts.get_mut(&*r.id) {
                         *n = n.saturating_sub(1);
                     }
                 }
@@ -58,7 +58,7 @@ impl Neighbours {
         for facts in after {
             let dir = parent_dir(&facts.path).to_string();
             for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                *by_dir.entry(dir.clone()).or_default().entry(r.id.clone()).or_default() += 1;
+                *by_dir.entry(dir.clone()).or_default().entry(r.id.to_string()).or_default() += 1;
             }
         }
         Neighbours { by_dir, suggester: self.suggester.clone() }
@@ -106,12 +106,12 @@ impl Neighbours {
             if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
                 continue;
             }
-            *same_file.entry(r.id.clone()).or_default() += 1;
+            *same_file.entry(r.id.to_string()).or_default() += 1;
         }
         // The directory's other files: this file's own uses are counted above, once.
         let mut same_dir = self.by_dir.get(parent_dir(&facts.path)).cloned().unwrap_or_default();
         for r in facts.refs.iter().filter(|r| r.traces) {
-            if let Some(n) = same_dir.get_mut(&r.id) {
+            if let Some(n) = same_dir.get_mut(&*r.id) {
                 *n = n.saturating_sub(1);
             }
         }
@@ -624,7 +624,7 @@ fn file_findings_shown_from(
             facts.refs.iter().filter(|r| r.traces && !model.is_known(&r.id) && has_definitions(&r.id))
         {
             let template = by_id
-                .entry(reference.id.as_str())
+                .entry(&*reference.id)
                 .or_insert_with(|| unknown_id(config, model, facts, &reference.id));
             let mut finding = template.clone();
             finding.span = reference.span;

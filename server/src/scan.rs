@@ -29,19 +29,27 @@ impl FileKind {
     }
 }
 
+/// Compact: a large workspace holds a million of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
-    pub id: String,
+    pub id: Box<str>,
     /// It counts as a trace: in a parsed language, inside a comment or docstring (an ID in a
     /// string literal is data); elsewhere, any occurrence.
     pub traces: bool,
     pub span: Span,
-    /// Byte offsets in the file.
-    pub start: usize,
-    pub end: usize,
+    /// Byte offsets in the file (a file Concord reads is far smaller than 4 GiB).
+    pub start: u32,
+    pub end: u32,
     /// A pin written after the ID, `TD-0103@9f2c4e1a`: the leading hex digits (4 to 16,
     /// lower-cased) of the chunk's fingerprint the reference was written against.
-    pub pin: Option<Pin>,
+    pub pin: Option<Box<Pin>>,
+}
+
+impl Reference {
+    /// The bytes `start..end` of the file.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// A pin: the fingerprint prefix and where it is (after the `@`).
@@ -136,16 +144,19 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
     let mut refs = Vec::new();
     let mut index: Option<LineIndex> = None;
     for m in config.ids.find_iter(text.as_bytes()) {
+        // Offsets are kept in 32 bits: past 4 GiB (never read: see `max_file_size`) no ID counts.
+        let (Ok(start), Ok(end)) = (u32::try_from(m.start), u32::try_from(m.end)) else { break };
         let index = index.get_or_insert_with(|| LineIndex::new(text));
         refs.push(Reference {
-            id: text[m.start..m.end].to_string(),
+            id: text[m.start..m.end].into(),
             traces: true,
             span: index.span(text, m.start, m.end),
-            start: m.start,
-            end: m.end,
-            pin: pin_at(text, m.end, index),
+            start,
+            end,
+            pin: pin_at(text, m.end, index).map(Box::new),
         });
     }
+    refs.shrink_to_fit();
     // Parsed only when it can matter: IDs to place in comments, or items to trace.
     let language = crate::items::Language::from_path(path);
     let item_level = kind != FileKind::Doc && config.item_level(path) && config.must_trace.matches(path);
@@ -160,7 +171,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         .map(|l| crate::items::parse(config.queries(), l, text));
     if config.comments_only && language.is_some() {
         for (r, quick) in refs.iter_mut().zip(&on_comment_line) {
-            r.traces = *quick || parsed.as_ref().is_some_and(|p| comment_at(&p.comments, r.start));
+            r.traces = *quick || parsed.as_ref().is_some_and(|p| comment_at(&p.comments, r.range().start));
         }
     }
     let (items, header_ids) = match (&parsed, item_level) {
@@ -211,8 +222,8 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
 /// The reference's line, up to the reference, starts with the language's comment marker
 /// (`//`, `/*`, a `*` continuing a block comment, or `#`).
 fn starts_comment_line(language: crate::items::Language, text: &str, r: &Reference) -> bool {
-    let line_start = r.start - r.span.start.utf8 as usize;
-    let prefix = text[line_start..r.start].trim_start();
+    let line_start = r.range().start - r.span.start.utf8 as usize;
+    let prefix = text[line_start..r.range().start].trim_start();
     match language.line_comment() {
         "#" => prefix.starts_with('#'),
         _ => prefix.starts_with("//") || prefix.starts_with("/*") || prefix.starts_with('*'),
@@ -237,18 +248,18 @@ fn items_of(
         let mut ids: Vec<String> = Vec::new();
         for &c in comments {
             let comment = &parsed.comments[c];
-            let first = refs.partition_point(|r| r.start < comment.start);
-            for r in refs[first..].iter().take_while(|r| r.end <= comment.end) {
-                if r.traces && !ids.contains(&r.id) {
-                    ids.push(r.id.clone());
+            let first = refs.partition_point(|r| r.range().start < comment.start);
+            for r in refs[first..].iter().take_while(|r| r.range().end <= comment.end) {
+                if r.traces && !ids.iter().any(|id| **id == *r.id) {
+                    ids.push(r.id.to_string());
                 }
             }
         }
         ids
     };
     let mut outside_comments: Vec<Vec<&str>> = vec![Vec::new(); parsed.items.len()];
-    for r in refs.iter().filter(|r| r.traces && !comment_at(&parsed.comments, r.start)) {
-        if let Some(i) = parsed.innermost_item(r.start, r.end) {
+    for r in refs.iter().filter(|r| r.traces && !comment_at(&parsed.comments, r.range().start)) {
+        if let Some(i) = parsed.innermost_item(r.range().start, r.range().end) {
             outside_comments[i].push(&r.id);
         }
     }

@@ -29,7 +29,7 @@ pub fn reference_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<
     let known = |id: &str| config.ids.kind_of(id) == Some(IdKind::Chunk) && model.chunks.contains_key(id);
     // A chunk every reference of which in this file is pinned is checked by the pins.
     let pinned_only = |id: &str| {
-        let mut refs = facts.refs.iter().filter(|r| r.traces && r.id == id).peekable();
+        let mut refs = facts.refs.iter().filter(|r| r.traces && *r.id == *id).peekable();
         refs.peek().is_some() && refs.all(|r| r.pin.is_some())
     };
     let is_chunk = |id: &str| known(id) && !pinned_only(id);
@@ -38,7 +38,7 @@ pub fn reference_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<
         path: facts.path.clone(),
         item,
     };
-    let first_reference = |id: &str| facts.refs.iter().find(|r| r.traces && r.id == id).map(|r| r.span);
+    let first_reference = |id: &str| facts.refs.iter().find(|r| r.traces && *r.id == *id).map(|r| r.span);
     let mut out: BTreeMap<RefKey, Span> = BTreeMap::new();
     if facts.items.is_empty() {
         for reference in facts.refs.iter().filter(|r| r.traces && is_chunk(&r.id)) {
@@ -107,8 +107,8 @@ fn stale_pins<'f>(
 ) -> impl Iterator<Item = (&'f crate::scan::Reference, &'f crate::scan::Pin, &'f crate::model::Chunk)> {
     let code = matches!(facts.kind, FileKind::Code | FileKind::Test) && !config.is_ops_file(&facts.path);
     facts.refs.iter().filter(move |r| code && r.traces).filter_map(move |r| {
-        let pin = r.pin.as_ref()?;
-        let chunk = model.chunks.get(&r.id)?;
+        let pin = r.pin.as_deref()?;
+        let chunk = model.chunks.get(&*r.id)?;
         (!chunk.fingerprint.starts_with(&pin.fingerprint)).then_some((r, pin, chunk))
     })
 }
@@ -121,7 +121,7 @@ pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> 
             "{}@{} was written against an older text of \"{}\" (its fingerprint is now {now}). Read the chunk again and change the code if it no longer does what the spec says, then update the pin to @{now}.",
             reference.id, pin.fingerprint, chunk.title
         );
-        let mut finding = Finding::new(Code::StaleReference, &facts.path, reference.span, message).with_id(&reference.id);
+        let mut finding = Finding::new(Code::StaleReference, &facts.path, reference.span, message).with_id(&*reference.id);
         finding.fix = Some(Fix {
             title: format!("Reviewed: pin {} to its current text (@{now})", reference.id),
             edits: vec![Edit { span: pin.span, new_text: now }],
@@ -161,7 +161,7 @@ pub fn stale_places(config: &Config, model: &Model, facts: &FileFacts) -> Vec<(S
         .collect();
     for (reference, pin, _) in stale_pins(config, model, facts) {
         let at = format!("{}:{} (@{})", facts.path, reference.span.start.line + 1, pin.fingerprint);
-        out.push((reference.id.clone(), at));
+        out.push((reference.id.to_string(), at));
     }
     out
 }

@@ -758,7 +758,8 @@ fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize) {
         let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
         if meta.is_dir() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if matches!(name, "target" | "node_modules" | ".git") {
+            // Build output and benchmark workspaces (`bench/out`, `editors/*/out`) are not sources.
+            if matches!(name, "target" | "node_modules" | ".git" | "out") {
                 continue;
             }
             for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {

@@ -166,7 +166,7 @@ pub fn references(
     let mut out = Vec::new();
     let disk = loaded.ws.files.iter().filter(|(path, _)| !open.contains_key(*path)).map(|(_, f)| f);
     for facts in disk.chain(open.values()) {
-        for r in facts.refs.iter().filter(|r| r.id == id) {
+        for r in facts.refs.iter().filter(|r| *r.id == *id) {
             if let Some(u) = uri(&loaded.ws.root, &facts.path) {
                 out.push(Location { uri: u, range: convert::range(r.span, encoding) });
             }
@@ -287,9 +287,9 @@ pub fn document_links(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) ->
         .refs
         .iter()
         .filter_map(|r| {
-            let place = match model.chunks.get(&r.id) {
+            let place = match model.chunks.get(&*r.id) {
                 Some(chunk) => chunk.definition()?,
-                None => &model.work.get(&r.id)?.place,
+                None => &model.work.get(&*r.id)?.place,
             };
             // A definition does not link to itself.
             if place.path == facts.path && place.span == r.span {

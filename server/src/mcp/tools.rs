@@ -443,12 +443,8 @@ impl Tools {
         let candidates = neighbours.suggest_up_to(model, facts, &words, None, limit);
         let comment = facts.line_comment.unwrap_or("//");
         let tagged: Vec<&str> = {
-            let mut ids: Vec<&str> = facts
-                .refs
-                .iter()
-                .filter(|r| r.traces && model.is_known(&r.id))
-                .map(|r| r.id.as_str())
-                .collect();
+            let mut ids: Vec<&str> =
+                facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)).map(|r| &*r.id).collect();
             ids.sort_unstable();
             ids.dedup();
             ids

@@ -268,7 +268,7 @@ fn place_of(ws: &Workspace, path: &str, chunk: &str) -> String {
     let line = ws
         .files
         .get(path)
-        .and_then(|facts| facts.refs.iter().find(|r| r.traces && r.id == chunk))
+        .and_then(|facts| facts.refs.iter().find(|r| r.traces && *r.id == *chunk))
         .map(|r| r.span.start.line + 1);
     match line {
         Some(line) => format!("{path}:{line}"),

@@ -202,7 +202,7 @@ fn plan_ids(
     taken.extend(ws.model.work.keys().cloned());
     taken.extend(index.iter().filter_map(|e| e.get("id").and_then(Value::as_str)).map(str::to_string));
     for facts in ws.files.values() {
-        taken.extend(facts.refs.iter().map(|r| r.id.clone()));
+        taken.extend(facts.refs.iter().map(|r| r.id.to_string()));
     }
     for file in files {
         taken.extend(file.outline.iter().filter_map(|h| ids.leading_id(&h.text)).map(str::to_string));
