@@ -205,7 +205,13 @@ fn rust_attribute(ids: &RustIds, item: Node, text: &[u8]) -> (bool, bool) {
     for attribute in item.named_children(&mut items).filter(|n| n.kind_id() == ids.attribute) {
         let mut seen_cfg = false;
         let mut children = attribute.walk();
-        for (i, child) in attribute.named_children(&mut children).enumerate() {
+        let mut more = children.goto_first_child();
+        while more {
+            let (child, field) = (children.node(), children.field_id().map_or(0, |f| f.get()));
+            more = children.goto_next_sibling();
+            if !child.is_named() {
+                continue;
+            }
             let word = if child.kind_id() == ids.identifier {
                 Some(child)
             } else if child.kind_id() == ids.scoped_identifier {
@@ -217,7 +223,8 @@ fn rust_attribute(ids: &RustIds, item: Node, text: &[u8]) -> (bool, bool) {
                 test |= ["test", "rstest", "test_case", "quickcheck"].iter().any(|w| said(word, w));
                 seen_cfg |= child.kind_id() == ids.identifier && said(word, "cfg");
             }
-            if seen_cfg && child.kind_id() == ids.token_tree && is_arguments(ids, attribute, i) {
+            // `cfg` then `arguments: (token_tree (identifier))` reading `test`.
+            if seen_cfg && field == ids.arguments && child.kind_id() == ids.token_tree {
                 let mut inside = child.walk();
                 cfg_test |= child
                     .named_children(&mut inside)
@@ -226,24 +233,4 @@ fn rust_attribute(ids: &RustIds, item: Node, text: &[u8]) -> (bool, bool) {
         }
     }
     (test, cfg_test)
-}
-
-/// The attribute's `i`th named child is its `arguments` field.
-fn is_arguments(ids: &RustIds, attribute: Node, i: usize) -> bool {
-    let mut cursor = attribute.walk();
-    let mut named = 0;
-    if !cursor.goto_first_child() {
-        return false;
-    }
-    loop {
-        if cursor.node().is_named() {
-            if named == i {
-                return cursor.field_id().is_some_and(|f| f.get() == ids.arguments);
-            }
-            named += 1;
-        }
-        if !cursor.goto_next_sibling() {
-            return false;
-        }
-    }
 }
