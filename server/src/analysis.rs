@@ -95,21 +95,26 @@ impl Neighbours {
     }
 
     /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
-    pub fn context(
-        &self,
+    pub fn context<'s>(
+        &'s self,
         model: &Model,
-        facts: &FileFacts,
+        facts: &'s FileFacts,
         ignore: Option<(u32, u32)>,
-    ) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
-        let mut same_file: BTreeMap<String, usize> = BTreeMap::new();
+    ) -> (BTreeMap<&'s str, usize>, BTreeMap<&'s str, usize>) {
+        let mut same_file: BTreeMap<&str, usize> = BTreeMap::new();
         for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
             if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
                 continue;
             }
-            *same_file.entry(r.id.to_string()).or_default() += 1;
+            *same_file.entry(&*r.id).or_default() += 1;
         }
-        // The directory's other files: this file's own uses are counted above, once.
-        let mut same_dir = self.by_dir.get(parent_dir(&facts.path)).cloned().unwrap_or_default();
+        // The directory's other files: this file's own uses are counted above, once. The IDs
+        // are borrowed: a check asks this for every untraced file.
+        let mut same_dir: BTreeMap<&str, usize> = self
+            .by_dir
+            .get(parent_dir(&facts.path))
+            .map(|counts| counts.iter().map(|(id, n)| (id.as_str(), *n)).collect())
+            .unwrap_or_default();
         for r in facts.refs.iter().filter(|r| r.traces) {
             if let Some(n) = same_dir.get_mut(&*r.id) {
                 *n = n.saturating_sub(1);

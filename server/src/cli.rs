@@ -892,6 +892,7 @@ fn check(args: CheckArgs) -> ExitCode {
     if std::env::var("CONCORD_LOG").is_ok_and(|v| !v.trim().is_empty()) {
         crate::lsp::logging::init();
     }
+    let started = std::time::Instant::now();
     let since = args.changed_since.as_deref().or(args.base.as_deref());
     // A range check's report is small and held; a whole workspace's findings are streamed
     // to the output as they are computed (a big tree has hundreds of thousands).
@@ -910,6 +911,7 @@ fn check(args: CheckArgs) -> ExitCode {
             };
             crate::ops::scrub::use_config(&ws.config);
             let analysis = crate::analysis::Analysis::new(&ws);
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "analysis built");
             (crate::analysis::report_without_findings(&ws, &analysis), Some((ws, analysis)))
         }
     };
@@ -963,6 +965,9 @@ fn check(args: CheckArgs) -> ExitCode {
             return usage_error(format!("cannot write the summary to {}: {e}", file.display()));
         }
     }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "report written");
+    // The process ends here: taking a big workspace apart piece by piece would only add time.
+    std::mem::forget(ws);
     exit_for(&tally, args.fail_on)
 }
 

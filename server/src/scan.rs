@@ -159,7 +159,8 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
     refs.shrink_to_fit();
     // Parsed only when it can matter: IDs to place in comments, or items to trace.
     let language = crate::items::Language::from_path(path);
-    let item_level = kind != FileKind::Doc && config.item_level(path) && config.must_trace.matches(path);
+    let must_trace = config.must_trace.matches(path);
+    let item_level = must_trace && kind != FileKind::Doc && config.item_level(path);
     // An ID on a line that starts with a comment marker is in a comment: no parse needed. Only
     // the others (a docstring, a string, code) are settled by the tree-sitter comment query.
     let on_comment_line: Vec<bool> = match language {
@@ -212,7 +213,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         header_ids,
         line_comment: language.map(|l| l.line_comment()),
         kind,
-        must_trace: config.must_trace.matches(path),
+        must_trace,
         refs,
         headings,
         first_line: text.lines().next().unwrap_or("").to_string(),

@@ -208,8 +208,8 @@ impl Suggester {
         model: &Model,
         path: &str,
         query: &[String],
-        same_file: &BTreeMap<String, usize>,
-        same_dir: &BTreeMap<String, usize>,
+        same_file: &BTreeMap<&str, usize>,
+        same_dir: &BTreeMap<&str, usize>,
         limit: usize,
     ) -> Vec<Candidate> {
         let file_name = path.rsplit('/').next().unwrap_or(path);
@@ -228,8 +228,8 @@ impl Suggester {
         model: &Model,
         path: &str,
         query: &[String],
-        same_file: &BTreeMap<String, usize>,
-        same_dir: &BTreeMap<String, usize>,
+        same_file: &BTreeMap<&str, usize>,
+        same_dir: &BTreeMap<&str, usize>,
         limit: usize,
         scratch: &mut Scratch,
     ) -> Vec<Candidate> {
@@ -261,14 +261,14 @@ impl Suggester {
         }
         let max_file = same_file.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_file {
-            if let Some(&doc) = self.index.get(id) {
+            if let Some(&doc) = self.index.get(*id) {
                 touch(doc);
                 total[doc] += NEARBY_WEIGHT * *n as f64 / max_file;
             }
         }
         let max_dir = same_dir.values().copied().max().unwrap_or(0).max(1) as f64;
         for (id, n) in same_dir {
-            if let Some(&doc) = self.index.get(id) {
+            if let Some(&doc) = self.index.get(*id) {
                 touch(doc);
                 total[doc] += NEARBY_WEIGHT * 0.6 * *n as f64 / max_dir;
             }
@@ -301,10 +301,10 @@ impl Suggester {
                 let id = &self.docs[doc].0;
                 let mut why: Vec<String> =
                     scope_reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
-                if let Some(n) = same_file.get(id) {
+                if let Some(n) = same_file.get(id.as_str()) {
                     why.push(format!("used {n}× in this file"));
                 }
-                if let Some(n) = same_dir.get(id) {
+                if let Some(n) = same_dir.get(id.as_str()) {
                     why.push(format!("used {n}× in this directory"));
                 }
                 if best_text > 0.0 && text_scores[doc] > 0.0 {

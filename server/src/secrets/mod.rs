@@ -485,10 +485,8 @@ impl SecretScanner {
         if !worth_running.contains(&true) {
             return Vec::new();
         }
-        let allowed_lines = match suppressions {
-            Suppressions::Honour => AllowedLines::find(text),
-            Suppressions::Ignore => AllowedLines::default(),
-        };
+        // Found only once a rule matches: most texts have keywords and no secret.
+        let mut allowed_lines = None;
 
         let mut candidates = Vec::new();
         for (rule_index, rule) in self.compiled.rules.iter().enumerate() {
@@ -499,7 +497,11 @@ impl SecretScanner {
                 let Some(secret) = secret_group(rule, &captures) else {
                     continue;
                 };
-                if allowed_lines.covers(secret.start(), secret.end()) {
+                let allowed = allowed_lines.get_or_insert_with(|| match suppressions {
+                    Suppressions::Honour => AllowedLines::find(text),
+                    Suppressions::Ignore => AllowedLines::default(),
+                });
+                if allowed.covers(secret.start(), secret.end()) {
                     continue;
                 }
                 if self.accepts(rule, &captures, secret, text)
@@ -679,7 +681,7 @@ struct AllowedLines {
 impl AllowedLines {
     fn find(text: &str) -> Self {
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        for (marker_at, _) in text.match_indices(INLINE_ALLOW_MARKER) {
+        for marker_at in memchr::memmem::find_iter(text.as_bytes(), INLINE_ALLOW_MARKER) {
             if ranges.last().is_some_and(|&(_, end)| marker_at <= end) {
                 continue;
             }
