@@ -164,7 +164,31 @@ pub struct RangeSummary {
 
 /// Each file's own findings by path, in a persistent map (a state after a save shares the
 /// unchanged files' entries with the one before).
-pub type FileFindings = imbl::OrdMap<String, std::sync::Arc<Vec<Finding>>>;
+pub type FileFindings = imbl::OrdMap<String, FindingsSummary>;
+
+/// What is kept of a file's own findings between requests: enough to choose the files in a
+/// diagnostics scope and to tell a client that holds them that they did not change. The
+/// findings themselves are computed again when they are sent: a big item-level workspace has
+/// hundreds of thousands, each with its ranked suggestions, far more than its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingsSummary {
+    pub count: u32,
+    pub worst: Severity,
+    /// Equal findings have equal fingerprints, in this process and across restarts.
+    pub fingerprint: u64,
+}
+
+impl FindingsSummary {
+    /// `None` for no findings (such files are left out of [`FileFindings`]).
+    pub fn of(found: &[Finding]) -> Option<FindingsSummary> {
+        let worst = found.iter().map(|f| f.severity).max()?;
+        Some(FindingsSummary {
+            count: u32::try_from(found.len()).unwrap_or(u32::MAX),
+            worst,
+            fingerprint: findings::fingerprint(found),
+        })
+    }
+}
 
 /// A loaded workspace and what was derived from it; the language server and the MCP server
 /// answer from one, replaced whole when the workspace changes.
@@ -175,8 +199,8 @@ pub struct Loaded {
     /// Every file was scanned. A partial one (see [`Loaded::partial`]) answers for documents
     /// from their own text, without workspace-level findings.
     pub complete: bool,
-    /// Each file's own findings (severities applied), by path: computed on first use, and
-    /// carried over file by file by [`Loaded::after_files_changed`].
+    /// A summary of each file's own findings (severities applied), by path: computed on first
+    /// use, and carried over file by file by [`Loaded::after_files_changed`].
     file_findings: std::sync::OnceLock<FileFindings>,
 }
 
@@ -186,15 +210,28 @@ impl Loaded {
         Loaded { ws, analysis, complete: true, file_findings: Default::default() }
     }
 
-    /// Every file's own findings, by path (files without any are absent).
+    /// The summary of every file's own findings, by path (files without any are absent). The
+    /// findings are computed file by file on every core and not kept.
     pub fn file_findings(&self) -> &FileFindings {
         self.file_findings.get_or_init(|| {
-            let mut by_path: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
-            for finding in all_file_findings(&self.ws, &self.analysis) {
-                by_path.entry(finding.path.clone()).or_default().push(finding);
-            }
-            by_path.into_iter().map(|(path, found)| (path, std::sync::Arc::new(found))).collect()
+            let files: Vec<&FileFacts> = self.ws.files.values().collect();
+            parallel_flat_map(&files, |facts| {
+                let summary = FindingsSummary::of(&self.own_findings_of(facts));
+                summary.map(|summary| (facts.path.clone(), summary)).into_iter().collect()
+            })
+            .into_iter()
+            .collect()
         })
+    }
+
+    /// The own findings of the file at `path` (severities applied, in the order they are made).
+    pub fn own_findings(&self, path: &str) -> Vec<Finding> {
+        self.ws.files.get(path).map(|facts| self.own_findings_of(facts)).unwrap_or_default()
+    }
+
+    fn own_findings_of(&self, facts: &FileFacts) -> Vec<Finding> {
+        let ws = &self.ws;
+        apply_severities(&ws.config, file_findings(&ws.config, &ws.model, &self.analysis.neighbours, facts))
     }
 
     /// The state after `changed` files were rescanned into `ws` (the model is the same): the
@@ -228,12 +265,8 @@ impl Loaded {
             }
             let in_dirs = dirs.iter().flat_map(|dir| crate::workspace::files_in_dir(&next.ws.files, dir));
             for facts in in_dirs {
-                let found = apply_severities(
-                    &next.ws.config,
-                    file_findings(&next.ws.config, &next.ws.model, &next.analysis.neighbours, facts),
-                );
-                if !found.is_empty() {
-                    by_path.insert(facts.path.clone(), std::sync::Arc::new(found));
+                if let Some(summary) = FindingsSummary::of(&next.own_findings_of(facts)) {
+                    by_path.insert(facts.path.clone(), summary);
                 }
             }
             let _ = next.file_findings.set(by_path);

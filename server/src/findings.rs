@@ -302,6 +302,28 @@ pub struct Fix {
     pub candidates: Vec<Candidate>,
 }
 
+/// A hash of `found`, everything in them included: equal findings hash equal, in this process
+/// and across runs (the hasher has fixed keys).
+pub fn fingerprint(found: &[Finding]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    for f in found {
+        (f.code, f.severity, &f.path, f.span, &f.message, &f.id, &f.commit).hash(&mut hasher);
+        if let Some(fix) = &f.fix {
+            fix.title.hash(&mut hasher);
+            for edit in &fix.edits {
+                (edit.span, &edit.new_text).hash(&mut hasher);
+            }
+            for c in &fix.candidates {
+                (&c.id, &c.title, c.score.to_bits(), &c.why).hash(&mut hasher);
+            }
+        }
+        // A finding with no fix differs from one with an empty fix.
+        f.fix.is_some().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub code: Code,
@@ -384,5 +406,45 @@ impl Fix {
                 (title, edits)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_see_every_part_of_a_finding() {
+        let candidate = Candidate { id: "TD-0001".into(), title: "Pay".into(), score: 1.0, why: "w".into() };
+        let fix = Fix {
+            title: "Add".into(),
+            edits: vec![Edit { span: Span::default(), new_text: "// TD-0001\n".into() }],
+            candidates: vec![candidate],
+        };
+        let base = Finding::new(Code::UntracedItem, "src/a.rs", Span::default(), "m").with_fix(fix);
+        let same = fingerprint(std::slice::from_ref(&base));
+        let copy = base.clone();
+        assert_eq!(same, fingerprint(std::slice::from_ref(&copy)));
+        assert_ne!(same, fingerprint(&[]));
+        assert_ne!(same, fingerprint(&[base.clone(), base.clone()]));
+        type Change = fn(&mut Finding);
+        let changes: [Change; 11] = [
+            |f| f.severity = Severity::Error,
+            |f| f.path = "src/b.rs".into(),
+            |f| f.span.end.line = 3,
+            |f| f.message = "n".into(),
+            |f| f.id = Some("TD-0001".into()),
+            |f| f.commit = Some("abc".into()),
+            |f| f.fix.as_mut().unwrap().title = "Insert".into(),
+            |f| f.fix.as_mut().unwrap().edits[0].new_text = "// TD-0002\n".into(),
+            |f| f.fix.as_mut().unwrap().candidates[0].score = 0.5,
+            |f| f.fix.as_mut().unwrap().candidates[0].why = "v".into(),
+            |f| f.fix = None,
+        ];
+        for change in changes {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(fingerprint(&[changed]), same);
+        }
     }
 }

@@ -110,7 +110,8 @@ mod tests {
 
     /// Every finding of a state: each file's own and the workspace-level ones.
     fn findings(loaded: &Loaded) -> Vec<Finding> {
-        let mut all: Vec<Finding> = loaded.file_findings().values().flat_map(|f| f.iter().cloned()).collect();
+        let mut all: Vec<Finding> =
+            loaded.ws.files.keys().flat_map(|path| loaded.own_findings(path)).collect();
         all.extend(loaded.analysis.workspace_findings.values().flatten().cloned());
         crate::findings::sort(&mut all);
         all
@@ -209,6 +210,8 @@ mod tests {
                         case.name
                     );
                     assert_eq!(findings(&applied.loaded), findings(&fresh), "{}", case.name);
+                    // What the server keeps of them, carried over file by file.
+                    assert_eq!(applied.loaded.file_findings(), fresh.file_findings(), "{}", case.name);
                     let files: Vec<&String> = applied.loaded.ws.files.keys().collect();
                     assert_eq!(files, fresh.ws.files.keys().collect::<Vec<_>>(), "{}", case.name);
                     assert_eq!(applied.loaded.ws.model.work, fresh.ws.model.work, "{}", case.name);

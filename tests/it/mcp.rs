@@ -252,18 +252,23 @@ fn locks_need_trust_and_check_changes_reports_scope_and_secrets() {
 // state that answers must be the one a fresh server loads.
 
 /// Everything a state answers from, as data: every finding (each file's own and the
-/// workspace-level ones), the coverage, and the scanned files.
-fn state(
-    t: &Tools,
-    root: &std::path::Path,
-) -> (Vec<concord::findings::Finding>, concord::coverage::Coverage, Vec<String>) {
+/// workspace-level ones) and what is kept of them per file, the coverage, and the scanned files.
+type State = (
+    Vec<concord::findings::Finding>,
+    concord::analysis::FileFindings,
+    concord::coverage::Coverage,
+    Vec<String>,
+);
+
+fn state(t: &Tools, root: &std::path::Path) -> State {
     let (snapshot, _) = t.session.snapshot(root).unwrap();
     let loaded = &snapshot.loaded;
     let mut findings: Vec<concord::findings::Finding> =
-        loaded.file_findings().values().flat_map(|f| f.iter().cloned()).collect();
+        loaded.ws.files.keys().flat_map(|path| loaded.own_findings(path)).collect();
     findings.extend(loaded.analysis.workspace_findings.values().flatten().cloned());
     concord::findings::sort(&mut findings);
-    (findings, loaded.analysis.coverage.clone(), loaded.ws.files.keys().cloned().collect())
+    let kept = loaded.file_findings().clone();
+    (findings, kept, loaded.analysis.coverage.clone(), loaded.ws.files.keys().cloned().collect())
 }
 
 /// The session `t` answers as a server started now would: the same state, and the same
@@ -280,10 +285,11 @@ fn answers_as_a_fresh_server(t: &Tools, cwd: &str, paths: &[&str]) {
         v
     };
     assert_eq!(strip(check), strip(fresh_check));
-    let (findings, coverage, files) = state(t, &root);
-    let (fresh_findings, fresh_coverage, fresh_files) = state(&fresh, &root);
+    let (findings, kept, coverage, files) = state(t, &root);
+    let (fresh_findings, fresh_kept, fresh_coverage, fresh_files) = state(&fresh, &root);
     assert_eq!(files, fresh_files);
     assert_eq!(findings, fresh_findings);
+    assert_eq!(kept, fresh_kept);
     assert_eq!(coverage, fresh_coverage);
 }
 
@@ -391,7 +397,7 @@ fn new_files_are_picked_up_through_the_walks_rules_and_deleted_ones_disappear() 
     let answer = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
     assert_eq!(answer["workspace"]["update"], json!({"kind": "files", "files_rescanned": 2}));
     assert!(answer["chunks"][0]["code_paths"].to_string().contains("services/payments/new_module.py"));
-    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    let (_, _, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
     assert!(files.contains(&"services/newsvc/deep/worker.py".to_string()), "a file in a new folder");
     for ignored in [
         "services/payments/__pycache__/cached.py",
@@ -419,7 +425,7 @@ fn new_files_are_picked_up_through_the_walks_rules_and_deleted_ones_disappear() 
     let answer = call(&t, "coverage", json!({"cwd": cwd, "id": "TD-0104"}));
     assert_eq!(answer["workspace"]["update"], json!({"kind": "files", "files_rescanned": 2}));
     assert!(!answer["chunks"][0]["code_paths"].to_string().contains("new_module.py"));
-    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    let (_, _, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
     assert!(!files.iter().any(|f| f.starts_with("services/reviews/")), "{files:?}");
     answers_as_a_fresh_server(&t, &cwd, &["services/payments/new_module.py", "services/reviews/ratings.py"]);
 }
@@ -436,7 +442,7 @@ fn the_configuration_or_an_ignore_file_loads_everything_again() {
     let answer = call(&t, "coverage", json!({"cwd": cwd}));
     assert_eq!(answer["workspace"]["update"]["kind"], "full");
     assert_eq!(answer["workspace"]["update"]["reason"], ".gitignore changed");
-    let (_, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
+    let (_, _, _, files) = state(&t, &std::fs::canonicalize(root).unwrap());
     assert!(!files.iter().any(|f| f.starts_with("services/payments/")), "the newly ignored folder is out");
     answers_as_a_fresh_server(&t, &cwd, &["services/payments/refunds.py"]);
     std::thread::sleep(std::time::Duration::from_millis(30));

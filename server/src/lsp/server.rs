@@ -23,7 +23,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::convert::{self, rel_path};
-use super::diagnostics::{in_scope, result_id};
+use super::diagnostics::{closed_file_result_id, in_scope, result_id};
 use super::documents::{Document, Encoding};
 use super::features::Loaded;
 use super::handlers;
@@ -371,6 +371,11 @@ impl Backend {
     /// sent any counts as had); an open document gets them for every version it reaches.
     pub(super) async fn push(&self, uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
         let id = result_id(&diagnostics);
+        self.push_with_id(uri, id, diagnostics, version).await;
+    }
+
+    /// [`Backend::push`] with the result ID already known.
+    async fn push_with_id(&self, uri: Uri, id: String, diagnostics: Vec<Diagnostic>, version: Option<i32>) {
         {
             let mut published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
             if version.is_none() {
@@ -469,15 +474,18 @@ impl Backend {
         diagnostics
     }
 
-    /// The diagnostics of every file of `folder` in the scope that is not open (open documents
-    /// are answered from their buffers), by URI; with `only`, of those paths alone. A file of a
-    /// folder nested in this one is that folder's to report.
+    /// The files of `folder` in the scope that are not open (open documents are answered from
+    /// their buffers), by URI, each with its result ID and its diagnostics, or `None` for a file
+    /// whose ID is the one in `held` (the client has these diagnostics: they are not computed
+    /// again); with `only`, of those paths alone. A file of a folder nested in this one is that
+    /// folder's to report.
     pub(super) async fn scoped_workspace_diagnostics(
         &self,
         folder: &Arc<Folder>,
         loaded: Arc<Loaded>,
         only: Option<Arc<BTreeSet<String>>>,
-    ) -> Vec<(Uri, Vec<Diagnostic>)> {
+        held: HashMap<Uri, String>,
+    ) -> Vec<(Uri, String, Option<Vec<Diagnostic>>)> {
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         let encoding = self.settings().encoding;
@@ -490,8 +498,6 @@ impl Backend {
             .map(|f| f.root.clone())
             .collect();
         let computed = tokio::task::spawn_blocking(move || {
-            let none: Vec<crate::findings::Finding> = Vec::new();
-            let no_own = std::sync::Arc::new(Vec::new());
             let (nothing_own, nothing_placed) = (crate::analysis::FileFindings::new(), BTreeMap::new());
             let (own, placed) = if loaded.complete {
                 (loaded.file_findings(), &loaded.analysis.workspace_findings)
@@ -507,10 +513,11 @@ impl Backend {
             }
             let mut out = Vec::new();
             for path in paths {
-                let findings =
-                    || own.get(path).unwrap_or(&no_own).iter().chain(placed.get(path).unwrap_or(&none));
-                let problem = path == CONFIG_FILE && !config_problem.is_empty();
-                if !problem && !in_scope(scope, &loaded.ws.config, path, findings()) {
+                let summary = own.get(path);
+                let placed = placed.get(path).map(Vec::as_slice).unwrap_or_default();
+                let problem = if path == CONFIG_FILE { config_problem.as_slice() } else { &[] };
+                let worst = summary.map(|s| s.worst).max(placed.iter().map(|f| f.severity).max());
+                if problem.is_empty() && !in_scope(scope, &loaded.ws.config, path, worst) {
                     continue;
                 }
                 let absolute = loaded.ws.root.join(path);
@@ -520,14 +527,18 @@ impl Backend {
                 let Some(uri) = convert::uri(&loaded.ws.root, path).filter(|u| !open.contains(u)) else {
                     continue;
                 };
-                let mut sorted: Vec<crate::findings::Finding> = findings().cloned().collect();
+                let id = closed_file_result_id(summary.map(|s| s.fingerprint), placed, problem);
+                if held.get(&uri) == Some(&id) {
+                    out.push((uri, id, None));
+                    continue;
+                }
+                let mut sorted = if summary.is_some() { loaded.own_findings(path) } else { Vec::new() };
+                sorted.extend(placed.iter().cloned());
                 crate::findings::sort(&mut sorted);
                 let mut diagnostics: Vec<Diagnostic> =
                     sorted.iter().map(|f| convert::diagnostic(f, encoding)).collect();
-                if path == CONFIG_FILE {
-                    diagnostics.extend(config_problem.iter().cloned());
-                }
-                out.push((uri, diagnostics));
+                diagnostics.extend(problem.iter().cloned());
+                out.push((uri, id, Some(diagnostics)));
             }
             out
         })
@@ -565,10 +576,11 @@ impl Backend {
         let root = loaded.ws.root.clone();
         let only_uris: Option<HashSet<Uri>> =
             only.as_ref().map(|only| only.iter().filter_map(|p| convert::uri(&root, p)).collect());
-        let computed = self.scoped_workspace_diagnostics(folder, loaded, only).await;
+        let held = self.shared.published.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let computed = self.scoped_workspace_diagnostics(folder, loaded, only, held).await;
         let open: HashSet<Uri> =
             self.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-        let now: HashSet<&Uri> = computed.iter().map(|(u, _)| u).collect();
+        let now: HashSet<&Uri> = computed.iter().map(|(u, _, _)| u).collect();
         let candidates: Vec<Uri> = {
             let published = self.shared.published.lock().unwrap_or_else(|e| e.into_inner());
             published
@@ -586,11 +598,13 @@ impl Backend {
             }
             self.push(uri, Vec::new(), None).await;
         }
-        for (uri, diagnostics) in computed {
+        // A file whose diagnostics the client has (`None`) is not sent again.
+        for (uri, id, diagnostics) in computed {
+            let Some(diagnostics) = diagnostics else { continue };
             if folder.is_removed() {
                 return;
             }
-            self.push(uri, diagnostics, None).await;
+            self.push_with_id(uri, id, diagnostics, None).await;
         }
         for uri in self.open_in(folder) {
             self.schedule_diagnostics_after(uri, Duration::ZERO);

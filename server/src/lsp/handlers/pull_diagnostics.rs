@@ -53,12 +53,14 @@ pub async fn workspace_diagnostic(
 ) -> Result<WorkspaceDiagnosticReportResult> {
     // Every folder's files; a folder not loaded (yet, or at all) reports none.
     let folders = backend.folders();
+    let held: HashMap<Uri, String> =
+        params.previous_result_ids.into_iter().map(|p| (p.uri, p.value)).collect();
     let mut computed = Vec::new();
     let mut any_loaded = false;
     for folder in &folders {
         if let Some(loaded) = folder.loaded_when_ready().await {
             any_loaded = true;
-            computed.extend(backend.scoped_workspace_diagnostics(folder, loaded, None).await);
+            computed.extend(backend.scoped_workspace_diagnostics(folder, loaded, None, held.clone()).await);
         }
     }
     // Nothing known yet: what the client holds stays as it is. (With no folder left at all,
@@ -66,22 +68,20 @@ pub async fn workspace_diagnostic(
     if !any_loaded && !folders.is_empty() {
         return Ok(WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items: Vec::new() }));
     }
-    let held: HashMap<Uri, String> =
-        params.previous_result_ids.into_iter().map(|p| (p.uri, p.value)).collect();
     let open: HashSet<Uri> =
         backend.shared.docs.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-    let reported: HashSet<Uri> = computed.iter().map(|(uri, _)| uri.clone()).collect();
+    let reported: HashSet<Uri> = computed.iter().map(|(uri, _, _)| uri.clone()).collect();
     let mut items: Vec<WorkspaceDocumentDiagnosticReport> = computed
         .into_iter()
-        .map(|(uri, diagnostics)| {
-            let id = result_id(&diagnostics);
-            if held.get(&uri) == Some(&id) {
+        .map(|(uri, id, diagnostics)| match diagnostics {
+            None => {
                 WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {
                     uri,
                     version: None,
                     unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id: id },
                 })
-            } else {
+            }
+            Some(diagnostics) => {
                 WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
                     uri,
                     version: None,

@@ -68,7 +68,8 @@ pub async fn did_close(backend: &Backend, params: DidCloseTextDocumentParams) {
     let diagnostics = match folder.as_ref().and_then(|(f, path)| Some((f, f.loaded()?, path))) {
         Some((folder, loaded, path)) => {
             let findings = Backend::disk_findings(&loaded, path);
-            if in_scope(backend.scope(&loaded), &loaded.ws.config, path, &findings) {
+            let worst = findings.iter().map(|f| f.severity).max();
+            if in_scope(backend.scope(&loaded), &loaded.ws.config, path, worst) {
                 backend.disk_diagnostics(folder, &loaded, path)
             } else {
                 Vec::new()
