@@ -18,20 +18,43 @@ pub const SUGGESTIONS: usize = 3;
 /// What suggestions are drawn from: the known IDs each directory uses, and the spec's words.
 #[derive(Debug, Clone, Default)]
 pub struct Neighbours {
-    /// Persistent: the counts after a save share every other folder's with the ones before.
-    by_dir: imbl::OrdMap<String, BTreeMap<String, usize>>,
+    /// Each folder's counts (a few bytes per ID, where a folder's own map of ID strings cost
+    /// far more). Persistent: the counts after a save share every other folder's with the ones
+    /// before.
+    by_dir: imbl::OrdMap<String, DocCounts>,
     /// Built from the model alone: shared by every state with the same model.
     suggester: std::sync::Arc<crate::suggest::Suggester>,
+}
+
+/// Known IDs and how often they are used, as pairs of the suggester's document number (see
+/// [`crate::suggest::Suggester::doc_of`]) and count, sorted by document.
+pub type DocCounts = Vec<(u32, u32)>;
+
+/// Adds `delta` to `doc`'s count in `counts`, dropping a count that falls to zero.
+fn add_count(counts: &mut DocCounts, doc: u32, delta: i32) {
+    match counts.binary_search_by_key(&doc, |&(d, _)| d) {
+        Ok(at) => {
+            let n = counts[at].1.saturating_add_signed(delta);
+            if n == 0 {
+                counts.remove(at);
+            } else {
+                counts[at].1 = n;
+            }
+        }
+        Err(at) if delta > 0 => counts.insert(at, (doc, delta.unsigned_abs())),
+        Err(_) => {}
+    }
 }
 
 impl Neighbours {
     pub fn new<'f>(model: &Model, files: impl Iterator<Item = &'f FileFacts>) -> Neighbours {
         let suggester = std::sync::Arc::new(crate::suggest::Suggester::new(model));
-        let mut by_dir: imbl::OrdMap<String, BTreeMap<String, usize>> = imbl::OrdMap::new();
+        let mut by_dir: imbl::OrdMap<String, DocCounts> = imbl::OrdMap::new();
         for facts in files {
-            let dir = parent_dir(&facts.path).to_string();
-            for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                *by_dir.entry(dir.clone()).or_default().entry(r.id.to_string()).or_default() += 1;
+            let mut docs = suggester.traced_docs(facts).peekable();
+            if docs.peek().is_some() {
+                let counts = by_dir.entry(parent_dir(&facts.path).to_string()).or_default();
+                docs.for_each(|doc| add_count(counts, doc, 1));
             }
         }
         Neighbours { by_dir, suggester }
@@ -39,26 +62,22 @@ impl Neighbours {
 
     /// The counts after files changed (the model is the same): the old facts' uses taken away,
     /// the new ones added.
-    fn after_files_changed(&self, model: &Model, before: &[&FileFacts], after: &[&FileFacts]) -> Neighbours {
+    fn after_files_changed(&self, before: &[&FileFacts], after: &[&FileFacts]) -> Neighbours {
         let mut by_dir = self.by_dir.clone();
         for facts in before {
             let dir = parent_dir(&facts.path);
             if let Some(counts) = by_dir.get_mut(dir) {
-                for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                    if let Some(n) = counts.get_mut(&*r.id) {
-                        *n = n.saturating_sub(1);
-                    }
-                }
-                counts.retain(|_, n| *n > 0);
+                self.suggester.traced_docs(facts).for_each(|doc| add_count(counts, doc, -1));
                 if counts.is_empty() {
                     by_dir.remove(dir);
                 }
             }
         }
         for facts in after {
-            let dir = parent_dir(&facts.path).to_string();
-            for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
-                *by_dir.entry(dir.clone()).or_default().entry(r.id.to_string()).or_default() += 1;
+            let mut docs = self.suggester.traced_docs(facts).peekable();
+            if docs.peek().is_some() {
+                let counts = by_dir.entry(parent_dir(&facts.path).to_string()).or_default();
+                docs.for_each(|doc| add_count(counts, doc, 1));
             }
         }
         Neighbours { by_dir, suggester: self.suggester.clone() }
@@ -85,7 +104,7 @@ impl Neighbours {
         ignore: Option<(u32, u32)>,
         limit: usize,
     ) -> Vec<Candidate> {
-        let (same_file, same_dir) = self.context(model, facts, ignore);
+        let (same_file, same_dir) = self.context(facts, ignore);
         self.suggester.suggest(model, &facts.path, words, &same_file, &same_dir, limit)
     }
 
@@ -95,32 +114,19 @@ impl Neighbours {
     }
 
     /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
-    pub fn context<'s>(
-        &'s self,
-        model: &Model,
-        facts: &'s FileFacts,
-        ignore: Option<(u32, u32)>,
-    ) -> (BTreeMap<&'s str, usize>, BTreeMap<&'s str, usize>) {
-        let mut same_file: BTreeMap<&str, usize> = BTreeMap::new();
-        for r in facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)) {
+    pub fn context(&self, facts: &FileFacts, ignore: Option<(u32, u32)>) -> (DocCounts, DocCounts) {
+        let mut same_file = DocCounts::new();
+        for r in facts.refs.iter().filter(|r| r.traces) {
             if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
                 continue;
             }
-            *same_file.entry(&*r.id).or_default() += 1;
-        }
-        // The directory's other files: this file's own uses are counted above, once. The IDs
-        // are borrowed: a check asks this for every untraced file.
-        let mut same_dir: BTreeMap<&str, usize> = self
-            .by_dir
-            .get(parent_dir(&facts.path))
-            .map(|counts| counts.iter().map(|(id, n)| (id.as_str(), *n)).collect())
-            .unwrap_or_default();
-        for r in facts.refs.iter().filter(|r| r.traces) {
-            if let Some(n) = same_dir.get_mut(&*r.id) {
-                *n = n.saturating_sub(1);
+            if let Some(doc) = self.suggester.doc_of(&r.id) {
+                add_count(&mut same_file, doc, 1);
             }
         }
-        same_dir.retain(|_, n| *n > 0);
+        // The directory's other files: this file's own uses are counted above, once.
+        let mut same_dir = self.by_dir.get(parent_dir(&facts.path)).cloned().unwrap_or_default();
+        self.suggester.traced_docs(facts).for_each(|doc| add_count(&mut same_dir, doc, -1));
         (same_file, same_dir)
     }
 }
@@ -242,7 +248,7 @@ impl Loaded {
         let before: Vec<&FileFacts> = changed.iter().filter_map(|p| self.ws.files.get(p)).collect();
         let after: Vec<&FileFacts> = changed.iter().filter_map(|p| ws.files.get(p)).collect();
         let coverage = self.analysis.coverage.after_files_changed(&ws.config, &ws.model, &before, &after);
-        let neighbours = self.analysis.neighbours.after_files_changed(&ws.model, &before, &after);
+        let neighbours = self.analysis.neighbours.after_files_changed(&before, &after);
         let mut stale_places = self.analysis.stale_places.clone();
         for path in changed {
             stale_places.remove(path);
@@ -730,7 +736,7 @@ fn untraced_items(
 ) -> Vec<Finding> {
     let traces = item_traces(config, model, facts);
     // The nearby IDs are the same for every item of the file: counted once.
-    let context = suggest_from.map(|neighbours| (neighbours, neighbours.context(model, facts, None)));
+    let context = suggest_from.map(|neighbours| (neighbours, neighbours.context(facts, None)));
     facts
         .items
         .iter()

@@ -3,10 +3,11 @@
 //! nearby (the same file, then other files of the directory), and BM25 similarity of the item's
 //! name, doc comment and file name to chunk titles and summaries and work-item titles.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::findings::Candidate;
 use crate::model::Model;
+use crate::scan::FileFacts;
 
 const SCOPE_WEIGHT: f64 = 3.0;
 const NEARBY_WEIGHT: f64 = 1.0;
@@ -154,6 +155,16 @@ impl Suggester {
         Suggester { docs, index, postings, average_length, first_work_doc: model.chunks.len() }
     }
 
+    /// The document number of a known ID (each chunk and work item is one document).
+    pub fn doc_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).and_then(|&doc| u32::try_from(doc).ok())
+    }
+
+    /// The document numbers of the known IDs `facts` traces to, one per reference.
+    pub fn traced_docs<'f>(&'f self, facts: &'f FileFacts) -> impl Iterator<Item = u32> + 'f {
+        facts.refs.iter().filter(|r| r.traces).filter_map(|r| self.doc_of(&r.id))
+    }
+
     /// BM25 score of every document for `query`, by document number.
     fn bm25(&self, query: &[String]) -> Vec<f64> {
         let mut scores = vec![0.0; self.docs.len()];
@@ -202,14 +213,15 @@ impl Suggester {
     }
 
     /// The best candidates for `path` (and an item's words, if any). `same_file` and
-    /// `same_dir` count the known IDs used in the file and in the rest of its directory.
+    /// `same_dir` count the known IDs used in the file and in the rest of its directory, by
+    /// document number (see [`Suggester::doc_of`]), sorted by it.
     pub fn suggest(
         &self,
         model: &Model,
         path: &str,
         query: &[String],
-        same_file: &BTreeMap<&str, usize>,
-        same_dir: &BTreeMap<&str, usize>,
+        same_file: &[(u32, u32)],
+        same_dir: &[(u32, u32)],
         limit: usize,
     ) -> Vec<Candidate> {
         let file_name = path.rsplit('/').next().unwrap_or(path);
@@ -228,8 +240,8 @@ impl Suggester {
         model: &Model,
         path: &str,
         query: &[String],
-        same_file: &BTreeMap<&str, usize>,
-        same_dir: &BTreeMap<&str, usize>,
+        same_file: &[(u32, u32)],
+        same_dir: &[(u32, u32)],
         limit: usize,
         scratch: &mut Scratch,
     ) -> Vec<Candidate> {
@@ -259,19 +271,15 @@ impl Suggester {
                 }
             }
         }
-        let max_file = same_file.values().copied().max().unwrap_or(0).max(1) as f64;
-        for (id, n) in same_file {
-            if let Some(&doc) = self.index.get(*id) {
-                touch(doc);
-                total[doc] += NEARBY_WEIGHT * *n as f64 / max_file;
-            }
+        let max_file = same_file.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
+        for &(doc, n) in same_file {
+            touch(doc as usize);
+            total[doc as usize] += NEARBY_WEIGHT * n as f64 / max_file;
         }
-        let max_dir = same_dir.values().copied().max().unwrap_or(0).max(1) as f64;
-        for (id, n) in same_dir {
-            if let Some(&doc) = self.index.get(*id) {
-                touch(doc);
-                total[doc] += NEARBY_WEIGHT * 0.6 * *n as f64 / max_dir;
-            }
+        let max_dir = same_dir.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
+        for &(doc, n) in same_dir {
+            touch(doc as usize);
+            total[doc as usize] += NEARBY_WEIGHT * 0.6 * n as f64 / max_dir;
         }
         let best_text = touched.iter().map(|&doc| text_scores[doc]).fold(0.0, f64::max);
         if best_text > 0.0 {
@@ -301,10 +309,13 @@ impl Suggester {
                 let id = &self.docs[doc].0;
                 let mut why: Vec<String> =
                     scope_reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
-                if let Some(n) = same_file.get(id.as_str()) {
+                let count_in = |counts: &[(u32, u32)]| {
+                    counts.binary_search_by_key(&(doc as u32), |&(d, _)| d).ok().map(|at| counts[at].1)
+                };
+                if let Some(n) = count_in(same_file) {
                     why.push(format!("used {n}× in this file"));
                 }
-                if let Some(n) = same_dir.get(id.as_str()) {
+                if let Some(n) = count_in(same_dir) {
                     why.push(format!("used {n}× in this directory"));
                 }
                 if best_text > 0.0 && text_scores[doc] > 0.0 {
