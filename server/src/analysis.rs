@@ -826,7 +826,7 @@ fn untraced_file(model: &Model, suggest_from: Option<&Neighbours>, facts: &FileF
     if let Some(best) = candidates.first() {
         let tag = tag_comment(&facts.path, &format!("implements {}", best.id));
         // After a shebang line, the tag goes on the second line.
-        let line = u32::from(facts.first_line.starts_with("#!"));
+        let line = u32::from(facts.shebang);
         finding = finding.with_fix(Fix {
             title: format!("Add `{}` at the top of the file", tag.trim_end()),
             edits: vec![Edit { span: Span::point(LineCol { line, utf8: 0, utf16: 0 }), new_text: tag }],

@@ -30,7 +30,7 @@ use crate::git_index::{BlobId, GitIndex};
 use crate::scan::FileFacts;
 
 /// Bumped whenever [`FileFacts`] or the entry layout changes shape.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// Modification times this close to the start of the run that recorded them are not trusted.
 pub const RACY_NS: i128 = 2_000_000_000;

@@ -381,7 +381,7 @@ fn unmapped_change(model: &Model, file: &ChangedFile, facts: &FileFacts) -> Find
     let mut finding = Finding::new(Code::UnmappedChange, &file.path, Span::line_start(0), message);
     if let Some((best, _, _)) = closest.first() {
         let tag = crate::analysis::tag_comment(&file.path, &format!("implements {best}"));
-        let line = u32::from(facts.first_line.starts_with("#!"));
+        let line = u32::from(facts.shebang);
         finding = finding.with_fix(Fix {
             title: format!(
                 "Add `{}` at the top of the file (closest scopes: {})",

@@ -135,8 +135,8 @@ pub struct FileFacts {
     /// The line comment syntax of the file's language, when it is parsed.
     #[serde(deserialize_with = "crate::cache::static_str_option")]
     pub line_comment: Option<crate::cache::StaticStr>,
-    /// The text's lines, when known (for fixes that insert at the top).
-    pub first_line: String,
+    /// The text starts with `#!` (a fix that inserts at the top goes below that line).
+    pub shebang: bool,
 }
 
 pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
@@ -216,7 +216,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         must_trace,
         refs,
         headings,
-        first_line: text.lines().next().unwrap_or("").to_string(),
+        shebang: text.starts_with("#!"),
     }
 }
 
