@@ -1,4 +1,5 @@
-//! Transparent huge pages: off for Concord itself, as the system sets them for what it starts.
+//! Memory pages. Transparent huge pages: off for Concord itself, as the system sets them for
+//! what it starts. And freed memory handed back after a big load ([`return_freed_memory`]).
 //!
 //! mimalloc advises huge pages for its arenas. A scan frees and refills them batch after batch,
 //! and every refault of a huge page makes the kernel zero 2 MiB: on a 47,000-file item-level
@@ -22,6 +23,14 @@ pub fn turn_off_huge_pages() {
             TURNED_OFF.store(true, Ordering::Relaxed);
         }
     }
+}
+
+/// Hands the memory the allocator keeps for reuse back to the system. A language server's load
+/// frees much more than it keeps (the texts read, every file's findings made once for their
+/// summaries), and mimalloc holds the freed pages of threads that have finished.
+pub fn return_freed_memory() {
+    // SAFETY: mi_collect walks the allocator's own structures only.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Makes `command`'s process start with the setting Concord itself started with.

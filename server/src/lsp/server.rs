@@ -716,7 +716,15 @@ impl Backend {
         // The facts cache `concord check` keeps is read (never written: an editor session
         // changes nothing in the workspace on its own).
         let load = tokio::task::spawn_blocking(move || {
-            Workspace::load_cached(&root, crate::workspace::CacheUse::Read, None).map(Loaded::new)
+            let loaded =
+                Workspace::load_cached(&root, crate::workspace::CacheUse::Read, None).map(Loaded::new);
+            if let Ok(loaded) = &loaded {
+                // Every file's findings are made once here for their summaries; then what the
+                // load freed (texts, findings) goes back to the system.
+                let _ = loaded.file_findings();
+                crate::pages::return_freed_memory();
+            }
+            loaded
         });
         // With several folders, the progress says which one is indexed.
         let message = if self.folders().len() > 1 {
