@@ -220,7 +220,7 @@ impl Loaded {
     /// findings are computed file by file on every core and not kept.
     pub fn file_findings(&self) -> &FileFindings {
         self.file_findings.get_or_init(|| {
-            let files: Vec<&FileFacts> = self.ws.files.values().collect();
+            let files: Vec<&FileFacts> = self.ws.facts().collect();
             parallel_flat_map(&files, |facts| {
                 let summary = FindingsSummary::of(&self.own_findings_of(facts));
                 summary.map(|summary| (facts.path.clone(), summary)).into_iter().collect()
@@ -245,8 +245,8 @@ impl Loaded {
     /// only the files that can have moved: the changed ones and the others in their folders
     /// (suggestions count the IDs used in a file's folder).
     pub fn after_files_changed(&self, ws: Workspace, changed: &[String]) -> Loaded {
-        let before: Vec<&FileFacts> = changed.iter().filter_map(|p| self.ws.files.get(p)).collect();
-        let after: Vec<&FileFacts> = changed.iter().filter_map(|p| ws.files.get(p)).collect();
+        let before: Vec<&FileFacts> = changed.iter().filter_map(|p| self.ws.facts_of(p)).collect();
+        let after: Vec<&FileFacts> = changed.iter().filter_map(|p| ws.facts_of(p)).collect();
         let coverage = self.analysis.coverage.after_files_changed(&ws.config, &ws.model, &before, &after);
         let neighbours = self.analysis.neighbours.after_files_changed(&before, &after);
         let mut stale_places = self.analysis.stale_places.clone();
@@ -285,8 +285,8 @@ impl Loaded {
     /// (coverage, locks, staleness) wait for the whole scan: from a part they would be wrong.
     pub fn partial(ws: Workspace) -> Loaded {
         let analysis = Analysis {
-            coverage: coverage::compute(&ws.config, &ws.model, ws.files.values()),
-            neighbours: Neighbours::new(&ws.model, ws.files.values()),
+            coverage: coverage::compute(&ws.config, &ws.model, ws.facts()),
+            neighbours: Neighbours::new(&ws.model, ws.facts()),
             stale_places: Default::default(),
             workspace_findings: BTreeMap::new(),
         };
@@ -329,11 +329,11 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(ws: &Workspace) -> Analysis {
-        Analysis::build(ws, Neighbours::new(&ws.model, ws.files.values()))
+        Analysis::build(ws, Neighbours::new(&ws.model, ws.facts()))
     }
 
     fn build(ws: &Workspace, neighbours: Neighbours) -> Analysis {
-        let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
+        let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
         let stale_places = ws
             .files
             .values()
@@ -376,7 +376,7 @@ impl Analysis {
 /// Every file's own findings (severities applied), computed on every core: they are
 /// independent given the analysis.
 pub fn all_file_findings(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
-    let files: Vec<&FileFacts> = ws.files.values().collect();
+    let files: Vec<&FileFacts> = ws.facts().collect();
     parallel_flat_map(&files, |facts| {
         apply_severities(&ws.config, file_findings(&ws.config, &ws.model, &analysis.neighbours, facts))
     })
@@ -405,7 +405,7 @@ pub fn report_without_findings(ws: &Workspace, analysis: &Analysis) -> Report {
         skipped: ws.skipped.clone(),
         gate_failures,
         gate_priorities: ws.config.gate.clone(),
-        items: coverage::item_totals(&ws.config, &ws.model, ws.files.values()),
+        items: coverage::item_totals(&ws.config, &ws.model, ws.facts()),
         range: None,
     }
 }
@@ -441,7 +441,7 @@ impl<'a> FindingStream<'a> {
             shown_from: Severity::Hint,
             ws,
             analysis,
-            files: Box::new(ws.files.values()),
+            files: Box::new(ws.facts()),
             placed: analysis.workspace_findings.iter().peekable(),
             ready: Vec::new().into_iter(),
         }
@@ -538,17 +538,17 @@ fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> 
 /// `unmapped-change` is not also `untraced-file`. Coverage is left to the full check.
 pub fn analyze_changes(ws: &Workspace, changes: &crate::changes::ChangeSet, range: RangeSummary) -> Report {
     let changed: std::collections::BTreeSet<&str> = changes.files.iter().map(|f| f.path.as_str()).collect();
-    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let neighbours = Neighbours::new(&ws.model, ws.facts());
     let mut found: Vec<Finding> = ws.model.findings.clone();
     found.extend(ws.io_findings.iter().cloned());
     found.extend(crate::scope::stale_lock_findings(&ws.config, &ws.model, crate::time::now_secs()));
     // A changed chunk definition names the places its rewrite made stale, scanned or not.
     found.extend(crate::stale::recorded_chunk_findings(&ws.model));
     found.retain(|f| changed.contains(f.path.as_str()));
-    for facts in ws.files.values().filter(|f| changed.contains(f.path.as_str())) {
+    for facts in ws.facts().filter(|f| changed.contains(f.path.as_str())) {
         found.extend(file_findings(&ws.config, &ws.model, &neighbours, facts));
     }
-    let range_findings = crate::changes::change_findings(&ws.config, &ws.model, changes, |p| ws.files.get(p));
+    let range_findings = crate::changes::change_findings(&ws.config, &ws.model, changes, |p| ws.facts_of(p));
     let unmapped: std::collections::BTreeSet<String> =
         range_findings.iter().filter(|f| f.code == Code::UnmappedChange).map(|f| f.path.clone()).collect();
     found.retain(|f| !(f.code == Code::UntracedFile && unmapped.contains(&f.path)));
@@ -575,7 +575,7 @@ pub fn analyze_changes(ws: &Workspace, changes: &crate::changes::ChangeSet, rang
         items: coverage::item_totals(
             &ws.config,
             &ws.model,
-            ws.files.values().filter(|f| changed.contains(f.path.as_str())),
+            ws.facts().filter(|f| changed.contains(f.path.as_str())),
         ),
         range: Some(range),
     }

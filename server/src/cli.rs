@@ -983,7 +983,7 @@ fn crosswalk(args: CrosswalkArgs) -> ExitCode {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    let coverage = coverage::compute(&ws.config, &ws.model, ws.files.values());
+    let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
     let text = coverage.to_crosswalk_json();
     let rel = &ws.config.paths.crosswalk;
     let current =

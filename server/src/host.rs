@@ -47,7 +47,7 @@ pub fn apply_file_changes(old: &Loaded, paths: &[String]) -> Option<Applied> {
         && rescanned.iter().all(|(path, outcome)| {
             let skipped = old.ws.skipped.iter().find(|s| !s.dir && s.path == *path);
             match outcome {
-                Ok(facts) => old.ws.files.get(path) == Some(facts) && skipped.is_none(),
+                Ok(facts) => old.ws.facts_of(path) == Some(facts) && skipped.is_none(),
                 Err(skip) => {
                     !old.ws.files.contains_key(path)
                         && skipped.map(|s| s.reason) == skip.as_ref().map(|s| s.reason)
@@ -63,7 +63,7 @@ pub fn apply_file_changes(old: &Loaded, paths: &[String]) -> Option<Applied> {
         ws.skipped.retain(|s| s.dir || s.path != path);
         match outcome {
             Ok(facts) => {
-                ws.files.insert(path, facts);
+                ws.files.insert(path, std::sync::Arc::new(facts));
             }
             Err(Some(skipped)) => ws.skipped.push(skipped),
             Err(None) => {}

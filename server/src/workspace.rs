@@ -71,8 +71,9 @@ fn load_config_and_bytes(root: &Path) -> Result<(Config, Vec<u8>), LoadError> {
     }
 }
 
-/// Each scanned file's facts, by workspace-relative path.
-pub type Files = imbl::OrdMap<String, FileFacts>;
+/// Each scanned file's facts, by workspace-relative path. Each behind an `Arc`: the map's
+/// nodes hold a pointer per file rather than the facts, and copying a node on write is cheap.
+pub type Files = imbl::OrdMap<String, std::sync::Arc<FileFacts>>;
 
 /// The files directly in folder `dir` (`""` for the root), found by a range of the map: the cost
 /// is that of the folder's subtree, not of the workspace.
@@ -83,7 +84,7 @@ pub fn files_in_dir<'f>(files: &'f Files, dir: &str) -> impl Iterator<Item = &'f
         .range(prefix.clone()..)
         .take_while(move |(path, _)| path.starts_with(&prefix))
         .filter(move |(path, _)| path.rsplit_once('/').map_or("", |(parent, _)| parent) == dir)
-        .map(|(_, facts)| facts)
+        .map(|(_, facts)| &**facts)
 }
 
 /// How a load uses the facts cache (`cache.rs`).
@@ -109,6 +110,16 @@ pub fn cache_dir(root: &Path, config: &Config, dir: Option<&Path>) -> Option<Pat
 impl Workspace {
     pub fn load(root: &Path) -> Result<Workspace, LoadError> {
         Workspace::load_cached(root, CacheUse::Off, None)
+    }
+
+    /// Every file's facts, in path order.
+    pub fn facts(&self) -> impl Iterator<Item = &FileFacts> {
+        self.files.values().map(|facts| &**facts)
+    }
+
+    /// The facts of the file at `path`, if it was scanned.
+    pub fn facts_of(&self, path: &str) -> Option<&FileFacts> {
+        self.files.get(path).map(|facts| &**facts)
     }
 
     /// Load every file, taking the facts of unchanged files from the cache (in `cache_dir`, else
@@ -179,7 +190,8 @@ impl Workspace {
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
-        let files: Files = files.into_iter().collect();
+        let files: Files =
+            files.into_iter().map(|(path, facts)| (path, std::sync::Arc::new(facts))).collect();
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 
@@ -187,7 +199,7 @@ impl Workspace {
     /// again, the file facts kept (the caller rescans the files that changed).
     pub fn reload_model(&mut self) {
         let mut io_findings = Vec::new();
-        let sources = read_sources_of(&self.root, &self.config, self.files.values(), &mut io_findings);
+        let sources = read_sources_of(&self.root, &self.config, self.facts(), &mut io_findings);
         self.model = Model::build(&self.config, &sources);
         // The secrets baseline is read with the configuration: its findings stay.
         let baseline = self.config.secrets_baseline.clone();

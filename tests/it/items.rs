@@ -47,7 +47,7 @@ fn tagged_items(ws: &Workspace) -> Vec<TaggedItem<'_>> {
 fn suggestions_rank_the_true_id_first_often_enough() {
     let dir = item_level_demo();
     let ws = Workspace::load(dir.path()).unwrap();
-    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let neighbours = Neighbours::new(&ws.model, ws.facts());
     let (mut total, mut first, mut top3) = (0, 0, 0);
     for case in tagged_items(&ws) {
         let ranked = neighbours.suggest(&ws.model, case.facts, &case.query, Some(case.hidden));
@@ -76,7 +76,7 @@ fn dump_suggestion_cases() {
     let out = std::env::var("CONCORD_SUGGESTION_CASES").expect("CONCORD_SUGGESTION_CASES=path to write");
     let dir = item_level_demo();
     let ws = Workspace::load(dir.path()).unwrap();
-    let neighbours = Neighbours::new(&ws.model, ws.files.values());
+    let neighbours = Neighbours::new(&ws.model, ws.facts());
     let mut cases = Vec::new();
     for case in tagged_items(&ws) {
         // Every candidate with a score, best first (the first three are the test's).

@@ -359,7 +359,7 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     for (path, outcome) in rescan(root, &ws.config, &changed) {
         ws.files.remove(&path);
         if let Ok(facts) = outcome {
-            ws.files.insert(path, facts);
+            ws.files.insert(path, std::sync::Arc::new(facts));
         }
     }
     let carried = before.after_files_changed(ws, &changed);

@@ -164,7 +164,7 @@ pub fn references(
     encoding: Encoding,
 ) -> Vec<Location> {
     let mut out = Vec::new();
-    let disk = loaded.ws.files.iter().filter(|(path, _)| !open.contains_key(*path)).map(|(_, f)| f);
+    let disk = loaded.ws.files.iter().filter(|(path, _)| !open.contains_key(*path)).map(|(_, f)| &**f);
     for facts in disk.chain(open.values()) {
         for r in facts.refs.iter().filter(|r| *r.id == *id) {
             if let Some(u) = uri(&loaded.ws.root, &facts.path) {

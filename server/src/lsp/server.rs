@@ -322,7 +322,7 @@ impl Backend {
         };
         match open {
             Some(text) => Some(scan_text(&loaded.ws.config, &path, &text)),
-            None => loaded.ws.files.get(&path).cloned(),
+            None => loaded.ws.facts_of(&path).cloned(),
         }
     }
 
