@@ -120,7 +120,7 @@ impl Neighbours {
             if ignore.is_some_and(|(from, to)| (from..=to).contains(&r.span.start.line)) {
                 continue;
             }
-            if let Some(doc) = self.suggester.doc_of(&r.id) {
+            if let Some(doc) = self.suggester.doc_of(r.id) {
                 add_count(&mut same_file, doc, 1);
             }
         }
@@ -665,11 +665,10 @@ fn file_findings_shown_from(
         // costs a copy per line, not a search.
         let mut by_id: std::collections::HashMap<&str, Finding> = std::collections::HashMap::new();
         for reference in
-            facts.refs.iter().filter(|r| r.traces && !model.is_known(&r.id) && has_definitions(&r.id))
+            facts.refs.iter().filter(|r| r.traces && !model.is_known(r.id) && has_definitions(r.id))
         {
-            let template = by_id
-                .entry(&*reference.id)
-                .or_insert_with(|| unknown_id(config, model, facts, &reference.id));
+            let template =
+                by_id.entry(reference.id).or_insert_with(|| unknown_id(config, model, facts, reference.id));
             let mut finding = template.clone();
             finding.span = reference.span;
             if let Some(fix) = &mut finding.fix {
@@ -694,7 +693,7 @@ fn file_findings_shown_from(
             _ => !model.chunks.is_empty(),
         };
         let carries_known_id =
-            facts.refs.iter().any(|r| r.traces && (model.is_known(&r.id) || !kind_defined(&r.id)));
+            facts.refs.iter().any(|r| r.traces && (model.is_known(r.id) || !kind_defined(r.id)));
         let item_level = config.item_level(&facts.path) && facts.line_comment.is_some();
         if item_level {
             out.extend(untraced_items(config, model, shown(Code::UntracedItem).then_some(neighbours), facts));

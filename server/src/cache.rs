@@ -368,7 +368,9 @@ pub(crate) fn static_str_option<'de, D: Deserializer<'de>>(
     Ok(text.as_deref().map(intern))
 }
 
-fn intern(text: &str) -> &'static str {
+/// The one copy of `text` kept for the life of the process (for rule IDs and spec IDs: few
+/// distinct values, named very often).
+pub(crate) fn intern(text: &str) -> &'static str {
     static KNOWN: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
     let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
     let set = known.get_or_insert_with(HashSet::new);

@@ -298,7 +298,7 @@ pub fn change_findings<'f>(
         if !facts.must_trace {
             continue;
         }
-        let carries_known_id = facts.refs.iter().any(|r| r.traces && model.is_known(&r.id))
+        let carries_known_id = facts.refs.iter().any(|r| r.traces && model.is_known(r.id))
             || facts.items.iter().any(|i| i.ids.iter().any(|id| model.is_known(id)));
         if carries_known_id || model.scopes.maps(&file.path) || model.crosswalk.maps(&file.path) {
             continue;

@@ -64,7 +64,7 @@ fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Con
     let mut chunks: BTreeSet<&'m str> = BTreeSet::new();
     if test.is_some() {
         for reference in facts.refs.iter().filter(|r| r.traces) {
-            chunks.extend(chunks_of(config, model, &reference.id));
+            chunks.extend(chunks_of(config, model, reference.id));
         }
     }
     let mut items: BTreeMap<&'m str, ItemCounts> = BTreeMap::new();

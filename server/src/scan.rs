@@ -32,7 +32,9 @@ impl FileKind {
 /// Compact: a large workspace holds a million of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
-    pub id: Box<str>,
+    /// Interned: a workspace names the same few thousand IDs a million times.
+    #[serde(deserialize_with = "crate::cache::static_str")]
+    pub id: crate::cache::StaticStr,
     /// It counts as a trace: in a parsed language, inside a comment or docstring (an ID in a
     /// string literal is data); elsewhere, any occurrence.
     pub traces: bool,
@@ -148,7 +150,7 @@ pub fn scan_text(config: &Config, path: &str, text: &str) -> FileFacts {
         let (Ok(start), Ok(end)) = (u32::try_from(m.start), u32::try_from(m.end)) else { break };
         let index = index.get_or_insert_with(|| LineIndex::new(text));
         refs.push(Reference {
-            id: text[m.start..m.end].into(),
+            id: crate::cache::intern(&text[m.start..m.end]),
             traces: true,
             span: index.span(text, m.start, m.end),
             start,
@@ -261,7 +263,7 @@ fn items_of(
     let mut outside_comments: Vec<Vec<&str>> = vec![Vec::new(); parsed.items.len()];
     for r in refs.iter().filter(|r| r.traces && !comment_at(&parsed.comments, r.range().start)) {
         if let Some(i) = parsed.innermost_item(r.range().start, r.range().end) {
-            outside_comments[i].push(&r.id);
+            outside_comments[i].push(r.id);
         }
     }
     let items = parsed

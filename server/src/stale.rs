@@ -41,8 +41,8 @@ pub fn reference_keys(config: &Config, model: &Model, facts: &FileFacts) -> Vec<
     let first_reference = |id: &str| facts.refs.iter().find(|r| r.traces && *r.id == *id).map(|r| r.span);
     let mut out: BTreeMap<RefKey, Span> = BTreeMap::new();
     if facts.items.is_empty() {
-        for reference in facts.refs.iter().filter(|r| r.traces && is_chunk(&r.id)) {
-            out.entry(key(&reference.id, None)).or_insert(reference.span);
+        for reference in facts.refs.iter().filter(|r| r.traces && is_chunk(r.id)) {
+            out.entry(key(reference.id, None)).or_insert(reference.span);
         }
     } else {
         for (index, item) in facts.items.iter().enumerate() {
@@ -108,7 +108,7 @@ fn stale_pins<'f>(
     let code = matches!(facts.kind, FileKind::Code | FileKind::Test) && !config.is_ops_file(&facts.path);
     facts.refs.iter().filter(move |r| code && r.traces).filter_map(move |r| {
         let pin = r.pin.as_deref()?;
-        let chunk = model.chunks.get(&*r.id)?;
+        let chunk = model.chunks.get(r.id)?;
         (!chunk.fingerprint.starts_with(&pin.fingerprint)).then_some((r, pin, chunk))
     })
 }
@@ -121,7 +121,7 @@ pub fn reference_findings(config: &Config, model: &Model, facts: &FileFacts) -> 
             "{}@{} was written against an older text of \"{}\" (its fingerprint is now {now}). Read the chunk again and change the code if it no longer does what the spec says, then update the pin to @{now}.",
             reference.id, pin.fingerprint, chunk.title
         );
-        let mut finding = Finding::new(Code::StaleReference, &facts.path, reference.span, message).with_id(&*reference.id);
+        let mut finding = Finding::new(Code::StaleReference, &facts.path, reference.span, message).with_id(reference.id);
         finding.fix = Some(Fix {
             title: format!("Reviewed: pin {} to its current text (@{now})", reference.id),
             edits: vec![Edit { span: pin.span, new_text: now }],

@@ -162,7 +162,7 @@ impl Suggester {
 
     /// The document numbers of the known IDs `facts` traces to, one per reference.
     pub fn traced_docs<'f>(&'f self, facts: &'f FileFacts) -> impl Iterator<Item = u32> + 'f {
-        facts.refs.iter().filter(|r| r.traces).filter_map(|r| self.doc_of(&r.id))
+        facts.refs.iter().filter(|r| r.traces).filter_map(|r| self.doc_of(r.id))
     }
 
     /// BM25 score of every document for `query`, by document number.

@@ -287,9 +287,9 @@ pub fn document_links(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) ->
         .refs
         .iter()
         .filter_map(|r| {
-            let place = match model.chunks.get(&*r.id) {
+            let place = match model.chunks.get(r.id) {
                 Some(chunk) => chunk.definition()?,
-                None => &model.work.get(&*r.id)?.place,
+                None => &model.work.get(r.id)?.place,
             };
             // A definition does not link to itself.
             if place.path == facts.path && place.span == r.span {
@@ -299,7 +299,7 @@ pub fn document_links(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) ->
             Some(DocumentLink {
                 range: convert::range(r.span, encoding),
                 target: Some(target),
-                tooltip: model.title_of(&r.id).map(|t| format!("{}: {t}", r.id)),
+                tooltip: model.title_of(r.id).map(|t| format!("{}: {t}", r.id)),
                 data: None,
             })
         })

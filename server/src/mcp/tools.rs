@@ -444,7 +444,7 @@ impl Tools {
         let comment = facts.line_comment.unwrap_or("//");
         let tagged: Vec<&str> = {
             let mut ids: Vec<&str> =
-                facts.refs.iter().filter(|r| r.traces && model.is_known(&r.id)).map(|r| &*r.id).collect();
+                facts.refs.iter().filter(|r| r.traces && model.is_known(r.id)).map(|r| r.id).collect();
             ids.sort_unstable();
             ids.dedup();
             ids
