@@ -748,6 +748,8 @@ impl Backend {
                 }
                 self.publish_config_problem(folder, None).await;
                 self.publish_workspace(folder).await;
+                // What the first publish made and sent (every file in scope) is freed too.
+                let _ = tokio::task::spawn_blocking(crate::pages::return_freed_memory).await;
             }
             Ok(Err(error)) => {
                 folder.mark_ready();
