@@ -984,7 +984,7 @@ fn crosswalk(args: CrosswalkArgs) -> ExitCode {
         Err(code) => return code,
     };
     let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
-    let text = coverage.to_crosswalk_json();
+    let text = coverage.to_crosswalk_json(&coverage::files_of(&ws.config, &ws.model, ws.facts()));
     let rel = &ws.config.paths.crosswalk;
     let current =
         crate::fsutil::read_text_in_workspace(&ws.root, rel, ws.config.max_file_size).ok().flatten();

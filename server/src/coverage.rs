@@ -2,7 +2,6 @@
 //! and the crosswalk file that records it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -22,10 +21,11 @@ pub struct ChunkCoverage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
     pub wbs_ids: Vec<String>,
-    /// Persistent sets: the coverage after a save shares them with the one before. A file's
-    /// path is one allocation shared by every chunk it traces (a million pairs at 100,000 files).
-    pub code_paths: imbl::OrdSet<Arc<str>>,
-    pub test_paths: imbl::OrdSet<Arc<str>>,
+    /// How many code and test files trace the chunk. The files themselves are not kept (a
+    /// million chunk-file pairs at 100,000 files, most of a language server's memory):
+    /// [`files_of`] makes them when they are asked for.
+    pub code_files: usize,
+    pub test_files: usize,
     pub status: CoverageStatus,
     /// Traced items (functions, classes, tests) in item-level files, code and tests apart.
     pub items: ItemCounts,
@@ -48,14 +48,19 @@ pub struct Coverage {
 /// kind), and its traced items per chunk. The coverage is the sum of these over the files, so a
 /// changed file changes it by its old and new contributions alone.
 struct Contribution<'m> {
-    path: Arc<str>,
     /// The file is a test file (else code); `None`: it counts for no chunk (docs, others).
     test: Option<bool>,
     chunks: BTreeSet<&'m str>,
     items: BTreeMap<&'m str, ItemCounts>,
 }
 
-fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Contribution<'m> {
+/// Whether `facts` is a test file (else code; `None`: it counts for no chunk), and the chunks
+/// it traces.
+fn traced_chunks<'m>(
+    config: &Config,
+    model: &'m Model,
+    facts: &FileFacts,
+) -> (Option<bool>, BTreeSet<&'m str>) {
     let test = match facts.kind {
         FileKind::Code => Some(false),
         FileKind::Test => Some(true),
@@ -67,6 +72,37 @@ fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Con
             chunks.extend(chunks_of(config, model, reference.id));
         }
     }
+    (test, chunks)
+}
+
+/// The code and test files that trace a chunk, by path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChunkFiles<'f> {
+    pub code: BTreeSet<&'f str>,
+    pub test: BTreeSet<&'f str>,
+}
+
+/// The files that trace each chunk (the chunks traced by none are absent): what the coverage
+/// counts, made from the files' facts when a crosswalk, a report or a tool needs the paths.
+pub fn files_of<'m, 'f>(
+    config: &Config,
+    model: &'m Model,
+    files: impl Iterator<Item = &'f FileFacts>,
+) -> BTreeMap<&'m str, ChunkFiles<'f>> {
+    let mut out: BTreeMap<&'m str, ChunkFiles<'f>> = BTreeMap::new();
+    for facts in files {
+        let (test, chunks) = traced_chunks(config, model, facts);
+        for chunk in chunks {
+            let entry = out.entry(chunk).or_default();
+            let paths = if test == Some(true) { &mut entry.test } else { &mut entry.code };
+            paths.insert(facts.path.as_str());
+        }
+    }
+    out
+}
+
+fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Contribution<'m> {
+    let (test, chunks) = traced_chunks(config, model, facts);
     let mut items: BTreeMap<&'m str, ItemCounts> = BTreeMap::new();
     if !facts.items.is_empty() {
         for (item, traced) in facts.items.iter().zip(crate::analysis::item_traces(config, model, facts)) {
@@ -84,7 +120,7 @@ fn contribution<'m>(config: &Config, model: &'m Model, facts: &FileFacts) -> Con
             }
         }
     }
-    Contribution { path: facts.path.as_str().into(), test, chunks, items }
+    Contribution { test, chunks, items }
 }
 
 /// The known chunks an ID stands for: itself, or (when configured) a work item's chunks.
@@ -127,8 +163,8 @@ pub fn compute<'f>(config: &Config, model: &Model, files: impl Iterator<Item = &
                 priority: chunk.priority,
                 topic: chunk.topic.clone(),
                 wbs_ids: wbs.remove(chunk.id.as_str()).unwrap_or_default(),
-                code_paths: imbl::OrdSet::new(),
-                test_paths: imbl::OrdSet::new(),
+                code_files: 0,
+                test_files: 0,
                 status: CoverageStatus::MissingWbs,
                 items: ItemCounts::default(),
             })
@@ -182,16 +218,12 @@ impl Coverage {
             let entry = &mut self.chunks[i];
             match counts {
                 None => {
-                    let paths = if contribution.test == Some(true) {
-                        &mut entry.test_paths
+                    let count = if contribution.test == Some(true) {
+                        &mut entry.test_files
                     } else {
-                        &mut entry.code_paths
+                        &mut entry.code_files
                     };
-                    if sign > 0 {
-                        paths.insert(contribution.path.clone());
-                    } else {
-                        paths.remove(&contribution.path);
-                    }
+                    *count = if sign > 0 { *count + 1 } else { count.saturating_sub(1) };
                 }
                 Some(counts) if sign > 0 => {
                     entry.items.code += counts.code;
@@ -210,9 +242,9 @@ impl Coverage {
         for chunk in &mut self.chunks {
             chunk.status = if chunk.wbs_ids.is_empty() {
                 CoverageStatus::MissingWbs
-            } else if chunk.code_paths.is_empty() {
+            } else if chunk.code_files == 0 {
                 CoverageStatus::MissingCode
-            } else if chunk.test_paths.is_empty() {
+            } else if chunk.test_files == 0 {
                 CoverageStatus::MissingTests
             } else {
                 CoverageStatus::Covered
@@ -241,9 +273,9 @@ impl Coverage {
             .collect()
     }
 
-    /// The crosswalk file ([`crate::formats::Crosswalk`]): deterministic (sorted, no
-    /// timestamps), pretty, newline-terminated.
-    pub fn to_crosswalk_json(&self) -> String {
+    /// The crosswalk file ([`crate::formats::Crosswalk`]), with the paths `files` (see
+    /// [`files_of`]): deterministic (sorted, no timestamps), pretty, newline-terminated.
+    pub fn to_crosswalk_json(&self, files: &BTreeMap<&str, ChunkFiles>) -> String {
         use crate::formats::{Crosswalk, CrosswalkEntry, CrosswalkSummary};
         let count = |n: usize| n as u64;
         let summary = self.summary();
@@ -253,16 +285,22 @@ impl Coverage {
             chunks: self
                 .chunks
                 .iter()
-                .map(|c| CrosswalkEntry {
-                    blueprint_id: c.blueprint_id.clone(),
-                    title: c.title.clone(),
-                    priority: c.priority,
-                    topic: c.topic.clone(),
-                    wbs_ids: c.wbs_ids.clone(),
-                    code_paths: c.code_paths.iter().map(|path| path.to_string()).collect(),
-                    test_paths: c.test_paths.iter().map(|path| path.to_string()).collect(),
-                    status: c.status,
-                    items: c.items,
+                .map(|c| {
+                    let paths = files.get(c.blueprint_id.as_str());
+                    let listed = |set: Option<&BTreeSet<&str>>| {
+                        set.into_iter().flatten().map(|path| path.to_string()).collect()
+                    };
+                    CrosswalkEntry {
+                        blueprint_id: c.blueprint_id.clone(),
+                        title: c.title.clone(),
+                        priority: c.priority,
+                        topic: c.topic.clone(),
+                        wbs_ids: c.wbs_ids.clone(),
+                        code_paths: listed(paths.map(|p| &p.code)),
+                        test_paths: listed(paths.map(|p| &p.test)),
+                        status: c.status,
+                        items: c.items,
+                    }
                 })
                 .collect(),
             summary: CrosswalkSummary {

@@ -107,8 +107,8 @@ pub fn id_facts(ws: &Workspace, analysis: &Analysis, id: &str) -> IdFacts {
             topic: chunk.topic.clone(),
             coverage: coverage.map_or("unknown", |c| c.status.as_str()),
             work_items: model.work_for_chunk(id).map(|w| work_ref(model, w)).collect(),
-            code_files: coverage.map(|c| c.code_paths.len()),
-            test_files: coverage.map(|c| c.test_paths.len()),
+            code_files: coverage.map(|c| c.code_files),
+            test_files: coverage.map(|c| c.test_files),
             source: chunk.definition().map(At::of),
             heading: chunk.heading.as_ref().map(At::of),
         })

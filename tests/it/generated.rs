@@ -402,8 +402,9 @@ fn what_the_writers_write_fits_the_types_and_schemas() {
     // Crosswalk, as `concord crosswalk` writes it for a fixture workspace.
     let ws = concord::workspace::Workspace::load(&repo_root().join("tests/fixtures/basic"))
         .expect("fixture loads");
+    let files = concord::coverage::files_of(&ws.config, &ws.model, ws.facts());
     let written: Value =
-        serde_json::from_str(&concord::analysis::analyze(&ws).coverage.to_crosswalk_json()).unwrap();
+        serde_json::from_str(&concord::analysis::analyze(&ws).coverage.to_crosswalk_json(&files)).unwrap();
     assert_valid("crosswalk.schema.json", &written);
     assert_round_trip::<Crosswalk>(&written);
 
@@ -502,7 +503,8 @@ fn the_loaders_read_what_the_schemas_accept() {
 
     // What the writers write loads again: the crosswalk of the demo, a queue line, a lock.
     let ws = concord::workspace::Workspace::load(&demo).expect("the demo loads");
-    let crosswalk = concord::analysis::analyze(&ws).coverage.to_crosswalk_json();
+    let files = concord::coverage::files_of(&ws.config, &ws.model, ws.facts());
+    let crosswalk = concord::analysis::analyze(&ws).coverage.to_crosswalk_json(&files);
     assert_valid("crosswalk.schema.json", &serde_json::from_str(&crosswalk).unwrap());
     no_findings("crosswalk", concord::model::parse_crosswalk("crosswalk.json", &crosswalk).1);
     let line = concord::ops::queue::Event {

@@ -320,8 +320,8 @@ pub fn code_lenses(loaded: &Loaded, facts: &FileFacts, encoding: Encoding) -> Ve
             let title = format!(
                 "{} WBS · {} code · {} test · {}",
                 c.wbs_ids.len(),
-                c.code_paths.len(),
-                c.test_paths.len(),
+                c.code_files,
+                c.test_files,
                 c.status.as_str()
             );
             out.push(lens(heading.place.span, title));

@@ -574,7 +574,19 @@ impl Tools {
         let (snap, workspace) = self.open(args.cwd.as_deref())?;
         let ws = &snap.loaded.ws;
         let coverage = &snap.loaded.analysis.coverage;
-        let one = |id: &str| serde_json::to_value(coverage.get(id)).expect("coverage serializes");
+        // The paths are made from the files when asked (the coverage keeps their counts).
+        let files = std::cell::OnceCell::new();
+        let one = |id: &str| {
+            let mut value = serde_json::to_value(coverage.get(id)).expect("coverage serializes");
+            if let Some(entry) = value.as_object_mut() {
+                let files =
+                    files.get_or_init(|| crate::coverage::files_of(&ws.config, &ws.model, ws.facts()));
+                let paths = files.get(id);
+                entry.insert("code_paths".into(), json!(paths.map(|p| &p.code)));
+                entry.insert("test_paths".into(), json!(paths.map(|p| &p.test)));
+            }
+            value
+        };
         if let Some(id) = args.id.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
             if let Some(c) = coverage.get(id) {
                 let summary = format!(
@@ -582,8 +594,8 @@ impl Tools {
                     c.title,
                     c.status.as_str(),
                     c.wbs_ids.len(),
-                    c.code_paths.len(),
-                    c.test_paths.len()
+                    c.code_files,
+                    c.test_files
                 );
                 return Ok(finish(
                     workspace,

@@ -215,11 +215,13 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
         .filter(|r| r.status == "todo")
         .filter_map(|r| Some((r.id.clone(), r.waiting.clone()?)))
         .collect();
+    let files = crate::coverage::files_of(&ws.config, model, ws.facts());
     let chunk_rows = analysis
         .coverage
         .chunks
         .iter()
-        .map(|c| ChunkRow {
+        .map(|c| (c, files.get(c.blueprint_id.as_str())))
+        .map(|(c, files)| ChunkRow {
             id: c.blueprint_id.clone(),
             title: c.title.clone(),
             priority: c.priority.as_str().into(),
@@ -227,8 +229,16 @@ pub fn build(ws: &Workspace, analysis: &Analysis, history: &[Snapshot], at: &str
             status: status_of(c),
             summary: model.chunks.get(&c.blueprint_id).map(|m| m.summary.clone()).unwrap_or_default(),
             work: c.wbs_ids.clone(),
-            code: c.code_paths.iter().map(|path| place_of(ws, path, &c.blueprint_id)).collect(),
-            tests: c.test_paths.iter().map(|path| place_of(ws, path, &c.blueprint_id)).collect(),
+            code: files
+                .into_iter()
+                .flat_map(|f| &f.code)
+                .map(|path| place_of(ws, path, &c.blueprint_id))
+                .collect(),
+            tests: files
+                .into_iter()
+                .flat_map(|f| &f.test)
+                .map(|path| place_of(ws, path, &c.blueprint_id))
+                .collect(),
         })
         .collect();
     let mut trend: Vec<(String, usize, usize)> = history

@@ -62,8 +62,9 @@ pub async fn execute_command(backend: &Backend, params: ExecuteCommandParams) ->
             let folder = command_folder(backend, command, folder.as_deref())?;
             let Some(loaded) = folder.loaded() else { return Err(Error::invalid_request()) };
             let written = tokio::task::spawn_blocking(move || {
-                let text = loaded.analysis.coverage.to_crosswalk_json();
                 let ws = &loaded.ws;
+                let files = crate::coverage::files_of(&ws.config, &ws.model, ws.facts());
+                let text = loaded.analysis.coverage.to_crosswalk_json(&files);
                 crate::fsutil::write_in_workspace(&ws.root, &ws.config.paths.crosswalk, text.as_bytes())
                     .map(|_| loaded.analysis.coverage.chunks.len())
             })
