@@ -168,8 +168,8 @@ pub struct RangeSummary {
     pub commits_skipped: usize,
 }
 
-/// Each file's own findings by path, in a persistent map (a state after a save shares the
-/// unchanged files' entries with the one before).
+/// A summary of each file's own findings by path, in a persistent map (a state after a save
+/// shares the unchanged files' entries with the one before).
 pub type FileFindings = imbl::OrdMap<String, FindingsSummary>;
 
 /// What is kept of a file's own findings between requests: enough to choose the files in a
