@@ -182,6 +182,12 @@ fn a_changed_input_rebuilds_the_model_and_an_unchanged_one_does_not() {
     assert_eq!(after_new["workspace"]["rebuilt_for_this_call"], true);
     let paths = after_new["chunks"][0]["code_paths"].as_array().unwrap();
     assert!(paths.iter().any(|p| p == "services/payments/new_module.py"), "{paths:?}");
+    assert_eq!(after_new["chunks"][0]["code_files"], paths.len());
+    // A chunk no file traces lists none (not null).
+    let untraced = call(&t, "coverage", json!({"cwd": cwd, "id": "NT-0002"}));
+    assert_eq!(untraced["chunks"][0]["code_paths"], json!([]), "{untraced}");
+    assert_eq!(untraced["chunks"][0]["test_paths"], json!([]), "{untraced}");
+    assert_eq!(untraced["chunks"][0]["code_files"], 0);
     let wbs = repo.path().join("ops/wbs.json");
     let text =
         std::fs::read_to_string(&wbs).unwrap().replace("Signup, login and sessions", "Signup and login");

@@ -581,9 +581,9 @@ impl Tools {
             if let Some(entry) = value.as_object_mut() {
                 let files =
                     files.get_or_init(|| crate::coverage::files_of(&ws.config, &ws.model, ws.facts()));
-                let paths = files.get(id);
-                entry.insert("code_paths".into(), json!(paths.map(|p| &p.code)));
-                entry.insert("test_paths".into(), json!(paths.map(|p| &p.test)));
+                let paths = files.get(id).cloned().unwrap_or_default();
+                entry.insert("code_paths".into(), json!(paths.code));
+                entry.insert("test_paths".into(), json!(paths.test));
             }
             value
         };
