@@ -170,7 +170,7 @@ pub struct RangeSummary {
 
 /// A summary of each file's own findings by path, in a persistent map (a state after a save
 /// shares the unchanged files' entries with the one before).
-pub type FileFindings = imbl::OrdMap<String, FindingsSummary>;
+pub type FindingsSummaries = imbl::OrdMap<String, FindingsSummary>;
 
 /// What is kept of a file's own findings between requests: enough to choose the files in a
 /// diagnostics scope and to tell a client that holds them that they did not change. The
@@ -185,7 +185,7 @@ pub struct FindingsSummary {
 }
 
 impl FindingsSummary {
-    /// `None` for no findings (such files are left out of [`FileFindings`]).
+    /// `None` for no findings (such files are left out of [`FindingsSummaries`]).
     pub fn of(found: &[Finding]) -> Option<FindingsSummary> {
         let worst = found.iter().map(|f| f.severity).max()?;
         Some(FindingsSummary {
@@ -207,19 +207,19 @@ pub struct Loaded {
     pub complete: bool,
     /// A summary of each file's own findings (severities applied), by path: computed on first
     /// use, and carried over file by file by [`Loaded::after_files_changed`].
-    file_findings: std::sync::OnceLock<FileFindings>,
+    summaries: std::sync::OnceLock<FindingsSummaries>,
 }
 
 impl Loaded {
     pub fn new(ws: Workspace) -> Loaded {
         let analysis = Analysis::new(&ws);
-        Loaded { ws, analysis, complete: true, file_findings: Default::default() }
+        Loaded { ws, analysis, complete: true, summaries: Default::default() }
     }
 
     /// The summary of every file's own findings, by path (files without any are absent). The
     /// findings are computed file by file on every core and not kept.
-    pub fn file_findings(&self) -> &FileFindings {
-        self.file_findings.get_or_init(|| {
+    pub fn summaries(&self) -> &FindingsSummaries {
+        self.summaries.get_or_init(|| {
             let files: Vec<&FileFacts> = self.ws.facts().collect();
             parallel_flat_map(&files, |facts| {
                 let summary = FindingsSummary::of(&self.own_findings_of(facts));
@@ -260,8 +260,8 @@ impl Loaded {
             }
         }
         let analysis = Analysis::with(&ws, coverage, neighbours, stale_places);
-        let next = Loaded { ws, analysis, complete: true, file_findings: Default::default() };
-        if let Some(previous) = self.file_findings.get() {
+        let next = Loaded { ws, analysis, complete: true, summaries: Default::default() };
+        if let Some(previous) = self.summaries.get() {
             let dirs: std::collections::BTreeSet<&str> = changed.iter().map(|p| parent_dir(p)).collect();
             let mut by_path = previous.clone();
             for dir in &dirs {
@@ -275,7 +275,7 @@ impl Loaded {
                     by_path.insert(facts.path.clone(), summary);
                 }
             }
-            let _ = next.file_findings.set(by_path);
+            let _ = next.summaries.set(by_path);
         }
         next
     }
@@ -290,7 +290,7 @@ impl Loaded {
             stale_places: Default::default(),
             workspace_findings: BTreeMap::new(),
         };
-        Loaded { ws, analysis, complete: false, file_findings: Default::default() }
+        Loaded { ws, analysis, complete: false, summaries: Default::default() }
     }
 
     /// The stale-lock findings at `now` differ from those computed at the last load: a lock

@@ -190,7 +190,7 @@ mod tests {
             write(root, "src/other/old.py", "x = 1\n");
             let old = Loaded::new(Workspace::load(root).unwrap());
             // The own findings computed before the step, so that it carries them over file by file.
-            let _ = old.file_findings();
+            let _ = old.summaries();
             for (rel, text) in case.edits {
                 match text {
                     Some(text) => write(root, rel, text),
@@ -211,7 +211,7 @@ mod tests {
                     );
                     assert_eq!(findings(&applied.loaded), findings(&fresh), "{}", case.name);
                     // What the server keeps of them, carried over file by file.
-                    assert_eq!(applied.loaded.file_findings(), fresh.file_findings(), "{}", case.name);
+                    assert_eq!(applied.loaded.summaries(), fresh.summaries(), "{}", case.name);
                     let files: Vec<&String> = applied.loaded.ws.files.keys().collect();
                     assert_eq!(files, fresh.ws.files.keys().collect::<Vec<_>>(), "{}", case.name);
                     assert_eq!(applied.loaded.ws.model.work, fresh.ws.model.work, "{}", case.name);

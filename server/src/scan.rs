@@ -253,7 +253,7 @@ fn items_of(
             let comment = &parsed.comments[c];
             let first = refs.partition_point(|r| r.range().start < comment.start);
             for r in refs[first..].iter().take_while(|r| r.range().end <= comment.end) {
-                if r.traces && !ids.iter().any(|id| **id == *r.id) {
+                if r.traces && !ids.iter().any(|id| id == r.id) {
                     ids.push(r.id.to_string());
                 }
             }

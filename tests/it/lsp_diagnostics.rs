@@ -340,7 +340,7 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     write(root, "tools/other.py", "print(1)\n");
     write(root, "concord.toml", "[trace]\nlevel = \"item\"\n");
     let before = Loaded::new(Workspace::load(root).unwrap());
-    before.file_findings();
+    before.summaries();
     // The ledger loses its tag: its neighbours' suggestions lose an ID used in their folder.
     write(root, "services/payments/ledger.py", "def post():\n    pass\n");
     write(root, "tools/new.py", "# TD-0104\n");
@@ -364,7 +364,7 @@ fn findings_carried_over_after_a_change_equal_a_fresh_load() {
     }
     let carried = before.after_files_changed(ws, &changed);
     let fresh = Loaded::new(Workspace::load(root).unwrap());
-    assert_eq!(carried.file_findings(), fresh.file_findings());
+    assert_eq!(carried.summaries(), fresh.summaries());
     assert_eq!(carried.analysis.workspace_findings, fresh.analysis.workspace_findings);
     assert_eq!(carried.analysis.coverage, fresh.analysis.coverage);
     assert_ne!(before.analysis.coverage, fresh.analysis.coverage, "the change moved the coverage");

@@ -261,7 +261,7 @@ fn locks_need_trust_and_check_changes_reports_scope_and_secrets() {
 /// workspace-level ones) and what is kept of them per file, the coverage, and the scanned files.
 type State = (
     Vec<concord::findings::Finding>,
-    concord::analysis::FileFindings,
+    concord::analysis::FindingsSummaries,
     concord::coverage::Coverage,
     Vec<String>,
 );
@@ -273,7 +273,7 @@ fn state(t: &Tools, root: &std::path::Path) -> State {
         loaded.ws.files.keys().flat_map(|path| loaded.own_findings(path)).collect();
     findings.extend(loaded.analysis.workspace_findings.values().flatten().cloned());
     concord::findings::sort(&mut findings);
-    let kept = loaded.file_findings().clone();
+    let kept = loaded.summaries().clone();
     (findings, kept, loaded.analysis.coverage.clone(), loaded.ws.files.keys().cloned().collect())
 }
 

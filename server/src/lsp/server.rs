@@ -498,9 +498,9 @@ impl Backend {
             .map(|f| f.root.clone())
             .collect();
         let computed = tokio::task::spawn_blocking(move || {
-            let (nothing_own, nothing_placed) = (crate::analysis::FileFindings::new(), BTreeMap::new());
+            let (nothing_own, nothing_placed) = (crate::analysis::FindingsSummaries::new(), BTreeMap::new());
             let (own, placed) = if loaded.complete {
-                (loaded.file_findings(), &loaded.analysis.workspace_findings)
+                (loaded.summaries(), &loaded.analysis.workspace_findings)
             } else {
                 (&nothing_own, &nothing_placed)
             };
@@ -721,7 +721,7 @@ impl Backend {
             if let Ok(loaded) = &loaded {
                 // Every file's findings are made once here for their summaries; then what the
                 // load freed (texts, findings) goes back to the system.
-                let _ = loaded.file_findings();
+                let _ = loaded.summaries();
                 crate::pages::return_freed_memory();
             }
             loaded

@@ -217,9 +217,9 @@ pub fn staged_trace_ids(root: &Path, config: &Config, model: &Model) -> Result<V
         }
         let text = String::from_utf8_lossy(&bytes);
         for r in crate::scan::scan_text(config, &change.path, &text).refs.iter().filter(|r| r.traces) {
-            let id = r.id.to_string();
-            if model.is_known(&id) && !ids.contains(&id) && !tagged.contains(&id) {
-                tagged.push(id);
+            if model.is_known(r.id) && !ids.iter().any(|id| id == r.id) && !tagged.iter().any(|id| id == r.id)
+            {
+                tagged.push(r.id.to_string());
             }
         }
     }
