@@ -493,7 +493,7 @@ impl SecretScanner {
             if !worth_running[rule_index] {
                 continue;
             }
-            for captures in rule.regex.captures_iter(text) {
+            for captures in rule.regex.get().captures_iter(text) {
                 let Some(secret) = secret_group(rule, &captures) else {
                     continue;
                 };

@@ -4,7 +4,7 @@
 //! them; the scanner in `mod.rs` compiles and runs them.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -134,10 +134,36 @@ pub struct RuleInfo {
     pub(super) keyword_text: Vec<String>,
     /// Shannon entropy (bits per character) the secret must reach.
     pub min_entropy: f64,
-    pub(super) regex: Regex,
+    pub(super) regex: RuleRegex,
     pub(super) secret_group: Option<usize>,
     pub(super) kind: RuleKind,
     pub(super) allowlists: Vec<Allowlist>,
+}
+
+/// A rule's regex, compiled when first needed and then shared by every copy of the rule: a
+/// check whose files never name a rule's keywords never pays for compiling it, and the rest
+/// compile on the scanning threads instead of before the walk starts.
+#[derive(Debug, Clone)]
+pub(super) struct RuleRegex {
+    pattern: Arc<str>,
+    compiled: Arc<OnceLock<Regex>>,
+}
+
+impl RuleRegex {
+    fn compiled(regex: Regex) -> Self {
+        let pattern = regex.as_str().into();
+        RuleRegex { pattern, compiled: Arc::new(OnceLock::from(regex)) }
+    }
+
+    fn deferred(pattern: &str) -> Self {
+        RuleRegex { pattern: pattern.into(), compiled: Arc::new(OnceLock::new()) }
+    }
+
+    pub(super) fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.pattern).unwrap_or_else(|e| panic!("secrets/rules.toml: {}: {e}", self.pattern))
+        })
+    }
 }
 
 /// Strings that live as long as the process: rule IDs and texts are shown in findings that
@@ -165,15 +191,7 @@ impl RuleSpec {
     /// Checks and compiles the rule; `default_help` serves a rule without `help`.
     pub fn compile(&self, default_help: &str) -> Result<RuleInfo, RuleError> {
         let error = |key, message: String| RuleError { key, message };
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= 100
-            && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !id_ok {
-            return Err(error(
-                "id",
-                format!("rule id {:?} must be 1 to 100 letters, digits, `-`, `_` or `.`", self.id),
-            ));
-        }
+        let mut rule = self.compile_deferred(default_help)?;
         let regex = Regex::new(&self.regex)
             .map_err(|e| error("regex", format!("rule {}: the regex does not compile: {e}", self.id)))?;
         if let Some(group) = self.secret_group {
@@ -188,6 +206,32 @@ impl RuleSpec {
                 ));
             }
         }
+        if !rule.kind.is_specific() && regex.capture_names().all(|name| name != Some("name")) {
+            return Err(error(
+                "kind",
+                format!(
+                    "rule {}: a generic rule judges the name a value is assigned to, so its regex needs a group named `name`",
+                    self.id
+                ),
+            ));
+        }
+        rule.regex = RuleRegex::compiled(regex);
+        Ok(rule)
+    }
+
+    /// Checks everything but the regex, which compiles when first used (how the built-in rules
+    /// are read: a test compiles each of them).
+    fn compile_deferred(&self, default_help: &str) -> Result<RuleInfo, RuleError> {
+        let error = |key, message: String| RuleError { key, message };
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 100
+            && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !id_ok {
+            return Err(error(
+                "id",
+                format!("rule id {:?} must be 1 to 100 letters, digits, `-`, `_` or `.`", self.id),
+            ));
+        }
         let min_entropy = self.entropy.unwrap_or(0.0);
         if !(0.0..=8.0).contains(&min_entropy) {
             return Err(error(
@@ -199,15 +243,6 @@ impl RuleSpec {
             ));
         }
         let kind = self.kind.unwrap_or(RuleKind::Named);
-        if !kind.is_specific() && regex.capture_names().all(|name| name != Some("name")) {
-            return Err(error(
-                "kind",
-                format!(
-                    "rule {}: a generic rule judges the name a value is assigned to, so its regex needs a group named `name`",
-                    self.id
-                ),
-            ));
-        }
         let mut keywords = Vec::new();
         for keyword in &self.keywords {
             if keyword.is_empty() {
@@ -228,7 +263,7 @@ impl RuleSpec {
             keywords,
             keyword_text: self.keywords.clone(),
             min_entropy,
-            regex,
+            regex: RuleRegex::deferred(&self.regex),
             secret_group: self.secret_group,
             kind,
             allowlists,
@@ -296,7 +331,9 @@ pub(super) fn built_in() -> &'static BuiltIn {
         let rules = file
             .rules
             .iter()
-            .map(|spec| spec.compile(help).unwrap_or_else(|e| panic!("secrets/rules.toml: {}", e.message)))
+            .map(|spec| {
+                spec.compile_deferred(help).unwrap_or_else(|e| panic!("secrets/rules.toml: {}", e.message))
+            })
             .collect();
         let allowed_paths = file
             .allowlist
@@ -333,4 +370,21 @@ pub fn user_rules(specs: &[RuleSpec]) -> Result<Vec<RuleInfo>, (usize, RuleError
         rules.push(rule);
     }
     Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in rules compile their regexes only when first used, so every one of them is
+    /// compiled and checked here, as a rule from `concord.toml` is when it is read.
+    #[test]
+    fn every_built_in_rule_passes_the_full_check() {
+        let file: RuleFile = toml::from_str(include_str!("rules.toml")).expect("rules.toml parses");
+        for spec in &file.rules {
+            let rule = spec.compile(&file.help).unwrap_or_else(|e| panic!("{}: {}", spec.id, e.message));
+            assert_eq!(rule.regex.get().as_str(), spec.regex);
+        }
+        assert_eq!(built_in().rules.len(), file.rules.len());
+    }
 }

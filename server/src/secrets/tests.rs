@@ -648,7 +648,7 @@ fn module_sources_hold_no_key_shaped_literal() {
     for (name, source) in sources {
         for rule in &compiled.rules {
             if rule.kind.is_specific() {
-                if let Some(found) = rule.regex.find(source) {
+                if let Some(found) = rule.regex.get().find(source) {
                     panic!("{name} holds a {}-shaped literal at byte {}", rule.id, found.start());
                 }
             }
