@@ -267,7 +267,7 @@ impl FactsCache {
 
     /// Write what this run recorded, atomically; errors (a read-only tree) are logged, never
     /// fatal: the cache only saves time.
-    pub fn save(self, files: &std::collections::BTreeMap<String, FileFacts>) {
+    pub fn save(self, files: &[std::sync::Arc<FileFacts>]) {
         let counts = &self.counts;
         let by_content = counts.by_content.load(Ordering::Relaxed);
         tracing::debug!(
@@ -288,7 +288,7 @@ impl FactsCache {
         let recorded = self.recorded.into_inner().unwrap_or_else(|e| e.into_inner());
         let entries = files
             .iter()
-            .filter_map(|(rel, facts)| Some((rel.as_str(), *recorded.get(rel)?, facts)))
+            .filter_map(|facts| Some((facts.path.as_str(), *recorded.get(&facts.path)?, &**facts)))
             .collect();
         let file = CacheFileOut {
             format: FORMAT,
@@ -384,8 +384,6 @@ pub(crate) fn intern(text: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::config::Config;
 
@@ -400,10 +398,10 @@ mod tests {
     /// A run that recorded `files` (path, text, mtime).
     fn run(dir: &Path, key: [u8; 32], files: &[(&str, &str, i128)]) {
         let cache = FactsCache::open(dir, key, true);
-        let mut scanned = BTreeMap::new();
+        let mut scanned = Vec::new();
         for (path, text, mtime) in files {
             cache.record(path.to_string(), stamp(text, *mtime), true);
-            scanned.insert(path.to_string(), facts(path, text));
+            scanned.push(std::sync::Arc::new(facts(path, text)));
         }
         cache.save(&scanned);
     }
@@ -449,8 +447,9 @@ mod tests {
             writer.record(path.to_string(), Stamp { blob, ..stamp(text, old) }, true);
         }
         writer.record("plain.py".to_string(), stamp(text, old), true);
-        let scanned = ["a.py", "b.py", "c.py", "d.py", "plain.py"].map(|p| (p.to_string(), facts(p, text)));
-        writer.save(&scanned.into_iter().collect());
+        let scanned =
+            ["a.py", "b.py", "c.py", "d.py", "plain.py"].map(|p| std::sync::Arc::new(facts(p, text)));
+        writer.save(&scanned);
 
         let mut cache = FactsCache::open(dir.path(), key, true);
         let size = text.len() as u64;

@@ -2,9 +2,8 @@
 //! them, and hands texts to the pure core (`scan`, `model`). Nothing below this module
 //! touches the file system.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, ConfigError, CONFIG_FILE};
 use crate::findings::{Code, Finding};
@@ -151,7 +150,7 @@ impl Workspace {
     /// hash of everything besides a file's bytes that decides its facts.
     fn load_with(
         root: &Path,
-        scan: impl FnOnce(&Path, &Config, [u8; 32]) -> (BTreeMap<String, FileFacts>, Vec<Skipped>),
+        scan: impl FnOnce(&Path, &Config, [u8; 32]) -> (ScannedFiles, Vec<Skipped>),
     ) -> Result<Workspace, LoadError> {
         if !root.is_dir() {
             return Err(LoadError::NotADirectory(root.to_path_buf()));
@@ -190,8 +189,7 @@ impl Workspace {
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
-        let files: Files =
-            files.into_iter().map(|(path, facts)| (path, std::sync::Arc::new(facts))).collect();
+        let files: Files = files.into_iter().map(|facts| (facts.path.clone(), facts)).collect();
         Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
     }
 
@@ -357,8 +355,8 @@ pub fn scan_files(
     root: &Path,
     config: &Config,
     cache: Option<&crate::cache::FactsCache>,
-) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
-    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+) -> (ScannedFiles, Vec<Skipped>) {
+    let results: Mutex<(ScannedFiles, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
     walk(
         root,
         config,
@@ -367,6 +365,8 @@ pub fn scan_files(
                 Some(cache) => read_and_scan_cached(config, cache, path, &rel),
                 None => read_and_scan(config, path, &rel),
             };
+            // Boxed here, on the scanning threads: sorting moves pointers, not facts.
+            let outcome = outcome.map(Arc::new);
             let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
             match outcome {
                 Ok(facts) => guard.0.push(facts),
@@ -375,21 +375,25 @@ pub fn scan_files(
         },
         &|skipped| results.lock().unwrap_or_else(|e| e.into_inner()).1.push(skipped),
     );
-    let (facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (facts, skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    in_path_order(facts, skipped)
+}
+
+/// Each scanned file's facts, in path order (each path once).
+pub type ScannedFiles = Vec<Arc<FileFacts>>;
+
+fn in_path_order(mut facts: ScannedFiles, mut skipped: Vec<Skipped>) -> (ScannedFiles, Vec<Skipped>) {
+    facts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
+    (facts, skipped)
 }
 
 /// Scan the blueprint markdown (it defines chunks) and the files `paths` names. A named path
 /// is scanned when the full walk would: a regular file inside the workspace, not under
 /// `files.exclude`, not the blueprint index or crosswalk, not ignored by git (the walk honours
 /// .gitignore, and a tracked file that matches it is still scanned, as git lists it).
-pub fn scan_paths(
-    root: &Path,
-    config: &Config,
-    paths: &[String],
-) -> (BTreeMap<String, FileFacts>, Vec<Skipped>) {
-    let results: Mutex<(Vec<FileFacts>, Vec<Skipped>)> = Mutex::new((Vec::new(), Vec::new()));
+pub fn scan_paths(root: &Path, config: &Config, paths: &[String]) -> (ScannedFiles, Vec<Skipped>) {
+    let (mut facts, mut skipped): (ScannedFiles, Vec<Skipped>) = (Vec::new(), Vec::new());
     let blueprints = root.join(&config.paths.blueprints_dir);
     if blueprints.is_dir() {
         let walker = ignore::WalkBuilder::new(&blueprints)
@@ -410,15 +414,12 @@ pub fn scan_paths(
             {
                 continue;
             }
-            let outcome = read_and_scan(config, entry.path(), &rel);
-            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
-            match outcome {
-                Ok(facts) => guard.0.push(facts),
-                Err(reason) => guard.1.push(Skipped { path: rel, reason, dir: false }),
+            match read_and_scan(config, entry.path(), &rel) {
+                Ok(f) => facts.push(Arc::new(f)),
+                Err(reason) => skipped.push(Skipped { path: rel, reason, dir: false }),
             }
         }
     }
-    let (mut facts, mut skipped) = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut seen: std::collections::BTreeSet<String> = facts.iter().map(|f| f.path.clone()).collect();
     for rel in paths {
         if seen.contains(rel) || !passes_path_rules(config, rel) {
@@ -435,12 +436,11 @@ pub fn scan_paths(
             continue;
         }
         match read_and_scan(config, &path, rel) {
-            Ok(f) => facts.push(f),
+            Ok(f) => facts.push(Arc::new(f)),
             Err(reason) => skipped.push(Skipped { path: rel.clone(), reason, dir: false }),
         }
     }
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    (facts.into_iter().map(|f| (f.path.clone(), f)).collect(), skipped)
+    in_path_order(facts, skipped)
 }
 
 /// The rules the walk applies that can be told from the path alone: no hidden or `..` part, not
@@ -682,10 +682,10 @@ pub fn read_source(root: &Path, rel: &str, limit: u64, findings: &mut Vec<Findin
 fn read_sources(
     root: &Path,
     config: &Config,
-    files: &BTreeMap<String, FileFacts>,
+    files: &[Arc<FileFacts>],
     findings: &mut Vec<Finding>,
 ) -> Sources {
-    read_sources_of(root, config, files.values(), findings)
+    read_sources_of(root, config, files.iter().map(|f| &**f), findings)
 }
 
 fn read_sources_of<'f>(
