@@ -136,7 +136,7 @@ fn parent_dir(path: &str) -> &str {
 }
 
 /// Everything `concord check` reports.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
     pub coverage: Coverage,
@@ -328,18 +328,21 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// The folder counts on one thread while the coverage and the stale places are counted on
+    /// this one: both read every file's facts, and neither needs the other.
     pub fn new(ws: &Workspace) -> Analysis {
-        Analysis::build(ws, Neighbours::new(&ws.model, ws.facts()))
-    }
-
-    fn build(ws: &Workspace, neighbours: Neighbours) -> Analysis {
-        let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
-        let stale_places = ws
-            .files
-            .values()
-            .map(|facts| (facts.path.clone(), crate::stale::stale_places(&ws.config, &ws.model, facts)))
-            .filter(|(_, places)| !places.is_empty())
-            .collect();
+        let (neighbours, coverage, stale_places) = std::thread::scope(|scope| {
+            let neighbours = scope.spawn(|| Neighbours::new(&ws.model, ws.facts()));
+            let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
+            let stale_places = ws
+                .files
+                .values()
+                .map(|facts| (facts.path.clone(), crate::stale::stale_places(&ws.config, &ws.model, facts)))
+                .filter(|(_, places)| !places.is_empty())
+                .collect();
+            let neighbours = neighbours.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (neighbours, coverage, stale_places)
+        });
         Analysis::with(ws, coverage, neighbours, stale_places)
     }
 
@@ -478,6 +481,39 @@ impl<'a> FindingStream<'a> {
         ready.into_iter().flatten()
     }
 
+    /// [`FindingStream::ahead`] a batch at a time, each batch also rendered by `render` (a
+    /// run of findings per thread, on every core, the runs' output joined in order): the
+    /// writer is left with counting the findings and copying bytes.
+    pub fn ahead_rendered<'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        ws: &'a Workspace,
+        analysis: &'a Analysis,
+        shown_from: Severity,
+        render: impl Fn(&Finding, &mut Vec<u8>) + Sync + Send + 'scope,
+    ) -> impl Iterator<Item = (Vec<Finding>, Vec<u8>)> + 'scope
+    where
+        'a: 'scope,
+    {
+        const FINDINGS_PER_RUN: usize = 64;
+        let (batches, ready) = std::sync::mpsc::sync_channel::<(Vec<Finding>, Vec<u8>)>(1);
+        scope.spawn(move || {
+            let mut stream = FindingStream::new(ws, analysis).shown_from(shown_from);
+            while let Some(batch) = stream.next_batch() {
+                let runs: Vec<&[Finding]> = batch.chunks(FINDINGS_PER_RUN).collect();
+                let rendered = parallel_flat_map(&runs, |run| {
+                    let mut out = Vec::new();
+                    run.iter().for_each(|f| render(f, &mut out));
+                    vec![out]
+                })
+                .concat();
+                if batches.send((batch, rendered)).is_err() {
+                    break;
+                }
+            }
+        });
+        ready.into_iter()
+    }
+
     /// The next batch in order: the next files' own findings and every workspace-level one
     /// at a path up to the batch's last (all of them once the files run out); `None` once
     /// every file and every workspace-level finding was handed out.
@@ -515,21 +551,37 @@ impl Iterator for FindingStream<'_> {
     }
 }
 
-/// `work` on every item, on up to eight threads, the results in the items' order.
+/// `work` on every item, on up to eight threads, the results in the items' order. The items
+/// are dealt out in small runs as threads come free: files differ widely in cost (one folder's
+/// untraced files each want ranked suggestions), and halves fixed up front left a core idle.
 fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    let work = &work;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().flat_map(work).collect::<Vec<R>>()))
+    // Asked once: the answer reads the cgroup's files, and a check asks for every batch.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()).min(8));
+    let run = items.len().div_ceil(threads * 8).max(1);
+    let runs: Vec<&[T]> = items.chunks(run).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (next, runs, work) = (&next, &runs, &work);
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(runs.len()))
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = runs.get(at) else { break done };
+                        done.push((at, part.iter().flat_map(work).collect::<Vec<R>>()));
+                    }
+                })
+            })
             .collect();
         workers
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(at, _)| *at);
+    done.into_iter().flat_map(|(_, found)| found).collect()
 }
 
 /// The `--changed-since` check: the findings of the changed files (loaded alone, see

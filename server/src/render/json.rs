@@ -3,11 +3,9 @@
 //! and neither a `serde_json::Value` per finding nor the whole text may be held in memory.
 
 use std::borrow::Borrow;
-use std::cell::RefCell;
 use std::io::Write;
 
-use serde::ser::{SerializeSeq, SerializeStruct};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::Tally;
@@ -81,7 +79,10 @@ pub fn finding_value(f: &Finding) -> Value {
 }
 
 /// The JSON report of `findings` (in report order; the report's own are not read), written as
-/// they come: the findings at or above `min`, then the summary counted from them.
+/// they come: the findings at or above `min`, then the summary counted from them. The same
+/// bytes as serde_json's pretty printer gives for the document (`tests` hold them to it), but
+/// each finding written by [`pretty::finding`]: on a big tree the findings are nearly all the
+/// output, and the generic serializer spent more on keys and indents than on the text.
 pub fn write_json<F: Borrow<Finding>>(
     report: &Report,
     findings: impl IntoIterator<Item = F>,
@@ -89,59 +90,271 @@ pub fn write_json<F: Borrow<Finding>>(
     min: Severity,
     out: &mut dyn Write,
 ) -> std::io::Result<Tally> {
-    let document = Document {
-        report,
-        root,
-        min,
-        findings: RefCell::new(Some(findings.into_iter())),
-        tally: RefCell::new(Tally::default()),
-    };
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-    document.serialize(&mut serde_json::Serializer::pretty(&mut buffered)).map_err(std::io::Error::other)?;
-    buffered.write_all(b"\n")?;
-    buffered.flush()?;
-    drop(buffered);
-    Ok(document.tally.into_inner())
+    let mut document = JsonDocument::start(out, root, min);
+    let mut rendered = Vec::new();
+    for f in findings {
+        json_element(f.borrow(), min, &mut rendered);
+        document.add(std::slice::from_ref(f.borrow()), &rendered)?;
+        rendered.clear();
+    }
+    document.finish(report)
 }
 
-/// The document: `version`, `root`, `findings` (pulled from the iterator while written, and
-/// counted), then `summary` (from those counts).
-struct Document<'a, I> {
-    report: &'a Report,
-    root: &'a str,
+/// [`write_json`] from batches of findings each already rendered by [`json_element`] (on
+/// other threads): what is left here is counting them and copying bytes.
+pub fn write_json_rendered(
+    report: &Report,
+    batches: impl IntoIterator<Item = (Vec<Finding>, Vec<u8>)>,
+    root: &str,
     min: Severity,
-    findings: RefCell<Option<I>>,
-    tally: RefCell<Tally>,
+    out: &mut dyn Write,
+) -> std::io::Result<Tally> {
+    let mut document = JsonDocument::start(out, root, min);
+    for (findings, rendered) in batches {
+        document.add(&findings, &rendered)?;
+    }
+    document.finish(report)
 }
 
-impl<F: Borrow<Finding>, I: Iterator<Item = F>> Serialize for Document<'_, I> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut document = serializer.serialize_struct("Document", 4)?;
-        document.serialize_field("version", &1)?;
-        document.serialize_field("root", self.root)?;
-        document.serialize_field("findings", &Findings { document: self })?;
-        document.serialize_field("summary", &summary(self.report, &self.tally.borrow(), self.min))?;
-        document.end()
+/// `f` as an element of the report's `findings` array, after a comma (the document drops the
+/// first one), when it is shown at `min`; nothing otherwise.
+pub fn json_element(f: &Finding, min: Severity, out: &mut Vec<u8>) {
+    if f.severity >= min {
+        out.extend_from_slice(b",\n    ");
+        pretty::finding(out, f, 4);
     }
 }
 
-/// The findings as a sequence, each serialized when its turn comes.
-struct Findings<'d, 'a, I> {
-    document: &'d Document<'a, I>,
+/// The document being written: its head, the findings' elements as they come, then the summary
+/// counted from them.
+struct JsonDocument<'o> {
+    out: &'o mut dyn Write,
+    buffer: Vec<u8>,
+    min: Severity,
+    tally: Tally,
+    any_shown: bool,
 }
 
-impl<F: Borrow<Finding>, I: Iterator<Item = F>> Serialize for Findings<'_, '_, I> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        let findings = self.document.findings.borrow_mut().take();
-        for f in findings.into_iter().flatten() {
-            let f = f.borrow();
-            self.document.tally.borrow_mut().add(f);
-            if f.severity >= self.document.min {
-                seq.serialize_element(&FindingView::of(f))?;
+impl<'o> JsonDocument<'o> {
+    const FLUSH_AT: usize = 1 << 16;
+
+    fn start(out: &'o mut dyn Write, root: &str, min: Severity) -> JsonDocument<'o> {
+        let mut buffer = Vec::with_capacity(Self::FLUSH_AT + 4096);
+        buffer.extend_from_slice(b"{\n  \"version\": 1,\n  \"root\": ");
+        pretty::string(&mut buffer, root);
+        buffer.extend_from_slice(b",\n  \"findings\": [");
+        JsonDocument { out, buffer, min, tally: Tally::default(), any_shown: false }
+    }
+
+    /// `findings` in report order, and their elements as [`json_element`] renders them.
+    fn add(&mut self, findings: &[Finding], rendered: &[u8]) -> std::io::Result<()> {
+        for f in findings {
+            self.tally.add(f);
+        }
+        if !rendered.is_empty() {
+            // Every element comes after a comma but the array's first.
+            self.buffer.extend_from_slice(if self.any_shown { rendered } else { &rendered[1..] });
+            self.any_shown = true;
+        }
+        if self.buffer.len() >= Self::FLUSH_AT {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, report: &Report) -> std::io::Result<Tally> {
+        let buffer = &mut self.buffer;
+        buffer.extend_from_slice(if self.any_shown {
+            b"\n  ],\n  \"summary\": "
+        } else {
+            b"],\n  \"summary\": "
+        });
+        let summary = serde_json::to_vec_pretty(&summary(report, &self.tally, self.min))
+            .map_err(std::io::Error::other)?;
+        // Nested one level deeper: a JSON text has newlines only between its tokens.
+        for (i, line) in summary.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                buffer.extend_from_slice(b"\n  ");
+            }
+            buffer.extend_from_slice(line);
+        }
+        buffer.extend_from_slice(b"\n}\n");
+        self.out.write_all(buffer)?;
+        Ok(self.tally)
+    }
+}
+
+/// Pretty JSON written by hand, as serde_json writes it: two spaces a level, `": "` after a
+/// key, `[]` and `{}` when empty, strings escaped the same way.
+mod pretty {
+    use super::{Finding, Range};
+
+    const SPACES: &[u8; 64] = &[b' '; 64];
+
+    fn indent(out: &mut Vec<u8>, depth: usize) {
+        out.push(b'\n');
+        out.extend_from_slice(&SPACES[..depth.min(SPACES.len())]);
+    }
+
+    /// An object being written at `depth`, one key at a time.
+    struct Object<'o> {
+        out: &'o mut Vec<u8>,
+        depth: usize,
+        empty: bool,
+    }
+
+    impl<'o> Object<'o> {
+        fn open(out: &'o mut Vec<u8>, depth: usize) -> Object<'o> {
+            out.push(b'{');
+            Object { out, depth, empty: true }
+        }
+
+        /// Starts `key`'s entry; its value is written next.
+        fn key(&mut self, key: &str) -> &mut Vec<u8> {
+            if !self.empty {
+                self.out.push(b',');
+            }
+            self.empty = false;
+            indent(self.out, self.depth + 2);
+            string(self.out, key);
+            self.out.extend_from_slice(b": ");
+            self.out
+        }
+
+        fn close(self) {
+            if !self.empty {
+                indent(self.out, self.depth);
+            }
+            self.out.push(b'}');
+        }
+    }
+
+    /// The array of `items` at `depth`, each written by `item` (at `depth + 2`).
+    fn array<T>(out: &mut Vec<u8>, depth: usize, items: &[T], item: impl Fn(&mut Vec<u8>, &T, usize)) {
+        out.push(b'[');
+        for (i, value) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            indent(out, depth + 2);
+            item(out, value, depth + 2);
+        }
+        if !items.is_empty() {
+            indent(out, depth);
+        }
+        out.push(b']');
+    }
+
+    pub(super) fn string(out: &mut Vec<u8>, text: &str) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(b'"');
+        let mut rest = text.as_bytes();
+        while let Some(at) = first_to_escape(rest) {
+            out.extend_from_slice(&rest[..at]);
+            let byte = rest[at];
+            match byte {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                _ => {
+                    out.extend_from_slice(b"\\u00");
+                    out.extend_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+                }
+            }
+            rest = &rest[at + 1..];
+        }
+        out.extend_from_slice(rest);
+        out.push(b'"');
+    }
+
+    fn needs_escape(byte: u8) -> bool {
+        byte < 0x20 || byte == b'"' || byte == b'\\'
+    }
+
+    /// Where the first byte to escape is. Sixteen bytes at a time with no early exit inside
+    /// them, so the test compiles to vector instructions: most text has nothing to escape.
+    fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+        let mut chunks = bytes.chunks_exact(16);
+        let mut offset = 0;
+        for chunk in &mut chunks {
+            if chunk.iter().fold(false, |any, &b| any | needs_escape(b)) {
+                return chunk.iter().position(|&b| needs_escape(b)).map(|at| offset + at);
+            }
+            offset += 16;
+        }
+        chunks.remainder().iter().position(|&b| needs_escape(b)).map(|at| offset + at)
+    }
+
+    fn number(out: &mut Vec<u8>, mut n: u32) {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
             }
         }
-        seq.end()
+        out.extend_from_slice(&digits[at..]);
+    }
+
+    fn range(out: &mut Vec<u8>, range: &Range, depth: usize) {
+        let mut object = Object::open(out, depth);
+        for (key, at) in [("start", range.start), ("end", range.end)] {
+            let out = object.key(key);
+            let mut position = Object::open(out, depth + 2);
+            number(position.key("line"), at.line);
+            number(position.key("character"), at.character);
+            position.close();
+        }
+        object.close();
+    }
+
+    /// One finding as `FindingView` serializes it, its `{` at `depth`.
+    pub(super) fn finding(out: &mut Vec<u8>, f: &Finding, depth: usize) {
+        let mut object = Object::open(out, depth);
+        string(object.key("code"), f.code.as_str());
+        string(object.key("severity"), f.severity.as_str());
+        string(object.key("path"), &f.path);
+        range(object.key("range"), &f.span.utf16_range(), depth + 2);
+        string(object.key("message"), &f.message);
+        if f.id.is_some() || f.commit.is_some() {
+            let mut data = Object::open(object.key("data"), depth + 2);
+            if let Some(id) = &f.id {
+                string(data.key("id"), id);
+            }
+            if let Some(commit) = &f.commit {
+                string(data.key("commit"), commit);
+            }
+            data.close();
+        }
+        if let Some(fix) = &f.fix {
+            let mut object_fix = Object::open(object.key("fix"), depth + 2);
+            string(object_fix.key("title"), &fix.title);
+            array(object_fix.key("edits"), depth + 4, &fix.edits, |out, edit, depth| {
+                let mut e = Object::open(out, depth);
+                range(e.key("range"), &edit.span.utf16_range(), depth + 2);
+                string(e.key("new_text"), &edit.new_text);
+                e.close();
+            });
+            array(object_fix.key("candidates"), depth + 4, &fix.candidates, |out, c, depth| {
+                let mut candidate = Object::open(out, depth);
+                string(candidate.key("id"), &c.id);
+                string(candidate.key("title"), &c.title);
+                // Floats as serde_json writes them (shortest round-trip form, `null` if not finite).
+                serde_json::to_writer(&mut *candidate.key("score"), &c.score).expect("writing to memory");
+                string(candidate.key("why"), &c.why);
+                candidate.close();
+            });
+            object_fix.close();
+        }
+        object.close();
     }
 }
 
@@ -175,4 +388,105 @@ pub fn render_json(report: &Report, root: &str, min: Severity) -> String {
     let mut bytes = Vec::new();
     write_json(report, report.findings.iter(), root, min, &mut bytes).expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("serde_json writes UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::findings::{Code, Edit, Fix};
+    use crate::text::{LineCol, Span};
+
+    fn span(line: u32, utf16: u32) -> Span {
+        let at = |col| LineCol { line, utf8: col, utf16: col };
+        Span { start: at(utf16), end: at(utf16 + 3) }
+    }
+
+    /// Text that needs every kind of escape: quotes, backslashes, each control character,
+    /// DEL, and characters outside ASCII and the BMP.
+    fn awkward_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('/'),
+                Just('\u{7f}'),
+                Just('é'),
+                Just('😀'),
+                (0u8..0x20).prop_map(char::from),
+                proptest::char::range('a', 'z'),
+            ],
+            0..40,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn a_finding() -> impl Strategy<Value = Finding> {
+        let candidate = (awkward_text(), awkward_text(), any::<f64>(), awkward_text())
+            .prop_map(|(id, title, score, why)| Candidate { id, title, score, why });
+        let edit = (any::<u32>(), awkward_text())
+            .prop_map(|(line, new_text)| Edit { span: span(line, 0), new_text });
+        let fix = (
+            awkward_text(),
+            proptest::collection::vec(edit, 0..3),
+            proptest::collection::vec(candidate, 0..3),
+        )
+            .prop_map(|(title, edits, candidates)| Fix { title, edits, candidates });
+        (
+            0..Code::ALL.len(),
+            awkward_text(),
+            (any::<u32>(), 0u32..1_000_000),
+            awkward_text(),
+            proptest::option::of(awkward_text()),
+            proptest::option::of(awkward_text()),
+            proptest::option::of(fix),
+        )
+            .prop_map(|(code, path, (line, column), message, id, commit, fix)| {
+                let mut f = Finding::new(Code::ALL[code], path, span(line, column), message);
+                f.id = id;
+                f.commit = commit;
+                f.fix = fix;
+                f
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn a_finding_is_written_as_serde_json_writes_it(f in a_finding()) {
+            let mut by_hand = Vec::new();
+            pretty::finding(&mut by_hand, &f, 0);
+            let by_serde = serde_json::to_vec_pretty(&FindingView::of(&f)).unwrap();
+            prop_assert_eq!(String::from_utf8(by_hand).unwrap(), String::from_utf8(by_serde).unwrap());
+        }
+    }
+
+    /// The whole document, with no findings shown and with some, against serde_json's pretty
+    /// printing of the same value.
+    #[test]
+    fn the_document_is_serde_json_pretty() {
+        let report = Report::default();
+        let findings = vec![
+            Finding::new(Code::UnknownId, "src/a \"b\".rs", span(3, 7), "line\none\ttab"),
+            Finding::new(Code::UntracedFile, "src/b.rs", span(0, 0), "untraced").with_id("TD-0001"),
+        ];
+        for min in [Severity::Error, Severity::Hint] {
+            let mut written = Vec::new();
+            let tally = write_json(&report, &findings, "root/é", min, &mut written).unwrap();
+            let shown: Vec<_> = findings
+                .iter()
+                .filter(|f| f.severity >= min)
+                .map(|f| serde_json::to_value(FindingView::of(f)).unwrap())
+                .collect();
+            let expected = json!({
+                "version": 1,
+                "root": "root/é",
+                "findings": shown,
+                "summary": summary(&report, &tally, min),
+            });
+            let mut expected = serde_json::to_string_pretty(&expected).unwrap();
+            expected.push('\n');
+            assert_eq!(String::from_utf8(written).unwrap(), expected);
+        }
+    }
 }
