@@ -894,6 +894,8 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     let started = std::time::Instant::now();
     let since = args.changed_since.as_deref().or(args.base.as_deref());
+    // The facts cache is written while the findings are; it must be done before the exit.
+    let mut cache_write = None;
     // A range check's report is small and held; a whole workspace's findings are streamed
     // to the output as they are computed (a big tree has hundreds of thousands).
     let (report, ws) = match since {
@@ -905,10 +907,12 @@ fn check(args: CheckArgs) -> ExitCode {
         None => {
             let root = args.path.as_deref().unwrap_or(Path::new("."));
             let cache = if args.no_cache { CacheUse::Off } else { CacheUse::ReadWrite };
-            let ws = match Workspace::load_cached(root, cache, args.cache_dir.as_deref()) {
-                Ok(ws) => ws,
-                Err(e) => return usage_error(e),
-            };
+            let (ws, written) =
+                match Workspace::load_cached_writing_aside(root, cache, args.cache_dir.as_deref()) {
+                    Ok(loaded) => loaded,
+                    Err(e) => return usage_error(e),
+                };
+            cache_write = Some(written);
             crate::ops::scrub::use_config(&ws.config);
             let analysis = crate::analysis::Analysis::new(&ws);
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "analysis built");
@@ -973,6 +977,7 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "report written");
+    drop(cache_write);
     // The process ends here: taking a big workspace apart piece by piece would only add time.
     std::mem::forget(ws);
     exit_for(&tally, args.fail_on)

@@ -120,6 +120,11 @@ pub struct Suggester {
     average_length: f64,
     /// Documents from here on are work items (chunks come first).
     first_work_doc: usize,
+    /// Each document's place in ID order: ties in a ranking are broken by ID, and comparing
+    /// these is comparing the IDs without reading them.
+    id_order: Vec<u32>,
+    /// Each document's title, as the model gives it (a ranking names its winners').
+    titles: Vec<String>,
 }
 
 impl Suggester {
@@ -152,7 +157,22 @@ impl Suggester {
             .collect();
         let index = docs.iter().enumerate().map(|(n, (id, _))| (id.clone(), n)).collect();
         let average_length = docs.iter().map(|d| d.1).sum::<f64>() / docs.len().max(1) as f64;
-        Suggester { docs, index, postings, average_length, first_work_doc: model.chunks.len() }
+        let mut by_id: Vec<usize> = (0..docs.len()).collect();
+        by_id.sort_by(|&a, &b| docs[a].0.cmp(&docs[b].0));
+        let mut id_order = vec![0u32; docs.len()];
+        for (place, doc) in by_id.into_iter().enumerate() {
+            id_order[doc] = place as u32;
+        }
+        let titles = docs.iter().map(|(id, _)| model.title_of(id).unwrap_or("").to_string()).collect();
+        Suggester {
+            docs,
+            index,
+            postings,
+            average_length,
+            first_work_doc: model.chunks.len(),
+            id_order,
+            titles,
+        }
     }
 
     /// The document number of a known ID (each chunk and work item is one document).
@@ -177,9 +197,9 @@ impl Suggester {
     fn bm25_into(&self, query: &[String], scores: &mut [f64], touch: &mut dyn FnMut(usize)) {
         let n = self.docs.len() as f64;
         let (k1, b) = (1.2, 0.75);
-        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::with_capacity(query.len());
-        for term in query {
-            if !seen.insert(term.as_str()) {
+        for (at, term) in query.iter().enumerate() {
+            // Each word once; a query is a few words, so a look back beats hashing.
+            if query[..at].contains(term) {
                 continue;
             }
             let Some(hits) = self.postings.get(term) else { continue };
@@ -294,7 +314,7 @@ impl Suggester {
         // Highest score first, ties by ID: a total order, so the winners never depend on
         // the order of the documents.
         let order = |a: &usize, b: &usize| {
-            total[*b].total_cmp(&total[*a]).then_with(|| self.docs[*a].0.cmp(&self.docs[*b].0))
+            total[*b].total_cmp(&total[*a]).then_with(|| self.id_order[*a].cmp(&self.id_order[*b]))
         };
         let mut ranked: Vec<usize> = touched.iter().copied().filter(|&doc| total[doc] > 0.0).collect();
         if ranked.len() > limit && limit > 0 {
@@ -323,7 +343,7 @@ impl Suggester {
                 }
                 Candidate {
                     id: id.clone(),
-                    title: model.title_of(id).unwrap_or("").to_string(),
+                    title: self.titles[doc].clone(),
                     score: (total[doc] / top * 1000.0).round() / 1000.0,
                     why: why.join("; "),
                 }

@@ -74,6 +74,19 @@ fn load_config_and_bytes(root: &Path) -> Result<(Config, Vec<u8>), LoadError> {
 /// nodes hold a pointer per file rather than the facts, and copying a node on write is cheap.
 pub type Files = imbl::OrdMap<String, std::sync::Arc<FileFacts>>;
 
+/// The facts cache being written by [`Workspace::load_cached_writing_aside`]; dropped, it
+/// waits for the write to end (a process that exits first would lose it).
+pub struct CacheWrite(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for CacheWrite {
+    fn drop(&mut self) {
+        if let Some(writing) = self.0.take() {
+            // A panic while writing only loses the cache, which saves time and nothing else.
+            let _ = writing.join();
+        }
+    }
+}
+
 /// The files directly in folder `dir` (`""` for the root), found by a range of the map: the cost
 /// is that of the folder's subtree, not of the workspace.
 pub fn files_in_dir<'f>(files: &'f Files, dir: &str) -> impl Iterator<Item = &'f FileFacts> + 'f {
@@ -124,7 +137,19 @@ impl Workspace {
     /// Load every file, taking the facts of unchanged files from the cache (in `cache_dir`, else
     /// where the configuration says).
     pub fn load_cached(root: &Path, cache: CacheUse, dir: Option<&Path>) -> Result<Workspace, LoadError> {
-        Workspace::load_with(root, |root, config, key| {
+        Workspace::load_cached_writing_aside(root, cache, dir).map(|(ws, _written)| ws)
+    }
+
+    /// [`Workspace::load_cached`], the cache written on a thread of its own while the caller
+    /// goes on (a changed file makes the whole cache file be written again, which took a warm
+    /// check a tenth of its time); dropping the [`CacheWrite`] waits for it.
+    pub fn load_cached_writing_aside(
+        root: &Path,
+        cache: CacheUse,
+        dir: Option<&Path>,
+    ) -> Result<(Workspace, CacheWrite), LoadError> {
+        let mut write = CacheWrite(None);
+        let ws = Workspace::load_with(root, |root, config, key| {
             let folder = (cache != CacheUse::Off).then(|| cache_dir(root, config, dir)).flatten();
             let Some(folder) = folder else { return scan_files(root, config, None) };
             let git = config.cache_git_index.then(|| crate::cache::FactsCache::ask_git(root));
@@ -133,9 +158,11 @@ impl Workspace {
                 facts_cache.use_git(git);
             }
             let (files, skipped) = scan_files(root, config, Some(&facts_cache));
-            facts_cache.save(&files);
+            let scanned = files.clone();
+            write.0 = Some(std::thread::spawn(move || facts_cache.save(&scanned)));
             (files, skipped)
-        })
+        })?;
+        Ok((ws, write))
     }
 
     /// The workspace with only `paths` scanned (and the blueprint markdown, which defines
