@@ -786,25 +786,19 @@ fn untraced_items(
     facts: &FileFacts,
 ) -> Vec<Finding> {
     let traces = item_traces(config, model, facts);
-    // The nearby IDs are the same for every item of the file: counted once.
+    // The nearby IDs and the scope are the same for every item of the file: weighed once.
     let context = suggest_from.map(|neighbours| (neighbours, neighbours.context(facts, None)));
+    let ranking = context.as_ref().map(|(neighbours, (same_file, same_dir))| {
+        neighbours.suggester.for_file(model, &facts.path, same_file, same_dir)
+    });
     facts
         .items
         .iter()
         .zip(&traces)
         .filter(|(item, traced)| traced.is_empty() && must_trace_item(config, item))
         .map(|(item, _)| {
-            let candidates = match &context {
-                Some((neighbours, (same_file, same_dir))) => neighbours.suggester.suggest(
-                    model,
-                    &facts.path,
-                    &item.suggestion_words(),
-                    same_file,
-                    same_dir,
-                    SUGGESTIONS,
-                ),
-                None => Vec::new(),
-            };
+            let candidates =
+                ranking.as_ref().map(|r| r.suggest(&item.suggestion_words(), SUGGESTIONS)).unwrap_or_default();
             let what = if item.is_test { format!("test {}", item.name) } else { format!("{} {}", item.kind, item.name) };
             let hint = candidates.first().map(|b| format!(" Likely: {} ({}).", b.id, b.title)).unwrap_or_default();
             let message = format!(

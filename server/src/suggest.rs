@@ -244,111 +244,217 @@ impl Suggester {
         same_dir: &[(u32, u32)],
         limit: usize,
     ) -> Vec<Candidate> {
-        let file_name = path.rsplit('/').next().unwrap_or(path);
-        let mut query = query.to_vec();
-        query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.rank(model, path, &query, same_file, same_dir, limit, &mut scratch),
-            Err(_) => self.rank(model, path, &query, same_file, same_dir, limit, &mut Scratch::default()),
-        })
+        self.for_file(model, path, same_file, same_dir).suggest(query, limit)
     }
 
-    /// [`Suggester::suggest`] with the file's words added, on `scratch`, which it leaves zeroed.
-    #[allow(clippy::too_many_arguments)]
-    fn rank(
-        &self,
+    /// What every ranking in the file at `path` shares (its scope and nearby IDs), worked out
+    /// once: a file's untraced items are then ranked by their words alone.
+    pub fn for_file<'s>(
+        &'s self,
         model: &Model,
         path: &str,
-        query: &[String],
-        same_file: &[(u32, u32)],
-        same_dir: &[(u32, u32)],
-        limit: usize,
-        scratch: &mut Scratch,
-    ) -> Vec<Candidate> {
-        scratch.fit(self.docs.len());
-        let Scratch { text: text_scores, total, touched, marked } = scratch;
-        let mut touch = |doc: usize| {
-            if !marked[doc] {
-                marked[doc] = true;
-                touched.push(doc);
-            }
+        same_file: &'s [(u32, u32)],
+        same_dir: &'s [(u32, u32)],
+    ) -> FileRanking<'s> {
+        let mut base: Vec<(usize, f64)> = Vec::new();
+        // Added in one order for every document (scope, then file, then folder), so a score
+        // is the same float whichever way it is reached.
+        let mut add = |doc: usize, score: f64| match base.iter_mut().find(|(d, _)| *d == doc) {
+            Some((_, total)) => *total += score,
+            None => base.push((doc, score)),
         };
-        self.bm25_into(query, text_scores, &mut touch);
-        // The scope reasons are few; the others are read back for the winners alone.
         let mut scope_reasons: Vec<(usize, String)> = Vec::new();
         for owner in model.scopes.owners_of(path) {
             // The chunks are the more specific answer; the work item itself ranks below them.
             if let Some(&doc) = self.index.get(owner) {
-                touch(doc);
-                total[doc] += SCOPE_WEIGHT * 0.4;
+                add(doc, SCOPE_WEIGHT * 0.4);
                 scope_reasons.push((doc, format!("{owner}'s scope_paths cover the file")));
             }
             for (chunk, _) in model.work.get(owner).map(|w| w.blueprint_ids.as_slice()).unwrap_or_default() {
                 if let Some(&doc) = self.index.get(chunk.as_str()) {
-                    touch(doc);
-                    total[doc] += SCOPE_WEIGHT * 0.5;
+                    add(doc, SCOPE_WEIGHT * 0.5);
                     scope_reasons.push((doc, format!("planned in {owner}, whose scope covers the file")));
                 }
             }
         }
+        // The scope's documents are few; the nearby ones are kept by document number, so the
+        // rest is merged in order rather than searched.
+        base.sort_unstable_by_key(|&(doc, _)| doc);
+        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(base.len() + same_file.len() + same_dir.len());
         let max_file = same_file.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
-        for &(doc, n) in same_file {
-            touch(doc as usize);
-            total[doc as usize] += NEARBY_WEIGHT * n as f64 / max_file;
-        }
         let max_dir = same_dir.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
-        for &(doc, n) in same_dir {
-            touch(doc as usize);
-            total[doc as usize] += NEARBY_WEIGHT * 0.6 * n as f64 / max_dir;
-        }
-        let best_text = touched.iter().map(|&doc| text_scores[doc]).fold(0.0, f64::max);
-        if best_text > 0.0 {
-            // Only documents with a text score gain anything (the rest would add zero).
-            for &doc in touched.iter() {
-                let weight =
-                    if doc >= self.first_work_doc { TEXT_WEIGHT * WORK_TEXT_SHARE } else { TEXT_WEIGHT };
-                total[doc] += weight * text_scores[doc] / best_text;
+        let nearby = |counts: &[(u32, u32)], weight: f64, max: f64| -> Vec<(usize, f64)> {
+            counts.iter().map(|&(doc, n)| (doc as usize, weight * n as f64 / max)).collect()
+        };
+        let mut scores = base;
+        for part in
+            [nearby(same_file, NEARBY_WEIGHT, max_file), nearby(same_dir, NEARBY_WEIGHT * 0.6, max_dir)]
+        {
+            merged.clear();
+            let (mut a, mut b) = (scores.iter().peekable(), part.iter().peekable());
+            loop {
+                match (a.peek(), b.peek()) {
+                    (Some(&&(da, sa)), Some(&&(db, sb))) if da == db => {
+                        merged.push((da, sa + sb));
+                        a.next();
+                        b.next();
+                    }
+                    (Some(&&(da, sa)), Some(&&(db, _))) if da < db => {
+                        merged.push((da, sa));
+                        a.next();
+                    }
+                    (_, Some(&&(db, sb))) => {
+                        merged.push((db, 0.0 + sb));
+                        b.next();
+                    }
+                    (Some(&&(da, sa)), None) => {
+                        merged.push((da, sa));
+                        a.next();
+                    }
+                    (None, None) => break,
+                }
             }
+            std::mem::swap(&mut scores, &mut merged);
         }
+        scores.retain(|&(_, score)| score > 0.0);
+        let mut ranked: Vec<(usize, f64)> = scores.clone();
+        ranked.sort_unstable_by(|a, b| {
+            b.1.total_cmp(&a.1).then_with(|| self.id_order[a.0].cmp(&self.id_order[b.0]))
+        });
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        let mut in_base = vec![0u64; self.docs.len().div_ceil(64)];
+        for &(doc, _) in &scores {
+            in_base[doc / 64] |= 1 << (doc % 64);
+        }
+        FileRanking {
+            suggester: self,
+            file_words: words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)),
+            in_base,
+            base: scores,
+            ranked,
+            scope_reasons,
+            same_file,
+            same_dir,
+        }
+    }
+}
 
+/// The part of a ranking that one file's places share: see [`Suggester::for_file`].
+pub struct FileRanking<'s> {
+    suggester: &'s Suggester,
+    /// The words of the file's name, added to every query.
+    file_words: Vec<String>,
+    /// Each document the scope and the nearby IDs score, by document number.
+    base: Vec<(usize, f64)>,
+    /// Which documents are in `base`, a bit each: most documents a query's words touch are
+    /// not, and a bit says so sooner than a search.
+    in_base: Vec<u64>,
+    /// The same, best first (ties by ID).
+    ranked: Vec<(usize, f64)>,
+    scope_reasons: Vec<(usize, String)>,
+    same_file: &'s [(u32, u32)],
+    same_dir: &'s [(u32, u32)],
+}
+
+impl FileRanking<'_> {
+    /// The best `limit` candidates for a place described by `words` (none: the file itself).
+    pub fn suggest(&self, words: &[String], limit: usize) -> Vec<Candidate> {
+        let mut query = words.to_vec();
+        query.extend(self.file_words.iter().cloned());
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.rank(&query, limit, &mut scratch),
+            Err(_) => self.rank(&query, limit, &mut Scratch::default()),
+        })
+    }
+
+    /// The ranking on `scratch`, which it leaves zeroed. A document's score is its file
+    /// score plus its share of the text score; those with no text score keep their order
+    /// from [`FileRanking::ranked`], so only the first `limit` of them can win.
+    fn rank(&self, query: &[String], limit: usize, scratch: &mut Scratch) -> Vec<Candidate> {
+        let suggester = self.suggester;
+        scratch.fit(suggester.docs.len());
+        let Scratch { text: text_scores, total, touched, marked } = scratch;
+        suggester.bm25_into(query, text_scores, &mut |doc| {
+            if !marked[doc] {
+                marked[doc] = true;
+                touched.push(doc);
+            }
+        });
+        let best_text = touched.iter().map(|&doc| text_scores[doc]).fold(0.0, f64::max);
+        let base_of = |doc: usize| {
+            let listed = self.in_base[doc / 64] & (1 << (doc % 64)) != 0;
+            listed
+                .then(|| self.base.binary_search_by_key(&doc, |&(d, _)| d).ok().map(|at| self.base[at].1))
+                .flatten()
+        };
+        for &doc in touched.iter() {
+            let weight =
+                if doc >= suggester.first_work_doc { TEXT_WEIGHT * WORK_TEXT_SHARE } else { TEXT_WEIGHT };
+            let file_score = base_of(doc).unwrap_or(0.0);
+            total[doc] =
+                if best_text > 0.0 { file_score + weight * text_scores[doc] / best_text } else { file_score };
+        }
         // Highest score first, ties by ID: a total order, so the winners never depend on
         // the order of the documents.
-        let order = |a: &usize, b: &usize| {
-            total[*b].total_cmp(&total[*a]).then_with(|| self.id_order[*a].cmp(&self.id_order[*b]))
+        let better = |a: usize, b: usize, total: &[f64]| {
+            total[b].total_cmp(&total[a]).then_with(|| suggester.id_order[a].cmp(&suggester.id_order[b]))
+                == std::cmp::Ordering::Less
         };
-        let mut ranked: Vec<usize> = touched.iter().copied().filter(|&doc| total[doc] > 0.0).collect();
-        if ranked.len() > limit && limit > 0 {
-            ranked.select_nth_unstable_by(limit - 1, order);
+        // The best `limit`, kept in order as the documents are offered: most are turned away
+        // by one comparison with the last.
+        let mut ranked: Vec<usize> = Vec::with_capacity(limit + 1);
+        let offer = |ranked: &mut Vec<usize>, doc: usize, total: &[f64]| -> bool {
+            if limit == 0 || ranked.len() == limit && !better(doc, ranked[limit - 1], total) {
+                return false;
+            }
+            let at = ranked.partition_point(|&kept| better(kept, doc, total));
+            ranked.insert(at, doc);
+            ranked.truncate(limit);
+            true
+        };
+        for &doc in touched.iter() {
+            if total[doc] > 0.0 {
+                offer(&mut ranked, doc, total);
+            }
         }
-        ranked.truncate(limit);
-        ranked.sort_unstable_by(order);
+        for &(doc, score) in self.ranked.iter().filter(|(doc, _)| !marked[*doc]) {
+            total[doc] = score;
+            if !offer(&mut ranked, doc, total) {
+                // The rest score no more than this one: none of them can get in.
+                total[doc] = 0.0;
+                break;
+            }
+        }
         let top = ranked.first().map_or(1.0, |&doc| total[doc].max(f64::MIN_POSITIVE));
         let candidates = ranked
-            .into_iter()
-            .map(|doc| {
-                let id = &self.docs[doc].0;
+            .iter()
+            .map(|&doc| {
                 let mut why: Vec<String> =
-                    scope_reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
+                    self.scope_reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
                 let count_in = |counts: &[(u32, u32)]| {
                     counts.binary_search_by_key(&(doc as u32), |&(d, _)| d).ok().map(|at| counts[at].1)
                 };
-                if let Some(n) = count_in(same_file) {
+                if let Some(n) = count_in(self.same_file) {
                     why.push(format!("used {n}× in this file"));
                 }
-                if let Some(n) = count_in(same_dir) {
+                if let Some(n) = count_in(self.same_dir) {
                     why.push(format!("used {n}× in this directory"));
                 }
                 if best_text > 0.0 && text_scores[doc] > 0.0 {
                     why.push("its words match the title and summary".into());
                 }
                 Candidate {
-                    id: id.clone(),
-                    title: self.titles[doc].clone(),
+                    id: suggester.docs[doc].0.clone(),
+                    title: suggester.titles[doc].clone(),
                     score: (total[doc] / top * 1000.0).round() / 1000.0,
                     why: why.join("; "),
                 }
             })
             .collect();
+        // Scores of winners from the file's ranking were written outside `touched`.
+        for &doc in &ranked {
+            total[doc] = 0.0;
+        }
         scratch.clear();
         candidates
     }
@@ -389,7 +495,147 @@ thread_local! {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    const VOCABULARY: [&str; 6] = ["refund", "payment", "ledger", "socket", "queue", "token"];
+
+    /// Chunks and work items whose titles share a small vocabulary (many equal scores), two
+    /// work items with scopes over `src/pay/`.
+    fn model(titles: &[(u8, u8)]) -> Model {
+        let config = crate::config::Config::default();
+        let title =
+            |(a, b): (u8, u8)| format!("{} {}", VOCABULARY[a as usize % 6], VOCABULARY[b as usize % 6]);
+        let chunks: Vec<serde_json::Value> = titles
+            .iter()
+            .enumerate()
+            .map(|(n, &t)| serde_json::json!({"id": format!("TD-{:04}", n + 1), "title": title(t)}))
+            .collect();
+        let wbs = serde_json::json!({"items": [
+            {"id": "WBS-001", "title": "refund flow", "blueprint_ids": ["TD-0001", "TD-0002"], "scope_paths": ["src/pay/**"]},
+            {"id": "WBS-002", "title": "ledger", "blueprint_ids": ["TD-0003"], "scope_paths": ["src/pay/refund.rs"]},
+        ]});
+        let source = |path: &str, value: serde_json::Value| crate::model::Source {
+            path: path.into(),
+            text: value.to_string(),
+        };
+        let sources = crate::model::Sources {
+            index: Some(source(&config.paths.blueprint_index, serde_json::Value::Array(chunks))),
+            wbs: Some(source(&config.paths.wbs, wbs)),
+            ..Default::default()
+        };
+        Model::build(&config, &sources)
+    }
+
+    /// The ranking as first written: every document scored, all of them sorted.
+    fn reference(
+        s: &Suggester,
+        model: &Model,
+        path: &str,
+        query: &[String],
+        same_file: &[(u32, u32)],
+        same_dir: &[(u32, u32)],
+        limit: usize,
+    ) -> Vec<Candidate> {
+        let mut query = query.to_vec();
+        let file_name = path.rsplit('/').next().unwrap();
+        query.extend(words(file_name.rsplit_once('.').map_or(file_name, |(stem, _)| stem)));
+        let n = s.docs.len();
+        let mut text = vec![0.0; n];
+        s.bm25_into(&query, &mut text, &mut |_| {});
+        let mut total = vec![0.0; n];
+        let mut reasons: Vec<(usize, String)> = Vec::new();
+        for owner in model.scopes.owners_of(path) {
+            if let Some(&doc) = s.index.get(owner) {
+                total[doc] += SCOPE_WEIGHT * 0.4;
+                reasons.push((doc, format!("{owner}'s scope_paths cover the file")));
+            }
+            for (chunk, _) in model.work.get(owner).map(|w| w.blueprint_ids.as_slice()).unwrap_or_default() {
+                if let Some(&doc) = s.index.get(chunk.as_str()) {
+                    total[doc] += SCOPE_WEIGHT * 0.5;
+                    reasons.push((doc, format!("planned in {owner}, whose scope covers the file")));
+                }
+            }
+        }
+        let max_file = same_file.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
+        for &(doc, k) in same_file {
+            total[doc as usize] += NEARBY_WEIGHT * k as f64 / max_file;
+        }
+        let max_dir = same_dir.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
+        for &(doc, k) in same_dir {
+            total[doc as usize] += NEARBY_WEIGHT * 0.6 * k as f64 / max_dir;
+        }
+        let best = text.iter().copied().fold(0.0, f64::max);
+        if best > 0.0 {
+            for doc in 0..n {
+                let weight =
+                    if doc >= s.first_work_doc { TEXT_WEIGHT * WORK_TEXT_SHARE } else { TEXT_WEIGHT };
+                total[doc] += weight * text[doc] / best;
+            }
+        }
+        let mut ranked: Vec<usize> = (0..n).filter(|&d| total[d] > 0.0).collect();
+        ranked.sort_by(|&a, &b| total[b].total_cmp(&total[a]).then_with(|| s.docs[a].0.cmp(&s.docs[b].0)));
+        ranked.truncate(limit);
+        let top = ranked.first().map_or(1.0, |&d| total[d].max(f64::MIN_POSITIVE));
+        ranked
+            .into_iter()
+            .map(|doc| {
+                let mut why: Vec<String> =
+                    reasons.iter().filter(|(d, _)| *d == doc).map(|(_, r)| r.clone()).collect();
+                let count = |c: &[(u32, u32)]| c.iter().find(|&&(d, _)| d as usize == doc).map(|&(_, k)| k);
+                if let Some(k) = count(same_file) {
+                    why.push(format!("used {k}× in this file"));
+                }
+                if let Some(k) = count(same_dir) {
+                    why.push(format!("used {k}× in this directory"));
+                }
+                if best > 0.0 && text[doc] > 0.0 {
+                    why.push("its words match the title and summary".into());
+                }
+                Candidate {
+                    id: s.docs[doc].0.clone(),
+                    title: model.title_of(&s.docs[doc].0).unwrap_or("").to_string(),
+                    score: (total[doc] / top * 1000.0).round() / 1000.0,
+                    why: why.join("; "),
+                }
+            })
+            .collect()
+    }
+
+    fn counts(max_doc: u32) -> impl Strategy<Value = Vec<(u32, u32)>> {
+        proptest::collection::btree_map(0..max_doc, 1u32..5, 0..6).prop_map(|m| m.into_iter().collect())
+    }
+
+    proptest! {
+        /// A file's shared scores, then each place's words: the same candidates, scores and
+        /// reasons as scoring every document for every place.
+        #[test]
+        fn ranking_by_file_matches_scoring_every_document(
+            titles in proptest::collection::vec((0u8..6, 0u8..6), 3..24),
+            path in prop_oneof![Just("src/pay/refund.rs"), Just("src/pay/token_queue.py"), Just("lib/socket.go")],
+            query in proptest::collection::vec(0usize..8, 0..4),
+            same_file in counts(26),
+            same_dir in counts(26),
+            limit in 0usize..5,
+        ) {
+            let model = model(&titles);
+            prop_assert_eq!(model.scopes.owners_of("src/pay/refund.rs").len(), 2, "both scopes hold");
+            let suggester = Suggester::new(&model);
+            let docs = suggester.docs.len() as u32;
+            let keep = |c: Vec<(u32, u32)>| -> Vec<(u32, u32)> { c.into_iter().filter(|&(d, _)| d < docs).collect() };
+            let (same_file, same_dir) = (keep(same_file), keep(same_dir));
+            let query: Vec<String> = query.iter().map(|&w| VOCABULARY.get(w).unwrap_or(&"unrelated").to_string()).collect();
+            let ranking = suggester.for_file(&model, path, &same_file, &same_dir);
+            for _ in 0..2 {
+                // Twice: the per-thread scratch must come back clean.
+                prop_assert_eq!(
+                    ranking.suggest(&query, limit),
+                    reference(&suggester, &model, path, &query, &same_file, &same_dir, limit)
+                );
+            }
+        }
+    }
 
     #[test]
     fn words_split_identifiers() {
