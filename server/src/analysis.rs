@@ -328,21 +328,15 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// The folder counts on one thread while the coverage and the stale places are counted on
-    /// this one: both read every file's facts, and neither needs the other.
     pub fn new(ws: &Workspace) -> Analysis {
-        let (neighbours, coverage, stale_places) = std::thread::scope(|scope| {
-            let neighbours = scope.spawn(|| Neighbours::new(&ws.model, ws.facts()));
-            let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
-            let stale_places = ws
-                .files
-                .values()
-                .map(|facts| (facts.path.clone(), crate::stale::stale_places(&ws.config, &ws.model, facts)))
-                .filter(|(_, places)| !places.is_empty())
-                .collect();
-            let neighbours = neighbours.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (neighbours, coverage, stale_places)
-        });
+        let neighbours = Neighbours::new(&ws.model, ws.facts());
+        let coverage = coverage::compute(&ws.config, &ws.model, ws.facts());
+        let stale_places = ws
+            .files
+            .values()
+            .map(|facts| (facts.path.clone(), crate::stale::stale_places(&ws.config, &ws.model, facts)))
+            .filter(|(_, places)| !places.is_empty())
+            .collect();
         Analysis::with(ws, coverage, neighbours, stale_places)
     }
 
@@ -481,39 +475,6 @@ impl<'a> FindingStream<'a> {
         ready.into_iter().flatten()
     }
 
-    /// [`FindingStream::ahead`] a batch at a time, each batch also rendered by `render` (a
-    /// run of findings per thread, on every core, the runs' output joined in order): the
-    /// writer is left with counting the findings and copying bytes.
-    pub fn ahead_rendered<'scope>(
-        scope: &'scope std::thread::Scope<'scope, '_>,
-        ws: &'a Workspace,
-        analysis: &'a Analysis,
-        shown_from: Severity,
-        render: impl Fn(&Finding, &mut Vec<u8>) + Sync + Send + 'scope,
-    ) -> impl Iterator<Item = (Vec<Finding>, Vec<u8>)> + 'scope
-    where
-        'a: 'scope,
-    {
-        const FINDINGS_PER_RUN: usize = 64;
-        let (batches, ready) = std::sync::mpsc::sync_channel::<(Vec<Finding>, Vec<u8>)>(1);
-        scope.spawn(move || {
-            let mut stream = FindingStream::new(ws, analysis).shown_from(shown_from);
-            while let Some(batch) = stream.next_batch() {
-                let runs: Vec<&[Finding]> = batch.chunks(FINDINGS_PER_RUN).collect();
-                let rendered = parallel_flat_map(&runs, |run| {
-                    let mut out = Vec::new();
-                    run.iter().for_each(|f| render(f, &mut out));
-                    vec![out]
-                })
-                .concat();
-                if batches.send((batch, rendered)).is_err() {
-                    break;
-                }
-            }
-        });
-        ready.into_iter()
-    }
-
     /// The next batch in order: the next files' own findings and every workspace-level one
     /// at a path up to the batch's last (all of them once the files run out); `None` once
     /// every file and every workspace-level finding was handed out.
@@ -581,7 +542,12 @@ fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> 
             .collect()
     });
     done.sort_unstable_by_key(|(at, _)| *at);
-    done.into_iter().flat_map(|(_, found)| found).collect()
+    // Sized once: grown run by run, the results would be copied and held up to twice over.
+    let mut all = Vec::with_capacity(done.iter().map(|(_, found)| found.len()).sum());
+    for (_, found) in done {
+        all.extend(found);
+    }
+    all
 }
 
 /// The `--changed-since` check: the findings of the changed files (loaded alone, see

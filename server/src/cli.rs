@@ -931,13 +931,6 @@ fn check(args: CheckArgs) -> ExitCode {
     // A whole workspace's findings are computed a batch ahead of the one being written.
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
         match &ws {
-            // The JSON elements are rendered on the threads that compute the findings.
-            Some((ws, analysis)) if args.format == Format::Json => std::thread::scope(|scope| {
-                let render = move |f: &Finding, out: &mut Vec<u8>| render::json_element(f, min, out);
-                let batches =
-                    crate::analysis::FindingStream::ahead_rendered(scope, ws, analysis, min, render);
-                render::write_json_rendered(&report, batches, &root, min, out)
-            }),
             Some((ws, analysis)) => std::thread::scope(|scope| {
                 write_findings(&mut crate::analysis::FindingStream::ahead(scope, ws, analysis, min), out)
             }),

@@ -90,99 +90,39 @@ pub fn write_json<F: Borrow<Finding>>(
     min: Severity,
     out: &mut dyn Write,
 ) -> std::io::Result<Tally> {
-    let mut document = JsonDocument::start(out, root, min);
-    let mut rendered = Vec::new();
-    for f in findings {
-        json_element(f.borrow(), min, &mut rendered);
-        document.add(std::slice::from_ref(f.borrow()), &rendered)?;
-        rendered.clear();
-    }
-    document.finish(report)
-}
-
-/// [`write_json`] from batches of findings each already rendered by [`json_element`] (on
-/// other threads): what is left here is counting them and copying bytes.
-pub fn write_json_rendered(
-    report: &Report,
-    batches: impl IntoIterator<Item = (Vec<Finding>, Vec<u8>)>,
-    root: &str,
-    min: Severity,
-    out: &mut dyn Write,
-) -> std::io::Result<Tally> {
-    let mut document = JsonDocument::start(out, root, min);
-    for (findings, rendered) in batches {
-        document.add(&findings, &rendered)?;
-    }
-    document.finish(report)
-}
-
-/// `f` as an element of the report's `findings` array, after a comma (the document drops the
-/// first one), when it is shown at `min`; nothing otherwise.
-pub fn json_element(f: &Finding, min: Severity, out: &mut Vec<u8>) {
-    if f.severity >= min {
-        out.extend_from_slice(b",\n    ");
-        pretty::finding(out, f, 4);
-    }
-}
-
-/// The document being written: its head, the findings' elements as they come, then the summary
-/// counted from them.
-struct JsonDocument<'o> {
-    out: &'o mut dyn Write,
-    buffer: Vec<u8>,
-    min: Severity,
-    tally: Tally,
-    any_shown: bool,
-}
-
-impl<'o> JsonDocument<'o> {
     const FLUSH_AT: usize = 1 << 16;
-
-    fn start(out: &'o mut dyn Write, root: &str, min: Severity) -> JsonDocument<'o> {
-        let mut buffer = Vec::with_capacity(Self::FLUSH_AT + 4096);
-        buffer.extend_from_slice(b"{\n  \"version\": 1,\n  \"root\": ");
-        pretty::string(&mut buffer, root);
-        buffer.extend_from_slice(b",\n  \"findings\": [");
-        JsonDocument { out, buffer, min, tally: Tally::default(), any_shown: false }
+    let mut tally = Tally::default();
+    let mut buffer = Vec::with_capacity(FLUSH_AT + 4096);
+    buffer.extend_from_slice(b"{\n  \"version\": 1,\n  \"root\": ");
+    pretty::string(&mut buffer, root);
+    buffer.extend_from_slice(b",\n  \"findings\": [");
+    let mut any_shown = false;
+    for f in findings {
+        let f = f.borrow();
+        tally.add(f);
+        if f.severity < min {
+            continue;
+        }
+        buffer.extend_from_slice(if any_shown { b",\n    " } else { b"\n    " });
+        any_shown = true;
+        pretty::finding(&mut buffer, f, 4);
+        if buffer.len() >= FLUSH_AT {
+            out.write_all(&buffer)?;
+            buffer.clear();
+        }
     }
-
-    /// `findings` in report order, and their elements as [`json_element`] renders them.
-    fn add(&mut self, findings: &[Finding], rendered: &[u8]) -> std::io::Result<()> {
-        for f in findings {
-            self.tally.add(f);
+    buffer.extend_from_slice(if any_shown { b"\n  ],\n  \"summary\": " } else { b"],\n  \"summary\": " });
+    let summary = serde_json::to_vec_pretty(&summary(report, &tally, min)).map_err(std::io::Error::other)?;
+    // Nested one level deeper: a JSON text has newlines only between its tokens.
+    for (i, line) in summary.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            buffer.extend_from_slice(b"\n  ");
         }
-        if !rendered.is_empty() {
-            // Every element comes after a comma but the array's first.
-            self.buffer.extend_from_slice(if self.any_shown { rendered } else { &rendered[1..] });
-            self.any_shown = true;
-        }
-        if self.buffer.len() >= Self::FLUSH_AT {
-            self.out.write_all(&self.buffer)?;
-            self.buffer.clear();
-        }
-        Ok(())
+        buffer.extend_from_slice(line);
     }
-
-    fn finish(mut self, report: &Report) -> std::io::Result<Tally> {
-        let buffer = &mut self.buffer;
-        buffer.extend_from_slice(if self.any_shown {
-            b"\n  ],\n  \"summary\": "
-        } else {
-            b"],\n  \"summary\": "
-        });
-        let summary = serde_json::to_vec_pretty(&summary(report, &self.tally, self.min))
-            .map_err(std::io::Error::other)?;
-        // Nested one level deeper: a JSON text has newlines only between its tokens.
-        for (i, line) in summary.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                buffer.extend_from_slice(b"\n  ");
-            }
-            buffer.extend_from_slice(line);
-        }
-        buffer.extend_from_slice(b"\n}\n");
-        self.out.write_all(buffer)?;
-        Ok(self.tally)
-    }
+    buffer.extend_from_slice(b"\n}\n");
+    out.write_all(&buffer)?;
+    Ok(tally)
 }
 
 /// Pretty JSON written by hand, as serde_json writes it: two spaces a level, `": "` after a

@@ -7,7 +7,7 @@ mod sarif;
 mod summary;
 mod text;
 
-pub use json::{finding_value, json_element, render_json, write_json, write_json_rendered};
+pub use json::{finding_value, render_json, write_json};
 pub use sarif::{fingerprint, render_sarif, write_sarif};
 pub use summary::render_summary;
 pub use text::{one_line, quoted_path, render_coverage_summary, render_text, write_text};
