@@ -324,12 +324,17 @@ pub fn make_cache_dir(dir: &Path) -> std::io::Result<()> {
 
 fn write_cache(dir: &Path, key: &[u8; 32], file: &CacheFileOut) -> std::io::Result<()> {
     make_cache_dir(dir)?;
-    let bytes = postcard::to_stdvec(file).map_err(std::io::Error::other)?;
     let target = dir.join(file_name(key));
     // A name of its own per process, so concurrent runs never write into one temporary file.
     let temporary = dir.join(format!(".{}.{}.tmp", file_name(key), std::process::id()));
-    std::fs::write(&temporary, &bytes)?;
-    std::fs::rename(&temporary, &target).inspect_err(|_| {
+    // Encoded straight into the file: `check` writes it while it makes the findings, and the
+    // whole encoding held in memory meanwhile raised the peak by its size.
+    let written = std::fs::File::create(&temporary).and_then(|created| {
+        let out = postcard::to_io(file, std::io::BufWriter::with_capacity(1 << 16, created))
+            .map_err(std::io::Error::other)?;
+        out.into_inner().map_err(std::io::IntoInnerError::into_error).map(drop)
+    });
+    written.and_then(|()| std::fs::rename(&temporary, &target)).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })?;
     prune(dir);
