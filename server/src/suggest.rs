@@ -256,12 +256,12 @@ impl Suggester {
         same_file: &'s [(u32, u32)],
         same_dir: &'s [(u32, u32)],
     ) -> FileRanking<'s> {
-        let mut base: Vec<(usize, f64)> = Vec::new();
-        // Added in one order for every document (scope, then file, then folder), so a score
-        // is the same float whichever way it is reached.
-        let mut add = |doc: usize, score: f64| match base.iter_mut().find(|(d, _)| *d == doc) {
-            Some((_, total)) => *total += score,
-            None => base.push((doc, score)),
+        // Kept by document number, and added in one order for every document (scope, then
+        // file, then folder), so a score is the same float whichever way it is reached.
+        let mut scores: Vec<(usize, f64)> = Vec::new();
+        let mut add = |doc: usize, score: f64| match scores.binary_search_by_key(&doc, |&(d, _)| d) {
+            Ok(at) => scores[at].1 += score,
+            Err(at) => scores.insert(at, (doc, score)),
         };
         let mut scope_reasons: Vec<(usize, String)> = Vec::new();
         for owner in model.scopes.owners_of(path) {
@@ -277,44 +277,14 @@ impl Suggester {
                 }
             }
         }
-        // The scope's documents are few; the nearby ones are kept by document number, so the
-        // rest is merged in order rather than searched.
-        base.sort_unstable_by_key(|&(doc, _)| doc);
-        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(base.len() + same_file.len() + same_dir.len());
         let max_file = same_file.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
         let max_dir = same_dir.iter().map(|&(_, n)| n).max().unwrap_or(0).max(1) as f64;
-        let nearby = |counts: &[(u32, u32)], weight: f64, max: f64| -> Vec<(usize, f64)> {
-            counts.iter().map(|&(doc, n)| (doc as usize, weight * n as f64 / max)).collect()
-        };
-        let mut scores = base;
-        for part in
-            [nearby(same_file, NEARBY_WEIGHT, max_file), nearby(same_dir, NEARBY_WEIGHT * 0.6, max_dir)]
+        for (counts, weight, max) in
+            [(same_file, NEARBY_WEIGHT, max_file), (same_dir, NEARBY_WEIGHT * 0.6, max_dir)]
         {
-            merged.clear();
-            let (mut a, mut b) = (scores.iter().peekable(), part.iter().peekable());
-            loop {
-                match (a.peek(), b.peek()) {
-                    (Some(&&(da, sa)), Some(&&(db, sb))) if da == db => {
-                        merged.push((da, sa + sb));
-                        a.next();
-                        b.next();
-                    }
-                    (Some(&&(da, sa)), Some(&&(db, _))) if da < db => {
-                        merged.push((da, sa));
-                        a.next();
-                    }
-                    (_, Some(&&(db, sb))) => {
-                        merged.push((db, 0.0 + sb));
-                        b.next();
-                    }
-                    (Some(&&(da, sa)), None) => {
-                        merged.push((da, sa));
-                        a.next();
-                    }
-                    (None, None) => break,
-                }
+            for &(doc, n) in counts {
+                add(doc as usize, weight * n as f64 / max);
             }
-            std::mem::swap(&mut scores, &mut merged);
         }
         scores.retain(|&(_, score)| score > 0.0);
         let mut ranked: Vec<(usize, f64)> = scores.clone();
