@@ -113,6 +113,11 @@ impl Neighbours {
         self.suggester.search(query, chunks_only, limit)
     }
 
+    /// The known IDs used in the folder holding `path` (its files' uses included), by document.
+    pub fn folder_counts(&self, path: &str) -> &[(u32, u32)] {
+        self.by_dir.get(parent_dir(path)).map_or(&[], Vec::as_slice)
+    }
+
     /// The known IDs used in the file (outside `ignore`'s lines) and in the rest of its directory.
     pub fn context(&self, facts: &FileFacts, ignore: Option<(u32, u32)>) -> (DocCounts, DocCounts) {
         let mut same_file = DocCounts::new();
@@ -515,7 +520,7 @@ impl Iterator for FindingStream<'_> {
 /// `work` on every item, on up to eight threads, the results in the items' order. The items
 /// are dealt out in small runs as threads come free: files differ widely in cost (one folder's
 /// untraced files each want ranked suggestions), and halves fixed up front left a core idle.
-fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> + Sync) -> Vec<R> {
+pub(crate) fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Vec<R> + Sync) -> Vec<R> {
     // Asked once: the answer reads the cgroup's files, and a check asks for every batch.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()).min(8));
@@ -662,7 +667,7 @@ pub fn file_findings(
 /// [`file_findings`] for a report that shows only findings at or above `shown_from`: those
 /// below it are still counted, so they are made, but without the ranked suggestions (the
 /// search of every chunk per item) that no one would see.
-fn file_findings_shown_from(
+pub(crate) fn file_findings_shown_from(
     config: &Config,
     model: &Model,
     neighbours: &Neighbours,

@@ -886,6 +886,78 @@ fn check_changes(root: &Path, since: &str, head: &str) -> Result<Report, ExitCod
     Ok(crate::analysis::analyze_changes(&ws, &changes, range))
 }
 
+/// A whole workspace's report in text or JSON from its parts, and the findings cache written
+/// again when any part was computed or a file is gone.
+fn write_parts<'a, 'scope>(
+    parts: crate::report_parts::Parts<'a>,
+    report: &crate::analysis::Report,
+    root: &str,
+    out: &mut dyn std::io::Write,
+    scope: &'scope std::thread::Scope<'scope, '_>,
+) -> std::io::Result<render::Tally>
+where
+    'a: 'scope,
+{
+    let mut writer = render::ReportWriter::start(parts.layout, root, parts.min, out);
+    // Entries replayed are held (borrowed from the old cache) until one is computed: a run
+    // where nothing changed writes nothing.
+    let mut saved = parts.cache.map(|_| Saved::Pending(Vec::new()));
+    let (mut entries, mut replayed, mut uncached) = (0, 0, 0);
+    for part in parts.ahead(scope) {
+        writer.part(&part.rendered, &part.counts, || parts.findings_at(part.path))?;
+        let Some(entry) = part.entry else {
+            uncached += 1;
+            continue;
+        };
+        entries += 1;
+        replayed += usize::from(!part.computed);
+        saved = match saved {
+            Some(Saved::Pending(mut held)) if !part.computed => {
+                held.push(entry);
+                Some(Saved::Pending(held))
+            }
+            Some(Saved::Pending(held)) => parts.cache.and_then(|cache| cache.writer()).map(|mut writer| {
+                held.iter().for_each(|e| writer.add(e));
+                writer.add(&entry);
+                Saved::Writing(writer)
+            }),
+            Some(Saved::Writing(mut writer)) => {
+                writer.add(&entry);
+                Some(Saved::Writing(writer))
+            }
+            None => None,
+        };
+    }
+    let tally = writer.finish(report)?;
+    if parts.cache.is_some() {
+        tracing::debug!(
+            target: "concord::findings_cache",
+            replayed,
+            computed = entries - replayed,
+            uncached,
+            "findings cache"
+        );
+    }
+    match saved {
+        Some(Saved::Writing(writer)) => writer.finish(),
+        // Nothing computed, but files are gone: the entries left are written.
+        Some(Saved::Pending(held)) if parts.cache.is_some_and(|cache| cache.len() != entries) => {
+            if let Some(mut writer) = parts.cache.and_then(|cache| cache.writer()) {
+                held.iter().for_each(|e| writer.add(e));
+                writer.finish();
+            }
+        }
+        _ => {}
+    }
+    Ok(tally)
+}
+
+/// The findings cache's next file while a report is written.
+enum Saved<'c> {
+    Pending(Vec<crate::findings_cache::Entry<'c>>),
+    Writing(crate::findings_cache::CacheWriter),
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     // The check's own log (how the facts cache served each file) only when asked for: stderr
     // stays quiet in CI otherwise.
@@ -928,13 +1000,33 @@ fn check(args: CheckArgs) -> ExitCode {
             Format::Json => render::write_json(&report, findings, &root, min, out),
             Format::Sarif => render::write_sarif(findings, min, out),
         };
+    let layout = match args.format {
+        Format::Text => Some(render::Layout::Text),
+        Format::Json => Some(render::Layout::Json),
+        Format::Sarif => None,
+    };
+    // Text and JSON replay unchanged files' parts from the findings cache.
+    let findings_cache = match (&ws, layout) {
+        (Some((ws, _)), Some(layout)) if !args.no_cache => {
+            crate::workspace::cache_dir(&ws.root, &ws.config, args.cache_dir.as_deref()).map(|dir| {
+                let key = crate::findings_cache::run_key(&ws.inputs_key(), layout, min);
+                crate::findings_cache::FindingsCache::open(&dir, layout, min, key)
+            })
+        }
+        _ => None,
+    };
     // A whole workspace's findings are computed a batch ahead of the one being written.
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<render::Tally> {
-        match &ws {
-            Some((ws, analysis)) => std::thread::scope(|scope| {
+        match (&ws, layout) {
+            (Some((ws, analysis)), Some(layout)) => {
+                let parts =
+                    crate::report_parts::Parts { ws, analysis, layout, min, cache: findings_cache.as_ref() };
+                std::thread::scope(|scope| write_parts(parts, &report, &root, out, scope))
+            }
+            (Some((ws, analysis)), None) => std::thread::scope(|scope| {
                 write_findings(&mut crate::analysis::FindingStream::ahead(scope, ws, analysis, min), out)
             }),
-            None => write_findings(&mut report.findings.iter().cloned(), out),
+            (None, _) => write_findings(&mut report.findings.iter().cloned(), out),
         }
     };
     let tally = match &args.output {

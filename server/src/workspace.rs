@@ -32,6 +32,11 @@ pub struct Workspace {
     pub skipped: Vec<Skipped>,
     /// Problems reading ops files (not UTF-8, unreadable).
     pub io_findings: Vec<Finding>,
+    /// The facts cache's settings key (see [`crate::cache::settings_key`]).
+    settings_key: [u8; 32],
+    /// A hash of the settings and of everything the model was built from: two states with the
+    /// same key report the same findings for files with the same facts and folder counts.
+    inputs_key: [u8; 32],
 }
 
 /// Why a workspace could not be loaded at all (as opposed to findings inside it).
@@ -211,13 +216,29 @@ impl Workspace {
         let _load = tracing::debug_span!("load", root = %root.display()).entered();
         let started = std::time::Instant::now();
         let parts: Vec<&[u8]> = settings.iter().map(Vec::as_slice).collect();
-        let (files, skipped) = scan(root, &config, crate::cache::settings_key(&parts));
+        let settings_key = crate::cache::settings_key(&parts);
+        let (files, skipped) = scan(root, &config, settings_key);
         tracing::debug!(files = files.len(), ms = started.elapsed().as_millis() as u64, "scanned");
         let sources = read_sources(root, &config, &files, &mut io_findings);
         let model = Model::build(&config, &sources);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
         let files: Files = files.into_iter().map(|facts| (facts.path.clone(), facts)).collect();
-        Ok(Workspace { root: root.to_path_buf(), config, model, files, skipped, io_findings })
+        let inputs_key = inputs_key(&settings_key, &sources);
+        Ok(Workspace {
+            root: root.to_path_buf(),
+            config,
+            model,
+            files,
+            skipped,
+            io_findings,
+            settings_key,
+            inputs_key,
+        })
+    }
+
+    /// See the field: what the findings cache keys a run by.
+    pub fn inputs_key(&self) -> [u8; 32] {
+        self.inputs_key
     }
 
     /// Rebuild the model after ops files or the spec's markdown changed: the ops files are read
@@ -226,6 +247,7 @@ impl Workspace {
         let mut io_findings = Vec::new();
         let sources = read_sources_of(&self.root, &self.config, self.facts(), &mut io_findings);
         self.model = Model::build(&self.config, &sources);
+        self.inputs_key = inputs_key(&self.settings_key, &sources);
         // The secrets baseline is read with the configuration: its findings stay.
         let baseline = self.config.secrets_baseline.clone();
         self.io_findings.retain(|f| f.path == baseline);
@@ -704,6 +726,45 @@ pub fn read_source(root: &Path, rel: &str, limit: u64, findings: &mut Vec<Findin
             None
         }
     }
+}
+
+/// The settings key and every input of the model, hashed.
+fn inputs_key(settings_key: &[u8; 32], sources: &Sources) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(settings_key);
+    let mut add = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    let Sources {
+        index,
+        wbs,
+        queue,
+        crosswalk,
+        access,
+        locks,
+        headings,
+        trace_lock,
+        owner_questions,
+        pull_requests,
+    } = sources;
+    for source in [index, wbs, queue, crosswalk, access, trace_lock, owner_questions, pull_requests] {
+        match source {
+            Some(source) => {
+                add(source.path.as_bytes());
+                add(source.text.as_bytes());
+            }
+            None => add(b""),
+        }
+    }
+    add(&(locks.len() as u64).to_le_bytes());
+    for lock in locks {
+        add(lock.path.as_bytes());
+        add(lock.text.as_bytes());
+    }
+    add(&postcard::to_stdvec(headings).unwrap_or_default());
+    hasher.finalize().into()
 }
 
 fn read_sources(

@@ -9,6 +9,7 @@ mod changes;
 mod cli;
 mod editor_nvim;
 mod facts_cache;
+mod findings_cache;
 mod fixtures;
 mod generated;
 mod github;

@@ -8,7 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::Tally;
+use super::{Layout, ReportWriter, Tally};
 use crate::analysis::Report;
 use crate::findings::{Candidate, Finding, Severity};
 use crate::text::Range;
@@ -90,29 +90,39 @@ pub fn write_json<F: Borrow<Finding>>(
     min: Severity,
     out: &mut dyn Write,
 ) -> std::io::Result<Tally> {
-    const FLUSH_AT: usize = 1 << 16;
-    let mut tally = Tally::default();
-    let mut buffer = Vec::with_capacity(FLUSH_AT + 4096);
-    buffer.extend_from_slice(b"{\n  \"version\": 1,\n  \"root\": ");
-    pretty::string(&mut buffer, root);
-    buffer.extend_from_slice(b",\n  \"findings\": [");
-    let mut any_shown = false;
+    let mut writer = ReportWriter::start(Layout::Json, root, min, out);
     for f in findings {
-        let f = f.borrow();
-        tally.add(f);
-        if f.severity < min {
-            continue;
-        }
-        buffer.extend_from_slice(if any_shown { b",\n    " } else { b"\n    " });
-        any_shown = true;
-        pretty::finding(&mut buffer, f, 4);
-        if buffer.len() >= FLUSH_AT {
-            out.write_all(&buffer)?;
-            buffer.clear();
-        }
+        writer.finding(f.borrow())?;
     }
+    writer.finish(report)
+}
+
+/// The document's start, up to its findings.
+pub(super) fn header(buffer: &mut Vec<u8>, root: &str) {
+    buffer.extend_from_slice(b"{\n  \"version\": 1,\n  \"root\": ");
+    pretty::string(buffer, root);
+    buffer.extend_from_slice(b",\n  \"findings\": [");
+}
+
+/// A finding in the document's list (at its indent; [`SEPARATOR`] goes between two).
+pub(super) fn finding(buffer: &mut Vec<u8>, f: &Finding) {
+    pretty::finding(buffer, f, 4);
+}
+
+/// What goes before the first finding of the list, and between two.
+pub(super) const FIRST: &[u8] = b"\n    ";
+pub(super) const SEPARATOR: &[u8] = b",\n    ";
+
+/// The document's end after its findings: the summary counted from them.
+pub(super) fn footer(
+    buffer: &mut Vec<u8>,
+    report: &Report,
+    tally: &Tally,
+    min: Severity,
+    any_shown: bool,
+) -> std::io::Result<()> {
     buffer.extend_from_slice(if any_shown { b"\n  ],\n  \"summary\": " } else { b"],\n  \"summary\": " });
-    let summary = serde_json::to_vec_pretty(&summary(report, &tally, min)).map_err(std::io::Error::other)?;
+    let summary = serde_json::to_vec_pretty(&summary(report, tally, min)).map_err(std::io::Error::other)?;
     // Nested one level deeper: a JSON text has newlines only between its tokens.
     for (i, line) in summary.split(|&b| b == b'\n').enumerate() {
         if i > 0 {
@@ -121,8 +131,7 @@ pub fn write_json<F: Borrow<Finding>>(
         buffer.extend_from_slice(line);
     }
     buffer.extend_from_slice(b"\n}\n");
-    out.write_all(&buffer)?;
-    Ok(tally)
+    Ok(())
 }
 
 /// Pretty JSON written by hand, as serde_json writes it: two spaces a level, `": "` after a

@@ -2,7 +2,7 @@ use std::borrow::{Borrow, Cow};
 use std::fmt::Write;
 use std::io::Write as _;
 
-use super::Tally;
+use super::{Layout, ReportWriter, Tally};
 use crate::analysis::Report;
 use crate::coverage::{CoverageStatus, CoverageSummary};
 use crate::findings::{Finding, Severity};
@@ -25,36 +25,32 @@ pub fn write_text<F: Borrow<Finding>>(
     min: Severity,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<Tally> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let mut tally = Tally::default();
+    let mut writer = ReportWriter::start(Layout::Text, "", min, out);
     for f in findings {
-        let f = f.borrow();
-        tally.add(f);
-        if f.severity < min {
-            continue;
-        }
-        writeln!(
-            out,
-            "{}:{}:{}: {}[{}]: {}",
-            quoted_path(&f.path),
-            f.span.start.line + 1,
-            f.span.start.utf16 + 1,
-            f.severity.as_str(),
-            f.code,
-            one_line(&f.message)
-        )?;
-        if let Some(fix) = &f.fix {
-            writeln!(out, "  fix: {}", one_line(&fix.title))?;
-        }
+        writer.finding(f.borrow())?;
     }
-    out.write_all(text_footer(report, &tally, min).as_bytes())?;
-    out.flush()?;
-    drop(out);
-    Ok(tally)
+    writer.finish(report)
+}
+
+/// A finding's line (and its fix's), `path:line:col: severity[code]: message`.
+pub(super) fn finding(out: &mut Vec<u8>, f: &Finding) {
+    let _ = writeln!(
+        out,
+        "{}:{}:{}: {}[{}]: {}",
+        quoted_path(&f.path),
+        f.span.start.line + 1,
+        f.span.start.utf16 + 1,
+        f.severity.as_str(),
+        f.code,
+        one_line(&f.message)
+    );
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(out, "  fix: {}", one_line(&fix.title));
+    }
 }
 
 /// The counts, the skipped folders, the range or the coverage, and the gate.
-fn text_footer(report: &Report, tally: &Tally, min: Severity) -> String {
+pub(super) fn text_footer(report: &Report, tally: &Tally, min: Severity) -> String {
     let mut out = String::new();
     let hidden = tally.total() - tally.shown(min).0;
     let (by_severity, _) = tally.counts(Severity::Hint);
