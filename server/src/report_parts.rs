@@ -11,9 +11,11 @@ use crate::render::{Count, Layout};
 use crate::scan::FileFacts;
 use crate::workspace::Workspace;
 
-/// Paths whose parts are made together. Smaller than the finding stream's batches: a part is
-/// its findings rendered, and two batches of them are held at once.
-const PATHS_PER_BATCH: usize = 512;
+/// Paths whose parts are made together. Half the finding stream's batches: a part is its
+/// findings rendered, and up to three batches of them are held at once (measured on 45,000 real
+/// files: 2,048 raised the peak by 55 MB, 512 spent more on starting threads and waiting at the
+/// end of each batch).
+const PATHS_PER_BATCH: usize = 1024;
 
 /// Every finding at one path, rendered.
 pub struct Part<'a> {
