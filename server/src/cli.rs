@@ -633,10 +633,11 @@ pub struct CheckArgs {
     /// when it is set).
     #[arg(long, value_name = "FILE", env = "GITHUB_STEP_SUMMARY")]
     pub summary: Option<PathBuf>,
-    /// Read and write no facts cache: every file is read and scanned.
+    /// Read and write no facts or findings cache: every file is read and scanned, every
+    /// finding computed.
     #[arg(long)]
     pub no_cache: bool,
-    /// Keep the facts cache in this folder (a CI cache folder) instead of `cache.dir` of
+    /// Keep the facts and findings caches in this folder (a CI cache folder) instead of `cache.dir` of
     /// concord.toml (default `.concord/cache`).
     #[arg(long, value_name = "DIR", env = "CONCORD_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
