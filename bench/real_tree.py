@@ -11,6 +11,10 @@ tags a third of them the way real code is tagged: every sixth file gets a file h
 directly above its first function. It writes a blueprint index of 1,000 chunks and a
 `concord.toml` with `[trace] level = "item"`. Nothing is generated: the code is the sources'
 own. OUT is replaced; it must not be inside the repository.
+
+`--ops N` adds the ops files of a planned project: a WBS of N work items, each planning three
+chunks with a real folder of the tree as its `scope_paths`, a queue with a status for each, and
+a lock for every tenth item. `--level file` writes no `concord.toml` (the file-level check).
 """
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ def main() -> None:
     p.add_argument("--max-files", type=int, default=0, help="stop after this many files (0: all)")
     p.add_argument("--max-size", type=int, default=1 << 20, help="skip files larger than this (bytes)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--ops", type=int, default=0, help="work items in ops/wbs.json, with a queue and locks (0: none)")
+    p.add_argument("--level", choices=("item", "file"), default="item", help="file: no concord.toml")
     args = p.parse_args()
     out = Path(args.out).resolve()
     if Path(__file__).resolve().parent.parent in out.parents:
@@ -89,10 +95,35 @@ def main() -> None:
               "summary": " ".join(rng.sample(WORDS, 12))} for n in range(1, 1001)]
     (out / "docs/blueprints").mkdir(parents=True, exist_ok=True)
     (out / "docs/blueprints/blueprint_index.json").write_text(json.dumps(index, indent=1) + "\n")
-    (out / "concord.toml").write_text('[trace]\nlevel = "item"\n')
+    if args.level == "item":
+        (out / "concord.toml").write_text('[trace]\nlevel = "item"\n')
+    if args.ops:
+        write_ops(out, args.ops, rng)
     manifest = {"files": files, "bytes": total, "tagged": tagged, "sources": args.source}
     (out / "real-tree.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"{out}: {files} files, {total / 1e6:.1f} MB, tagged {tagged}")
+
+
+def write_ops(out: Path, items: int, rng: random.Random) -> None:
+    """A WBS of `items` work items scoped to real folders of OUT/src, a queue and locks."""
+    folders = sorted({str(p.parent.relative_to(out)) for p in (out / "src").glob("*/*/*/*") if p.is_file()}
+                     | {str(p.relative_to(out)) for p in (out / "src").glob("*/*/*") if p.is_dir()})
+    wbs = []
+    for n in range(1, items + 1):
+        wbs.append({"id": f"WBS-{n:03d}", "title": " ".join(rng.sample(WORDS, 3)), "phase": f"P{n % 4 + 1}",
+                    "blueprint_ids": [chunk_id(rng.randrange(1, 1001)) for _ in range(3)],
+                    "scope_paths": [f"{rng.choice(folders)}/**"],
+                    "acceptance_criteria": [" ".join(rng.sample(WORDS, 6))],
+                    "risk_level": rng.choice(["low", "medium", "high"]), "autopilot_mode": "full"})
+    (out / "ops/locks").mkdir(parents=True, exist_ok=True)
+    (out / "ops/wbs.json").write_text(json.dumps({"items": wbs}, indent=1) + "\n")
+    statuses = ["todo", "in_progress", "review", "done", "blocked"]
+    queue = [json.dumps({"id": item["id"], "status": rng.choice(statuses)}) for item in wbs]
+    (out / "ops/queue.jsonl").write_text("\n".join(queue) + "\n")
+    for n, item in enumerate(wbs[::10]):
+        lock = {"agent": f"AGENT-{n + 1}", "task_id": item["id"], "scope_paths": item["scope_paths"],
+                "acquired_at": "2026-12-01T00:00:00Z"}
+        (out / f"ops/locks/AGENT-{n + 1}.lock").write_text(json.dumps(lock, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1008,9 +1008,10 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     // Text and JSON replay unchanged files' parts from the findings cache.
     let findings_cache = match (&ws, layout) {
-        (Some((ws, _)), Some(layout)) if !args.no_cache => {
-            crate::workspace::cache_dir(&ws.root, &ws.config, args.cache_dir.as_deref()).map(|dir| {
-                let key = crate::findings_cache::run_key(&ws.inputs_key(), layout, min);
+        (Some((ws, _)), Some(layout)) => {
+            let dir = crate::workspace::cache_dir(&ws.root, &ws.config, args.cache_dir.as_deref());
+            dir.zip(ws.inputs_key()).map(|(dir, inputs)| {
+                let key = crate::findings_cache::run_key(&inputs, layout, min);
                 crate::findings_cache::FindingsCache::open(&dir, layout, min, key)
             })
         }

@@ -36,7 +36,9 @@ pub struct Workspace {
     settings_key: [u8; 32],
     /// A hash of the settings and of everything the model was built from: two states with the
     /// same key report the same findings for files with the same facts and folder counts.
-    inputs_key: [u8; 32],
+    /// Made only for a check that writes the caches (hashing a big blueprint index would delay
+    /// the language server's first answers for nothing).
+    inputs_key: Option<[u8; 32]>,
 }
 
 /// Why a workspace could not be loaded at all (as opposed to findings inside it).
@@ -154,7 +156,8 @@ impl Workspace {
         dir: Option<&Path>,
     ) -> Result<(Workspace, CacheWrite), LoadError> {
         let mut write = CacheWrite(None);
-        let ws = Workspace::load_with(root, |root, config, key| {
+        let keyed = cache == CacheUse::ReadWrite;
+        let ws = Workspace::load_with(root, keyed, |root, config, key| {
             let folder = (cache != CacheUse::Off).then(|| cache_dir(root, config, dir)).flatten();
             let Some(folder) = folder else { return scan_files(root, config, None) };
             let git = config.cache_git_index.then(|| crate::cache::FactsCache::ask_git(root));
@@ -175,13 +178,14 @@ impl Workspace {
     /// its change costs. A path the scan would pass over (`files.exclude`, ignored, missing) is
     /// left out.
     pub fn load_paths(root: &Path, paths: &[String]) -> Result<Workspace, LoadError> {
-        Workspace::load_with(root, |root, config, _| scan_paths(root, config, paths))
+        Workspace::load_with(root, false, |root, config, _| scan_paths(root, config, paths))
     }
 
     /// `scan` gets the root, the configuration and the settings key of the facts cache: a
     /// hash of everything besides a file's bytes that decides its facts.
     fn load_with(
         root: &Path,
+        keyed: bool,
         scan: impl FnOnce(&Path, &Config, [u8; 32]) -> (ScannedFiles, Vec<Skipped>),
     ) -> Result<Workspace, LoadError> {
         if !root.is_dir() {
@@ -223,7 +227,7 @@ impl Workspace {
         let model = Model::build(&config, &sources);
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "model built");
         let files: Files = files.into_iter().map(|facts| (facts.path.clone(), facts)).collect();
-        let inputs_key = inputs_key(&settings_key, &sources);
+        let inputs_key = keyed.then(|| inputs_key(&settings_key, &sources));
         Ok(Workspace {
             root: root.to_path_buf(),
             config,
@@ -236,8 +240,9 @@ impl Workspace {
         })
     }
 
-    /// See the field: what the findings cache keys a run by.
-    pub fn inputs_key(&self) -> [u8; 32] {
+    /// See the field: what the findings cache keys a run by (none unless the workspace was
+    /// loaded to write the caches).
+    pub fn inputs_key(&self) -> Option<[u8; 32]> {
         self.inputs_key
     }
 
@@ -247,7 +252,9 @@ impl Workspace {
         let mut io_findings = Vec::new();
         let sources = read_sources_of(&self.root, &self.config, self.facts(), &mut io_findings);
         self.model = Model::build(&self.config, &sources);
-        self.inputs_key = inputs_key(&self.settings_key, &sources);
+        if self.inputs_key.is_some() {
+            self.inputs_key = Some(inputs_key(&self.settings_key, &sources));
+        }
         // The secrets baseline is read with the configuration: its findings stay.
         let baseline = self.config.secrets_baseline.clone();
         self.io_findings.retain(|f| f.path == baseline);
