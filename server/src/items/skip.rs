@@ -28,6 +28,9 @@ pub(super) struct Rules {
     lifetimes: bool,
     /// `r"…"`, `r#"…"#`, `br"…"`, `cr"…"` (Rust).
     rust_raw_strings: bool,
+    /// `name! { … }` and `macro_rules! name { … }` are token trees (Rust): the parse reads no
+    /// item in them, whatever words they hold, so they are left out like a body.
+    macro_token_trees: bool,
     /// `` `…` `` raw strings (Go).
     backtick_strings: bool,
     /// `"""…"""` text blocks (Java).
@@ -50,6 +53,7 @@ pub(super) fn rules(family: Family) -> Option<&'static Rules> {
         nested_block_comments: false,
         lifetimes: false,
         rust_raw_strings: false,
+        macro_token_trees: false,
         backtick_strings: false,
         text_blocks: false,
         cpp_literals: false,
@@ -60,6 +64,7 @@ pub(super) fn rules(family: Family) -> Option<&'static Rules> {
         nested_block_comments: true,
         lifetimes: true,
         rust_raw_strings: true,
+        macro_token_trees: true,
         ..BASE
     };
     // Functions and methods are declared at the top level only; a type may be declared in a body.
@@ -131,6 +136,19 @@ struct Open {
     holds_items: bool,
     /// Its own blocks are bodies of items (see [`Rules::header_of_bodies`]).
     blocks_hold_items: bool,
+    /// A macro's token tree (see [`Rules::macro_token_trees`]): nothing in it holds an item.
+    token_tree: bool,
+}
+
+/// Where the last tokens stand in `name! {` or `macro_rules! name {` (comments aside).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Macro {
+    Nothing,
+    Word,
+    Bang,
+    RulesWord,
+    RulesBang,
+    RulesName,
 }
 
 /// The outermost blocks whose inside can be left out (`(after '{', at '}')`), and every
@@ -146,8 +164,9 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
     let mut line_start = true;
     let mut i = 0;
     let n = bytes.len();
+    let mut macro_at = Macro::Nothing;
     let mark_inner = |stack: &mut Vec<Open>| {
-        if let Some(top) = stack.last_mut() {
+        if let Some(top) = stack.last_mut().filter(|top| !top.token_tree) {
             top.holds_items = true;
         }
     };
@@ -163,6 +182,7 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
             continue;
         }
         let at_line_start = std::mem::replace(&mut line_start, false);
+        let before = std::mem::replace(&mut macro_at, Macro::Nothing);
         match b {
             b'#' if rules.preprocessor && at_line_start => {
                 // A directive runs to the end of the line, continued by a trailing backslash;
@@ -185,11 +205,13 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
                 comments.push((i, end));
                 i = end;
                 line_start = true;
+                macro_at = before;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 let end = block_comment_end(bytes, i, rules.nested_block_comments)?;
                 comments.push((i, end));
                 i = end;
+                macro_at = before;
             }
             b'"' => {
                 i = if rules.text_blocks && bytes[i..].starts_with(b"\"\"\"") {
@@ -211,6 +233,14 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
                     i = string_end(bytes, i + 1, b'\'', true)?;
                 }
             }
+            b'!' if rules.macro_token_trees => {
+                macro_at = match before {
+                    Macro::Word => Macro::Bang,
+                    Macro::RulesWord => Macro::RulesBang,
+                    _ => Macro::Nothing,
+                };
+                i += 1;
+            }
             b'{' => {
                 let in_body_of_bodies = stack.last().is_some_and(|open| open.blocks_hold_items);
                 stack.push(Open {
@@ -218,6 +248,7 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
                     header_holds_items: header_word || in_body_of_bodies,
                     holds_items: false,
                     blocks_hold_items: header_of_bodies,
+                    token_tree: matches!(before, Macro::Bang | Macro::RulesName),
                 });
                 header_word = false;
                 header_of_bodies = false;
@@ -262,6 +293,13 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
                         continue;
                     }
                 }
+                macro_at = match (word, before) {
+                    (b"macro_rules", _) => Macro::RulesWord,
+                    (_, Macro::RulesBang) => Macro::RulesName,
+                    // `impl Trait for ! {`, `if !{ … }`: a keyword names no macro.
+                    _ if RUST_KEYWORDS.contains(&word) => Macro::Nothing,
+                    _ => Macro::Word,
+                };
                 let is = |words: &[&str]| words.iter().any(|w| w.as_bytes() == word);
                 if is(rules.inner) {
                     mark_inner(&mut stack);
@@ -287,6 +325,48 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
     }
     Some((skipped, comments))
 }
+
+/// The words of Rust that can stand before a `!` that calls no macro.
+const RUST_KEYWORDS: &[&[u8]] = &[
+    b"as",
+    b"async",
+    b"await",
+    b"box",
+    b"break",
+    b"const",
+    b"continue",
+    b"crate",
+    b"dyn",
+    b"else",
+    b"enum",
+    b"extern",
+    b"fn",
+    b"for",
+    b"if",
+    b"impl",
+    b"in",
+    b"let",
+    b"loop",
+    b"match",
+    b"mod",
+    b"move",
+    b"mut",
+    b"pub",
+    b"ref",
+    b"return",
+    b"self",
+    b"Self",
+    b"static",
+    b"struct",
+    b"super",
+    b"trait",
+    b"type",
+    b"unsafe",
+    b"use",
+    b"where",
+    b"while",
+    b"yield",
+];
 
 /// The end of the block comment opening at `start` (after its `*/`).
 fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> Option<usize> {
@@ -398,6 +478,27 @@ mod tests {
         // A nested function keeps its enclosing body in the parse; its own body is left out.
         let nested = "fn a() { fn inner() { 1 } }";
         assert_eq!(kept(Family::Rust, nested), "fn a() { fn inner() {} }");
+    }
+
+    #[test]
+    fn macro_token_trees_are_left_out_whatever_they_hold() {
+        for (text, expected) in [
+            // A macro's token tree holds no item for the parse, even with `fn` in it; its
+            // comments stay.
+            ("cfg_rt! {\n    // TD-0001\n    pub fn spawn() { go() }\n}\n", "cfg_rt! {// TD-0001\n}\n"),
+            ("macro_rules! m {\n    ($x:expr) => { fn f() { $x } };\n}\n", "macro_rules! m {}\n"),
+            (
+                "mod a { crate::m! /* c */ { struct S; } fn b() { 1 } }",
+                "mod a { crate::m! /* c */ {} fn b() {} }",
+            ),
+            // `!` after a keyword calls no macro: the never type, a negated block.
+            ("impl Serialize for ! { fn f(&self) { *self } }", "impl Serialize for ! { fn f(&self) {} }"),
+            ("fn g() -> ! { loop {} }", "fn g() -> ! {}"),
+            // `name!(…)` and `name![…]` are not blocks; a body around them is left out as before.
+            ("fn h() { vec![1]; m!(fn x() {}); }", "fn h() { vec![1]; m!(fn x() {}); }"),
+        ] {
+            assert_eq!(kept(Family::Rust, text), expected, "{text}");
+        }
     }
 
     #[test]
