@@ -35,12 +35,17 @@ fn run(root: &Path, args: &[&str]) -> (String, Option<[usize; 3]>) {
     (String::from_utf8(out.stdout).unwrap(), served)
 }
 
-/// The cached check's report, after checking it is the uncached one's, byte for byte.
+/// The cached check's report, after checking it is the uncached one's, byte for byte, and so
+/// is the Markdown summary (`--summary`, counted from the parts and from the first findings).
 fn agree(root: &Path, args: &[&str], what: &str) -> (String, [usize; 3]) {
-    let (cached, served) = run(root, args);
-    let (fresh, none) = run(root, &[args, &["--no-cache"]].concat());
+    let summaries = tempfile::tempdir().unwrap();
+    let summary = |name: &str| summaries.path().join(name).display().to_string();
+    let (cached, served) = run(root, &[args, &["--summary", &summary("cached.md")]].concat());
+    let (fresh, none) = run(root, &[args, &["--no-cache", "--summary", &summary("fresh.md")]].concat());
     assert_eq!(none, None, "--no-cache uses no findings cache");
     assert!(cached == fresh, "{what} ({args:?}): the replayed report differs:\n{cached}\n---\n{fresh}");
+    let read = |name: &str| std::fs::read_to_string(summaries.path().join(name)).unwrap();
+    assert_eq!(read("cached.md"), read("fresh.md"), "{what} ({args:?}): the summaries differ");
     (cached, served.unwrap_or_else(|| panic!("{what}: the findings cache was not used")))
 }
 
@@ -60,6 +65,10 @@ fn a_replayed_report_is_the_uncached_report_byte_for_byte_through_every_kind_of_
         .unwrap();
     std::fs::write(root.join("lib/plain.py"), "def settle():\n    pass\n\ndef cancel():\n    pass\n")
         .unwrap();
+    // More warnings than a summary lists (100 a kind): the later parts are counted, not read.
+    let many: String = (0..150).map(|n| format!("def step_{n}():\n    pass\n\n")).collect();
+    std::fs::write(root.join("lib/many.py"), many).unwrap();
+    std::fs::write(root.join("lib/more.py"), "def last():\n    pass\n").unwrap();
     let formats: [&[&str]; 3] =
         [&["--format", "json"], &["--format", "text"], &["--format", "json", "--min-severity", "warning"]];
     for args in formats {
@@ -98,7 +107,7 @@ fn a_replayed_report_is_the_uncached_report_byte_for_byte_through_every_kind_of_
     std::fs::write(root.join("lib/tagged.py"), "# implements NT-0007\ndef refund_all():\n    pass\n")
         .unwrap();
     let (json_after, [_, computed, _]) = agree(root, &["--format", "json"], "a neighbour's edit");
-    assert_eq!(computed, 2, "the edited file and its neighbour");
+    assert_eq!(computed, 4, "the edited file and the three others of its folder");
     assert!(json_before.contains("TD-0104") && json_after.contains("NT-0007"));
     assert_ne!(findings_at(&json_after, "lib/plain.py"), findings_at(&json_before, "lib/plain.py"));
     let (text_after, _) = agree(root, &["--format", "text"], "a neighbour's edit, text");
