@@ -637,8 +637,8 @@ pub struct CheckArgs {
     /// finding computed.
     #[arg(long)]
     pub no_cache: bool,
-    /// Keep the facts and findings caches in this folder (a CI cache folder) instead of `cache.dir` of
-    /// concord.toml (default `.concord/cache`).
+    /// Keep the facts and findings caches in this folder (a CI cache folder) instead of
+    /// `cache.dir` of concord.toml (default `.concord/cache`).
     #[arg(long, value_name = "DIR", env = "CONCORD_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 }
