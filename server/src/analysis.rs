@@ -654,7 +654,9 @@ pub fn workspace_findings(config: &Config, model: &Model, coverage: &Coverage) -
     out
 }
 
-/// Findings for one file's facts. Severities not yet applied.
+/// Findings for one file's facts. Severities not yet applied. `check` replays them from the
+/// findings cache while the inputs hashed by `workspace::inputs_key` stay the same: a model
+/// input read here must be one of those.
 pub fn file_findings(
     config: &Config,
     model: &Model,

@@ -34,8 +34,9 @@ pub struct Workspace {
     pub io_findings: Vec<Finding>,
     /// The facts cache's settings key (see [`crate::cache::settings_key`]).
     settings_key: [u8; 32],
-    /// A hash of the settings and of everything the model was built from: two states with the
-    /// same key report the same findings for files with the same facts and folder counts.
+    /// A hash of the settings and of the model's inputs that a file's findings read (see
+    /// [`inputs_key`]): two states with the same key report the same findings for files with the
+    /// same facts and folder counts.
     /// Made only for a check that writes the caches (hashing a big blueprint index would delay
     /// the language server's first answers for nothing).
     inputs_key: Option<[u8; 32]>,
@@ -735,7 +736,12 @@ pub fn read_source(root: &Path, rel: &str, limit: u64, findings: &mut Vec<Findin
     }
 }
 
-/// The settings key and every input of the model, hashed.
+/// The settings key and the inputs of the model that a file's own findings read, hashed: the
+/// chunks (the index and the spec's headings: known IDs, titles, fingerprints), the work items
+/// (scopes, titles), the crosswalk and the review record (`ops/trace.lock`). The queue, the
+/// locks, the access status, the owner's questions and the pull requests change with every step
+/// of the agents' loop and only workspace-level findings read them (those are never cached):
+/// a finding made per file that reads one of them must add it here.
 fn inputs_key(settings_key: &[u8; 32], sources: &Sources) -> [u8; 32] {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
@@ -747,16 +753,16 @@ fn inputs_key(settings_key: &[u8; 32], sources: &Sources) -> [u8; 32] {
     let Sources {
         index,
         wbs,
-        queue,
         crosswalk,
-        access,
-        locks,
         headings,
         trace_lock,
-        owner_questions,
-        pull_requests,
+        queue: _,
+        access: _,
+        locks: _,
+        owner_questions: _,
+        pull_requests: _,
     } = sources;
-    for source in [index, wbs, queue, crosswalk, access, trace_lock, owner_questions, pull_requests] {
+    for source in [index, wbs, crosswalk, trace_lock] {
         match source {
             Some(source) => {
                 add(source.path.as_bytes());
@@ -764,11 +770,6 @@ fn inputs_key(settings_key: &[u8; 32], sources: &Sources) -> [u8; 32] {
             }
             None => add(b""),
         }
-    }
-    add(&(locks.len() as u64).to_le_bytes());
-    for lock in locks {
-        add(lock.path.as_bytes());
-        add(lock.text.as_bytes());
     }
     add(&postcard::to_stdvec(headings).unwrap_or_default());
     hasher.finalize().into()

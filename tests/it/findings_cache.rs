@@ -113,6 +113,21 @@ fn a_replayed_report_is_the_uncached_report_byte_for_byte_through_every_kind_of_
     let (text_after, _) = agree(root, &["--format", "text"], "a neighbour's edit, text");
     assert_ne!(text_after, text_before);
 
+    // The agents' loop moves on (a status, a lock): a file's own findings read neither, so every
+    // part is replayed; the lock's findings (at its file) are made again.
+    let queue = root.join("ops/queue.jsonl");
+    let mut statuses = std::fs::read_to_string(&queue).unwrap();
+    statuses.push_str("{\"id\":\"WBS-006\",\"status\":\"in_progress\"}\n");
+    std::fs::write(&queue, statuses).unwrap();
+    std::fs::write(
+        root.join("ops/locks/AGENT-2.lock"),
+        "{\"agent\": \"AGENT-2\", \"task_id\": \"WBS-006\", \"scope_paths\": [\"lib/**\"], \"acquired_at\": \"2026-11-20T10:00:00Z\"}\n",
+    )
+    .unwrap();
+    let (moved_on, [_, computed, _]) = agree(root, &["--format", "json"], "a status and a lock");
+    assert_eq!(computed, 0, "no part computed");
+    assert!(moved_on.contains("AGENT-2"), "the new lock is reported on");
+
     // The spec changes (a chunk's title): every part is stale.
     let index = root.join("docs/blueprints/blueprint_index.json");
     let text = std::fs::read_to_string(&index).unwrap();
