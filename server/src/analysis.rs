@@ -528,23 +528,22 @@ pub(crate) fn parallel_flat_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T)
     let runs: Vec<&[T]> = items.chunks(run).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (next, runs, work) = (&next, &runs, &work);
+    let take_runs = move || {
+        let mut done = Vec::new();
+        loop {
+            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(part) = runs.get(at) else { break done };
+            done.push((at, part.iter().flat_map(work).collect::<Vec<R>>()));
+        }
+    };
+    // The calling thread takes runs too: it would only wait for the others.
     let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(runs.len()))
-            .map(|_| {
-                scope.spawn(move || {
-                    let mut done = Vec::new();
-                    loop {
-                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(part) = runs.get(at) else { break done };
-                        done.push((at, part.iter().flat_map(work).collect::<Vec<R>>()));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+        let helpers: Vec<_> = (1..threads.min(runs.len())).map(|_| scope.spawn(take_runs)).collect();
+        let mut done = take_runs();
+        for helper in helpers {
+            done.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        done
     });
     done.sort_unstable_by_key(|(at, _)| *at);
     // Sized once: grown run by run, the results would be copied and held up to twice over.
