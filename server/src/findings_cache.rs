@@ -3,11 +3,11 @@
 //! changed, and replays the rest (as a build tool replays the compiler messages it kept).
 //!
 //! - **Keys.** One cache file per layout and minimum severity shown. Its header holds the run
-//!   key: a hash of the cache format, the Concord version, the facts cache's settings key (the
-//!   configuration, the secrets baseline, the query overrides) and every ops file and spec
-//!   heading the model is built from: another configuration or model makes every entry stale.
-//!   Each entry holds its file's key: a hash of the file's facts and of the ID counts of its
-//!   folder, which is everything besides the model that its findings are made from.
+//!   key: a hash of the cache format, the Concord version and build (a hash of the sources
+//!   compiled in, see build.rs), and the workspace's inputs key (the settings, and the model's
+//!   inputs that a file's findings read: see `workspace::inputs_key`). Each entry holds its
+//!   file's key: a hash of the file's facts and of the ID counts of its folder, which is
+//!   everything besides those that its findings are made from.
 //! - **Bounded and safe.** Only the files of the last run are kept, compressed. Written whole to
 //!   a temporary file and renamed; a file that does not decode, in part or whole, is ignored
 //!   (every entry is checked against the bounds of the file and its checksum before it is used).
@@ -44,6 +44,8 @@ pub fn run_key(inputs: &[u8; 32], layout: Layout, min: Severity) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(FORMAT.to_le_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // Rendered messages change with the code, not only with the version (see build.rs).
+    hasher.update(env!("CONCORD_BUILD_ID").as_bytes());
     hasher.update(inputs);
     hasher.update(layout.name().as_bytes());
     hasher.update(min.as_str().as_bytes());
