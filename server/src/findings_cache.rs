@@ -26,6 +26,8 @@ const FORMAT: u32 = 1;
 const MAGIC: &[u8; 16] = b"concord-findings";
 /// The largest part a cache entry may claim to expand to (no real file's findings come near).
 const MAX_PART: usize = 1 << 30;
+/// The largest cache file read (a 600 MB report's is 53 MB).
+const MAX_FILE: u64 = 1 << 31;
 
 /// Bytes of each entry's checksum (its leading bytes of SHA-256): a scrambled entry must not
 /// decompress into a wrong report.
@@ -121,7 +123,12 @@ impl FindingsCache {
         let name = format!("findings-{}-{}.bin", layout.name(), min.as_str());
         let mut cache =
             FindingsCache { dir: dir.to_path_buf(), name, run_key, bytes: Vec::new(), entries: Vec::new() };
-        let Ok(bytes) = std::fs::read(cache.dir.join(&cache.name)) else { return cache };
+        let path = cache.dir.join(&cache.name);
+        // Read whole: a file bigger than any report's cache is not one this writes.
+        if std::fs::metadata(&path).map_or(true, |m| m.len() > MAX_FILE) {
+            return cache;
+        }
+        let Ok(bytes) = std::fs::read(&path) else { return cache };
         match index(&bytes, &run_key) {
             Some(entries) => {
                 cache.bytes = bytes;
