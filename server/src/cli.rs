@@ -900,63 +900,25 @@ where
     'a: 'scope,
 {
     let mut writer = render::ReportWriter::start(parts.layout, root, parts.min, out);
-    // Entries replayed are held (borrowed from the old cache) until one is computed: a run
-    // where nothing changed writes nothing.
-    let mut saved = parts.cache.map(|_| Saved::Pending(Vec::new()));
-    let (mut entries, mut replayed, mut uncached) = (0, 0, 0);
+    let mut update = parts.cache.map(|cache| cache.update());
+    let (mut computed, mut replayed, mut uncached) = (0, 0, 0);
     for part in parts.ahead(scope) {
         writer.part(&part.rendered, &part.counts, || parts.findings_at(part.path))?;
-        let Some(entry) = part.entry else {
-            uncached += 1;
-            continue;
-        };
-        entries += 1;
-        replayed += usize::from(!part.computed);
-        saved = match saved {
-            Some(Saved::Pending(mut held)) if !part.computed => {
-                held.push(entry);
-                Some(Saved::Pending(held))
-            }
-            Some(Saved::Pending(held)) => parts.cache.and_then(|cache| cache.writer()).map(|mut writer| {
-                held.iter().for_each(|e| writer.add(e));
-                writer.add(&entry);
-                Saved::Writing(writer)
-            }),
-            Some(Saved::Writing(mut writer)) => {
-                writer.add(&entry);
-                Some(Saved::Writing(writer))
-            }
-            None => None,
-        };
+        match part.entry {
+            None => uncached += 1,
+            Some(_) if part.computed => computed += 1,
+            Some(_) => replayed += 1,
+        }
+        if let (Some(update), Some(entry)) = (&mut update, part.entry) {
+            update.add(entry, part.computed);
+        }
     }
     let tally = writer.finish(report)?;
-    if parts.cache.is_some() {
-        tracing::debug!(
-            target: "concord::findings_cache",
-            replayed,
-            computed = entries - replayed,
-            uncached,
-            "findings cache"
-        );
-    }
-    match saved {
-        Some(Saved::Writing(writer)) => writer.finish(),
-        // Nothing computed, but files are gone: the entries left are written.
-        Some(Saved::Pending(held)) if parts.cache.is_some_and(|cache| cache.len() != entries) => {
-            if let Some(mut writer) = parts.cache.and_then(|cache| cache.writer()) {
-                held.iter().for_each(|e| writer.add(e));
-                writer.finish();
-            }
-        }
-        _ => {}
+    if let Some(update) = update {
+        tracing::debug!(target: "concord::findings_cache", replayed, computed, uncached, "findings cache");
+        update.finish();
     }
     Ok(tally)
-}
-
-/// The findings cache's next file while a report is written.
-enum Saved<'c> {
-    Pending(Vec<crate::findings_cache::Entry<'c>>),
-    Writing(crate::findings_cache::CacheWriter),
 }
 
 fn check(args: CheckArgs) -> ExitCode {

@@ -155,14 +155,63 @@ impl FindingsCache {
         (entry.key == *key).then_some(entry)
     }
 
-    /// A writer of the next cache file: the entries are added in path order, and
-    /// [`CacheWriter::finish`] puts it in place.
-    pub fn writer(&self) -> Option<CacheWriter> {
-        CacheWriter::create(&self.dir, &self.name, &self.run_key)
-            .inspect_err(
-                |e| tracing::debug!(dir = %self.dir.display(), "the findings cache is not written: {e}"),
-            )
-            .ok()
+    /// The next cache file, made from a report's entries as they come (see [`Update`]).
+    pub fn update(&self) -> Update<'_> {
+        Update { cache: self, held: Vec::new(), writer: None, failed: false, added: 0 }
+    }
+}
+
+/// The next cache file while a report is written, its entries added in path order. Replayed
+/// entries are held (borrowed from the old file) until one is computed: a run where nothing
+/// changed writes nothing, unless a file is gone.
+pub struct Update<'c> {
+    cache: &'c FindingsCache,
+    held: Vec<Entry<'c>>,
+    writer: Option<CacheWriter>,
+    /// The file could not be created: nothing more is kept.
+    failed: bool,
+    added: usize,
+}
+
+impl<'c> Update<'c> {
+    /// Adds the next entry; `computed` says it is not the old file's.
+    pub fn add(&mut self, entry: Entry<'c>, computed: bool) {
+        self.added += 1;
+        if computed && self.writer.is_none() {
+            self.start();
+        }
+        match &mut self.writer {
+            Some(writer) => writer.add(&entry),
+            None if !self.failed => self.held.push(entry),
+            None => {}
+        }
+    }
+
+    fn start(&mut self) {
+        if self.failed {
+            return;
+        }
+        match CacheWriter::create(&self.cache.dir, &self.cache.name, &self.cache.run_key) {
+            Ok(mut writer) => {
+                self.held.drain(..).for_each(|entry| writer.add(&entry));
+                self.writer = Some(writer);
+            }
+            Err(e) => {
+                tracing::debug!(dir = %self.cache.dir.display(), "the findings cache is not written: {e}");
+                self.failed = true;
+                self.held.clear();
+            }
+        }
+    }
+
+    /// Puts the new file in place if anything changed (errors only cost the next run time).
+    pub fn finish(mut self) {
+        if self.writer.is_none() && self.added != self.cache.len() {
+            self.start();
+        }
+        if let Some(writer) = self.writer.take() {
+            writer.finish();
+        }
     }
 }
 
@@ -248,7 +297,7 @@ impl<'b> Reader<'b> {
 
 /// The next cache file, written as the report is: to a temporary file of this process, renamed
 /// over the old one by [`CacheWriter::finish`] (dropped unfinished, it is removed).
-pub struct CacheWriter {
+struct CacheWriter {
     temporary: PathBuf,
     target: PathBuf,
     out: Option<std::io::BufWriter<std::fs::File>>,
@@ -268,7 +317,7 @@ impl CacheWriter {
     }
 
     /// Adds the next entry (paths in order); a write error makes the whole file be dropped.
-    pub fn add(&mut self, entry: &Entry) {
+    fn add(&mut self, entry: &Entry) {
         if self.failed {
             return;
         }
@@ -311,7 +360,7 @@ impl CacheWriter {
     }
 
     /// Puts the file in place (unless a write failed); errors only cost the next run time.
-    pub fn finish(mut self) {
+    fn finish(mut self) {
         let Some(out) = self.out.take() else { return };
         let written = if self.failed {
             Err(std::io::Error::other("an entry was not written"))
@@ -348,11 +397,12 @@ mod tests {
     /// A cache file in `dir` holding `parts` (path, rendered), each keyed by its first byte.
     fn write(dir: &Path, parts: &[(&str, &[u8])]) -> PathBuf {
         let cache = FindingsCache::open(dir, Layout::Json, Severity::Hint, KEY);
-        let mut writer = cache.writer().unwrap();
+        let mut update = cache.update();
         for (path, rendered) in parts {
-            writer.add(&Entry::new(path, [rendered[0]; 16], vec![count(rendered.len() as u32)], rendered));
+            update
+                .add(Entry::new(path, [rendered[0]; 16], vec![count(rendered.len() as u32)], rendered), true);
         }
-        writer.finish();
+        update.finish();
         dir.join("findings-json-hint.bin")
     }
 
