@@ -94,6 +94,11 @@ impl<'t> Context<'t> {
     pub(super) fn top(&self) -> usize {
         self.attributes.map_or(self.outer.start_byte(), |(start, _)| start)
     }
+
+    /// Where the first attribute before the item starts and the last one ends.
+    pub(super) fn attributes(&self) -> Option<(usize, usize)> {
+        self.attributes
+    }
 }
 
 /// What has been seen among the earlier siblings at one depth of the walk.
@@ -230,7 +235,8 @@ pub(super) fn comments_above(
     text: &str,
     comments: &[Comment],
     is_string: &[bool],
-    context: &Context,
+    outer_start: usize,
+    attributes: Option<(usize, usize)>,
 ) -> Vec<usize> {
     // A docstring never leads; an inner doc comment documents what encloses it.
     let cannot_lead = |c: usize| {
@@ -238,7 +244,7 @@ pub(super) fn comments_above(
             || text.get(comments[c].start..).is_some_and(|t| spec.inner_docs.iter().any(|p| t.starts_with(p)))
     };
     let mut leading = Vec::new();
-    let mut top = context.outer.start_byte();
+    let mut top = outer_start;
     let mut below = comments.partition_point(|c| c.end <= top);
     loop {
         while below > 0 && comments[below - 1].end > top {
@@ -246,7 +252,7 @@ pub(super) fn comments_above(
         }
         let comment = below.checked_sub(1);
         let Some(c) = comment else { break };
-        if let Some((first, last_end)) = context.attributes {
+        if let Some((first, last_end)) = attributes {
             // A comment among the attributes: step over the attributes to the comment.
             if comments[c].start >= first && comments[c].end <= last_end {
                 if cannot_lead(c) {
@@ -310,9 +316,9 @@ pub(super) fn line_start(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
-/// The item's name: the text of its name node, without the quotes of a string name.
-pub(super) fn name_text(text: &str, name: Node) -> String {
-    let raw = text.get(name.byte_range()).unwrap_or("");
+/// The item's name: the text of its name node (at `range`), without the quotes of a string name.
+pub(super) fn name_text(text: &str, range: std::ops::Range<usize>) -> String {
+    let raw = text.get(range).unwrap_or("");
     for quote in ['"', '\'', '`'] {
         if raw.len() >= 2 && raw.starts_with(quote) && raw.ends_with(quote) {
             return raw[1..raw.len() - 1].to_string();

@@ -6,6 +6,7 @@
 
 mod layout;
 mod queries;
+mod rust_scan;
 mod skip;
 #[cfg(test)]
 mod tests;
@@ -328,7 +329,12 @@ thread_local! {
 /// Finds the comments and items of `text`. Never panics: on syntax errors it returns what
 /// the error-tolerant parse still recognises.
 pub fn parse(queries: &Queries, language: Language, text: &str) -> ParsedFile {
-    parse_with_shortcuts(queries, language, text, Shortcuts { leave_out_bodies: true, walk: true })
+    parse_with_shortcuts(
+        queries,
+        language,
+        text,
+        Shortcuts { leave_out_bodies: true, walk: true, scan: true },
+    )
 }
 
 /// What [`parse`] may do to save time; the tests compare each with doing without it.
@@ -338,6 +344,8 @@ struct Shortcuts {
     leave_out_bodies: bool,
     /// Walk the tree instead of running the builtin queries (`walk.rs`).
     walk: bool,
+    /// Find Rust's items without a tree (`rust_scan.rs`), unless the scanner is unsure.
+    scan: bool,
 }
 
 fn parse_with_shortcuts(
@@ -346,8 +354,14 @@ fn parse_with_shortcuts(
     text: &str,
     shortcuts: Shortcuts,
 ) -> ParsedFile {
-    let Shortcuts { leave_out_bodies, walk: use_walk } = shortcuts;
+    let Shortcuts { leave_out_bodies, walk: use_walk, scan } = shortcuts;
     let lang = queries.get(language);
+    let builtin = lang.builtin_items && lang.builtin_comments;
+    if scan && builtin && language.grammar_row().family == Family::Rust {
+        if let Some(scanned) = rust_scan::scan(text) {
+            return from_scan(language, text, scanned);
+        }
+    }
     // Bodies that hold no item are left out of the parse, with the builtin item queries only
     // (an override may capture what is inside them). A parse of the rest that meets a syntax
     // error is redone whole: the lexer may have misjudged the file.
@@ -414,13 +428,20 @@ fn parse_with_shortcuts(
             stack.pop();
         }
         let parent = stack.last().copied();
-        let mut leading = layout::comments_above(&spec, text, &comments, &is_string, context);
+        let mut leading = layout::comments_above(
+            &spec,
+            text,
+            &comments,
+            &is_string,
+            context.outer.start_byte(),
+            context.attributes(),
+        );
         if spec.docstrings {
             leading.extend(layout::docstring(node, &comments));
         }
         let insert_at = layout::line_start(text, context.top());
         let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-        let name = layout::name_text(text, name_node);
+        let name = layout::name_text(text, name_node.byte_range());
         let parent_info = parent.map(|p| (&items[p], targets[p]));
         let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
             && layout::is_public(language.grammar_row().family, text, node, context, &name, parent_info);
@@ -445,6 +466,56 @@ fn parse_with_shortcuts(
 
     let header = attribute(&mut items, &comments, layout::preamble_end(language.grammar_row().family, root));
     ParsedFile { language, comments, items, header, had_errors: root.has_error() }
+}
+
+/// A file's items as [`rust_scan`] found them, laid out as for a parse.
+fn from_scan(language: Language, text: &str, scanned: rust_scan::Scanned) -> ParsedFile {
+    let rust_scan::Scanned { comments, items: found, preamble_end } = scanned;
+    let spec = layout::Spec::of(Family::Rust);
+    let is_string = vec![false; comments.len()];
+    let mut items: Vec<Item> = Vec::with_capacity(found.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for f in &found {
+        while let Some(&top) = stack.last() {
+            if items[top].start <= f.start && f.end <= items[top].end {
+                break;
+            }
+            stack.pop();
+        }
+        let parent = stack.last().copied();
+        let leading = layout::comments_above(&spec, text, &comments, &is_string, f.start, f.attributes);
+        let insert_at = layout::line_start(text, f.attributes.map_or(f.start, |(first, _)| first));
+        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        // As `layout::is_public` says for Rust: an impl has no visibility; a trait's items have
+        // the trait's, a trait impl's items are public; nothing inside a function is.
+        let is_public = match parent.map(|p| (&items[p], &found[p])) {
+            Some((p, _)) if p.kind.is_callable() => false,
+            _ if f.kind == ItemKind::Impl => false,
+            _ if f.own_pub => true,
+            Some((p, _)) if p.kind == ItemKind::Trait => p.is_public,
+            Some((p, pf)) if p.kind == ItemKind::Impl => pf.trait_impl,
+            _ => false,
+        };
+        let is_test = f.test || parent.is_some_and(|p| items[p].is_test);
+        items.push(Item {
+            kind: f.kind,
+            name: layout::name_text(text, f.name.0..f.name.1),
+            start: f.start,
+            end: f.end,
+            name_start: f.name.0,
+            name_end: f.name.1,
+            parent,
+            is_test,
+            is_public,
+            leading_comments: leading,
+            comments: Vec::new(),
+            indent,
+            insert_at,
+        });
+        stack.push(items.len() - 1);
+    }
+    let header = attribute(&mut items, &comments, preamble_end);
+    ParsedFile { language, comments, items, header, had_errors: false }
 }
 
 /// The comments and items the language's queries capture, by the query cursor. A node

@@ -327,7 +327,7 @@ fn skippable_blocks(rules: &Rules, bytes: &[u8]) -> Option<(Spans, Spans)> {
 }
 
 /// The words of Rust that can stand before a `!` that calls no macro.
-const RUST_KEYWORDS: &[&[u8]] = &[
+pub(super) const RUST_KEYWORDS: &[&[u8]] = &[
     b"as",
     b"async",
     b"await",
@@ -369,7 +369,7 @@ const RUST_KEYWORDS: &[&[u8]] = &[
 ];
 
 /// The end of the block comment opening at `start` (after its `*/`).
-fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> Option<usize> {
+pub(super) fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = start;
     while i + 1 < bytes.len() {
@@ -393,7 +393,7 @@ fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> Option<usize> 
 
 /// The end (after the closing quote) of a literal whose body starts at `from`, with
 /// backslash escapes. `single_line`: a newline before the close means the lexer is wrong.
-fn string_end(bytes: &[u8], from: usize, quote: u8, single_line: bool) -> Option<usize> {
+pub(super) fn string_end(bytes: &[u8], from: usize, quote: u8, single_line: bool) -> Option<usize> {
     let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
@@ -412,7 +412,7 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 
 /// After a Rust `'`: a character literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'{'`) ends after its
 /// closing quote; otherwise it is a lifetime or a label, and only the quote is consumed.
-fn rust_quote_end(bytes: &[u8], at: usize) -> usize {
+pub(super) fn rust_quote_end(bytes: &[u8], at: usize) -> usize {
     if bytes.get(at + 1) == Some(&b'\\') {
         // An escape: the literal closes at the next quote (none of the escapes holds one but `\'`).
         let mut i = at + 3;
@@ -438,7 +438,7 @@ fn rust_quote_end(bytes: &[u8], at: usize) -> usize {
 
 /// After `r`, `br` or `cr` at `at`: the end of a raw string `#*"…"#*`, or `None` when none
 /// starts there (`r#ident`, or a plain identifier).
-fn rust_raw_string_end(bytes: &[u8], at: usize) -> Option<usize> {
+pub(super) fn rust_raw_string_end(bytes: &[u8], at: usize) -> Option<usize> {
     let hashes = bytes[at..].iter().take_while(|&&c| c == b'#').count();
     if bytes.get(at + hashes) != Some(&b'"') {
         return None;

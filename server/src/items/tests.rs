@@ -721,10 +721,11 @@ fn grammar_rows_follow_the_order_of_all() {
 /// find on the whole parse (errors and all), and with item-free bodies also left out the result
 /// is the whole parse's. A text whose whole parse meets an error is not compared for bodies
 /// left out: the two parses recover differently (the lexer leaves out only what lies outside an
-/// error when the rest parses). Returns whether bodies were left out.
-fn same_either_way(language: Language, text: &str) -> Result<bool, String> {
+/// error when the rest parses). Rust's scanner, where it is sure, finds what the whole parse
+/// finds too. Returns whether bodies were left out, and whether the scanner was sure.
+fn same_either_way(language: Language, text: &str) -> Result<(bool, bool), String> {
     let queries = Queries::builtin();
-    let shortcuts = |leave_out_bodies, walk| Shortcuts { leave_out_bodies, walk };
+    let shortcuts = |leave_out_bodies, walk| Shortcuts { leave_out_bodies, walk, scan: false };
     let whole = parse_with_shortcuts(queries, language, text, shortcuts(false, false));
     let differ = |what: &str, other: &ParsedFile| {
         format!(
@@ -739,20 +740,29 @@ fn same_either_way(language: Language, text: &str) -> Result<bool, String> {
         return Err(differ("walking the tree", &walked));
     }
     if whole.had_errors {
-        return Ok(false);
+        return Ok((false, false));
     }
     let left_out = parse_with_shortcuts(queries, language, text, shortcuts(true, true));
     if left_out != whole {
         return Err(differ("leaving bodies out", &left_out));
     }
+    let scanned = language == Language::Rust && rust_scan::scan(text).is_some();
+    if scanned {
+        let all = Shortcuts { leave_out_bodies: true, walk: true, scan: true };
+        let found = parse_with_shortcuts(queries, language, text, all);
+        if found != whole {
+            return Err(differ("scanning Rust", &found));
+        }
+    }
     let rules = skip::rules(language.grammar_row().family);
-    Ok(rules.and_then(|rules| skip::included_ranges(rules, text)).is_some())
+    Ok((rules.and_then(|rules| skip::included_ranges(rules, text)).is_some(), scanned))
 }
 
-/// Every file under `dirs` in a parsed language: (files compared, files with bodies left out).
-fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize) {
+/// Every file under `dirs` in a parsed language: (files compared, files with bodies left out,
+/// Rust files the scanner was sure of).
+fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize, usize) {
     let mut stack: Vec<std::path::PathBuf> = dirs.to_vec();
-    let (mut compared, mut left_out) = (0, 0);
+    let (mut compared, mut left_out, mut scanned) = (0, 0, 0);
     let mut failures = Vec::new();
     while let Some(path) = stack.pop() {
         let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
@@ -771,25 +781,28 @@ fn compare_tree(dirs: &[std::path::PathBuf]) -> (usize, usize) {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         compared += 1;
         match same_either_way(language, &text) {
-            Ok(true) => left_out += 1,
-            Ok(false) => {}
+            Ok((bodies, sure)) => {
+                left_out += usize::from(bodies);
+                scanned += usize::from(sure);
+            }
             Err(diff) => failures.push(format!("{}: {diff}", path.display())),
         }
     }
     assert!(failures.is_empty(), "{} files differ:\n{}", failures.len(), failures.join("\n\n"));
-    (compared, left_out)
+    (compared, left_out, scanned)
 }
 
 #[test]
 fn the_shortcuts_find_what_the_whole_parse_and_the_queries_find() {
     // The fixtures, and mutations of them (as above) that still parse without errors.
     let mut rng = Rng(7);
-    let mut left_out = 0;
+    let (mut left_out, mut scanned) = (0, 0);
     for language in Language::ALL {
         for case in read_fixtures(fixture_text(language)).1 {
-            left_out += usize::from(
-                same_either_way(language, &case.source).unwrap_or_else(|e| panic!("{}: {e}", case.title)),
-            );
+            let (bodies, sure) =
+                same_either_way(language, &case.source).unwrap_or_else(|e| panic!("{}: {e}", case.title));
+            left_out += usize::from(bodies);
+            scanned += usize::from(sure);
             for _ in 0..30 {
                 let mut text = case.source.clone();
                 let a = rng.below(text.len());
@@ -804,11 +817,15 @@ fn the_shortcuts_find_what_the_whole_parse_and_the_queries_find() {
         }
     }
     assert!(left_out > 8, "only {left_out} fixtures had a body left out");
+    assert!(scanned >= 5, "the scanner was sure of only {scanned} Rust fixtures");
     // This repository's own sources: Rust, TypeScript, JavaScript, Python, a little of the rest.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (compared, left_out) =
+    let (compared, left_out, scanned) =
         compare_tree(&["server", "tests", "examples", "editors", "bench"].map(|d| root.join(d)));
-    assert!(compared > 100 && left_out > 50, "{compared} files compared, {left_out} with bodies left out");
+    assert!(
+        compared > 100 && left_out > 50 && scanned > 100,
+        "{compared} files compared, {left_out} with bodies left out, {scanned} scanned"
+    );
 }
 
 /// The same on a corpus of real code, run by hand:
@@ -821,6 +838,33 @@ fn shortcuts_on_a_corpus() {
         .split(':')
         .map(Into::into)
         .collect();
-    let (compared, left_out) = compare_tree(&dirs);
-    eprintln!("{compared} files compared, {left_out} with bodies left out");
+    let (compared, left_out, scanned) = compare_tree(&dirs);
+    eprintln!("{compared} files compared, {left_out} with bodies left out, {scanned} Rust files scanned");
+}
+
+#[test]
+fn the_rust_scanner_finds_what_the_parse_finds_on_hard_cases() {
+    // Each case is Rust the scanner is sure of; `same_either_way` compares it with the whole
+    // parse by the queries.
+    let cases = [
+        // A where clause whose bound has parentheses; a tuple struct with one.
+        "pub(crate) struct G<T, F>\nwhere\n    F: FnMut(&mut T),\n{\n    f: F,\n}\nstruct P<T>(T) where T: Fn(u8) -> u8;\n",
+        // Trait impls (public items), a negative impl, inherent impls, generic defaults.
+        "/// TD-0001\nimpl<T: Iterator<Item = u8>> From<T> for Vec<Box<dyn Fn() -> T>> where T: Clone {\n    fn from(t: T) -> Self { todo!() }\n}\nimpl !Send for X {}\nimpl<const N: usize> A<{ N }> { pub fn n(&self) {} fn m() {} }\nstruct D<T = u8>(T);\n",
+        // Literals that hold braces, comment markers and quotes; lifetimes and labels.
+        "fn a<'a>(x: &'a str) -> char {\n    let s = \"} // {\"; let r = r#\"}\"#; let b = b'{'; let c = '\\'';\n    'outer: loop { break 'outer; }\n    '}'\n}\n",
+        // Items in function bodies, after attributes, in blocks of values; none in macros.
+        "const _: () = {\n    impl Q { fn q() {} }\n};\nfn outer() {\n    #[derive(Debug)]\n    struct Inner;\n    unsafe { fn in_unsafe() {} }\n    let f: fn(u8) = g;\n    quote! { fn not_an_item() {} }\n    ::std::println!(\"{}\", 1)\n}\n",
+        // Test attributes, cfg(test) modules, inner attributes and doc comments.
+        "//! Crate docs.\n#![allow(dead_code)]\n\n#[cfg(test)]\nmod tests {\n    //! Inner.\n    use super::*;\n    #[test]\n    // between\n    #[should_panic]\n    fn t() {}\n    #[tokio::test]\n    async fn u() {}\n    #[cfg(all(test, unix))]\n    mod not_test {}\n}\n",
+        // Traits with signatures and defaults, extern blocks, macros at the top level.
+        "pub unsafe trait T: Send + for<'a> F<'a> {\n    const C: u8;\n    type A: B;\n    fn sig(&self) -> impl Iterator<Item = u8>;\n    fn def(&self) {}\n}\nextern \"C\" {\n    fn ext(x: i32) -> i32;\n    static S: u8;\n}\n::windows_targets::link!(\"k\" \"system\" fn F() -> u8);\nmacro_rules! m { ($x:tt) => { fn g() {} } }\nunion U { a: u8, b: u16 }\npub enum E { A { x: u8 } = 1, B(u8) }\n",
+        // Qualified functions, raw identifiers, contextual keywords as names.
+        "pub const unsafe extern \"C\" fn a() {}\nasync fn r#try() {}\nfn union() { let union = 1; let default = union; }\nstatic mut N: u8 = { fn in_static() -> u8 { 1 } in_static() };\n",
+    ];
+    for text in cases {
+        assert!(rust_scan::scan(text).is_some(), "the scanner gave up on:\n{text}");
+        let (_, scanned) = same_either_way(Language::Rust, text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(scanned, "{text}");
+    }
 }
