@@ -91,6 +91,10 @@ enum Word {
 
 impl Word {
     fn of(word: &[u8]) -> Word {
+        // Every keyword is 2 to 11 lowercase letters (or `_`), but `Self`.
+        if word.len() < 2 || word.len() > 11 || !word[0].is_ascii_lowercase() {
+            return if word == b"Self" { Word::Keyword } else { Word::Plain };
+        }
         match word {
             b"fn" => Word::Fn,
             b"pub" => Word::Pub,

@@ -394,13 +394,21 @@ pub(super) fn block_comment_end(bytes: &[u8], start: usize, nested: bool) -> Opt
 /// The end (after the closing quote) of a literal whose body starts at `from`, with
 /// backslash escapes. `single_line`: a newline before the close means the lexer is wrong.
 pub(super) fn string_end(bytes: &[u8], from: usize, quote: u8, single_line: bool) -> Option<usize> {
+    let newline_ends = single_line && quote == b'\'';
     let mut i = from;
     while i < bytes.len() {
+        // Straight to the next byte that matters.
+        let rest = &bytes[i..];
+        let found = if newline_ends {
+            memchr::memchr3(quote, b'\\', b'\n', rest)
+        } else {
+            memchr::memchr2(quote, b'\\', rest)
+        };
+        i += found?;
         match bytes[i] {
             b'\\' => i += 2,
-            b'\n' if single_line && quote == b'\'' => return None,
-            c if c == quote => return Some(i + 1),
-            _ => i += 1,
+            b'\n' => return None,
+            _ => return Some(i + 1),
         }
     }
     None
