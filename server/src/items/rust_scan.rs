@@ -46,8 +46,8 @@ pub(super) fn scan(text: &str) -> Option<Scanned> {
     }
     let bytes = text.as_bytes();
     let mut comments = Vec::new();
-    // About one token per five bytes of real code.
-    let mut tokens = Vec::with_capacity(text.len() / 5);
+    // About one token per five bytes of real code (a huge file's list grows as it needs).
+    let mut tokens = Vec::with_capacity((text.len() / 5).min(1 << 16));
     lex(bytes, &mut tokens, &mut comments)?;
     let mut parser =
         Parser { text: bytes, tokens: &tokens, pos: 0, items: Vec::new(), depth: 0, preamble_end: None };
@@ -220,7 +220,7 @@ fn lex(bytes: &[u8], tokens: &mut Vec<Token>, comments: &mut Vec<Comment>) -> Op
                 }
                 let word = &bytes[start..i];
                 match (word, bytes.get(i)) {
-                    (b"r" | b"br" | b"cr", Some(b'"' | b'#')) if rust_raw_string_end(bytes, i).is_some() => {
+                    (b"r" | b"br" | b"cr", Some(b'"' | b'#')) if starts_raw_string(bytes, i) => {
                         i = rust_raw_string_end(bytes, i)?;
                         Kind::Str
                     }
@@ -258,6 +258,12 @@ fn lex(bytes: &[u8], tokens: &mut Vec<Token>, comments: &mut Vec<Comment>) -> Op
         tokens.push(Token { kind, start: start as u32, end: i as u32 });
     }
     Some(())
+}
+
+/// Whether `#*"` follows at `at` (after `r`, `br` or `cr`): a raw string, closed or not.
+fn starts_raw_string(bytes: &[u8], at: usize) -> bool {
+    let hashes = bytes[at..].iter().take_while(|&&c| c == b'#').count();
+    bytes.get(at + hashes) == Some(&b'"')
 }
 
 /// Where a list of items lies, which decides what a function in it is.
@@ -978,6 +984,7 @@ mod tests {
             "fn \u{e9}() {}",
             "#!/usr/bin/env run\nfn a() {}",
             "trait A = B;",
+            "fn a() { let s = r#\"unclosed }\"; }",
         ] {
             assert!(scan(text).is_none(), "{text}");
         }

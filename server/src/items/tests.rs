@@ -860,6 +860,8 @@ fn the_rust_scanner_finds_what_the_parse_finds_on_hard_cases() {
         // Traits with signatures and defaults, extern blocks, macros at the top level.
         "pub unsafe trait T: Send + for<'a> F<'a> {\n    const C: u8;\n    type A: B;\n    fn sig(&self) -> impl Iterator<Item = u8>;\n    fn def(&self) {}\n}\nextern \"C\" {\n    fn ext(x: i32) -> i32;\n    static S: u8;\n}\n::windows_targets::link!(\"k\" \"system\" fn F() -> u8);\nmacro_rules! m { ($x:tt) => { fn g() {} } }\nunion U { a: u8, b: u16 }\npub enum E { A { x: u8 } = 1, B(u8) }\n",
         // Qualified functions, raw identifiers, contextual keywords as names.
+        // Windows line ends: a comment holds its `\r`, a doc comment its `\r\n`.
+        "// plain\r\nfn a() {}\r\n/// doc\r\n#[test]\r\nfn b() {}\r\n",
         "pub const unsafe extern \"C\" fn a() {}\nasync fn r#try() {}\nfn union() { let union = 1; let default = union; }\nstatic mut N: u8 = { fn in_static() -> u8 { 1 } in_static() };\n",
     ];
     for text in cases {
@@ -867,4 +869,147 @@ fn the_rust_scanner_finds_what_the_parse_finds_on_hard_cases() {
         let (_, scanned) = same_either_way(Language::Rust, text).unwrap_or_else(|e| panic!("{e}"));
         assert!(scanned, "{text}");
     }
+}
+
+/// Random Rust made of the constructs items live among: comments and doc comments (with and
+/// without a blank line before the item), attributes, visibility, nested modules, impls and
+/// traits, functions whose bodies hold statements, literals, macros and nested items.
+fn random_rust(rng: &mut Rng, out: &mut String, depth: usize, container: &str) {
+    let pick = |rng: &mut Rng, options: &[&'static str]| options[rng.below(options.len())];
+    for _ in 0..1 + rng.below(4) {
+        out.push_str(pick(rng, &["", "\n", "\n\n", "// TD-0001\n", "/* TD-0002 */\n", "/// Doc.\n", "    "]));
+        if rng.below(3) == 0 {
+            out.push_str(pick(
+                rng,
+                &[
+                    "#[test]\n",
+                    "#[cfg(test)]\n",
+                    "#[derive(Debug)]\n",
+                    "#[tokio::test]\n",
+                    "#[cfg(all(test, unix))]\n",
+                    "#[doc = \"x\"]\n",
+                ],
+            ));
+            out.push_str(pick(rng, &["", "// between\n", "#[inline]\n"]));
+        }
+        let visibility = if container == "impl" && rng.below(2) == 0 {
+            ""
+        } else {
+            pick(rng, &["", "pub ", "pub(crate) "])
+        };
+        let nest = depth < 3;
+        match (container, rng.below(if nest { 10 } else { 6 })) {
+            ("trait", n) if n % 2 == 0 => out.push_str("fn sig(&self) -> impl Iterator<Item = u8>;\n"),
+            ("trait" | "impl", n) if n % 3 == 0 => out.push_str("const C: u8 = 1;\n"),
+            ("trait" | "impl", _) => {
+                out.push_str(pick(rng, &["fn ", "async fn ", "unsafe fn "]));
+                out.push_str(pick(rng, &["m", "r#try", "union"]));
+                out.push_str("<'a, T: Fn(&'a u8) -> u8>(&self, t: T) where T: Clone ");
+                random_body(rng, out, depth);
+            }
+            (_, 0) => out.push_str("use std::{fmt, io::{self, Read}};\n"),
+            (_, 1) => {
+                out.push_str(visibility);
+                out.push_str(pick(
+                    rng,
+                    &[
+                        "struct S { f: [u8; 4], g: Box<dyn Fn() -> u8> }\n",
+                        "struct T<X = u8>(X) where X: Copy;\n",
+                        "struct U;\n",
+                        "enum E { A { x: u8 } = 1, B(u8), C }\n",
+                        "union N { a: u8, b: u16 }\n",
+                    ],
+                ));
+            }
+            (_, 2) => out.push_str(pick(
+                rng,
+                &[
+                    "m! { fn hidden() {} }\n",
+                    "crate::m!(fn hidden() {});\n",
+                    "macro_rules! mac { ($x:tt) => { fn h() {} } }\n",
+                ],
+            )),
+            (_, 3) => {
+                out.push_str(visibility);
+                out.push_str(pick(
+                    rng,
+                    &[
+                        "static mut N: u8 = { fn in_static() -> u8 { 1 } in_static() };\n",
+                        "const _: () = {};\n",
+                        "type A<T> = Vec<T>;\n",
+                    ],
+                ));
+            }
+            (_, 4 | 5) => {
+                out.push_str(visibility);
+                out.push_str(pick(rng, &["fn ", "const fn ", "async fn ", "extern \"C\" fn "]));
+                out.push_str(pick(rng, &["f", "g", "default"]));
+                out.push_str(pick(rng, &["() ", "<T>(x: T) -> Option<T> ", "(s: &str) -> impl Fn() -> u8 "]));
+                random_body(rng, out, depth);
+            }
+            (_, 6 | 7) => {
+                out.push_str(pick(
+                    rng,
+                    &[
+                        "impl<T> Tr for Vec<T> where T: X ",
+                        "impl S ",
+                        "unsafe impl Send for S ",
+                        "impl !Sync for S ",
+                    ],
+                ));
+                out.push_str("{\n");
+                random_rust(rng, out, depth + 1, "impl");
+                out.push_str("}\n");
+            }
+            (_, 8) => {
+                out.push_str(visibility);
+                out.push_str("trait Tr: Send + for<'a> F<'a> {\n");
+                random_rust(rng, out, depth + 1, "trait");
+                out.push_str("}\n");
+            }
+            _ => {
+                out.push_str(visibility);
+                out.push_str("mod m {\n");
+                out.push_str(pick(rng, &["", "//! Inner.\n", "#![allow(x)]\n"]));
+                random_rust(rng, out, depth + 1, "mod");
+                out.push_str("}\n");
+            }
+        }
+    }
+}
+
+fn random_body(rng: &mut Rng, out: &mut String, depth: usize) {
+    out.push_str("{\n");
+    for _ in 0..rng.below(5) {
+        match rng.below(9) {
+            0 => out.push_str("    let s = \"} // {\"; let r = r#\"}\"#; let c = '{'; let q = '\\'';\n"),
+            1 => out.push_str("    if a < b { c(); } else { 'l: loop { break 'l; } }\n"),
+            2 => out.push_str("    // TD-0003 in a body\n"),
+            3 => out.push_str("    let f: fn(u8) -> u8 = |x| { x };\n"),
+            4 => out.push_str("    unsafe { g() }; async move {}; vec![1, 2];\n"),
+            5 => out.push_str("    match x { Some(y) => { y } None => 0 };\n"),
+            6 if depth < 3 => {
+                out.push_str("    ");
+                random_rust(rng, out, depth + 1, "block");
+            }
+            _ => out.push_str("    quote! { impl X { fn no() {} } };\n"),
+        }
+    }
+    out.push_str("}\n");
+}
+
+#[test]
+fn the_rust_scanner_finds_what_the_parse_finds_on_random_rust() {
+    let mut rng = Rng(0x5EED);
+    let rounds: usize =
+        std::env::var("CONCORD_RANDOM_RUST_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
+    let mut scanned = 0;
+    for _ in 0..rounds {
+        let mut text = String::new();
+        random_rust(&mut rng, &mut text, 0, "file");
+        let (_, sure) = same_either_way(Language::Rust, &text).unwrap_or_else(|e| panic!("{text}\n{e}"));
+        scanned += usize::from(sure);
+    }
+    // Most of what the generator writes is valid Rust the scanner is sure of.
+    assert!(scanned * 10 > rounds * 8, "scanned {scanned} of {rounds}");
 }
