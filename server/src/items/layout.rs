@@ -312,6 +312,11 @@ pub(super) fn docstring(node: Node, comments: &[Comment]) -> Option<usize> {
     (comments[found].end == string.end_byte()).then_some(found)
 }
 
+/// The blanks that indent the line starting at `line_start`.
+pub(super) fn indent_at(text: &str, line_start: usize) -> String {
+    text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+}
+
 pub(super) fn line_start(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }

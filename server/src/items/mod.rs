@@ -1,5 +1,6 @@
 //! Comments and traceable items (functions, methods, classes, tests, ...) of one source file,
-//! found with tree-sitter and the queries in `queries/<language>/{comments,items}.scm`.
+//! found with tree-sitter and the queries in `queries/<language>/{comments,items}.scm` (or, for
+//! Rust, by a scanner that finds the same without a parse: `rust_scan.rs`).
 //!
 //! Pure: no file I/O except reading override query files from a directory the caller names.
 //! Offsets are bytes into the text given to [`parse`].
@@ -421,13 +422,7 @@ fn parse_with_shortcuts(
     let mut stack: Vec<usize> = Vec::new();
     for (&(node, name_node, kind, test), context) in candidates.iter().zip(&contexts) {
         let (start, end) = (node.start_byte(), node.end_byte());
-        while let Some(&top) = stack.last() {
-            if items[top].start <= start && end <= items[top].end {
-                break;
-            }
-            stack.pop();
-        }
-        let parent = stack.last().copied();
+        let parent = enclosing(&items, &mut stack, start, end);
         let mut leading = layout::comments_above(
             &spec,
             text,
@@ -440,7 +435,7 @@ fn parse_with_shortcuts(
             leading.extend(layout::docstring(node, &comments));
         }
         let insert_at = layout::line_start(text, context.top());
-        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let indent = layout::indent_at(text, insert_at);
         let name = layout::name_text(text, name_node.byte_range());
         let parent_info = parent.map(|p| (&items[p], targets[p]));
         let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
@@ -476,16 +471,10 @@ fn from_scan(language: Language, text: &str, scanned: rust_scan::Scanned) -> Par
     let mut items: Vec<Item> = Vec::with_capacity(found.len());
     let mut stack: Vec<usize> = Vec::new();
     for f in &found {
-        while let Some(&top) = stack.last() {
-            if items[top].start <= f.start && f.end <= items[top].end {
-                break;
-            }
-            stack.pop();
-        }
-        let parent = stack.last().copied();
+        let parent = enclosing(&items, &mut stack, f.start, f.end);
         let leading = layout::comments_above(&spec, text, &comments, &is_string, f.start, f.attributes);
         let insert_at = layout::line_start(text, f.attributes.map_or(f.start, |(first, _)| first));
-        let indent: String = text[insert_at..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let indent = layout::indent_at(text, insert_at);
         // As `layout::is_public` says for Rust: an impl has no visibility; a trait's items have
         // the trait's, a trait impl's items are public; nothing inside a function is.
         let is_public = match parent.map(|p| (&items[p], &found[p])) {
@@ -570,6 +559,18 @@ fn by_query<'t>(lang: &queries::LanguageQueries, root: Node<'t>, text: &str) -> 
     });
     let items = candidates.into_iter().map(|c| (c.node, c.name, c.kind, c.test)).collect();
     walk::Walked { comments, items }
+}
+
+/// The innermost item on `stack` (enclosing items, outermost first) that holds `start..end`;
+/// the ones that end before it are popped.
+fn enclosing(items: &[Item], stack: &mut Vec<usize>, start: usize, end: usize) -> Option<usize> {
+    while let Some(&top) = stack.last() {
+        if items[top].start <= start && end <= items[top].end {
+            return Some(top);
+        }
+        stack.pop();
+    }
+    None
 }
 
 /// Gives each comment to one owner: the item it leads, else the innermost item containing it,
