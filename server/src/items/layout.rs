@@ -90,11 +90,6 @@ impl<'t> Context<'t> {
         Context { outer: node, attributes: None, anonymous_namespace: false, member_public: None }
     }
 
-    /// Where the attributes before the item begin, or the outer node's start.
-    pub(super) fn top(&self) -> usize {
-        self.attributes.map_or(self.outer.start_byte(), |(start, _)| start)
-    }
-
     /// Where the first attribute before the item starts and the last one ends.
     pub(super) fn attributes(&self) -> Option<(usize, usize)> {
         self.attributes

@@ -418,46 +418,31 @@ fn parse_with_shortcuts(
     let targets: Vec<Node> = candidates.iter().map(|c| c.0).collect();
     let contexts = layout::contexts(&spec, text, root, &targets);
 
-    let mut items: Vec<Item> = Vec::with_capacity(candidates.len());
-    let mut stack: Vec<usize> = Vec::new();
-    for (&(node, name_node, kind, test), context) in candidates.iter().zip(&contexts) {
-        let (start, end) = (node.start_byte(), node.end_byte());
-        let parent = enclosing(&items, &mut stack, start, end);
-        let mut leading = layout::comments_above(
-            &spec,
-            text,
-            &comments,
-            &is_string,
-            context.outer.start_byte(),
-            context.attributes(),
-        );
-        if spec.docstrings {
-            leading.extend(layout::docstring(node, &comments));
-        }
-        let insert_at = layout::line_start(text, context.top());
-        let indent = layout::indent_at(text, insert_at);
-        let name = layout::name_text(text, name_node.byte_range());
-        let parent_info = parent.map(|p| (&items[p], targets[p]));
-        let is_public = parent_info.is_none_or(|(p, _)| !p.kind.is_callable())
-            && layout::is_public(language.grammar_row().family, text, node, context, &name, parent_info);
-        let is_test = test || parent.is_some_and(|p| items[p].is_test);
-        items.push(Item {
+    let drafts: Vec<Draft> = candidates
+        .iter()
+        .zip(&contexts)
+        .map(|(&(node, name_node, kind, test), context)| Draft {
             kind,
-            name,
-            start,
-            end,
-            name_start: name_node.start_byte(),
-            name_end: name_node.end_byte(),
-            parent,
-            is_test,
-            is_public,
-            leading_comments: leading,
-            comments: Vec::new(),
-            indent,
-            insert_at,
-        });
-        stack.push(items.len() - 1);
-    }
+            test,
+            start: node.start_byte(),
+            end: node.end_byte(),
+            name: (name_node.start_byte(), name_node.end_byte()),
+            outer_start: context.outer.start_byte(),
+            attributes: context.attributes(),
+        })
+        .collect();
+    let family = language.grammar_row().family;
+    let mut items = place_items(
+        text,
+        &spec,
+        (&comments, &is_string),
+        &drafts,
+        |i| if spec.docstrings { layout::docstring(targets[i], &comments) } else { None },
+        |i, name, parent| {
+            let parent = parent.map(|(p, at)| (p, targets[at]));
+            layout::is_public(family, text, targets[i], &contexts[i], name, parent)
+        },
+    );
 
     let header = attribute(&mut items, &comments, layout::preamble_end(language.grammar_row().family, root));
     ParsedFile { language, comments, items, header, had_errors: root.has_error() }
@@ -466,45 +451,95 @@ fn parse_with_shortcuts(
 /// A file's items as [`rust_scan`] found them, laid out as for a parse.
 fn from_scan(language: Language, text: &str, scanned: rust_scan::Scanned) -> ParsedFile {
     let rust_scan::Scanned { comments, items: found, preamble_end } = scanned;
-    let spec = layout::Spec::of(Family::Rust);
     let is_string = vec![false; comments.len()];
-    let mut items: Vec<Item> = Vec::with_capacity(found.len());
-    let mut stack: Vec<usize> = Vec::new();
-    for f in &found {
-        let parent = enclosing(&items, &mut stack, f.start, f.end);
-        let leading = layout::comments_above(&spec, text, &comments, &is_string, f.start, f.attributes);
-        let insert_at = layout::line_start(text, f.attributes.map_or(f.start, |(first, _)| first));
-        let indent = layout::indent_at(text, insert_at);
-        // As `layout::is_public` says for Rust: an impl has no visibility; a trait's items have
-        // the trait's, a trait impl's items are public; nothing inside a function is.
-        let is_public = match parent.map(|p| (&items[p], &found[p])) {
-            Some((p, _)) if p.kind.is_callable() => false,
+    let drafts: Vec<Draft> = found
+        .iter()
+        .map(|f| Draft {
+            kind: f.kind,
+            test: f.test,
+            start: f.start,
+            end: f.end,
+            name: f.name,
+            outer_start: f.start,
+            attributes: f.attributes,
+        })
+        .collect();
+    // As `layout::is_public` says for Rust: an impl has no visibility; a trait's items have the
+    // trait's, a trait impl's items are public.
+    let is_public = |i: usize, _: &str, parent: Option<(&Item, usize)>| {
+        let f = &found[i];
+        match parent {
             _ if f.kind == ItemKind::Impl => false,
             _ if f.own_pub => true,
             Some((p, _)) if p.kind == ItemKind::Trait => p.is_public,
-            Some((p, pf)) if p.kind == ItemKind::Impl => pf.trait_impl,
+            Some((p, at)) if p.kind == ItemKind::Impl => found[at].trait_impl,
             _ => false,
-        };
-        let is_test = f.test || parent.is_some_and(|p| items[p].is_test);
+        }
+    };
+    let spec = layout::Spec::of(Family::Rust);
+    let mut items = place_items(text, &spec, (&comments, &is_string), &drafts, |_| None, is_public);
+    let header = attribute(&mut items, &comments, preamble_end);
+    ParsedFile { language, comments, items, header, had_errors: false }
+}
+
+/// An item as the parse or the scanner found it, before it is placed among the others.
+struct Draft {
+    kind: ItemKind,
+    test: bool,
+    start: usize,
+    end: usize,
+    name: (usize, usize),
+    /// Where the node that carries its comments starts: a wrapper that holds only the item
+    /// (`export`, a decorated definition), or the item.
+    outer_start: usize,
+    /// The attributes or decorators directly before that node: where the first starts and
+    /// the last ends.
+    attributes: Option<(usize, usize)>,
+}
+
+/// Items from `drafts` (sorted by start, enclosing ones first): each with its parent, the
+/// comments that lead it (and its `docstring`), where a new comment goes, whether it is test
+/// code and whether it is public (`is_public(draft, name, parent and its draft)`; nothing
+/// inside a function is). `comments` come with whether each is a string (a docstring).
+fn place_items(
+    text: &str,
+    spec: &layout::Spec,
+    (comments, is_string): (&[Comment], &[bool]),
+    drafts: &[Draft],
+    docstring: impl Fn(usize) -> Option<usize>,
+    is_public: impl Fn(usize, &str, Option<(&Item, usize)>) -> bool,
+) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::with_capacity(drafts.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, draft) in drafts.iter().enumerate() {
+        let parent = enclosing(&items, &mut stack, draft.start, draft.end);
+        let mut leading_comments =
+            layout::comments_above(spec, text, comments, is_string, draft.outer_start, draft.attributes);
+        leading_comments.extend(docstring(i));
+        let insert_at =
+            layout::line_start(text, draft.attributes.map_or(draft.outer_start, |(first, _)| first));
+        let name = layout::name_text(text, draft.name.0..draft.name.1);
+        let parent_item = parent.map(|p| (&items[p], p));
+        let is_public =
+            parent_item.is_none_or(|(p, _)| !p.kind.is_callable()) && is_public(i, &name, parent_item);
         items.push(Item {
-            kind: f.kind,
-            name: layout::name_text(text, f.name.0..f.name.1),
-            start: f.start,
-            end: f.end,
-            name_start: f.name.0,
-            name_end: f.name.1,
+            kind: draft.kind,
+            name,
+            start: draft.start,
+            end: draft.end,
+            name_start: draft.name.0,
+            name_end: draft.name.1,
             parent,
-            is_test,
+            is_test: draft.test || parent.is_some_and(|p| items[p].is_test),
             is_public,
-            leading_comments: leading,
+            leading_comments,
             comments: Vec::new(),
-            indent,
+            indent: layout::indent_at(text, insert_at),
             insert_at,
         });
         stack.push(items.len() - 1);
     }
-    let header = attribute(&mut items, &comments, preamble_end);
-    ParsedFile { language, comments, items, header, had_errors: false }
+    items
 }
 
 /// The comments and items the language's queries capture, by the query cursor. A node
