@@ -356,13 +356,13 @@ fn parse_with_shortcuts(
     shortcuts: Shortcuts,
 ) -> ParsedFile {
     let Shortcuts { leave_out_bodies, walk: use_walk, scan } = shortcuts;
-    let lang = queries.get(language);
-    let builtin = lang.builtin_items && lang.builtin_comments;
-    if scan && builtin && language.grammar_row().family == Family::Rust {
+    // Before the queries are compiled: a process whose Rust files all scan never needs them.
+    if scan && language.grammar_row().family == Family::Rust && queries.all_builtin(language) {
         if let Some(scanned) = rust_scan::scan(text) {
             return from_scan(language, text, scanned);
         }
     }
+    let lang = queries.get(language);
     // Bodies that hold no item are left out of the parse, with the builtin item queries only
     // (an override may capture what is inside them). A parse of the rest that meets a syntax
     // error is redone whole: the lexer may have misjudged the file.

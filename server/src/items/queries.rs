@@ -144,6 +144,14 @@ impl Queries {
         Ok(Queries { slots })
     }
 
+    /// Both query files of `language` are the builtin ones: known without compiling them.
+    pub(super) fn all_builtin(&self, language: Language) -> bool {
+        match &self.slots[language as usize] {
+            Slot::Lazy(_) | Slot::Shared => true,
+            Slot::Own(compiled) => compiled.builtin_items && compiled.builtin_comments,
+        }
+    }
+
     pub(super) fn get(&self, language: Language) -> &LanguageQueries {
         match &self.slots[language as usize] {
             Slot::Lazy(cell) => cell.get_or_init(|| {
